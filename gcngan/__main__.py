@@ -1,0 +1,5 @@
+import sys
+
+from gcngan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""Command line: ``gcngan <command> ...``.
+
+Each subcommand lives in its own module (``gcngan/cli/<name>.py``) exposing
+``register(subparsers)``; the handler it sets as ``func`` returns an exit code.
+Expected errors (:class:`gcngan.errors.GcnganError`) are caught here, once, and
+printed as one line with exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+
+from gcngan import __version__
+from gcngan.errors import GcnganError
+
+COMMANDS = ("data", "train", "predict", "evaluate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gcngan",
+        description="Temporal link prediction on weighted dynamic networks with GCN-GAN.")
+    parser.add_argument("--version", action="version", version=f"gcngan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"gcngan.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``gcngan`` console script; returns the exit status."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="torch_geometric")
+    warnings.filterwarnings("ignore", message=".*torch_geometric.*")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GcnganError as exc:
+        print(f"gcngan: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gcngan: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

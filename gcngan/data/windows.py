@@ -1,0 +1,94 @@
+"""Sliding windows over snapshots and the chronological split by target index.
+
+Sample ``i`` of a :class:`WindowDataset` is ``(adj_seq, target)`` where ``target`` is
+snapshot ``t = targets[i]`` and ``adj_seq`` the ``W`` snapshots ``t-W .. t-1``. Windows of
+validation/test targets may look back into earlier splits (the history is known at
+prediction time); targets themselves never overlap between splits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.utils.data import Dataset
+
+from gcngan.errors import InputError
+
+
+@dataclass(frozen=True)
+class Split:
+    """Target snapshot indices of each split (``range`` objects, chronological)."""
+
+    train: range
+    val: range
+    test: range
+
+    def __getitem__(self, name: str) -> range:
+        if name not in ("train", "val", "test"):
+            raise InputError(f"unknown split {name!r}; valid: train, val, test")
+        return getattr(self, name)
+
+
+def chronological_split(num_snapshots: int, window: int, val: int = 10, test: int = 50) -> Split:
+    """Split the targets ``window .. T-1``: the last ``test`` for test, ``val`` before for validation.
+
+    Raises:
+        InputError: when the window does not fit or no training target is left.
+
+    Examples:
+        >>> s = chronological_split(445, 10, val=10, test=50)
+        >>> (s.train.start, s.val.start, s.test.start, s.test.stop)
+        (10, 385, 395, 445)
+    """
+    if window < 1:
+        raise InputError(f"window {window} must be >= 1")
+    if window >= num_snapshots:
+        raise InputError(f"window {window} is longer than the data: {num_snapshots} snapshots "
+                         f"leave no target (need window < snapshots)")
+    n_targets = num_snapshots - window
+    if val < 0 or test < 0 or val + test >= n_targets:
+        raise InputError(f"--val {val} + --test {test} targets leave no training target: "
+                         f"{num_snapshots} snapshots with window {window} give {n_targets} targets")
+    test_start = num_snapshots - test
+    val_start = test_start - val
+    return Split(train=range(window, val_start), val=range(val_start, test_start),
+                 test=range(test_start, num_snapshots))
+
+
+class WindowDataset(Dataset):
+    """Map-style dataset of ``(adj_seq (W, N, N), target (N, N))`` pairs; no iterator state.
+
+    Args:
+        adj (Tensor): All snapshots, shape :math:`(T, N, N)` (usually scaled to [0, 1]).
+        window (int): History length :math:`W`.
+        targets (range | Sequence[int]): Target snapshot indices, each ``>= W``.
+
+    Shapes:
+        - **item:** ``(W, N, N)``, ``(N, N)``
+        - **batch(idx):** ``(B, W, N, N)``, ``(B, N, N)``
+    """
+
+    def __init__(self, adj: torch.Tensor, window: int, targets) -> None:
+        self.adj = adj
+        self.window = int(window)
+        self.targets = torch.as_tensor(list(targets), dtype=torch.long)
+        if len(self.targets) and (int(self.targets.min()) < self.window
+                                  or int(self.targets.max()) >= adj.shape[0]):
+            raise InputError(f"targets must lie in [{self.window}, {adj.shape[0] - 1}]")
+        self._offsets = torch.arange(-self.window, 0, dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        t = int(self.targets[i])
+        return self.adj[t - self.window:t], self.adj[t]
+
+    def batch(self, idx: torch.Tensor | list) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gather many samples at once with one indexing op (no Python loop)."""
+        t = self.targets[torch.as_tensor(idx, dtype=torch.long)]          # (B,)
+        hist = self.adj[t[:, None] + self._offsets]                        # (B, W, N, N)
+        return hist, self.adj[t]                                           # (B, N, N)
+
+    def __repr__(self) -> str:
+        return f"WindowDataset(len={len(self)}, window={self.window})"

@@ -1,0 +1,23 @@
+"""Exceptions the command line turns into a one-line message and exit status 2.
+
+Library code raises these where a problem is detected; :func:`gcngan.cli.main`
+catches :class:`GcnganError` once and prints ``gcngan: error: <message>``.
+"""
+
+
+class GcnganError(Exception):
+    """Base class of every user-facing error (bad input, bad config, bad file)."""
+
+    exit_code = 2
+
+
+class InputError(GcnganError, ValueError):
+    """Malformed data file or option value; the message names the file, line or value."""
+
+
+class ConfigError(GcnganError, ValueError):
+    """Unknown or invalid configuration key or value."""
+
+
+class CheckpointError(GcnganError):
+    """A checkpoint that is missing, corrupt, unsafe or made for other data."""
