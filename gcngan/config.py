@@ -190,9 +190,9 @@ def _coerce(section: str, name: str, value: Any, current: Any, annotation: Any) 
         return value
     text = value.strip()
     low = text.lower()
-    if low in ("none", "null"):
-        return None
     ann = str(annotation)
+    if low in ("none", "null") and "Optional" in ann:
+        return None
     if "bool" in ann:
         if low in ("true", "1", "yes", "on"):
             return True
