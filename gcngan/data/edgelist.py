@@ -1,0 +1,580 @@
+"""Read edge-list files into one typed table: ``time``, ``src``, ``dst``, ``weight``.
+
+Three layouts are understood (:func:`detect_format` picks one, ``DataConfig.format``
+overrides it):
+
+* ``snapshots``: a long CSV/TSV with a snapshot-index column (``t,src,dst,weight``);
+* ``events``: the same with a timestamp column (Unix seconds or ISO datetimes);
+* ``files``: a directory or ``.zip`` of per-snapshot whitespace files
+  ``src dst [weight]``, the snapshot index being the last number in each file name
+  (``edge_list_17.txt`` -> 17), as in the original GCN-GAN UCSB archive.
+
+Everything is parsed with pandas in one pass per file (no Python loop over rows); a
+malformed value raises :class:`~gcngan.errors.InputError` naming the file, the line,
+the column and the value. Node ids keep their original type here; mapping them to
+``0..N-1`` is :func:`node_index`'s job.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from gcngan.config import DataConfig
+from gcngan.errors import InputError
+
+log = logging.getLogger(__name__)
+
+# Column names recognised without flags (compared lower-case).
+SNAPSHOT_NAMES = ("t", "snapshot", "snap", "step", "snapshot_id", "t_index")
+EVENT_NAMES = ("timestamp", "ts", "datetime", "date", "unix_time", "unixtime", "created_at")
+AMBIGUOUS_TIME_NAMES = ("time",)
+SRC_NAMES = ("src", "source", "from", "u", "i", "node1", "sender", "head", "src_id", "from_node")
+DST_NAMES = ("dst", "target", "to", "v", "j", "node2", "receiver", "tail", "dst_id", "to_node",
+             "destination")
+WEIGHT_NAMES = ("weight", "w", "value", "weights", "count", "quality", "cost", "rating")
+# Largest integer "time" that is still read as a snapshot index when names do not tell.
+MAX_SNAPSHOT_INDEX = 1_000_000
+EDGE_FILE_SUFFIXES = ("", ".txt", ".csv", ".tsv", ".edges", ".edgelist", ".el", ".dat")
+
+
+@dataclass
+class EdgeTable:
+    """Edge rows read from one source, before any aggregation.
+
+    Attributes:
+        frame: ``time`` (int64 snapshot index for ``snapshots``/``files``; the raw column for
+            ``events``), ``src``, ``dst`` (original ids: int64 or str) and ``weight`` (float64).
+        kind: ``"snapshots"``, ``"events"`` or ``"files"``.
+        source: path, for messages.
+        columns: name of each logical column in the file (``{"time": "t", ...}``).
+        line: file line of each row (1-based, counting the header), for messages.
+        file: for ``files``: the member name of each row's file (else ``None``).
+    """
+
+    frame: pd.DataFrame
+    kind: str
+    source: str
+    columns: dict
+    line: np.ndarray
+    file: Optional[np.ndarray] = None
+
+    def where(self, row: int) -> str:
+        """``path:line`` (or ``path/member:line``) of table row ``row``."""
+        if self.file is not None:
+            return f"{self.source}/{self.file[row]}:{int(self.line[row])}"
+        return f"{self.source}:{int(self.line[row])}"
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+# ----------------------------------------------------------------------------- detection
+def detect_format(path: str | Path, cfg: DataConfig) -> str:
+    """``cfg.format`` if set, else ``files`` for a directory/zip, else by the time column."""
+    path = Path(path)
+    if cfg.format is not None:
+        return cfg.format
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        return "files"
+    header = _read_header(path)
+    _, cols = _table_columns(path, header, cfg, allow_missing_time=True)
+    return _time_kind(path, header, cols, None)
+
+
+def _time_kind(path: Path, header: "_Header", cols: dict, values: Optional[pd.Series]) -> str:
+    """Decide snapshots vs events from the time column's name, then (if needed) its values."""
+    name = cols.get("time")
+    if name is None:
+        raise InputError(f"{path}: no time column among {header.names_text()}; name it with "
+                         f"--time-col (a snapshot index or a timestamp)")
+    low = str(name).strip().lower()
+    if header.has_names and low in SNAPSHOT_NAMES:
+        return "snapshots"
+    if header.has_names and low in EVENT_NAMES:
+        return "events"
+    if values is None:
+        values = _read_column(path, header, name)
+    num = pd.to_numeric(values, errors="coerce")
+    if num.isna().any():
+        return "events"                                   # datetimes
+    arr = num.to_numpy(dtype=np.float64)
+    if np.all(arr == np.round(arr)) and arr.min() >= 0 and arr.max() <= MAX_SNAPSHOT_INDEX:
+        return "snapshots"
+    return "events"
+
+
+# ----------------------------------------------------------------------------- header
+@dataclass
+class _Header:
+    sep: str
+    names: list           # column names, or positional ints when the file has no header
+    has_names: bool
+
+    def names_text(self) -> str:
+        return ", ".join(map(str, self.names)) if self.has_names else \
+            f"{len(self.names)} unnamed columns"
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+            for line in fh:
+                if line.strip() and not line.lstrip().startswith(("#", "%")):
+                    return line.rstrip("\r\n")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file or directory") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory (use --format files)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    raise InputError(f"{path}: empty file (no rows)")
+
+
+def _split_fields(line: str, sep: str) -> list[str]:
+    return line.split() if sep == r"\s+" else [f.strip() for f in line.split(sep)]
+
+
+def _read_header(path: Path) -> _Header:
+    line = _first_line(path)
+    sep = "\t" if "\t" in line else "," if "," in line else ";" if ";" in line else r"\s+"
+    fields = _split_fields(line, sep)
+    numeric = all(_is_number(f) for f in fields if f != "")
+    if numeric:
+        return _Header(sep, list(range(len(fields))), has_names=False)
+    return _Header(sep, fields, has_names=True)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _pick(names: list, wanted: Optional[str], choices: tuple, what: str, path: Path,
+          header: _Header, flag: str) -> Optional[str]:
+    if wanted is not None:
+        if not header.has_names:
+            raise InputError(f"{path}: {flag} {wanted!r} given but the file has no header line")
+        if wanted not in names:
+            raise InputError(f"{path}: line 1: {what} column {wanted!r} not found; columns are "
+                             f"{header.names_text()}")
+        return wanted
+    lowered = {str(n).strip().lower(): n for n in names}
+    for c in choices:
+        if c in lowered:
+            return lowered[c]
+    return None
+
+
+def _table_columns(path: Path, header: _Header, cfg: DataConfig,
+                   allow_missing_time: bool = False) -> tuple[_Header, dict]:
+    """Map logical columns (time, src, dst, weight) to file columns."""
+    names = header.names
+    if not header.has_names:
+        for flag, value in (("--time-col", cfg.time_col), ("--src-col", cfg.src_col),
+                            ("--dst-col", cfg.dst_col), ("--weight-col", cfg.weight_col)):
+            if value is not None:
+                raise InputError(f"{path}: {flag} {value!r} given but the file has no header line")
+        k = len(names)
+        if k == 4 or k > 4:
+            cols = {"time": 0, "src": 1, "dst": 2, "weight": 3}
+        elif k == 3:
+            raise InputError(f"{path}: line 1: 3 unnamed columns; a long edge list needs "
+                             f"t src dst weight (per-snapshot 'src dst weight' files: --format files)")
+        else:
+            raise InputError(f"{path}: line 1: {k} unnamed column(s); expected t,src,dst[,weight]")
+        return header, cols
+    cols = {
+        "time": _pick(names, cfg.time_col, SNAPSHOT_NAMES + EVENT_NAMES + AMBIGUOUS_TIME_NAMES,
+                      "time", path, header, "--time-col"),
+        "src": _pick(names, cfg.src_col, SRC_NAMES, "source", path, header, "--src-col"),
+        "dst": _pick(names, cfg.dst_col, DST_NAMES, "destination", path, header, "--dst-col"),
+        "weight": _pick(names, cfg.weight_col, WEIGHT_NAMES, "weight", path, header,
+                        "--weight-col"),
+    }
+    for key, flag in (("src", "--src-col"), ("dst", "--dst-col")):
+        if cols[key] is None:
+            raise InputError(f"{path}: line 1: no {key} column among {header.names_text()}; "
+                             f"name it with {flag}")
+    if cols["time"] is None and not allow_missing_time:
+        raise InputError(f"{path}: line 1: no time column among {header.names_text()}; name it "
+                         f"with --time-col (a snapshot index or a timestamp)")
+    used = {c for c in cols.values() if c is not None}
+    unknown = [n for n in names if n not in used]
+    if unknown and cols["weight"] is None:
+        raise InputError(f"{path}: line 1: unknown column(s) {', '.join(map(str, unknown))}; "
+                         f"say which is the weight with --weight-col")
+    if unknown:
+        log.info("%s: ignoring column(s) %s", path, ", ".join(map(str, unknown)))
+    return header, cols
+
+
+def _read_column(path: Path, header: _Header, name) -> pd.Series:
+    frame = _read_raw(path, header, [name])
+    return frame[name]
+
+
+def _read_raw(path: Path, header: _Header, usecols: list) -> pd.DataFrame:
+    kw = dict(sep=header.sep, usecols=usecols, na_filter=False, comment=None,
+              skip_blank_lines=False, encoding="utf-8-sig")
+    if header.has_names:
+        kw["header"] = 0
+    else:
+        kw["header"] = None
+    if header.sep != r"\s+":
+        kw["skipinitialspace"] = True
+    try:
+        return pd.read_csv(path, engine="c", **kw)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: empty file (no rows)") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: {_parser_message(exc)}") from None
+    except ValueError as exc:  # usecols not found etc.
+        raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _parser_message(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if m:
+        return f"line {m.group(2)}: expected {m.group(1)} fields, found {m.group(3)}"
+    return text.replace("Error tokenizing data. C error: ", "")
+
+
+# ----------------------------------------------------------------------------- tables
+def read_edges(path: str | Path, cfg: DataConfig) -> EdgeTable:
+    """Read ``path`` (file, directory or zip) into an :class:`EdgeTable` (no aggregation).
+
+    Raises:
+        InputError: unreadable or empty file, missing/unknown columns, malformed values.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    kind = detect_format(path, cfg)
+    if kind == "files":
+        return read_edge_files(path)
+    return read_table(path, cfg, kind)
+
+
+def read_table(path: Path, cfg: DataConfig, kind: Optional[str] = None) -> EdgeTable:
+    """Read a long CSV/TSV (``snapshots`` or ``events``) into an :class:`EdgeTable`."""
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        raise InputError(f"{path}: a directory/zip holds per-snapshot files; use --format files")
+    header = _read_header(path)
+    header, cols = _table_columns(path, header, cfg)
+    usecols = [c for c in cols.values() if c is not None]
+    raw = _read_raw(path, header, usecols)
+    if len(raw) == 0:
+        raise InputError(f"{path}: empty file (a header but no rows)")
+    line0 = _first_data_line(path) + (1 if header.has_names else 0)
+    # Blank lines are kept by the parser (skip_blank_lines=False) so row i is line line0 + i;
+    # they appear as rows whose every field is empty and are dropped here.
+    line = np.arange(line0, line0 + len(raw), dtype=np.int64)
+    blank = _blank_rows(raw)
+    if blank.any():
+        raw, line = raw.loc[~blank].reset_index(drop=True), line[~blank]
+        if len(raw) == 0:
+            raise InputError(f"{path}: empty file (no rows)")
+    if kind is None:
+        kind = _time_kind(path, header, cols, raw[cols["time"]])
+    table = EdgeTable(frame=pd.DataFrame(), kind=kind, source=str(path),
+                      columns={k: v for k, v in cols.items()}, line=line)
+    frame = pd.DataFrame({
+        "time": raw[cols["time"]] if kind == "events" else
+        _int_column(table, raw[cols["time"]], cols["time"], "snapshot index"),
+        "src": _id_column(table, raw[cols["src"]], cols["src"]),
+        "dst": _id_column(table, raw[cols["dst"]], cols["dst"]),
+        "weight": (np.ones(len(raw)) if cols["weight"] is None else
+                   _float_column(table, raw[cols["weight"]], cols["weight"])),
+    })
+    table.frame = frame
+    log.debug("%s: %d %s rows, columns %s", path, len(frame), kind, cols)
+    return table
+
+
+def _first_data_line(path: Path) -> int:
+    """1-based line number of the first non-blank, non-comment line."""
+    with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+        for i, line in enumerate(fh, start=1):
+            if line.strip() and not line.lstrip().startswith(("#", "%")):
+                return i
+    return 1
+
+
+def _blank_rows(raw: pd.DataFrame) -> np.ndarray:
+    blank = np.ones(len(raw), dtype=bool)
+    for c in raw.columns:
+        col = raw[c]
+        if col.dtype.kind in "iufb":
+            return np.zeros(len(raw), dtype=bool)
+        blank &= (col.astype(str).str.strip() == "").to_numpy()
+    return blank
+
+
+def _col_label(name) -> str:
+    return f"column {name!r}" if isinstance(name, str) else f"column {int(name) + 1}"
+
+
+def _bad(table: EdgeTable, pos: int, name, what: str, value) -> InputError:
+    return InputError(f"{table.where(pos)}: {_col_label(name)}: {what} {str(value)!r}")
+
+
+def _float_column(table: EdgeTable, col: pd.Series, name) -> np.ndarray:
+    """Parse weights as float64; refuse empty, non-numeric, NaN and infinite values."""
+    if col.dtype.kind in "iuf":
+        arr = col.to_numpy(dtype=np.float64)
+    else:
+        text = col.astype(str).str.strip()
+        arr = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(arr) & ~text.str.lower().isin(["nan", "+nan", "-nan"]).to_numpy()
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            value = col.iloc[pos]
+            what = "empty weight" if str(value).strip() == "" else "non-numeric weight"
+            raise _bad(table, pos, name, what, value)
+    fin = np.isfinite(arr)
+    if not fin.all():
+        pos = int(np.flatnonzero(~fin)[0])
+        raise _bad(table, pos, name, "weight must be a finite number, got", col.iloc[pos])
+    return arr
+
+
+def _int_column(table: EdgeTable, col: pd.Series, name, what: str) -> np.ndarray:
+    """Parse a non-negative integer column (snapshot index)."""
+    if col.dtype.kind in "iu":
+        arr = col.to_numpy(dtype=np.int64)
+    else:
+        text = col.astype(str).str.strip()
+        num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(num) | (num != np.round(num))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise _bad(table, pos, name, f"{what} must be an integer (timestamps: --format "
+                       f"events), got", col.iloc[pos])
+        arr = num.astype(np.int64)
+    neg = arr < 0
+    if neg.any():
+        pos = int(np.flatnonzero(neg)[0])
+        raise _bad(table, pos, name, f"{what} must be >= 0, got", col.iloc[pos])
+    return arr
+
+
+def _id_column(table: EdgeTable, col: pd.Series, name) -> pd.Series:
+    """Node ids: int64 when every id is an integer, else stripped strings; none empty."""
+    if col.dtype.kind in "iu":
+        return pd.Series(col.to_numpy(dtype=np.int64))
+    if col.dtype.kind == "f":
+        arr = col.to_numpy(dtype=np.float64)
+        if np.all(np.isfinite(arr) & (arr == np.round(arr))):
+            return pd.Series(arr.astype(np.int64))
+        return pd.Series(col.astype(str).to_numpy(dtype=object))
+    text = col.astype(str).str.strip()
+    empty = (text == "").to_numpy()
+    if empty.any():
+        pos = int(np.flatnonzero(empty)[0])
+        raise _bad(table, pos, name, "empty node id", col.iloc[pos])
+    return pd.Series(text.to_numpy(dtype=object))
+
+
+# ----------------------------------------------------------------------------- files
+_NUMBER = re.compile(r"(\d+)")
+
+
+def _snapshot_number(name: str) -> Optional[int]:
+    stem = name.rsplit("/", 1)[-1]
+    for suf in EDGE_FILE_SUFFIXES[1:]:
+        if stem.lower().endswith(suf):
+            stem = stem[: -len(suf)]
+            break
+    found = _NUMBER.findall(stem)
+    return int(found[-1]) if found else None
+
+
+def _is_edge_file(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    if not base or base.startswith(".") or "__MACOSX" in name:
+        return False
+    suffix = "." + base.rsplit(".", 1)[-1].lower() if "." in base else ""
+    return suffix in EDGE_FILE_SUFFIXES and _snapshot_number(base) is not None
+
+
+def _member_texts(path: Path) -> list[tuple[str, bytes]]:
+    """(name, content) of every edge-list file in a directory or zip."""
+    if path.is_dir():
+        files = [p for p in path.rglob("*") if p.is_file()
+                 and _is_edge_file(p.relative_to(path).as_posix())]
+        return [(p.relative_to(path).as_posix(), p.read_bytes()) for p in files]
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir() and _is_edge_file(i.filename)]
+            return [(i.filename, zf.read(i)) for i in infos]
+    except zipfile.BadZipFile:
+        raise InputError(f"{path}: not a valid zip archive") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def read_edge_files(path: str | Path) -> EdgeTable:
+    """Read a directory or ``.zip`` of per-snapshot ``src dst [weight]`` files.
+
+    The snapshot index is the last number in each file name. All files are joined and
+    parsed in one pandas call; ``#``/``%`` comment lines and blank lines are skipped.
+
+    Raises:
+        InputError: no edge-list files, two files with the same index, malformed rows.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    members = _member_texts(path)
+    if not members:
+        kind = "directory" if path.is_dir() else "zip"
+        raise InputError(f"{path}: {kind} holds no edge-list files (expected names with a "
+                         f"snapshot number, e.g. edge_list_0.txt)")
+    members.sort(key=lambda m: (_snapshot_number(m[0]), m[0]))
+    index = np.array([_snapshot_number(n) for n, _ in members], dtype=np.int64)
+    dup = np.flatnonzero(np.diff(index) == 0)
+    if dup.size:
+        a, b = members[dup[0]][0], members[dup[0] + 1][0]
+        raise InputError(f"{path}: files {a} and {b} both give snapshot {index[dup[0]]}")
+    names, chunks, counts, lines = [], [], [], []
+    for name, data in members:
+        text = data.decode("utf-8-sig", errors="replace")
+        rows = text.splitlines()
+        keep = [(i, r) for i, r in enumerate(rows, start=1)
+                if r.strip() and not r.lstrip().startswith(("#", "%"))]
+        names.append(name)
+        counts.append(len(keep))
+        lines.append(np.fromiter((i for i, _ in keep), dtype=np.int64, count=len(keep)))
+        chunks.append("\n".join(r for _, r in keep))
+    counts_arr = np.array(counts, dtype=np.int64)
+    if counts_arr.sum() == 0:
+        raise InputError(f"{path}: every edge-list file is empty")
+    body = "\n".join(c for c in chunks if c)
+    file_of_row = np.repeat(np.arange(len(names)), counts_arr)
+    table = EdgeTable(frame=pd.DataFrame(), kind="files", source=str(path),
+                      columns={"time": "file name", "src": 1, "dst": 2, "weight": 3},
+                      line=np.concatenate(lines), file=np.array(names, dtype=object)[file_of_row])
+    try:
+        raw = pd.read_csv(io.StringIO(body), sep=r"\s+", header=None, na_filter=False,
+                          engine="c", dtype=str)
+    except pd.errors.ParserError as exc:
+        msg = _parser_message(exc)
+        m = re.match(r"line (\d+): (.*)", msg)
+        if m:
+            row = int(m.group(1)) - 1
+            raise InputError(f"{table.where(row)}: {m.group(2)}") from None
+        raise InputError(f"{path}: {msg}") from None
+    k = raw.shape[1]
+    if k < 2:
+        raise InputError(f"{table.where(0)}: expected 'src dst [weight]', found {k} field(s)")
+    if k > 3:
+        log.info("%s: using the first 3 of %d whitespace-separated fields", path, k)
+    if k >= 3:
+        short = (raw[2].astype(str) == "").to_numpy()
+        if short.any():
+            pos = int(np.flatnonzero(short)[0])
+            raise InputError(f"{table.where(pos)}: expected 'src dst weight', found 2 fields")
+    frame = pd.DataFrame({
+        "time": index[file_of_row],
+        "src": _id_column(table, _maybe_int(raw[0]), 0),
+        "dst": _id_column(table, _maybe_int(raw[1]), 1),
+        "weight": np.ones(len(raw)) if k < 3 else _float_column(table, raw[2], 2),
+    })
+    table.frame = frame
+    table.columns = {"time": "file name", "src": 0, "dst": 1, "weight": 2 if k >= 3 else None}
+    log.debug("%s: %d files, %d rows", path, len(names), len(frame))
+    return table
+
+
+def _maybe_int(col: pd.Series) -> pd.Series:
+    """String column -> int64 when every value is an integer literal, else unchanged."""
+    num = pd.to_numeric(col, errors="coerce")
+    if num.notna().all():
+        arr = num.to_numpy(dtype=np.float64)
+        if np.all(arr == np.round(arr)) and np.abs(arr).max() < 2 ** 53:
+            return pd.Series(arr.astype(np.int64))
+    return col
+
+
+# ----------------------------------------------------------------------------- node ids
+def node_index(src: pd.Series, dst: pd.Series, num_nodes: Optional[int] = None,
+               source: str = "data") -> tuple[list, np.ndarray, np.ndarray]:
+    """Map original node ids to ``0..N-1``.
+
+    Integer ids are sorted numerically and strings lexicographically. With ``num_nodes``
+    given and every id an integer in ``0..num_nodes-1``, ids are kept as they are (so node
+    ``i`` is row ``i``, and nodes that never appear still get a row).
+
+    Returns:
+        ``(node_ids, src_index, dst_index)``: ``node_ids[k]`` is the original id of node ``k``.
+
+    Examples:
+        >>> ids, s, d = node_index(pd.Series(["b", "a"]), pd.Series(["c", "b"]))
+        >>> ids, s.tolist(), d.tolist()
+        (['a', 'b', 'c'], [1, 0], [2, 1])
+    """
+    both = pd.concat([src, dst], ignore_index=True)
+    integer = both.dtype.kind in "iu"
+    if integer:
+        vals = both.to_numpy(dtype=np.int64)
+        if num_nodes is not None and len(vals) and vals.min() >= 0 and vals.max() < num_nodes:
+            node_ids = list(range(num_nodes))
+            return node_ids, vals[: len(src)].copy(), vals[len(src):].copy()
+        uniq, inv = np.unique(vals, return_inverse=True)
+        node_ids = [int(x) for x in uniq]
+    else:
+        vals = both.astype(str).to_numpy(dtype=object)
+        uniq, inv = np.unique(vals, return_inverse=True)
+        node_ids = [str(x) for x in uniq]
+    if num_nodes is not None and len(node_ids) != num_nodes:
+        hint = (f"ids are not the integers 0..{num_nodes - 1}" if len(node_ids) < num_nodes
+                else "more ids than that")
+        raise InputError(f"{source}: --nodes {num_nodes} but the data has {len(node_ids)} "
+                         f"distinct node ids ({hint})")
+    inv = inv.astype(np.int64)
+    return node_ids, inv[: len(src)], inv[len(src):]
+
+
+def write_edges(path: str | Path, adj, node_ids: Optional[list] = None,
+                times: Optional[list] = None) -> int:
+    """Write ``adj`` (T, N, N) as a long CSV ``t,src,dst,weight`` (non-zero entries only).
+
+    Node ids are written back in their original form (``node_ids``); weights with the
+    shortest repr that reads back to the same float32. Atomic; returns the row count.
+    """
+    from gcngan.io import atomic_path
+
+    a = np.asarray(adj.numpy() if hasattr(adj, "numpy") else adj, dtype=np.float32)
+    t, i, j = np.nonzero(a)
+    ids = np.asarray(node_ids if node_ids is not None else range(a.shape[1]), dtype=object)
+    w = a[t, i, j]
+    frame = pd.DataFrame({"t": t if times is None else np.asarray(times, dtype=object)[t],
+                          "src": ids[i], "dst": ids[j],
+                          "weight": _f32_text(w)})
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+    return len(frame)
+
+
+def _f32_text(w: np.ndarray) -> np.ndarray:
+    """Shortest decimal text of each float32 (integers without a decimal point)."""
+    out = np.empty(len(w), dtype=object)
+    integral = w == np.round(w)
+    out[integral] = w[integral].astype(np.int64).astype(str)
+    rest = np.flatnonzero(~integral)
+    out[rest] = [np.format_float_positional(x, trim="-") for x in w[rest]]
+    return out

@@ -1,0 +1,97 @@
+"""Event streams -> snapshot indices: parse timestamps and bucket them by a granularity.
+
+Timestamps are Unix seconds (integers or decimals) or ISO-8601 datetimes (a zone-less
+datetime is taken as UTC). Snapshot ``k`` holds the events in
+``[t0 + k*g, t0 + (k+1)*g)`` where ``t0`` is the earliest timestamp and ``g`` the
+granularity in seconds.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from gcngan.errors import InputError
+
+UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1,
+         "m": 60, "min": 60, "minute": 60, "minutes": 60,
+         "h": 3600, "hour": 3600, "hours": 3600,
+         "d": 86400, "day": 86400, "days": 86400,
+         "w": 604800, "week": 604800, "weeks": 604800}
+_GRANULARITY = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$")
+
+
+def parse_granularity(text: str | int | float) -> float:
+    """Snapshot width in seconds from ``3600``, ``"3600"``, ``"1h"``, ``"30min"``, ``"7d"``, ``"2w"``.
+
+    Raises:
+        InputError: unknown unit or a width that is not positive.
+
+    Examples:
+        >>> parse_granularity("7d"), parse_granularity("1h"), parse_granularity(90)
+        (604800.0, 3600.0, 90.0)
+    """
+    m = _GRANULARITY.match(str(text).lower())
+    if not m or (m.group(2) and m.group(2) not in UNITS):
+        raise InputError(f"--granularity {text!r}: expected seconds or a number with a unit "
+                         f"(s, min, h, d, w), e.g. 3600, 1h, 7d")
+    seconds = float(m.group(1)) * UNITS.get(m.group(2) or "s", 1)
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise InputError(f"--granularity {text!r} must be a positive width")
+    return seconds
+
+
+def parse_timestamps(col: pd.Series, where: Callable[[int], str], column: str) -> np.ndarray:
+    """Timestamps (Unix seconds or ISO datetimes) -> float64 Unix seconds.
+
+    Args:
+        col: the raw column (numbers or strings).
+        where: row -> ``"path:line"`` for messages.
+        column: the column name, for messages.
+
+    Raises:
+        InputError: naming the first value that parses neither as a number nor a datetime.
+    """
+    if col.dtype.kind in "iuf":
+        secs = col.to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(secs)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{where(pos)}: column {column!r}: timestamp must be finite, "
+                             f"got {str(col.iloc[pos])!r}")
+        return secs
+    text = col.astype(str).str.strip()
+    num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    numeric = np.isfinite(num)
+    if numeric.all():
+        return num
+    if numeric.any() and not numeric.all() and numeric.mean() > 0.5:
+        pos = int(np.flatnonzero(~numeric)[0])
+        raise InputError(f"{where(pos)}: column {column!r}: unparseable timestamp "
+                         f"{col.iloc[pos]!r} (expected Unix seconds)")
+    try:
+        dt = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        dt = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    bad = dt.isna().to_numpy()
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{where(pos)}: column {column!r}: unparseable timestamp "
+                         f"{col.iloc[pos]!r} (expected Unix seconds or an ISO datetime)")
+    epoch = pd.Timestamp(0, tz="UTC")
+    return ((dt - epoch) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
+
+
+def bucket(seconds: np.ndarray, width: float) -> tuple[np.ndarray, float]:
+    """Snapshot index of each timestamp: ``floor((ts - t0) / width)``; returns ``(index, t0)``.
+
+    Examples:
+        >>> idx, t0 = bucket(np.array([100.0, 150.0, 3700.0]), 3600.0)
+        >>> idx.tolist(), t0
+        ([0, 0, 1], 100.0)
+    """
+    t0 = float(seconds.min()) if len(seconds) else 0.0
+    return np.floor((seconds - t0) / width).astype(np.int64), t0
