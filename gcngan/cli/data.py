@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 
     s = sub.add_parser("inspect", help="summarise an edge-list file, directory or zip")
     s.add_argument("path", help="long CSV/TSV, event stream, directory or .zip of edge lists")
-    add_data_args(s, split=False)
+    add_data_args(s, split=True)
     s.add_argument("--json", action="store_true",
                    help="print one JSON object (and nothing else) on stdout")
     s.add_argument("--plot", metavar="FILE.png", default=None,
@@ -59,8 +59,11 @@ def register(subparsers) -> None:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from gcngan.data import load_snapshots
 
-    seq = load_snapshots(args.path, data_config(args))
+    cfg = data_config(args)
+    seq = load_snapshots(args.path, cfg)
     summary = seq.summary()
+    summary["split"] = _split_summary(seq.num_snapshots, cfg, explicit=any(
+        getattr(args, k, None) is not None for k in ("window", "val", "test")))
     if args.plot:
         from gcngan.data.plot import plot_snapshots
 
@@ -71,6 +74,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     else:
         print(format_summary(summary, seq))
     return 0
+
+
+def _split_summary(num_snapshots: int, cfg, explicit: bool):
+    """Target counts of the chronological split; errors only when the user asked for it."""
+    from gcngan.data import chronological_split
+    from gcngan.errors import InputError
+
+    try:
+        sp = chronological_split(num_snapshots, cfg.window, val=cfg.val, test=cfg.test)
+    except InputError:
+        if explicit:
+            raise
+        return None
+    return {"window": cfg.window, "train": len(sp.train), "val": len(sp.val),
+            "test": len(sp.test)}
 
 
 def _sparkline(values, width: int = 60) -> str:
@@ -105,6 +123,10 @@ def format_summary(s: dict, seq=None) -> str:
     if seq is not None:
         per = (seq.adj > 0).flatten(1).sum(1).double() / (seq.num_nodes ** 2)
         lines.append(f"per snapshot {_sparkline(per.tolist())}")
+    sp = s.get("split")
+    lines.append(f"split       window {sp['window']}: {sp['train']} train / {sp['val']} val / "
+                 f"{sp['test']} test targets" if sp else
+                 "split       -  (default window 10, val 10, test 50 do not fit)")
     lines.append(f"scale       {s['scale']['kind']} / {s['scale']['denom']:.6g}")
     lines.append(f"fingerprint {s['fingerprint']}")
     if s.get("plot"):

@@ -84,7 +84,7 @@ def detect_format(path: str | Path, cfg: DataConfig) -> str:
         return cfg.format
     if path.is_dir() or path.suffix.lower() == ".zip":
         return "files"
-    header = _read_header(path)
+    header = _read_header(path, cfg)
     _, cols = _table_columns(path, header, cfg, allow_missing_time=True)
     return _time_kind(path, header, cols, None)
 
@@ -142,14 +142,26 @@ def _split_fields(line: str, sep: str) -> list[str]:
     return line.split() if sep == r"\s+" else [f.strip() for f in line.split(sep)]
 
 
-def _read_header(path: Path) -> _Header:
+KNOWN_NAMES = frozenset(SNAPSHOT_NAMES + EVENT_NAMES + AMBIGUOUS_TIME_NAMES + SRC_NAMES
+                        + DST_NAMES + WEIGHT_NAMES)
+
+
+def _read_header(path: Path, cfg: Optional[DataConfig] = None) -> _Header:
+    """Separator and column names of the first line.
+
+    The first line is a header when it holds a known column name or one named by a
+    ``--*-col`` flag; otherwise when its first or last field is not a number
+    (``0,a,b,1`` is data with string node ids; ``a,b,c,d`` is a header).
+    """
     line = _first_line(path)
     sep = "\t" if "\t" in line else "," if "," in line else ";" if ";" in line else r"\s+"
     fields = _split_fields(line, sep)
-    numeric = all(_is_number(f) for f in fields if f != "")
-    if numeric:
-        return _Header(sep, list(range(len(fields))), has_names=False)
-    return _Header(sep, fields, has_names=True)
+    flagged = {v for v in ((cfg.time_col, cfg.src_col, cfg.dst_col, cfg.weight_col)
+                           if cfg is not None else ()) if v is not None}
+    named = any(f.lower() in KNOWN_NAMES or f in flagged for f in fields)
+    if named or not (fields and _is_number(fields[0]) and _is_number(fields[-1])):
+        return _Header(sep, fields, has_names=True)
+    return _Header(sep, list(range(len(fields))), has_names=False)
 
 
 def _is_number(text: str) -> bool:
@@ -225,16 +237,16 @@ def _read_column(path: Path, header: _Header, name) -> pd.Series:
 
 
 def _read_raw(path: Path, header: _Header, usecols: list) -> pd.DataFrame:
-    kw = dict(sep=header.sep, usecols=usecols, na_filter=False, comment=None,
+    # All columns are read (no ``usecols``) so that a row with extra fields is an error
+    # instead of silently shifting into an implicit index.
+    kw = dict(sep=header.sep, index_col=False, na_filter=False, comment=None,
               skip_blank_lines=False, encoding="utf-8-sig")
-    if header.has_names:
-        kw["header"] = 0
-    else:
-        kw["header"] = None
+    kw["skiprows"] = _first_data_line(path) - 1          # leading blank/comment lines
+    kw["header"] = 0 if header.has_names else None
     if header.sep != r"\s+":
         kw["skipinitialspace"] = True
     try:
-        return pd.read_csv(path, engine="c", **kw)
+        frame = pd.read_csv(path, engine="c", **kw)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: empty file (no rows)") from None
     except pd.errors.ParserError as exc:
@@ -243,6 +255,10 @@ def _read_raw(path: Path, header: _Header, usecols: list) -> pd.DataFrame:
         raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    missing = [c for c in usecols if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: line 1: column(s) {', '.join(map(str, missing))} not found")
+    return frame[usecols]
 
 
 def _parser_message(exc: Exception) -> str:
@@ -273,7 +289,7 @@ def read_table(path: Path, cfg: DataConfig, kind: Optional[str] = None) -> EdgeT
     """Read a long CSV/TSV (``snapshots`` or ``events``) into an :class:`EdgeTable`."""
     if path.is_dir() or path.suffix.lower() == ".zip":
         raise InputError(f"{path}: a directory/zip holds per-snapshot files; use --format files")
-    header = _read_header(path)
+    header = _read_header(path, cfg)
     header, cols = _table_columns(path, header, cfg)
     usecols = [c for c in cols.values() if c is not None]
     raw = _read_raw(path, header, usecols)

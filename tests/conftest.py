@@ -1,0 +1,60 @@
+"""Shared fixtures: the real datasets in ``<repo>/../shared/datasets`` and tiny edge lists."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = (REPO / ".." / "shared" / "datasets").resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """``<repo>/../shared/datasets``; tests using it are skipped when it is absent."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"real datasets not found at {SHARED_DATASETS}")
+    return SHARED_DATASETS
+
+
+@pytest.fixture
+def shared_file(shared_datasets):
+    """``shared_file("mesh1/mesh1.csv")``: a path in the shared datasets, or skip."""
+    def get(rel: str) -> Path:
+        path = shared_datasets / rel
+        if not path.exists():
+            pytest.skip(f"{path} not found")
+        return path
+    return get
+
+
+@pytest.fixture
+def write(tmp_path):
+    """``write("name.csv", "text")`` -> path of a new file under ``tmp_path``."""
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+    return _write
+
+
+@pytest.fixture
+def tiny_adj() -> torch.Tensor:
+    """Seeded random weights, shape (T=12, N=8, N), ~30% links, zero diagonal."""
+    g = torch.Generator().manual_seed(0)
+    adj = torch.rand(12, 8, 8, generator=g) * 100
+    adj = adj * (torch.rand(12, 8, 8, generator=g) < 0.3)
+    adj[:, torch.arange(8), torch.arange(8)] = 0
+    return adj.round()
+
+
+@pytest.fixture
+def tiny_csv(write):
+    """A 4-node, 3-snapshot undirected long CSV (both directions listed)."""
+    return write("tiny.csv",
+                 "t,src,dst,weight\n"
+                 "0,0,1,2.5\n0,1,0,2.5\n0,2,3,1\n0,3,2,1\n"
+                 "1,0,2,4\n1,2,0,4\n"
+                 "2,1,3,8\n2,3,1,8\n")

@@ -1,0 +1,181 @@
+"""Reading edge-list files: format detection, column mapping, node ids, files/zip layout."""
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from gcngan.config import DataConfig
+from gcngan.data.edgelist import (detect_format, node_index, read_edge_files, read_edges,
+                                  write_edges)
+from gcngan.errors import InputError
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("t,src,dst,weight\n0,1,2,3\n", "snapshots"),
+    ("snapshot,source,target,value\n0,1,2,3\n", "snapshots"),
+    ("timestamp,src,dst,weight\n1082040961,1,2,1\n", "events"),
+    ("date,src,dst\n2004-01-02,a,b\n", "events"),
+    ("time,src,dst,weight\n0,1,2,3\n5,1,2,3\n", "snapshots"),        # small integers
+    ("time,src,dst,weight\n1082040961,1,2,3\n", "events"),          # Unix seconds
+    ("time,src,dst,weight\n2.5,1,2,3\n", "events"),                 # fractional
+    ("0,1,2,3\n1,2,1,3\n", "snapshots"),                            # no header
+])
+def test_detect_format_by_time_column(write, text, expected):
+    assert detect_format(write("f.csv", text), DataConfig()) == expected
+
+
+def test_detect_format_directory_zip_and_override(tmp_path):
+    (tmp_path / "d").mkdir()
+    assert detect_format(tmp_path / "d", DataConfig()) == "files"
+    assert detect_format(tmp_path / "x.zip", DataConfig()) == "files"
+    assert detect_format(tmp_path / "x.csv", DataConfig(format="events")) == "events"
+
+
+@pytest.mark.parametrize("sep", [",", "\t", " ", ";"])
+def test_separators(write, sep):
+    text = sep.join(["t", "src", "dst", "weight"]) + "\n" + sep.join(["0", "a", "b", "1.5"]) + "\n"
+    table = read_edges(write("f.txt", text), DataConfig())
+    assert table.frame["src"].tolist() == ["a"] and table.frame["weight"].tolist() == [1.5]
+
+
+def test_headerless_with_string_ids(write):
+    table = read_edges(write("f.tsv", "0\ta\tb\t1\n1\tb\tc\t2\n"), DataConfig())
+    assert table.kind == "snapshots"
+    assert table.frame["dst"].tolist() == ["b", "c"]
+
+
+def test_column_mapping_flags(write):
+    path = write("f.csv", "when,from_id,to_id,kbps,comment\n0,1,2,5,x\n1,2,1,7,y\n")
+    cfg = DataConfig(time_col="when", src_col="from_id", dst_col="to_id", weight_col="kbps")
+    table = read_edges(path, cfg)
+    assert table.kind == "snapshots"
+    assert table.frame["weight"].tolist() == [5.0, 7.0]
+
+
+def test_missing_weight_column_means_weight_one(write):
+    table = read_edges(write("f.csv", "t,src,dst\n0,1,2\n0,1,2\n"), DataConfig())
+    assert table.frame["weight"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("text, cfg, fragment", [
+    ("t,src,weight\n0,1,2\n", {}, "no dst column"),
+    ("a,b,c,d\n0,1,2,1\n", {}, "no src column among a, b, c, d"),
+    ("t,src,dst,weight\n0,1,2,1\n", {"src_col": "sender"}, "column 'sender' not found"),
+    ("t,src,dst,x,y\n0,1,2,1,1\n", {}, "unknown column(s) x, y"),
+    ("0,1,2,3\n", {"src_col": "s"}, "no header line"),
+    ("1,2,3\n", {}, "3 unnamed columns"),
+])
+def test_column_errors(write, text, cfg, fragment):
+    with pytest.raises(InputError, match=None) as err:
+        read_edges(write("f.csv", text), DataConfig(**cfg))
+    assert fragment in str(err.value)
+    assert "f.csv" in str(err.value)
+
+
+@pytest.mark.parametrize("row, fragment", [
+    ("0,1,2,abc", "f.csv:3: column 'weight': non-numeric weight 'abc'"),
+    ("0,1,2,nan", "f.csv:3: column 'weight': weight must be a finite number, got 'nan'"),
+    ("0,1,2,inf", "f.csv:3: column 'weight': weight must be a finite number, got 'inf'"),
+    ("0,1,2,", "f.csv:3: column 'weight': empty weight ''"),
+    ("0,1,2", "f.csv:3: column 'weight': empty weight ''"),
+    ("0,1,2,3,4", "f.csv: line 3: expected 4 fields, found 5"),
+    ("0.5,1,2,3", "f.csv:3: column 't': snapshot index must be an integer"),
+    ("-1,1,2,3", "f.csv:3: column 't': snapshot index must be >= 0"),
+    ("0,,2,3", "f.csv:3: column 'src': empty node id"),
+])
+def test_bad_values_name_file_line_column_value(write, row, fragment):
+    path = write("f.csv", f"t,src,dst,weight\n0,1,2,1\n{row}\n")
+    with pytest.raises(InputError) as err:
+        read_edges(path, DataConfig())
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_line_numbers_count_blank_and_comment_lines(write):
+    path = write("f.csv", "# comment\nt,src,dst,weight\n0,1,2,1\n\n0,2,1,x\n")
+    with pytest.raises(InputError, match=r"f\.csv:5: column 'weight'"):
+        read_edges(path, DataConfig())
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "t,src,dst,weight\n"])
+def test_empty_files(write, text):
+    with pytest.raises(InputError, match="empty file"):
+        read_edges(write("f.csv", text), DataConfig())
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_edges(tmp_path / "nope.csv", DataConfig())
+
+
+# ----------------------------------------------------------------------------- node ids
+def test_node_index_integers_sorted_numerically():
+    ids, s, d = node_index(pd.Series([10, 2]), pd.Series([1, 10]))
+    assert ids == [1, 2, 10]
+    assert s.tolist() == [2, 1] and d.tolist() == [0, 2]
+
+
+def test_node_index_keeps_ids_with_nodes():
+    ids, s, d = node_index(pd.Series([3, 1]), pd.Series([1, 3]), num_nodes=6)
+    assert ids == list(range(6)) and s.tolist() == [3, 1]
+
+
+def test_node_index_strings_and_count_mismatch():
+    ids, s, _ = node_index(pd.Series(["bob", "al"]), pd.Series(["al", "cy"]))
+    assert ids == ["al", "bob", "cy"] and s.tolist() == [1, 0]
+    with pytest.raises(InputError, match="--nodes 5 but the data has 3 distinct node ids"):
+        node_index(pd.Series(["bob", "al"]), pd.Series(["al", "cy"]), num_nodes=5)
+
+
+# ----------------------------------------------------------------------------- files / zip
+def _edge_files(root, n=3):
+    root.mkdir(parents=True, exist_ok=True)
+    for t in range(n):
+        (root / f"edge_list_{t}.txt").write_text(f"0 1 {t + 1}.5\n# note\n\n1 0 {t + 2}\n")
+    (root / "README.md").write_text("not an edge list\n")
+
+
+def test_read_edge_files_directory(tmp_path):
+    _edge_files(tmp_path / "d", n=12)
+    table = read_edge_files(tmp_path / "d")
+    assert table.frame["time"].tolist()[:4] == [0, 0, 1, 1]       # numeric, not lexical order
+    assert table.frame["time"].max() == 11
+    assert table.frame["weight"].tolist()[:2] == [1.5, 2.0]
+    assert table.where(1).endswith("edge_list_0.txt:4")
+
+
+def test_read_edge_files_zip_and_errors(tmp_path):
+    zpath = tmp_path / "a.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("data/UCSB/edge_list_1.txt", "0 1 2\n1 0 x\n")
+        zf.writestr("data/UCSB/", "")
+    with pytest.raises(InputError, match=r"a\.zip/data/UCSB/edge_list_1\.txt:2: column 3: "
+                                         r"non-numeric weight 'x'"):
+        read_edge_files(zpath)
+    with zipfile.ZipFile(tmp_path / "none.zip", "w") as zf:
+        zf.writestr("notes.md", "hello")
+    with pytest.raises(InputError, match="zip holds no edge-list files"):
+        read_edge_files(tmp_path / "none.zip")
+    (tmp_path / "dup").mkdir()
+    (tmp_path / "dup" / "g_1.txt").write_text("0 1 1\n")
+    (tmp_path / "dup" / "h_01.txt").write_text("0 1 1\n")
+    with pytest.raises(InputError, match="both give snapshot 1"):
+        read_edge_files(tmp_path / "dup")
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="not a valid zip"):
+        read_edge_files(tmp_path / "bad.zip")
+
+
+def test_write_edges_round_trip(tmp_path, tiny_adj):
+    ids = [f"n{i}" for i in range(8)]
+    rows = write_edges(tmp_path / "out.csv", tiny_adj / 7, ids)
+    frame = pd.read_csv(tmp_path / "out.csv")
+    assert rows == len(frame) == int((tiny_adj > 0).sum())
+    back = np.zeros(tuple(tiny_adj.shape), dtype=np.float32)
+    idx = {n: i for i, n in enumerate(ids)}
+    back[frame.t, frame.src.map(idx), frame.dst.map(idx)] = frame.weight
+    assert torch.equal(torch.from_numpy(back), (tiny_adj / 7).float())

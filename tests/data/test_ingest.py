@@ -1,0 +1,270 @@
+"""load_snapshots: aggregation, node ids, direction, clipping/scaling, events, real datasets."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gcngan.config import DataConfig
+from gcngan.data import load_snapshots
+from gcngan.data.edgelist import write_edges
+from gcngan.data.events import bucket, parse_granularity
+from gcngan.errors import InputError
+
+
+def test_tiny_undirected(tiny_csv):
+    seq = load_snapshots(tiny_csv)
+    assert (seq.num_nodes, seq.num_snapshots, seq.num_rows) == (4, 3, 8)
+    assert not seq.directed
+    assert seq.adj.dtype == torch.float32
+    assert float(seq.adj[0, 0, 1]) == 2.5 and float(seq.adj[2, 3, 1]) == 8
+    assert seq.scaler.denom == 8.0 and float(seq.scaled().max()) == 1.0
+
+
+DUPS = "t,src,dst,weight\n0,a,b,1\n0,a,b,4\n0,a,b,2\n1,b,a,3\n"
+
+
+@pytest.mark.parametrize("agg, expected", [
+    ("sum", 7.0), ("mean", 7 / 3), ("max", 4.0), ("count", 3.0), ("last", 2.0)])
+def test_duplicates_aggregated(write, agg, expected):
+    seq = load_snapshots(write("d.csv", DUPS), DataConfig(agg=agg))
+    assert seq.node_ids == ["a", "b"]
+    assert float(seq.adj[0, 0, 1]) == pytest.approx(expected)
+    assert float(seq.adj[1, 1, 0]) == (1.0 if agg == "count" else 3.0)
+
+
+def test_direction_detection_and_overrides(write):
+    asym = write("a.csv", "t,src,dst,weight\n0,0,1,2\n0,1,0,5\n")
+    assert load_snapshots(asym).directed
+    sym = load_snapshots(asym, DataConfig(directed=False))
+    assert not sym.directed and torch.equal(sym.adj[0], torch.tensor([[0.0, 5.0], [5.0, 0.0]]))
+    mirrored = write("m.csv", "t,src,dst,weight\n0,0,1,2\n0,1,0,2\n")
+    assert not load_snapshots(mirrored).directed
+    assert load_snapshots(mirrored, DataConfig(directed=True)).directed
+
+
+def test_self_loops_keep_and_drop(write):
+    path = write("s.csv", "t,src,dst,weight\n0,0,0,9\n0,0,1,2\n0,1,0,2\n")
+    assert float(load_snapshots(path).adj[0, 0, 0]) == 9
+    assert float(load_snapshots(path, DataConfig(self_loops="drop")).adj[0, 0, 0]) == 0
+
+
+def test_nodes_and_snapshots_pad(write):
+    path = write("p.csv", "t,src,dst,weight\n0,1,2,1\n1,2,1,1\n")
+    seq = load_snapshots(path, DataConfig(nodes=5, snapshots=4))
+    assert tuple(seq.adj.shape) == (4, 5, 5) and seq.node_ids == [0, 1, 2, 3, 4]
+    assert float(seq.adj[0, 1, 2]) == 1 and float(seq.adj[3].sum()) == 0
+    with pytest.raises(InputError, match=r"p\.csv:3: snapshot 1 is beyond --snapshots 1"):
+        load_snapshots(path, DataConfig(snapshots=1))
+    with pytest.raises(InputError, match="--nodes 1 but the data has 2 distinct node ids"):
+        load_snapshots(path, DataConfig(nodes=1))
+    # integer ids outside 0..N-1 but exactly N of them: mapped in numeric order
+    assert load_snapshots(path, DataConfig(nodes=2)).node_ids == [1, 2]
+
+
+def test_top_k_keeps_most_active(write):
+    rows = ["t,src,dst,weight"] + [f"0,hub,n{i},1" for i in range(5)] + ["0,n0,n1,1", "0,x,y,1"]
+    seq = load_snapshots(write("k.csv", "\n".join(rows) + "\n"), DataConfig(top_k=3))
+    assert seq.node_ids == ["hub", "n0", "n1"]
+    assert float(seq.adj.sum()) == 3.0
+    with pytest.raises(InputError, match="cannot be combined"):
+        load_snapshots(write("k2.csv", "t,src,dst\n0,1,2\n"), DataConfig(top_k=3, nodes=3))
+
+
+def test_clip_and_scale(write):
+    path = write("c.csv", "t,src,dst,weight\n0,0,1,10\n0,1,0,3000\n")
+    seq = load_snapshots(path, DataConfig(max_threshold=2000))
+    assert float(seq.adj.max()) == 2000 and seq.scaler.denom == 2000
+    assert float(seq.scaled()[0, 0, 1]) == pytest.approx(10 / 2000)
+    log = load_snapshots(path, DataConfig(scale="log1p"))
+    assert log.scaler.denom == 3000
+    assert torch.allclose(log.scaler.inverse(log.scaled()), log.adj, rtol=1e-5)
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ("abs", [3.0, 2.0]), ("drop", [0.0, 2.0]), ("shift", [1.0, 6.0])])
+def test_negative_policies(write, policy, expected):
+    path = write("n.csv", "t,src,dst,weight\n0,0,1,-3\n0,1,0,2\n")
+    seq = load_snapshots(path, DataConfig(negative=policy))
+    assert [float(seq.adj[0, 0, 1]), float(seq.adj[0, 1, 0])] == expected
+
+
+def test_negative_refused_by_default(write):
+    path = write("n.csv", "t,src,dst,weight\n0,0,1,2\n0,1,0,-3.5\n")
+    with pytest.raises(InputError, match=r"n\.csv:3: column 'weight': negative weight -3\.5 "
+                                         r"\(choose --negative shift\|abs\|drop\)"):
+        load_snapshots(path)
+
+
+# ----------------------------------------------------------------------------- events
+@pytest.mark.parametrize("text, seconds", [
+    ("3600", 3600.0), ("1h", 3600.0), ("7d", 604800.0), ("30min", 1800.0), ("1.5h", 5400.0),
+    ("2w", 1209600.0), ("90s", 90.0)])
+def test_parse_granularity(text, seconds):
+    assert parse_granularity(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-1h", "1y", "h", "", "1 fortnight"])
+def test_parse_granularity_rejects(text):
+    with pytest.raises(InputError, match="--granularity"):
+        parse_granularity(text)
+
+
+def test_bucket():
+    idx, t0 = bucket(np.array([10.0, 3609.0, 3610.0, 7300.0]), 3600.0)
+    assert idx.tolist() == [0, 0, 1, 2] and t0 == 10.0
+
+
+def test_events_unix_and_iso_agree(write):
+    unix = write("u.csv", "timestamp,src,dst,weight\n0,a,b,1\n100,a,b,2\n86400,b,a,5\n")
+    iso = write("i.csv", "timestamp,src,dst,weight\n1970-01-01T00:00:00Z,a,b,1\n"
+                         "1970-01-01 00:01:40,a,b,2\n1970-01-02T00:00:00+00:00,b,a,5\n")
+    for path in (unix, iso):
+        seq = load_snapshots(path, DataConfig(granularity="1d", agg="sum"))
+        assert seq.num_snapshots == 2 and seq.directed
+        assert float(seq.adj[0, 0, 1]) == 3 and float(seq.adj[1, 1, 0]) == 5
+        assert seq.times == [0, 86400]
+    seq = load_snapshots(unix, DataConfig(granularity="1d", agg="count"))
+    assert float(seq.adj[0, 0, 1]) == 2
+
+
+def test_event_errors(write):
+    path = write("e.csv", "timestamp,src,dst\n2004-01-01,a,b\nsoon,b,a\n")
+    with pytest.raises(InputError, match="needs --granularity"):
+        load_snapshots(path)
+    with pytest.raises(InputError, match=r"e\.csv:3: column 'timestamp': unparseable timestamp "
+                                         r"'soon'"):
+        load_snapshots(path, DataConfig(granularity="1d"))
+    num = write("n.csv", "timestamp,src,dst\n1000,a,b\n10x0,b,a\n2000,a,b\n")
+    with pytest.raises(InputError, match=r"n\.csv:3: .*unparseable timestamp '10x0'"):
+        load_snapshots(num, DataConfig(granularity="1d"))
+    snap = write("s.csv", "t,src,dst\n0,a,b\n")
+    with pytest.raises(InputError, match="applies to event streams"):
+        load_snapshots(snap, DataConfig(granularity="1d"))
+    # --format events forces bucketing of a snapshot-index column
+    seq = load_snapshots(write("s2.csv", "t,src,dst\n0,a,b\n5,a,b\n"),
+                         DataConfig(format="events", granularity="2"))
+    assert seq.num_snapshots == 3
+
+
+def test_too_large_for_dense(write):
+    rows = "\n".join(f"{i},{i},{i + 1}" for i in range(0, 3000, 3))
+    path = write("big.csv", "timestamp,src,dst\n" + rows + "\n")
+    with pytest.raises(InputError, match="too large for dense snapshots; .*--top-k"):
+        load_snapshots(path, DataConfig(granularity="1"))
+
+
+# ----------------------------------------------------------------------------- properties
+edges = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6), st.integers(0, 6),
+                           st.integers(1, 50)), min_size=1, max_size=40)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=edges, agg=st.sampled_from(["sum", "max", "count", "last"]))
+def test_dense_matches_reference(tmp_path, rows, agg):
+    frame = pd.DataFrame(rows, columns=["t", "src", "dst", "weight"])
+    path = tmp_path / "h.csv"
+    frame.to_csv(path, index=False)
+    seq = load_snapshots(path, DataConfig(agg=agg))
+    ids = sorted(set(frame.src) | set(frame.dst))
+    assert seq.node_ids == ids
+    pos = {n: i for i, n in enumerate(ids)}
+    ref = np.zeros((frame.t.max() + 1, len(ids), len(ids)), dtype=np.float64)
+    for (t, s, d), g in frame.groupby(["t", "src", "dst"], sort=False):
+        w = g.weight.to_numpy()
+        ref[t, pos[s], pos[d]] = {"sum": w.sum(), "max": w.max(), "count": len(w),
+                                  "last": w[-1]}[agg]
+    assert np.array_equal(seq.adj.numpy(), ref.astype(np.float32))
+    assert seq.directed == (not np.array_equal(ref, ref.transpose(0, 2, 1)))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_write_then_load_round_trip(tmp_path, data):
+    t = data.draw(st.integers(1, 6))
+    n = data.draw(st.integers(2, 6))
+    vals = data.draw(st.lists(st.floats(2.0 ** -10, 2.0 ** 14, width=32), min_size=t * n * n,
+                              max_size=t * n * n))
+    mask = data.draw(st.lists(st.booleans(), min_size=t * n * n, max_size=t * n * n))
+    adj = torch.tensor(vals).view(t, n, n) * torch.tensor(mask, dtype=torch.float32).view(t, n, n)
+    adj[-1, 0, 1] = 1.0                                         # fix T and N
+    adj[0, n - 1, 0] = 1.0
+    write_edges(tmp_path / "r.csv", adj)
+    seq = load_snapshots(tmp_path / "r.csv", DataConfig(nodes=n, snapshots=t))
+    assert torch.equal(seq.adj, adj)
+
+
+# ----------------------------------------------------------------------------- real data
+def _reference(path) -> np.ndarray:
+    frame = pd.read_csv(path)
+    ref = np.zeros((frame.t.max() + 1, frame[["src", "dst"]].max().max() + 1,
+                    frame[["src", "dst"]].max().max() + 1), dtype=np.float32)
+    ref[frame.t, frame.src, frame.dst] = frame.weight
+    return ref
+
+
+def test_mesh1_exact_and_fast(shared_file):
+    path = shared_file("mesh1/mesh1.csv")
+    start = time.perf_counter()
+    seq = load_snapshots(path, DataConfig())
+    elapsed = time.perf_counter() - start
+    assert (seq.num_nodes, seq.num_snapshots, seq.directed) == (38, 445, False)
+    assert seq.num_rows == 122_684
+    assert np.array_equal(seq.adj.numpy(), _reference(path))
+    assert elapsed < 2.0
+
+
+def test_ucsb_zip_equals_converted_csv(shared_file):
+    zpath = shared_file("raw/gcngan_ucsb_data.zip")
+    seq = load_snapshots(zpath)
+    assert (seq.num_nodes, seq.num_snapshots, seq.directed) == (38, 1005, True)
+    assert seq.num_rows == 352_965
+    assert np.array_equal(seq.adj.numpy(), _reference(shared_file(
+        "ucsb_meshnet_1005/ucsb_meshnet_1005.csv")))
+    capped = load_snapshots(zpath, DataConfig(max_threshold=2000))
+    assert float(capped.adj.max()) == 2000 and capped.scaler.denom == 2000
+
+
+@pytest.mark.parametrize("name", ["enron184", "twitter_tennis_rg17", "contact_haggle_elstmd"])
+def test_other_snapshot_datasets_exact(shared_file, name):
+    import json
+
+    path = shared_file(f"{name}/{name}.csv")
+    meta = json.loads(shared_file(f"{name}/{name}.json").read_text())
+    n, t = meta["num_nodes"], meta["num_snapshots"]
+    seq = load_snapshots(path, DataConfig(nodes=n, snapshots=t))
+    frame = pd.read_csv(path)
+    ref = np.zeros((t, n, n), dtype=np.float32)
+    ref[frame.t, frame.src, frame.dst] = frame.weight
+    assert np.array_equal(seq.adj.numpy(), ref)
+    assert seq.directed == (not meta.get("symmetric", not meta["directed"]))
+
+
+def test_collegemsg_weekly(shared_file):
+    path = shared_file("collegemsg/collegemsg_events.csv")
+    seq = load_snapshots(path, DataConfig(granularity="7d", top_k=200))
+    frame = pd.read_csv(path)
+    week = (frame.timestamp - frame.timestamp.min()) // (7 * 86400)
+    assert seq.num_snapshots == int(week.max()) + 1 == 28
+    assert seq.times[1] - seq.times[0] == 7 * 86400 and seq.directed
+    keep = frame.src.isin(seq.node_ids) & frame.dst.isin(seq.node_ids)
+    pos = {v: i for i, v in enumerate(seq.node_ids)}
+    ref = np.zeros(tuple(seq.adj.shape), dtype=np.float32)
+    g = frame[keep].assign(week=week[keep]).groupby(["week", "src", "dst"]).weight.sum()
+    ref[g.index.get_level_values(0), g.index.get_level_values(1).map(pos),
+        g.index.get_level_values(2).map(pos)] = g.to_numpy()
+    assert np.array_equal(seq.adj.numpy(), ref)
+
+
+def test_bitcoin_needs_negative_policy(shared_file):
+    path = shared_file("bitcoin_alpha/bitcoin_alpha_events.csv")
+    with pytest.raises(InputError, match="negative weight"):
+        load_snapshots(path, DataConfig(granularity="30d", top_k=100))
+    seq = load_snapshots(path, DataConfig(granularity="30d", top_k=100, negative="shift",
+                                          agg="mean"))
+    assert seq.num_nodes == 100 and float(seq.adj.min()) >= 0
