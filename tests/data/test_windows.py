@@ -1,0 +1,64 @@
+"""Windows and the chronological split: shapes, batching, and no target leakage."""
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gcngan.data import WindowDataset, chronological_split
+from gcngan.errors import InputError
+
+
+def test_paper_protocol_split():
+    s = chronological_split(445, 10, val=10, test=50)
+    assert (s.train, s.val, s.test) == (range(10, 385), range(385, 395), range(395, 445))
+    assert s["test"] is s.test
+    with pytest.raises(InputError, match="unknown split"):
+        s["dev"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(t=st.integers(2, 120), w=st.integers(1, 20), val=st.integers(0, 15),
+       test=st.integers(0, 40))
+def test_split_has_no_target_leakage(t, w, val, test):
+    try:
+        s = chronological_split(t, w, val=val, test=test)
+    except InputError:
+        assert w >= t or val + test >= t - w
+        return
+    train, v, te = set(s.train), set(s.val), set(s.test)
+    assert not (train & v or train & te or v & te)
+    assert train | v | te == set(range(w, t))                       # every target used once
+    assert max(train) < min(v | te | {t})                           # chronological
+    assert (not v) or max(v) < min(te | {t})
+    # no training window (history or target) touches a validation/test target
+    assert all(tr < min(v | te | {t}) for tr in train)
+    assert len(s.test) == test and len(s.val) == val
+
+
+@pytest.mark.parametrize("t, w", [(10, 10), (5, 12)])
+def test_window_longer_than_data(t, w):
+    with pytest.raises(InputError, match=f"window {w} is longer than the data: {t} snapshots"):
+        chronological_split(t, w, val=0, test=0)
+
+
+def test_val_test_leave_no_training_target():
+    with pytest.raises(InputError, match="leave no training target"):
+        chronological_split(20, 10, val=5, test=5)
+
+
+def test_window_dataset_items_and_batch(tiny_adj):
+    ds = WindowDataset(tiny_adj, window=3, targets=range(3, 12))
+    assert len(ds) == 9 and "window=3" in repr(ds)
+    hist, target = ds[0]
+    assert hist.shape == (3, 8, 8) and torch.equal(hist, tiny_adj[0:3])
+    assert torch.equal(target, tiny_adj[3])
+    hist_b, target_b = ds.batch([0, 4, 8])
+    assert hist_b.shape == (3, 3, 8, 8) and target_b.shape == (3, 8, 8)
+    for k, i in enumerate([0, 4, 8]):
+        h, y = ds[i]
+        assert torch.equal(hist_b[k], h) and torch.equal(target_b[k], y)
+    assert not any(k.startswith("_t") or k == "t" for k in vars(ds))   # no iterator state
+    with pytest.raises(InputError, match="targets must lie in"):
+        WindowDataset(tiny_adj, window=3, targets=[2])
