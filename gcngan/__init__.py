@@ -5,6 +5,8 @@ for Weighted Dynamic Networks", IEEE INFOCOM 2019.
 """
 __version__ = "0.1.0"
 
-from gcngan.errors import CheckpointError, ConfigError, GcnganError, InputError  # noqa: E402
+from gcngan.errors import (CheckpointError, ConfigError, GcnganError, InputError,  # noqa: E402
+                           TrainingError)
 
-__all__ = ["__version__", "GcnganError", "InputError", "ConfigError", "CheckpointError"]
+__all__ = ["__version__", "GcnganError", "InputError", "ConfigError", "CheckpointError",
+           "TrainingError"]

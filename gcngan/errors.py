@@ -21,3 +21,8 @@ class ConfigError(GcnganError, ValueError):
 
 class CheckpointError(GcnganError):
     """A checkpoint that is missing, corrupt, unsafe or made for other data."""
+
+
+class TrainingError(GcnganError):
+    """Training cannot go on (NaN/inf in a loss or the weights); the message names the
+    epoch and step and what to try."""

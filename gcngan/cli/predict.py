@@ -1,7 +1,86 @@
-"""``gcngan predict``: placeholder until the command lands (keeps the CLI importable)."""
+"""``gcngan predict RUN_DIR --data DATA --out PRED.csv``: one-step-ahead or recursive forecasts.
+
+Writes ``t,src,dst,weight`` in the original node ids and raw weight scale, non-zero entries
+only, after refinement (zero diagonal, ``<= epsilon`` -> 0, symmetrised for undirected data).
+"""
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gcngan.cli.common import add_data_args, data_updates
+from gcngan.config import DEVICES
 
 
 def register(sub) -> None:
-    p = sub.add_parser("predict", help="(not implemented yet)")
-    p.set_defaults(func=lambda args: 1)
+    p = sub.add_parser("predict", help="predict snapshots with a trained run",
+                       description="Predict snapshots with a trained run: one step ahead for "
+                                   "each target of a split, or --steps K past the end.")
+    p.add_argument("run", metavar="RUN_DIR", help="run directory (or a .pt checkpoint)")
+    p.add_argument("--data", required=True, help="the data the run was trained on")
+    p.add_argument("--out", required=True, metavar="PRED.csv", help="output CSV")
+    p.add_argument("--split", choices=("test", "val"), default="test",
+                   help="targets to predict, each from the true window before it (default test)")
+    p.add_argument("--steps", type=int, default=None, metavar="K",
+                   help="instead: forecast K snapshots past the end, feeding predictions back")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help="default cpu")
+    add_data_args(p, split=True)
+    p.set_defaults(func=cmd_predict)
+
+
+def checkpoint_path(run: str | Path) -> Path:
+    """``RUN_DIR/best.pt`` (else ``last.pt``), or the file itself."""
+    from gcngan.errors import CheckpointError
+
+    run = Path(run)
+    if run.is_file():
+        return run
+    for name in ("best.pt", "last.pt"):
+        if (run / name).is_file():
+            return run / name
+    raise CheckpointError(f"{run}: no best.pt or last.pt found (is it a run directory?)")
+
+
+def load_run(args: argparse.Namespace):
+    """Checkpoint + data (stored data config, command-line ingestion flags override) +
+    generator; refuses data that differ from the training data.
+
+    Returns:
+        tuple: ``(generator, config, seq, device)``.
+    """
+    from gcngan.config import merge_dict
+    from gcngan.data import load_snapshots
+    from gcngan.train import check_data_matches, load_checkpoint, resolve_device
+    from gcngan.train.checkpoint import generator_from_checkpoint
+
+    path = checkpoint_path(args.run)
+    state = load_checkpoint(path)
+    device = resolve_device(args.device)
+    generator, config = generator_from_checkpoint(state, device)
+    config = merge_dict(config, {"data": data_updates(args)})
+    seq = load_snapshots(args.data, config.data)
+    check_data_matches(state, seq, path)
+    return generator, config, seq, device
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from gcngan.data import chronological_split
+    from gcngan.predict import forecast, predict_split, time_labels, write_predictions
+
+    generator, config, seq, device = load_run(args)
+    tc, dc = config.train, config.data
+    if args.steps is not None:
+        adj = seq.scaled().to(device)
+        pred = forecast(generator, adj, args.steps, dc.window, scaler=seq.scaler,
+                        epsilon=tc.epsilon, directed=seq.directed, samples=tc.eval_samples,
+                        seed=tc.seed).cpu()
+        idx = list(range(seq.num_snapshots, seq.num_snapshots + args.steps))
+    else:
+        split = chronological_split(seq.num_snapshots, dc.window, dc.val, dc.test)
+        idx = list(split[args.split])
+        pred, _ = predict_split(generator, seq, idx, dc.window, epsilon=tc.epsilon,
+                                samples=tc.eval_samples, seed=tc.seed, device=device)
+    rows = write_predictions(args.out, pred, time_labels(seq, idx), seq.node_ids)
+    what = f"{args.steps} forecast" if args.steps is not None else f"{len(idx)} {args.split}"
+    print(f"wrote {rows} links of {what} snapshots to {args.out}")
+    return 0

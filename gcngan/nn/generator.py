@@ -1,0 +1,182 @@
+r"""The GCN-GAN generator: node inputs -> GCN per snapshot -> LSTM over the window -> decoder.
+
+Reading order: :class:`Generator` (composition and ``forward``), then the three node-input
+modules, then :func:`build_generator` (the only place a :class:`~gcngan.config.ModelConfig`
+is turned into modules).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from gcngan.errors import ConfigError
+from gcngan.nn.decoders import build_decoder
+from gcngan.nn.gcn import DenseGCNEncoder
+from gcngan.nn.temporal import TemporalLSTM
+
+
+class Generator(nn.Module):
+    r"""Predicts the next weighted snapshot from a window of ``W`` snapshots.
+
+    .. math::
+        Z_t \sim \mathcal{U}(0, 1)^{N \times F}, \quad
+        X_t = \mathrm{GCN}(Z_t, A_t), \quad
+        h = \mathrm{LSTM}(\mathrm{vec}(X_{1}), \ldots, \mathrm{vec}(X_{W})), \quad
+        \hat A = \mathrm{decoder}(h, A_{1..W})
+
+    Composed, not subclassed: any ``node_input``, ``encoder``, ``temporal`` and ``decoder``
+    with the documented shapes can be swapped in.
+
+    Args:
+        node_input (nn.Module): ``node_input(adj_seq, generator) -> x`` of shape
+            :math:`(B, W, N, F)` or :math:`(N, F)`.
+        encoder (nn.Module): ``encoder(x, adj_seq) -> (B, W, N, H)``, e.g. :class:`DenseGCNEncoder`.
+        temporal (nn.Module): ``temporal(seq (B, W, N*H)) -> (out (B, W, H_lstm), last)``.
+        decoder (nn.Module): ``decoder(out, adj_seq) -> (B, N, N)`` in :math:`[0, 1]`.
+
+    Shapes:
+        - **adj_seq:** :math:`(B, W, N, N)`, weights in :math:`[0, 1]`
+        - **output:** :math:`(B, N, N)` in :math:`[0, 1]`
+    """
+
+    def __init__(self, node_input: nn.Module, encoder: nn.Module, temporal: nn.Module,
+                 decoder: nn.Module) -> None:
+        super().__init__()
+        self.node_input = node_input
+        self.encoder = encoder
+        self.temporal = temporal
+        self.decoder = decoder
+
+    def reset_parameters(self) -> None:
+        for m in (self.node_input, self.encoder, self.temporal, self.decoder):
+            if hasattr(m, "reset_parameters"):
+                m.reset_parameters()
+
+    def forward(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
+        B, W, N, _ = adj_seq.shape
+        x = self.node_input(adj_seq, generator)                          # (B, W, N, F) | (N, F)
+        z = self.encoder(x, adj_seq)                                     # (B, W, N, H)
+        out, _ = self.temporal(z.reshape(B, W, -1))                      # (B, W, H_lstm)
+        return self.decoder(out, adj_seq)                                # (B, N, N)
+
+    @torch.no_grad()
+    def predict(self, adj_seq: Tensor, samples: int = 1,
+                generator: Optional[torch.Generator] = None) -> Tensor:
+        """Mean of ``samples`` forward passes in eval mode (restores the previous mode).
+
+        Same interface as the baselines in :mod:`gcngan.baselines`.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            pred = self(adj_seq, generator)
+            for _ in range(samples - 1):
+                pred = pred + self(adj_seq, generator)
+            return pred / samples
+        finally:
+            self.train(was_training)
+
+
+class NoiseInput(nn.Module):
+    r"""Uniform noise :math:`\mathcal{U}(0, 1)`, re-drawn for every snapshot on every forward
+    pass (the paper's node input). Drawn on ``adj_seq``'s device; pass a ``torch.Generator``
+    (on that device) for reproducible draws.
+
+    Shapes:
+        - **output:** :math:`(B, W, N, F)`
+    """
+
+    def __init__(self, num_nodes: int, noise_dim: int) -> None:
+        super().__init__()
+        self.num_nodes = num_nodes
+        self.out_channels = noise_dim
+
+    def forward(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
+        B, W, N, _ = adj_seq.shape
+        return torch.rand((B, W, N, self.out_channels), generator=generator,
+                          device=adj_seq.device, dtype=adj_seq.dtype)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.num_nodes}, {self.out_channels})"
+
+
+class EmbeddingInput(nn.Module):
+    r"""A learned embedding per node, shared by every snapshot (deterministic generator).
+
+    Shapes:
+        - **output:** :math:`(N, F)`
+    """
+
+    def __init__(self, num_nodes: int, embedding_dim: int) -> None:
+        super().__init__()
+        self.num_nodes = num_nodes
+        self.out_channels = embedding_dim
+        self.weight = nn.Parameter(torch.empty(num_nodes, embedding_dim))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.uniform_(self.weight, 0.0, 1.0)
+
+    def forward(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
+        return self.weight
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.num_nodes}, {self.out_channels})"
+
+
+class FeatureInput(nn.Module):
+    r"""Fixed user node features (a buffer, so it travels in the checkpoint).
+
+    Shapes:
+        - **features:** :math:`(N, F)`
+        - **output:** :math:`(N, F)`
+    """
+
+    def __init__(self, features: Tensor) -> None:
+        super().__init__()
+        if features.dim() != 2:
+            raise ValueError(f"FeatureInput: features must be (N, F), got {tuple(features.shape)}")
+        self.register_buffer("features", features.detach().float().clone())
+        self.num_nodes, self.out_channels = features.shape
+
+    def forward(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
+        return self.features.to(adj_seq.dtype)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.num_nodes}, {self.out_channels})"
+
+
+def build_node_input(config, num_nodes: int, node_features: Optional[Tensor] = None) -> nn.Module:
+    """The node-input module named by ``config.node_input`` (noise | embedding | features)."""
+    if config.node_input == "noise":
+        return NoiseInput(num_nodes, config.noise_dim)
+    if config.node_input == "embedding":
+        return EmbeddingInput(num_nodes, config.noise_dim)
+    if config.node_input == "features":
+        if node_features is None:
+            raise ConfigError("model.node_input='features' needs node features (none given)")
+        feats = torch.as_tensor(node_features, dtype=torch.float32)
+        if feats.dim() != 2 or feats.shape[0] != num_nodes:
+            raise ConfigError(f"node features must be (N={num_nodes}, F), got {tuple(feats.shape)}")
+        return FeatureInput(feats)
+    raise ConfigError(f"model.node_input={config.node_input!r} is not one of noise, embedding, "
+                      f"features")
+
+
+def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = None) -> Generator:
+    """Build the :class:`Generator` described by a :class:`~gcngan.config.ModelConfig`.
+
+    Args:
+        config (ModelConfig): Architecture.
+        num_nodes (int): :math:`N`.
+        node_features (Tensor, optional): :math:`(N, F)`, required for ``node_input='features'``
+            (``noise_dim`` is then ignored).
+    """
+    node_input = build_node_input(config, num_nodes, node_features)
+    encoder = DenseGCNEncoder(node_input.out_channels, config.gcn_channels, dropout=config.dropout)
+    temporal = TemporalLSTM(num_nodes * encoder.out_channels, config.lstm_hidden,
+                            num_layers=config.lstm_layers, dropout=config.dropout)
+    decoder = build_decoder(config, config.lstm_hidden, num_nodes)
+    return Generator(node_input, encoder, temporal, decoder)

@@ -1,0 +1,527 @@
+r"""The training loop — the only one: critic step, generator step, epochs, validation.
+
+Read top to bottom: :func:`seed_everything` and :func:`resolve_device`, then
+:class:`Trainer` — construction (data on the device, models, optimisers), the two steps,
+one epoch, :meth:`Trainer.fit`, :meth:`Trainer.evaluate`, and state for checkpoints.
+
+Algorithm per batch of ``B`` windows (WGAN, Arjovsky et al. 2017; GCN-GAN reference code):
+
+1. ``fake = G(adj_seq)`` (with gradient only when this batch also trains ``G``);
+2. critic step on ``(target, fake.detach())``; clip critic weights right after the
+   optimiser step (``wgan-clip``) or add the gradient penalty (``wgan-gp``);
+3. every ``n_critic``-th critic step, a generator step: the *updated* critic scores the
+   same ``fake``; loss = ``adv_weight`` x adversarial + ``alpha`` x ``||fake - target||_F^2``.
+
+Reusing the step-1 ``fake`` in step 3 is exact: ``G`` has not changed in between.
+
+Determinism: one :func:`seed_everything`; the batch order of epoch ``e`` comes from its own
+generator seeded with ``(seed, e)``; training noise, dropout and the GP use the global RNG,
+whose state is saved in every checkpoint; evaluation noise comes from a generator re-seeded
+per evaluation, so validating never perturbs training. A run interrupted at a batch boundary
+(:attr:`Trainer.stop_requested`) and resumed from its checkpoint continues bit for bit on CPU.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from gcngan.config import ExperimentConfig
+from gcngan.data.windows import WindowDataset, chronological_split
+from gcngan.errors import ConfigError, TrainingError
+from gcngan.io import atomic_path
+from gcngan.metrics import evaluate_predictions
+from gcngan.nn import build_critic, build_generator
+from gcngan.predict import predict_split, predict_targets
+from gcngan.train.checkpoint import data_record, get_rng_state, save_checkpoint, set_rng_state
+from gcngan.train.losses import get_loss, gradient_penalty, reconstruction_loss
+
+log = logging.getLogger("gcngan.train")
+
+MONITOR = "val_rmse"        # early stopping / best checkpoint on validation RMSE (raw scale)
+HIGHER_IS_BETTER = False
+
+
+class TrainingInterrupted(Exception):
+    """Raised by :meth:`Trainer.fit` after it stopped at a safe point and saved ``last.pt``."""
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and every CUDA device)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device='cuda' but no CUDA device is available; use --device cpu")
+    if name not in ("cpu", "cuda"):
+        raise ConfigError(f"train.device={name!r} is not one of auto, cpu, cuda")
+    return torch.device(name)
+
+
+def grad_norm(params) -> Tensor:
+    """Global L2 norm of the gradients of ``params`` (0 when none has a gradient)."""
+    norms = [p.grad.detach().norm(2) for p in params if p.grad is not None]
+    if not norms:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack(norms), 2)
+
+
+class Trainer:
+    r"""Trains a generator and a critic on a :class:`~gcngan.data.SnapshotSequence`.
+
+    Args:
+        config (ExperimentConfig): Data (window, splits), model and training settings.
+        data (SnapshotSequence): The dynamic network; the model sees ``data.scaled()``.
+        run_dir (str | Path, optional): Where ``best.pt``, ``last.pt``, ``log.csv`` and
+            ``losses.png`` go; ``None`` keeps everything in memory.
+        node_features (Tensor, optional): :math:`(N, F)` for ``model.node_input='features'``.
+        quiet (bool, optional): No progress bar. (default: ``False``; the bar is also off
+            when stderr is not a terminal)
+    """
+
+    def __init__(self, config: ExperimentConfig, data, run_dir: Optional[str | Path] = None,
+                 node_features: Optional[Tensor] = None, quiet: bool = False) -> None:
+        self.config = config
+        tc, dc = config.train, config.data
+        seed_everything(tc.seed)
+        self.device = resolve_device(tc.device)
+        self.data = data
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.quiet = quiet
+        self.window = dc.window
+        self.split = chronological_split(data.num_snapshots, dc.window, dc.val, dc.test)
+        self.adj = data.scaled().to(self.device)                                 # (T, N, N)
+        self.train_set = WindowDataset(self.adj, dc.window, self.split.train)
+        self.loss = get_loss(tc.loss)
+        n = data.num_nodes
+        self.generator = build_generator(config.model, n, node_features).to(self.device)
+        self.critic = build_critic(config.model, n).to(self.device)
+        self.opt_g = self._optimizer(self.generator, tc.lr)
+        self.opt_d = self._optimizer(self.critic, tc.critic_lr or tc.lr)
+        self.conditional = config.model.critic_condition == "history"
+        # progress
+        self.epoch = 0                 # completed epochs (pre-training included)
+        self.step = 0                  # generator steps
+        self.critic_steps = 0
+        self.best_metric: Optional[float] = None
+        self.best_epoch: Optional[int] = None
+        self.bad_epochs = 0
+        self.metrics: dict = {}
+        self.history: list[dict] = []
+        self.partial: Optional[dict] = None     # state of an epoch stopped half-way
+        self.stop_requested = False             # set (e.g. by a signal handler) to stop safely
+        self._warned: set = set()
+
+    def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
+        wd = self.config.train.weight_decay
+        if self.loss.optimizer == "rmsprop":
+            return torch.optim.RMSprop(module.parameters(), lr=lr, weight_decay=wd)
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=self.loss.adam_betas,
+                                weight_decay=wd)
+
+    # ----- the two steps --------------------------------------------------------------------
+    def critic_step(self, adj_seq: Tensor, target: Tensor, fake: Tensor) -> dict:
+        """One critic update on real ``target`` vs ``fake.detach()``; clips after the step."""
+        tc, spec = self.config.train, self.loss
+        cond = adj_seq if self.conditional else None
+        self.opt_d.zero_grad(set_to_none=True)
+        real_score = self.critic(target, cond)                                   # (B,)
+        fake_score = self.critic(fake.detach(), cond)                            # (B,)
+        if spec.label_smoothing:
+            loss = spec.critic(real_score, fake_score, label_smoothing=tc.label_smoothing)
+        else:
+            loss = spec.critic(real_score, fake_score)
+        if spec.gradient_penalty:
+            loss = loss + tc.gp_weight * gradient_penalty(self.critic, target, fake, adj_seq=cond)
+        loss.backward()
+        gnorm = grad_norm(self.critic.parameters())
+        self.opt_d.step()
+        if spec.clip:
+            with torch.no_grad():
+                for p in self.critic.parameters():
+                    p.clamp_(-tc.clip, tc.clip)
+        self.critic_steps += 1
+        return {"d_loss": loss.detach(), "d_real": real_score.detach().mean(),
+                "d_fake": fake_score.detach().mean(), "grad_norm_d": gnorm}
+
+    def generator_step(self, adj_seq: Tensor, target: Tensor, fake: Tensor) -> dict:
+        """One generator update: adversarial term from the (updated) critic + reconstruction."""
+        tc = self.config.train
+        cond = adj_seq if self.conditional else None
+        self.opt_g.zero_grad(set_to_none=True)
+        self.critic.requires_grad_(False)
+        try:
+            adv = self.loss.generator(self.critic(fake, cond))
+        finally:
+            self.critic.requires_grad_(True)
+        rec = reconstruction_loss(fake, target)
+        loss = tc.adv_weight * adv + tc.alpha * rec
+        loss.backward()
+        gnorm = grad_norm(self.generator.parameters())
+        self.opt_g.step()
+        self.step += 1
+        return {"g_loss": loss.detach(), "g_adv": adv.detach(), "g_rec": rec.detach(),
+                "grad_norm_g": gnorm}
+
+    def pretrain_step(self, adj_seq: Tensor, target: Tensor) -> dict:
+        """MSE-only generator update (optional pre-training)."""
+        self.opt_g.zero_grad(set_to_none=True)
+        rec = reconstruction_loss(self.generator(adj_seq), target)
+        rec.backward()
+        gnorm = grad_norm(self.generator.parameters())
+        self.opt_g.step()
+        self.step += 1
+        return {"g_loss": rec.detach(), "g_rec": rec.detach(), "grad_norm_g": gnorm}
+
+    # ----- one epoch ------------------------------------------------------------------------
+    def batches(self, epoch: int) -> list[Tensor]:
+        """Shuffled index batches of epoch ``epoch`` (depends only on the seed and ``epoch``)."""
+        g = torch.Generator().manual_seed(self.config.train.seed * 1_000_003 + epoch)
+        perm = torch.randperm(len(self.train_set), generator=g)
+        return list(perm.split(self.config.train.batch_size))
+
+    def train_epoch(self, epoch: int, progress: Optional[Callable[[dict], None]] = None) -> dict:
+        """Run (or finish) epoch ``epoch``; returns the mean of each statistic.
+
+        Raises:
+            TrainingInterrupted: when :attr:`stop_requested` was set; the partial epoch is
+                kept in :attr:`partial` (and saved to ``last.pt``) so it can be resumed.
+            TrainingError: on a non-finite loss.
+        """
+        pretrain = epoch < self.config.train.pretrain_epochs
+        n_critic = self.config.train.n_critic
+        self.generator.train()
+        self.critic.train()
+        start, sums, count, seconds = 0, {}, {}, 0.0
+        if self.partial is not None and self.partial["epoch"] == epoch:
+            start = self.partial["batch"]
+            sums = {k: torch.tensor(v) for k, v in self.partial["sums"].items()}
+            count = dict(self.partial["count"])
+            seconds = self.partial["seconds"]
+        self.partial = None
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        batches = self.batches(epoch)
+        t0 = time.perf_counter()
+        for b in range(start, len(batches)):
+            adj_seq, target = self.train_set.batch(batches[b])       # (B, W, N, N), (B, N, N)
+            if pretrain:
+                stats = self.pretrain_step(adj_seq, target)
+            else:
+                train_g = (self.critic_steps + 1) % n_critic == 0
+                with torch.set_grad_enabled(train_g):
+                    fake = self.generator(adj_seq)                       # (B, N, N)
+                stats = self.critic_step(adj_seq, target, fake)
+                if train_g:
+                    stats.update(self.generator_step(adj_seq, target, fake))
+            for k, v in stats.items():
+                sums[k] = sums.get(k, 0.0) + v.detach().float().cpu()
+                count[k] = count.get(k, 0) + 1
+            loss_now = float(stats.get("d_loss", 0.0)) + float(stats.get("g_loss", 0.0))
+            if not math.isfinite(loss_now):
+                raise TrainingError(
+                    f"non-finite loss at epoch {epoch + 1}, step {self.step}: "
+                    f"d_loss={float(stats.get('d_loss', float('nan')))}, "
+                    f"g_loss={float(stats.get('g_loss', float('nan')))}; the last good "
+                    f"checkpoint is kept; try a lower learning rate (--set lr=...)")
+            if progress is not None:
+                progress({k: float(v) for k, v in stats.items() if k in ("d_loss", "g_loss")})
+            if self.stop_requested and b + 1 < len(batches):
+                self.partial = {"epoch": epoch, "batch": b + 1,
+                                "sums": {k: float(v) for k, v in sums.items()},
+                                "count": count,
+                                "seconds": seconds + time.perf_counter() - t0}
+                raise TrainingInterrupted(f"stopped in epoch {epoch + 1} after batch {b + 1}")
+        seconds += time.perf_counter() - t0
+        out = {k: float(sums[k]) / count[k] for k in sums}
+        if "d_real" in out and self.loss.wasserstein:
+            out["wasserstein"] = out["d_real"] - out["d_fake"]
+        out["train_seconds"] = seconds
+        out["windows_per_s"] = len(self.train_set) / seconds if seconds > 0 else float("nan")
+        if self.device.type == "cuda":
+            out["peak_cuda_mb"] = torch.cuda.max_memory_allocated(self.device) / 2**20
+        out["phase"] = "pretrain" if pretrain else "adversarial"
+        return out
+
+    # ----- evaluation -----------------------------------------------------------------------
+    @torch.no_grad()
+    def predict(self, split: str) -> tuple[Tensor, Tensor]:
+        """Refined raw-scale predictions and true snapshots for every target of ``split``."""
+        tc = self.config.train
+        return predict_split(self.generator, self.data, self.split[split], self.window,
+                             epsilon=tc.epsilon, samples=tc.eval_samples, seed=tc.seed,
+                             device=self.device, scaler=self.data.scaler)
+
+    @torch.no_grad()
+    def evaluate(self, split: str = "val", metrics=None) -> dict:
+        """Metrics (mean/std over target snapshots, raw scale) of the generator on ``split``."""
+        pred, target = self.predict(split)
+        return evaluate_predictions(pred, target, metrics)
+
+    @torch.no_grad()
+    def diversity(self, split: str = "val") -> dict:
+        """Collapse indicators on ``split`` (model scale ``[0, 1]``).
+
+        ``diversity_noise``: mean |difference| between two noise draws for the same windows
+        (0 for deterministic node inputs). ``diversity_history``: spread of the predictions
+        across windows (mean over entries of the std over targets) divided by the same
+        spread of the true snapshots; near 0 means the output ignores the history.
+        """
+        targets = self.split[split]
+        if len(targets) < 2:
+            return {}
+        seed = self.config.train.seed
+        a = predict_targets(self.generator, self.adj, targets, self.window, seed=seed + 1)
+        b = predict_targets(self.generator, self.adj, targets, self.window, seed=seed + 2)
+        true = self.adj[torch.as_tensor(list(targets), device=self.device)]
+        spread_true = float(true.std(dim=0).mean())
+        return {"diversity_noise": float((a - b).abs().mean()),
+                "diversity_history": float(a.std(dim=0).mean()) / max(spread_true, 1e-12)}
+
+    # ----- fit --------------------------------------------------------------------------------
+    def fit(self, epochs: Optional[int] = None) -> dict:
+        """Train up to ``epochs`` adversarial epochs (default ``config.train.epochs``) after
+        ``pretrain_epochs`` MSE epochs, validating every epoch; keeps the best generator
+        (lowest validation RMSE), stops early after ``patience`` epochs without improvement.
+
+        Returns:
+            dict: ``best_metric``, ``best_epoch``, ``epochs`` run, ``stopped_early``,
+            ``history`` (one dict per epoch, the rows of ``log.csv``).
+
+        Raises:
+            TrainingInterrupted: :attr:`stop_requested` was set; ``last.pt`` holds the state.
+            TrainingError: non-finite loss.
+        """
+        tc = self.config.train
+        total = tc.pretrain_epochs + (tc.epochs if epochs is None else epochs)
+        n_batches = len(self.batches(0))
+        bar = self._progress_bar(total, n_batches)
+        stopped_early = False
+        try:
+            while self.epoch < total:
+                if self.bad_epochs >= tc.patience:
+                    stopped_early = True
+                    break
+                epoch = self.epoch
+                try:
+                    row = self.train_epoch(epoch, progress=bar.update_batch if bar else None)
+                except TrainingInterrupted:
+                    self.save("last.pt")
+                    raise
+                except KeyboardInterrupt:
+                    # not at a safe point: last.pt keeps the last completed epoch
+                    log.warning("interrupted in epoch %d; last.pt holds epoch %d",
+                                epoch + 1, self.epoch)
+                    raise
+                self.epoch = epoch + 1
+                row = {"epoch": self.epoch, **row}
+                t_val = time.perf_counter()
+                val = self.evaluate("val")
+                row.update({f"val_{k}": v["mean"] for k, v in val.items()})
+                row.update(self.diversity("val"))
+                row["val_seconds"] = time.perf_counter() - t_val
+                self.metrics = {k: v["mean"] for k, v in val.items()}
+                self._health(row)
+                self.history.append(row)
+                improved = self._improved(row[MONITOR])
+                if improved:
+                    self.best_metric, self.best_epoch, self.bad_epochs = \
+                        row[MONITOR], self.epoch, 0
+                    self.save("best.pt", optimizers=False)
+                else:
+                    self.bad_epochs += 1
+                self.save("last.pt")
+                self.write_log()
+                if bar:
+                    bar.end_epoch(row)
+                log.info("epoch %d: d_loss %.4g g_loss %.4g val_rmse %.4g%s", self.epoch,
+                         row.get("d_loss", float("nan")), row.get("g_loss", float("nan")),
+                         row[MONITOR], " *" if improved else "")
+        finally:
+            if bar:
+                bar.close()
+        if self.bad_epochs >= tc.patience and self.epoch < total:
+            stopped_early = True
+        self.plot()
+        return {"best_metric": self.best_metric, "best_epoch": self.best_epoch,
+                "epochs": self.epoch, "stopped_early": stopped_early, "history": self.history}
+
+    def _improved(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.best_metric is None:
+            return True
+        return value > self.best_metric if HIGHER_IS_BETTER else value < self.best_metric
+
+    def _health(self, row: dict) -> None:
+        """Warn once, in plain words, when a training-health signal looks wrong."""
+        def warn(key: str, msg: str) -> None:
+            if key not in self._warned:
+                self._warned.add(key)
+                log.warning(msg)
+        if row.get("phase") != "adversarial":
+            return
+        adversarial = sum(1 for r in self.history if r.get("phase") == "adversarial")
+        if adversarial < 3:          # the first epochs are noisy by nature
+            return
+        d_loss = row.get("d_loss", float("nan"))
+        if self.loss.wasserstein and abs(d_loss) < 1e-8:
+            warn("critic-flat", f"epoch {row['epoch']}: the critic loss is stuck at zero — the "
+                 "critic gives the generator no signal (try a larger clip or wgan-gp)")
+        if not self.loss.wasserstein:
+            if d_loss < 0.1:
+                warn("critic-won", f"epoch {row['epoch']}: the discriminator wins outright "
+                     f"(D loss {d_loss:.3g}, equilibrium 1.386); the generator gets little "
+                     "gradient (try label smoothing or a lower critic lr)")
+            elif abs(d_loss - 2 * math.log(2)) > 1.0:
+                warn("bce-far", f"epoch {row['epoch']}: D loss {d_loss:.3g} is far from the "
+                     "equilibrium 2 ln 2 = 1.386")
+        if row.get("diversity_history", 1.0) < 0.05:
+            warn("collapse", f"epoch {row['epoch']}: the generator's output hardly changes with "
+                 "the history (diversity_history "
+                 f"{row['diversity_history']:.3g}) — mode collapse; try a larger alpha")
+
+    # ----- state, files --------------------------------------------------------------------
+    def state_dict(self, optimizers: bool = True) -> dict:
+        """Everything a checkpoint holds (see :mod:`gcngan.train.checkpoint`)."""
+        return {
+            "config": self.config.to_dict(),
+            "data": data_record(self.data),
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "opt_g": self.opt_g.state_dict() if optimizers else None,
+            "opt_d": self.opt_d.state_dict() if optimizers else None,
+            "epoch": self.epoch,
+            "step": self.step,
+            "critic_steps": self.critic_steps,
+            "best_metric": self.best_metric,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "metrics": dict(self.metrics),
+            "history": list(self.history),
+            "partial_epoch": self.partial,
+            "rng": get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a :meth:`state_dict` (models, optimisers, progress, RNG) to continue training."""
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        if state.get("opt_g") is not None:
+            self.opt_g.load_state_dict(state["opt_g"])
+        if state.get("opt_d") is not None:
+            self.opt_d.load_state_dict(state["opt_d"])
+        self.epoch = int(state["epoch"])
+        self.step = int(state["step"])
+        self.critic_steps = int(state.get("critic_steps", 0))
+        self.best_metric = state.get("best_metric")
+        self.best_epoch = state.get("best_epoch")
+        self.bad_epochs = int(state.get("bad_epochs", 0))
+        self.metrics = dict(state.get("metrics") or {})
+        self.history = list(state.get("history") or [])
+        self.partial = state.get("partial_epoch")
+        if state.get("rng") is not None:
+            set_rng_state(state["rng"])
+
+    def save(self, name: str, optimizers: bool = True) -> Optional[Path]:
+        """Write the checkpoint ``run_dir/name`` atomically (no-op without a run directory)."""
+        if self.run_dir is None:
+            return None
+        path = self.run_dir / name
+        save_checkpoint(path, self.state_dict(optimizers=optimizers))
+        return path
+
+    LOG_COLUMNS = ("epoch", "phase", "d_loss", "g_loss", "g_adv", "g_rec", "wasserstein",
+                   "d_real", "d_fake", "grad_norm_g", "grad_norm_d", "diversity_noise",
+                   "diversity_history")
+
+    def write_log(self) -> None:
+        """Rewrite ``run_dir/log.csv`` (one row per epoch) atomically."""
+        if self.run_dir is None or not self.history:
+            return
+        cols = list(self.LOG_COLUMNS)
+        for row in self.history:
+            cols += [k for k in row if k not in cols]
+        with atomic_path(self.run_dir / "log.csv") as tmp:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=cols, restval="")
+                w.writeheader()
+                for row in self.history:
+                    w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                                for k, v in row.items()})
+
+    def plot(self) -> Optional[Path]:
+        """``run_dir/losses.png``: D/G losses and Wasserstein estimate; validation RMSE."""
+        if self.run_dir is None or not self.history:
+            return None
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        ep = [r["epoch"] for r in self.history]
+        fig = Figure(figsize=(10, 4))
+        FigureCanvasAgg(fig)
+        ax1, ax2 = fig.subplots(1, 2)
+        for key, label in (("d_loss", "critic loss"), ("g_loss", "generator loss"),
+                           ("wasserstein", "Wasserstein estimate")):
+            ys = [r.get(key, float("nan")) for r in self.history]
+            if any(isinstance(y, float) and math.isfinite(y) for y in ys):
+                ax1.plot(ep, ys, marker=".", label=label)
+        ax1.set_xlabel("epoch")
+        ax1.set_title("training losses")
+        ax1.legend(loc="best")
+        ax2.plot(ep, [r.get(MONITOR, float("nan")) for r in self.history], marker=".",
+                 color="tab:red")
+        if self.best_epoch is not None:
+            ax2.axvline(self.best_epoch, color="grey", linestyle=":", label="best")
+            ax2.legend(loc="best")
+        ax2.set_xlabel("epoch")
+        ax2.set_title("validation RMSE (raw scale)")
+        fig.tight_layout()
+        path = self.run_dir / "losses.png"
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
+        return path
+
+    def _progress_bar(self, total_epochs: int, n_batches: int):
+        if self.quiet or not sys.stderr.isatty():
+            return None
+        return _Progress(total_epochs - self.epoch, n_batches)
+
+
+class _Progress:
+    """tqdm bar over batches of all remaining epochs with live D/G losses."""
+
+    def __init__(self, epochs: int, n_batches: int) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=epochs * n_batches, unit="batch", dynamic_ncols=True,
+                        file=sys.stderr, leave=False)
+        self.post: dict = {}
+
+    def update_batch(self, stats: dict) -> None:
+        self.post.update({k: f"{v:.4g}" for k, v in stats.items()})
+        self.bar.set_postfix(self.post, refresh=False)
+        self.bar.update(1)
+
+    def end_epoch(self, row: dict) -> None:
+        self.post["epoch"] = row["epoch"]
+        self.post["val_rmse"] = f"{row[MONITOR]:.4g}"
+        self.bar.set_postfix(self.post)
+
+    def close(self) -> None:
+        self.bar.close()
