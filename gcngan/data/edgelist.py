@@ -202,7 +202,8 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
             cols = {"time": 0, "src": 1, "dst": 2, "weight": 3}
         elif k == 3:
             raise InputError(f"{path}: line 1: 3 unnamed columns; a long edge list needs "
-                             f"t src dst weight (per-snapshot 'src dst weight' files: --format files)")
+                             f"t src dst weight (per-snapshot 'src dst weight' files: "
+                             f"--format files)")
         else:
             raise InputError(f"{path}: line 1: {k} unnamed column(s); expected t,src,dst[,weight]")
         return header, cols

@@ -25,7 +25,7 @@ _GRANULARITY = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$")
 
 
 def parse_granularity(text: str | int | float) -> float:
-    """Snapshot width in seconds from ``3600``, ``"3600"``, ``"1h"``, ``"30min"``, ``"7d"``, ``"2w"``.
+    """Snapshot width in seconds from ``3600``, ``"1h"``, ``"30min"``, ``"7d"``, ``"2w"`` ...
 
     Raises:
         InputError: unknown unit or a width that is not positive.

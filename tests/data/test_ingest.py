@@ -160,11 +160,12 @@ def test_too_large_for_dense(write):
 
 
 # ----------------------------------------------------------------------------- properties
+FIXTURE = HealthCheck.function_scoped_fixture
 edges = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6), st.integers(0, 6),
                            st.integers(1, 50)), min_size=1, max_size=40)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[FIXTURE])
 @given(rows=edges, agg=st.sampled_from(["sum", "max", "count", "last"]))
 def test_dense_matches_reference(tmp_path, rows, agg):
     frame = pd.DataFrame(rows, columns=["t", "src", "dst", "weight"])
@@ -183,7 +184,7 @@ def test_dense_matches_reference(tmp_path, rows, agg):
     assert seq.directed == (not np.array_equal(ref, ref.transpose(0, 2, 1)))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[FIXTURE])
 @given(data=st.data())
 def test_write_then_load_round_trip(tmp_path, data):
     t = data.draw(st.integers(1, 6))
