@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,7 +248,14 @@ def _read_raw(path: Path, header: _Header, usecols: list) -> pd.DataFrame:
     if header.sep != r"\s+":
         kw["skipinitialspace"] = True
     try:
-        frame = pd.read_csv(path, engine="c", **kw)
+        with warnings.catch_warnings():
+            # pandas only warns (and drops data) when the first row outnumbers the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, engine="c", **kw)
+    except pd.errors.ParserWarning:
+        line = kw["skiprows"] + 2
+        raise InputError(f"{path}: line {line}: more fields than the {len(header.names)} "
+                         f"header columns") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: empty file (no rows)") from None
     except pd.errors.ParserError as exc:
@@ -376,7 +384,8 @@ def _int_column(table: EdgeTable, col: pd.Series, name, what: str) -> np.ndarray
     else:
         text = col.astype(str).str.strip()
         num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(num) | (num != np.round(num))
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(num) | (num != np.round(num)) | (np.abs(num) > 2.0 ** 53)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise _bad(table, pos, name, f"{what} must be an integer (timestamps: --format "
@@ -391,11 +400,11 @@ def _int_column(table: EdgeTable, col: pd.Series, name, what: str) -> np.ndarray
 
 def _id_column(table: EdgeTable, col: pd.Series, name) -> pd.Series:
     """Node ids: int64 when every id is an integer, else stripped strings; none empty."""
-    if col.dtype.kind in "iu":
+    if col.dtype.kind == "i" or (col.dtype.kind == "u" and col.max() < 2 ** 63):
         return pd.Series(col.to_numpy(dtype=np.int64))
     if col.dtype.kind == "f":
         arr = col.to_numpy(dtype=np.float64)
-        if np.all(np.isfinite(arr) & (arr == np.round(arr))):
+        if np.all(np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2.0 ** 53)):
             return pd.Series(arr.astype(np.int64))
         return pd.Series(col.astype(str).to_numpy(dtype=object))
     text = col.astype(str).str.strip()

@@ -68,13 +68,13 @@ def parse_timestamps(col: pd.Series, where: Callable[[int], str], column: str) -
     numeric = np.isfinite(num)
     if numeric.all():
         return num
-    if numeric.any() and not numeric.all() and numeric.mean() > 0.5:
-        pos = int(np.flatnonzero(~numeric)[0])
+    if numeric.any():                           # mixed: report the first odd one out
+        pos = int(np.flatnonzero(~numeric if numeric.mean() >= 0.5 else numeric)[0])
         raise InputError(f"{where(pos)}: column {column!r}: unparseable timestamp "
-                         f"{col.iloc[pos]!r} (expected Unix seconds)")
+                         f"{col.iloc[pos]!r} (the column mixes Unix seconds and datetimes)")
     try:
         dt = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         dt = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
     bad = dt.isna().to_numpy()
     if bad.any():
@@ -82,7 +82,11 @@ def parse_timestamps(col: pd.Series, where: Callable[[int], str], column: str) -
         raise InputError(f"{where(pos)}: column {column!r}: unparseable timestamp "
                          f"{col.iloc[pos]!r} (expected Unix seconds or an ISO datetime)")
     epoch = pd.Timestamp(0, tz="UTC")
-    return ((dt - epoch) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
+    try:
+        return ((dt - epoch) / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime) as exc:
+        raise InputError(f"{where(0)}: column {column!r}: timestamps out of range "
+                         f"({str(exc).splitlines()[0]})") from None
 
 
 def bucket(seconds: np.ndarray, width: float) -> tuple[np.ndarray, float]:

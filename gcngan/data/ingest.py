@@ -77,6 +77,10 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
                              f"needs --granularity, e.g. 3600, 1h, 1d, 7d")
         width = parse_granularity(cfg.granularity)
         secs = parse_timestamps(frame["time"], table.where, str(table.columns["time"]))
+        span = (float(secs.max()) - float(secs.min())) / width
+        if span >= MAX_DENSE_ENTRIES:
+            raise InputError(f"{src_name}: --granularity {cfg.granularity} splits "
+                             f"{span:.3g} x {_num(width)} s of events into too many snapshots")
         t, t0 = bucket(secs, width)
     else:
         if cfg.granularity is not None:

@@ -83,6 +83,7 @@ def test_column_errors(write, text, cfg, fragment):
     ("0,1,2,", "f.csv:3: column 'weight': empty weight ''"),
     ("0,1,2", "f.csv:3: column 'weight': empty weight ''"),
     ("0,1,2,3,4", "f.csv: line 3: expected 4 fields, found 5"),
+    ("0,1,2,3,4\n0,1,2,3", "f.csv: line 3: expected 4 fields, found 5"),
     ("0.5,1,2,3", "f.csv:3: column 't': snapshot index must be an integer"),
     ("-1,1,2,3", "f.csv:3: column 't': snapshot index must be >= 0"),
     ("0,,2,3", "f.csv:3: column 'src': empty node id"),
@@ -93,6 +94,11 @@ def test_bad_values_name_file_line_column_value(write, row, fragment):
         read_edges(path, DataConfig())
     assert fragment in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_first_row_longer_than_header(write):
+    with pytest.raises(InputError, match=r"f\.csv: line 3: more fields than the 3 header"):
+        read_edges(write("f.csv", "# note\nt,src,dst\n0,1,2,3\n"), DataConfig())
 
 
 def test_line_numbers_count_blank_and_comment_lines(write):

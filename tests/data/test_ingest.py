@@ -269,3 +269,26 @@ def test_bitcoin_needs_negative_policy(shared_file):
     seq = load_snapshots(path, DataConfig(granularity="30d", top_k=100, negative="shift",
                                           agg="mean"))
     assert seq.num_nodes == 100 and float(seq.adj.min()) >= 0
+
+
+cell = st.one_of(st.integers(-3, 20).map(str), st.sampled_from(
+    ["", "nan", "inf", "x", "1.5", "1e400", "2004-01-01", " 7", "-0", "a b", '"q"', "#",
+     "1e300", "\u00e9"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[FIXTURE])
+@given(header=st.sampled_from(["t,src,dst,weight", "timestamp,src,dst,weight", "t,src,dst",
+                               "a,b,c", ""]),
+       rows=st.lists(st.lists(cell, min_size=2, max_size=5), max_size=6),
+       granularity=st.sampled_from([None, "1h"]))
+def test_malformed_text_raises_input_error_only(tmp_path, header, rows, granularity):
+    """Whatever the text, ingestion returns a sequence or raises InputError (one line)."""
+    path = tmp_path / "fuzz.csv"
+    path.write_text("\n".join([header] + [",".join(r) for r in rows]) + "\n")
+    try:
+        seq = load_snapshots(path, DataConfig(granularity=granularity))
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert seq.adj.dim() == 3 and bool(torch.isfinite(seq.adj).all())
+        assert float(seq.adj.min()) >= 0
