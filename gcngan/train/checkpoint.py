@@ -113,12 +113,14 @@ def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict:
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        why = [ln for ln in lines if "WeightsUnpickler error" in ln or "Unsupported" in ln]
-        first = (why or lines or ["unsafe content"])[0]
-        first = first.split(". Please use")[0]
-        raise CheckpointError(f"{path}: refused to load an unsafe or invalid checkpoint "
-                              f"(weights_only): {first}") from None
+        text = str(exc)
+        detail = text.split("WeightsUnpickler error:", 1)[-1]
+        lines = [ln.strip() for ln in detail.splitlines() if ln.strip()]
+        first = (lines or ["invalid content"])[0].split(". Please use")[0]
+        if "global" in first.lower():
+            raise CheckpointError(f"{path}: refused to load an unsafe checkpoint (it references "
+                                  f"code; nothing was run): {first}") from None
+        raise CheckpointError(f"{path}: corrupt or not a checkpoint ({first})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError,
             AttributeError, TypeError, IndexError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
