@@ -96,7 +96,7 @@ def test_mesh1_end_to_end(tmp_path, shared_file, capsys):
     data = shared_file("mesh1/mesh1.csv")
     run = tmp_path / "run"
     assert main(["train", str(data), "--out", str(run), "--epochs", "2", "--device", "cpu",
-                 "--quiet", "--preset", "paper", "--set", "lstm_hidden=128"]) == 0
+                 "--quiet", "--preset", "paper"]) == 0
     pred_path = tmp_path / "pred.csv"
     assert main(["predict", str(run), "--data", str(data), "--split", "test",
                  "--out", str(pred_path)]) == 0
