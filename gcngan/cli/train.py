@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import contextlib
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -68,11 +70,37 @@ def check_run_dir(out: Path, force: bool) -> None:
                          f"--force to overwrite its files")
 
 
+@contextlib.contextmanager
+def _stop_on_signals(trainer):
+    """First SIGINT/SIGTERM asks the trainer to stop after the current batch (it saves
+    ``last.pt``); a second SIGINT interrupts at once."""
+    trainer.stop_signal = None
+
+    def handler(signum, frame):
+        if trainer.stop_requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        trainer.stop_requested = True
+        trainer.stop_signal = signum
+        log.warning("stopping after the current batch (Ctrl-C again to abort now)")
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except ValueError:                    # not in the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, prev in previous.items():
+            signal.signal(sig, prev)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from gcngan.config import build_config
     from gcngan.data import load_snapshots
     from gcngan.io import atomic_write_json
-    from gcngan.train import Trainer, load_checkpoint
+    from gcngan.train import Trainer, TrainingInterrupted, load_checkpoint
 
     setup_logging(args.quiet)
     out = Path(args.out)
@@ -85,7 +113,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "config.json", config.to_dict())
-    summary = trainer.fit()
+    try:
+        with _stop_on_signals(trainer):
+            summary = trainer.fit()
+    except TrainingInterrupted:
+        code = 143 if trainer.stop_signal == signal.SIGTERM else 130
+        print(f"gcngan: training stopped at a safe point ({trainer.epoch} epochs completed, "
+              f"generator step {trainer.step}); state saved to {out / 'last.pt'}", file=sys.stderr)
+        return code
 
     # final metrics of the best checkpoint on validation and test
     if (out / "best.pt").exists():

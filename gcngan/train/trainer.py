@@ -352,6 +352,8 @@ class Trainer:
                 log.info("epoch %d: d_loss %.4g g_loss %.4g val_rmse %.4g%s", self.epoch,
                          row.get("d_loss", float("nan")), row.get("g_loss", float("nan")),
                          row[MONITOR], " *" if improved else "")
+                if self.stop_requested and self.epoch < total:
+                    raise TrainingInterrupted(f"stopped after epoch {self.epoch}")
         finally:
             if bar:
                 bar.close()

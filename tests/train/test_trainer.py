@@ -104,7 +104,8 @@ def test_early_stopping_with_patience():
     assert out["stopped_early"] and out["epochs"] == 2 and out["best_epoch"] == 1
 
 
-def test_interrupt_and_resume_is_identical(tmp_path):
+@pytest.mark.parametrize("stop_at", [3, 4])      # 2 batches per epoch: mid-epoch 2, end of 2
+def test_interrupt_and_resume_is_identical(tmp_path, stop_at):
     full = tiny_trainer("epochs=3")
     full.fit()
 
@@ -114,7 +115,7 @@ def test_interrupt_and_resume_is_identical(tmp_path):
 
     def stop_after_some(*a, **k):
         calls["n"] += 1
-        if calls["n"] == 4:                  # in the middle of epoch 2
+        if calls["n"] == stop_at:
             part.stop_requested = True
         return orig(*a, **k)
 
@@ -123,7 +124,8 @@ def test_interrupt_and_resume_is_identical(tmp_path):
         part.fit()
     from gcngan.train import load_checkpoint
     state = load_checkpoint(tmp_path / "last.pt")
-    assert state["partial_epoch"] is not None
+    assert (state["partial_epoch"] is not None) == (stop_at == 3)
+    assert state["epoch"] == (1 if stop_at == 3 else 2)
 
     resumed = tiny_trainer("epochs=3", run_dir=tmp_path)
     resumed.load_state_dict(state)
