@@ -42,7 +42,8 @@ def _pair(pred, target) -> tuple[torch.Tensor, torch.Tensor]:
 
 # ----- per-snapshot metrics ---------------------------------------------------------------
 def rmse(pred, target) -> torch.Tensor:
-    r"""Root mean squared error per snapshot, :math:`\sqrt{\frac{1}{N^2}\sum_{ij}(A_{ij}-\hat A_{ij})^2}`.
+    r"""Root mean squared error per snapshot,
+    :math:`\sqrt{\frac{1}{N^2}\sum_{ij}(A_{ij}-\hat A_{ij})^2}`.
 
     Examples:
         >>> float(rmse(torch.tensor([[0., 2.], [0., 0.]]), torch.zeros(2, 2)))
@@ -83,7 +84,8 @@ def kl(pred, target) -> torch.Tensor:
     Entries where either matrix is zero are skipped; an all-zero matrix gives 0.
 
     Examples:
-        >>> round(float(kl(torch.tensor([[1., 1.], [0., 0.]]), torch.tensor([[1., 0.], [0., 0.]]))), 4)
+        >>> pred, target = torch.tensor([[1., 1.], [0., 0.]]), torch.tensor([[1., 0.], [0., 0.]])
+        >>> round(float(kl(pred, target)), 4)
         0.6931
     """
     p, t = _pair(pred, target)
@@ -126,10 +128,12 @@ def mlsd(pred, target) -> torch.Tensor:
 
 
 def mismatch_rate(pred, target) -> torch.Tensor:
-    r"""Share of the :math:`N^2` entries where exactly one of :math:`A_{ij}`, :math:`\hat A_{ij}` is zero.
+    r"""Share of the :math:`N^2` entries where exactly one of :math:`A_{ij}`,
+    :math:`\hat A_{ij}` is zero.
 
     Examples:
-        >>> float(mismatch_rate(torch.tensor([[0., 1.], [1., 0.]]), torch.tensor([[1., 1.], [0., 0.]])))
+        >>> pred, target = torch.tensor([[0., 1.], [1., 0.]]), torch.tensor([[1., 1.], [0., 0.]])
+        >>> float(mismatch_rate(pred, target))
         0.5
     """
     p, t = _pair(pred, target)

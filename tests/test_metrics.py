@@ -53,7 +53,8 @@ def test_per_snapshot_batches():
 
 
 def test_auc_ap_hand_and_ties():
-    # off-diagonal scores/labels: (0,1) .9/1, (0,2) .8/0, (1,0) .7/1, (1,2) .1/0, (2,0) .1/0, (2,1) .0/1
+    # off-diagonal score/label: (0,1) .9/1, (0,2) .8/0, (1,0) .7/1, (1,2) .1/0, (2,0) .1/0,
+    # (2,1) .0/1
     pred = torch.tensor([[0.0, 0.9, 0.8], [0.7, 0.0, 0.1], [0.1, 0.0, 5.0]])
     target = torch.tensor([[9.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 9.0]])
     # positives .9 .7 .0, negatives .8 .1 .1 -> pairs won: .9:3, .7:2, .0:0 -> 5/9

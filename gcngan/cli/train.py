@@ -119,7 +119,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     except TrainingInterrupted:
         code = 143 if trainer.stop_signal == signal.SIGTERM else 130
         print(f"gcngan: training stopped at a safe point ({trainer.epoch} epochs completed, "
-              f"generator step {trainer.step}); state saved to {out / 'last.pt'}", file=sys.stderr)
+              f"generator step {trainer.step}); state saved to {out / 'last.pt'}",
+              file=sys.stderr)
         return code
 
     # final metrics of the best checkpoint on validation and test

@@ -33,7 +33,8 @@ class Critic(nn.Module):
                  condition: str = "none") -> None:
         super().__init__()
         if condition not in CONDITIONS:
-            raise ValueError(f"Critic: condition={condition!r} is not one of {', '.join(CONDITIONS)}")
+            raise ValueError(f"Critic: condition={condition!r} is not one of "
+                             f"{', '.join(CONDITIONS)}")
         self.num_nodes = num_nodes
         self.hidden_channels = [int(h) for h in hidden_channels]
         self.dropout = dropout

@@ -28,7 +28,8 @@ FLOWS = ("source_to_target", "target_to_source")
 
 def dense_gcn_norm(adj: Tensor, add_self_loops: bool = True,
                    flow: str = "source_to_target") -> Tensor:
-    r"""Symmetrically normalised propagation matrix :math:`\hat D^{-1/2}(\tilde A + I)\hat D^{-1/2}`.
+    r"""Symmetrically normalised propagation matrix
+    :math:`\hat D^{-1/2}(\tilde A + I)\hat D^{-1/2}`.
 
     :math:`\tilde A = A^\top` for ``flow="source_to_target"`` (default), else :math:`A`;
     :math:`\hat D` is the diagonal of row sums of :math:`\tilde A + I`. Rows of the result

@@ -91,7 +91,8 @@ def bce_critic_loss(real_score: Tensor, fake_score: Tensor, *,
 
 
 def bce_generator_loss(fake_score: Tensor) -> Tensor:
-    r"""Non-saturating generator loss :math:`\mathrm{BCE}(D(\hat A), 1) = -E[\ln \sigma(D(\hat A))]`.
+    r"""Non-saturating generator loss
+    :math:`\mathrm{BCE}(D(\hat A), 1) = -E[\ln \sigma(D(\hat A))]`.
 
     Examples:
         >>> round(float(bce_generator_loss(torch.zeros(2))), 4)
