@@ -1,11 +1,11 @@
 r"""Temporal model: an LSTM over the per-snapshot embeddings of a window.
 
-On CUDA the cuDNN kernel of ``nn.LSTM`` runs. On the CPU the same parameters are applied by
-an unrolled loop over the ``W`` steps: the input projection of all steps is one matrix
-product and each step one ``(B, H) x (H, 4H)`` product. oneDNN's fused CPU LSTM reaches a
-small fraction of the machine's matmul throughput for these shapes (measured ~10x slower
-forward+backward at ``H = 1024``), so the loop is the fast path there. Both give the same
-result (tested) and share one ``state_dict`` layout (``lstm.weight_ih_l0`` ...).
+``impl="fused"`` (default) runs ``nn.LSTM``'s kernel (oneDNN on the CPU, cuDNN on CUDA).
+``impl="unrolled"`` applies the same parameters with one matrix product per step in plain
+autograd ops: a readable reference of the computation that also supports double backward
+(cuDNN's LSTM does not, pytorch/pytorch#5261). Both give the same result (tested), share
+one ``state_dict`` layout (``lstm.weight_ih_l0`` ...), and ran at the same speed on the
+2-core CPU for the ``paper`` preset (~300 training windows/s on mesh1).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-IMPLS = ("auto", "fused", "unrolled")
+IMPLS = ("fused", "unrolled")
 
 
 class TemporalLSTM(nn.Module):
@@ -26,8 +26,8 @@ class TemporalLSTM(nn.Module):
         num_layers (int, optional): Stacked LSTM layers. (default: ``1``)
         dropout (float, optional): Dropout between stacked layers (ignored for one layer).
             (default: ``0.0``)
-        impl (str, optional): ``"fused"`` (``nn.LSTM`` kernel), ``"unrolled"`` (matmul per
-            step) or ``"auto"`` (fused on CUDA, unrolled on the CPU). (default: ``"auto"``)
+        impl (str, optional): ``"fused"`` (``nn.LSTM`` kernel) or ``"unrolled"`` (one
+            matmul per step, double-backward capable). (default: ``"fused"``)
 
     Shapes:
         - **seq:** :math:`(B, W, N \cdot H)`
@@ -36,7 +36,7 @@ class TemporalLSTM(nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, num_layers: int = 1,
-                 dropout: float = 0.0, impl: str = "auto") -> None:
+                 dropout: float = 0.0, impl: str = "fused") -> None:
         super().__init__()
         if impl not in IMPLS:
             raise ValueError(f"TemporalLSTM: impl={impl!r} is not one of {', '.join(IMPLS)}")
@@ -53,8 +53,7 @@ class TemporalLSTM(nn.Module):
         self.lstm.reset_parameters()
 
     def forward(self, seq: Tensor) -> tuple[Tensor, Tensor]:
-        fused = self.impl == "fused" or (self.impl == "auto" and seq.device.type != "cpu")
-        if fused:
+        if self.impl == "fused":
             out, _ = self.lstm(seq)                                      # (B, W, H_lstm)
         else:
             out = self._unrolled(seq)                                    # (B, W, H_lstm)

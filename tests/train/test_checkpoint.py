@@ -1,5 +1,4 @@
 import os
-import pickle
 
 import pytest
 import torch
@@ -103,4 +102,3 @@ def test_rng_state_round_trip(tmp_path):
     set_rng_state(loaded)
     b = (torch.rand(3), np.random.rand(), random.random())
     assert torch.equal(a[0], b[0]) and a[1] == b[1] and a[2] == b[2]
-    assert pickle  # noqa: B018  (module imported for the malicious-pickle test's clarity)
