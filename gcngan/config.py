@@ -22,6 +22,7 @@ SCALES = ("linear", "log1p")
 SELF_LOOPS = ("keep", "drop")
 NEGATIVE_POLICIES = ("error", "shift", "abs", "drop")
 NODE_INPUTS = ("noise", "embedding", "features")
+ENCODERS = ("gcn", "none")
 DECODERS = ("dense", "residual")
 CRITIC_CONDITIONS = ("none", "history")
 LOSS_NAMES = ("wgan-clip", "wgan-gp", "bce")
@@ -85,6 +86,7 @@ class DataConfig:
 class ModelConfig:
     """Architecture of the generator (GCN -> LSTM -> decoder) and the critic."""
 
+    encoder: str = "gcn"                  # gcn (paper) | none (flattened adjacency -> LSTM)
     node_input: str = "noise"             # noise (paper) | embedding | features
     noise_dim: int = 32
     gcn_channels: list = field(default_factory=lambda: [32, 16])
@@ -98,6 +100,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         o = "model"
+        _check_choice(o, "encoder", self.encoder, ENCODERS)
         _check_choice(o, "node_input", self.node_input, NODE_INPUTS)
         _check_choice(o, "decoder", self.decoder, DECODERS)
         _check_choice(o, "critic_condition", self.critic_condition, CRITIC_CONDITIONS)
@@ -171,7 +174,8 @@ SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 # the authors' code); ``default`` is the project's measured-better model.
 PRESETS: dict[str, dict] = {
     "paper": {
-        "model": {"node_input": "noise", "noise_dim": 32, "gcn_channels": [32, 16],
+        "model": {"encoder": "gcn", "node_input": "noise", "noise_dim": 32,
+                  "gcn_channels": [32, 16],
                   "lstm_hidden": 1024, "decoder": "dense", "critic_hidden": [512, 256, 64],
                   "critic_condition": "none", "dropout": 0.2},
         "train": {"loss": "wgan-clip", "lr": 1e-4, "weight_decay": 1e-5, "clip": 0.01,

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from gcngan.errors import ConfigError
 from gcngan.nn.decoders import build_decoder
-from gcngan.nn.gcn import DenseGCNEncoder
+from gcngan.nn.encoders import USES_NODE_INPUT, build_encoder
 from gcngan.nn.temporal import TemporalLSTM
 
 
@@ -148,6 +148,22 @@ class FeatureInput(nn.Module):
         return f"{self.__class__.__name__}({self.num_nodes}, {self.out_channels})"
 
 
+class NoNodeInput(nn.Module):
+    """No node input, for encoders that read only the adjacency (``model.encoder='none'``).
+
+    Shapes:
+        - **output:** ``None``
+    """
+
+    out_channels = 0
+
+    def forward(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}()"
+
+
 def build_node_input(config, num_nodes: int, node_features: Optional[Tensor] = None) -> nn.Module:
     """The node-input module named by ``config.node_input`` (noise | embedding | features)."""
     if config.node_input == "noise":
@@ -173,9 +189,16 @@ def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = No
         num_nodes (int): :math:`N`.
         node_features (Tensor, optional): :math:`(N, F)`, required for ``node_input='features'``
             (``noise_dim`` is then ignored).
+
+    ``encoder='none'`` feeds the flattened adjacency :math:`(B, W, N^2)` to the LSTM (no
+    node input): with the dense decoder and ``train.adv_weight=0`` this is the paper's LSTM
+    baseline.
     """
-    node_input = build_node_input(config, num_nodes, node_features)
-    encoder = DenseGCNEncoder(node_input.out_channels, config.gcn_channels, dropout=config.dropout)
+    if config.encoder in USES_NODE_INPUT:
+        node_input = build_node_input(config, num_nodes, node_features)
+    else:
+        node_input = NoNodeInput()
+    encoder = build_encoder(config, node_input.out_channels, num_nodes)
     temporal = TemporalLSTM(num_nodes * encoder.out_channels, config.lstm_hidden,
                             num_layers=config.lstm_layers, dropout=config.dropout)
     decoder = build_decoder(config, config.lstm_hidden, num_nodes)

@@ -125,6 +125,7 @@ class Trainer:
         self.history: list[dict] = []
         self.partial: Optional[dict] = None     # state of an epoch stopped half-way
         self.stop_requested = False             # set (e.g. by a signal handler) to stop safely
+        self.best_state: Optional[dict] = None  # in-memory copy of the best generator weights
         self._warned: set = set()
 
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -164,11 +165,14 @@ class Trainer:
         tc = self.config.train
         cond = adj_seq if self.conditional else None
         self.opt_g.zero_grad(set_to_none=True)
-        self.critic.requires_grad_(False)
-        try:
-            adv = self.loss.generator(self.critic(fake, cond))
-        finally:
-            self.critic.requires_grad_(True)
+        if tc.adv_weight > 0:
+            self.critic.requires_grad_(False)
+            try:
+                adv = self.loss.generator(self.critic(fake, cond))
+            finally:
+                self.critic.requires_grad_(True)
+        else:
+            adv = fake.new_zeros(())
         rec = reconstruction_loss(fake, target)
         loss = tc.adv_weight * adv + tc.alpha * rec
         loss.backward()
@@ -188,6 +192,50 @@ class Trainer:
         self.step += 1
         return {"g_loss": rec.detach(), "g_rec": rec.detach(), "grad_norm_g": gnorm}
 
+    def train_batch(self, adj_seq: Tensor, target: Tensor, pretrain: bool = False) -> dict:
+        """One training step on a batch: critic step, then (every ``n_critic``-th time) a
+        generator step; MSE only when ``pretrain`` or ``adv_weight == 0`` (no critic then,
+        since it could not influence the generator)."""
+        if pretrain:
+            return self.pretrain_step(adj_seq, target)
+        if self.config.train.adv_weight == 0:
+            return self.generator_step(adj_seq, target, self.generator(adj_seq))
+        train_g = (self.critic_steps + 1) % self.config.train.n_critic == 0
+        with torch.set_grad_enabled(train_g):
+            fake = self.generator(adj_seq)                               # (B, N, N)
+        stats = self.critic_step(adj_seq, target, fake)
+        if train_g:
+            stats.update(self.generator_step(adj_seq, target, fake))
+        return stats
+
+    def update(self, targets, steps: int = 1) -> dict:
+        """Online update: ``steps`` training steps on the windows of ``targets`` as one batch
+        (e.g. the newest snapshot and a few before it), for rolling-origin evaluation.
+
+        Args:
+            targets (Sequence[int]): Target snapshot indices, each in ``[W, T)``.
+            steps (int, optional): Steps on that batch. (default: ``1``)
+
+        Returns:
+            dict: Statistics of the last step (``g_loss``, ``d_loss`` ...) as floats.
+
+        Raises:
+            TrainingError: non-finite loss.
+        """
+        if steps < 1:
+            raise ConfigError(f"Trainer.update: steps={steps!r} must be >= 1")
+        adj_seq, target = WindowDataset(self.adj, self.window, targets).batch(
+            list(range(len(targets))))                                   # (B, W, N, N), (B, N, N)
+        self.generator.train()
+        self.critic.train()
+        for _ in range(steps):
+            stats = self.train_batch(adj_seq, target)
+        out = {k: float(v) for k, v in stats.items()}
+        if not all(math.isfinite(v) for v in out.values()):
+            raise TrainingError(f"non-finite loss in an online update on targets "
+                                f"{list(targets)[:3]}...: {out}")
+        return out
+
     # ----- one epoch ------------------------------------------------------------------------
     def batches(self, epoch: int) -> list[Tensor]:
         """Shuffled index batches of epoch ``epoch`` (depends only on the seed and ``epoch``)."""
@@ -204,7 +252,6 @@ class Trainer:
             TrainingError: on a non-finite loss.
         """
         pretrain = epoch < self.config.train.pretrain_epochs
-        n_critic = self.config.train.n_critic
         self.generator.train()
         self.critic.train()
         start, sums, count, seconds = 0, {}, {}, 0.0
@@ -220,15 +267,7 @@ class Trainer:
         t0 = time.perf_counter()
         for b in range(start, len(batches)):
             adj_seq, target = self.train_set.batch(batches[b])       # (B, W, N, N), (B, N, N)
-            if pretrain:
-                stats = self.pretrain_step(adj_seq, target)
-            else:
-                train_g = (self.critic_steps + 1) % n_critic == 0
-                with torch.set_grad_enabled(train_g):
-                    fake = self.generator(adj_seq)                       # (B, N, N)
-                stats = self.critic_step(adj_seq, target, fake)
-                if train_g:
-                    stats.update(self.generator_step(adj_seq, target, fake))
+            stats = self.train_batch(adj_seq, target, pretrain=pretrain)
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v.detach().float().cpu()
                 count[k] = count.get(k, 0) + 1
@@ -343,6 +382,8 @@ class Trainer:
                     self.best_metric, self.best_epoch, self.bad_epochs = \
                         row[MONITOR], self.epoch, 0
                     self.save("best.pt", optimizers=False)
+                    self.best_state = {k: v.detach().clone()
+                                       for k, v in self.generator.state_dict().items()}
                 else:
                     self.bad_epochs += 1
                 self.save("last.pt")
@@ -362,6 +403,18 @@ class Trainer:
         self.plot()
         return {"best_metric": self.best_metric, "best_epoch": self.best_epoch,
                 "epochs": self.epoch, "stopped_early": stopped_early, "history": self.history}
+
+    def restore_best(self) -> bool:
+        """Load the best-validation generator weights of this session's :meth:`fit` into
+        :attr:`generator` (kept in memory, so it works without a run directory).
+
+        Returns:
+            bool: ``False`` when no epoch has been validated yet (weights unchanged).
+        """
+        if self.best_state is None:
+            return False
+        self.generator.load_state_dict(self.best_state)
+        return True
 
     def _improved(self, value: float) -> bool:
         if not math.isfinite(value):
