@@ -26,3 +26,8 @@ class CheckpointError(GcnganError):
 class TrainingError(GcnganError):
     """Training cannot go on (NaN/inf in a loss or the weights); the message names the
     epoch and step and what to try."""
+
+
+class ResourceError(GcnganError):
+    """Not enough memory for the requested run (estimated up front, or a CUDA
+    out-of-memory error); the message says what size or batch size would fit."""

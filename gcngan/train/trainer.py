@@ -42,6 +42,7 @@ from gcngan.io import atomic_path
 from gcngan.metrics import evaluate_predictions
 from gcngan.nn import build_critic, build_generator
 from gcngan.predict import predict_split, predict_targets
+from gcngan.resources import check_memory
 from gcngan.train.checkpoint import data_record, get_rng_state, save_checkpoint, set_rng_state
 from gcngan.train.losses import get_loss, gradient_penalty, reconstruction_loss
 
@@ -92,10 +93,16 @@ class Trainer:
         node_features (Tensor, optional): :math:`(N, F)` for ``model.node_input='features'``.
         quiet (bool, optional): No progress bar. (default: ``False``; the bar is also off
             when stderr is not a terminal)
+        generator (nn.Module, optional): Use this generator instead of building one from
+            ``config.model`` (same interface as :class:`~gcngan.nn.Generator`; e.g. the
+            deliberately broken ones of ``gcngan check`` tests).
+        critic (nn.Module, optional): Likewise for the critic.
     """
 
     def __init__(self, config: ExperimentConfig, data, run_dir: Optional[str | Path] = None,
-                 node_features: Optional[Tensor] = None, quiet: bool = False) -> None:
+                 node_features: Optional[Tensor] = None, quiet: bool = False,
+                 generator: Optional[nn.Module] = None,
+                 critic: Optional[nn.Module] = None) -> None:
         self.config = config
         tc, dc = config.train, config.data
         seed_everything(tc.seed)
@@ -105,14 +112,21 @@ class Trainer:
         self.quiet = quiet
         self.window = dc.window
         self.split = chronological_split(data.num_snapshots, dc.window, dc.val, dc.test)
+        # refuse up front (clear message with the largest N that fits) what would not fit
+        check_memory(config, data.num_nodes, data.num_snapshots, self.device,
+                     None if node_features is None else int(node_features.shape[-1]))
         self.adj = data.scaled().to(self.device)                                 # (T, N, N)
         self.train_set = WindowDataset(self.adj, dc.window, self.split.train)
         self.loss = get_loss(tc.loss)
         n = data.num_nodes
-        self.generator = build_generator(config.model, n, node_features).to(self.device)
-        self.critic = build_critic(config.model, n).to(self.device)
-        self.opt_g = self._optimizer(self.generator, tc.lr)
-        self.opt_d = self._optimizer(self.critic, tc.critic_lr or tc.lr)
+        if generator is None:
+            generator = build_generator(config.model, n, node_features)
+        self.generator = generator.to(self.device)
+        self.critic = (critic if critic is not None else build_critic(config.model, n)
+                       ).to(self.device)
+        self.lr = tc.lr if tc.lr is not None else self.loss.lr      # None: the loss's default
+        self.opt_g = self._optimizer(self.generator, self.lr)
+        self.opt_d = self._optimizer(self.critic, tc.critic_lr or self.lr)
         self.conditional = config.model.critic_condition == "history"
         # progress
         self.epoch = 0                 # completed epochs (pre-training included)
@@ -271,13 +285,7 @@ class Trainer:
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v.detach().float().cpu()
                 count[k] = count.get(k, 0) + 1
-            loss_now = float(stats.get("d_loss", 0.0)) + float(stats.get("g_loss", 0.0))
-            if not math.isfinite(loss_now):
-                raise TrainingError(
-                    f"non-finite loss at epoch {epoch + 1}, step {self.step}: "
-                    f"d_loss={float(stats.get('d_loss', float('nan')))}, "
-                    f"g_loss={float(stats.get('g_loss', float('nan')))}; the last good "
-                    f"checkpoint is kept; try a lower learning rate (--set lr=...)")
+            self.check_finite(epoch, stats)
             if progress is not None:
                 progress({k: float(v) for k, v in stats.items() if k in ("d_loss", "g_loss")})
             if self.stop_requested and b + 1 < len(batches):
@@ -422,6 +430,32 @@ class Trainer:
         if self.best_metric is None:
             return True
         return value > self.best_metric if HIGHER_IS_BETTER else value < self.best_metric
+
+    def check_finite(self, epoch: int, stats: dict) -> None:
+        """Stop on a non-finite loss or weight, before anything is saved.
+
+        Raises:
+            TrainingError: naming the epoch (1-based), the generator step, what went
+                non-finite, and a learning rate ten times lower to try.
+        """
+        loss_now = float(stats.get("d_loss", 0.0)) + float(stats.get("g_loss", 0.0))
+        what = None
+        if not math.isfinite(loss_now):
+            what = (f"non-finite loss (d_loss={float(stats.get('d_loss', float('nan')))}, "
+                    f"g_loss={float(stats.get('g_loss', float('nan')))})")
+        else:
+            for name, module in (("generator", self.generator), ("critic", self.critic)):
+                finite = [torch.isfinite(p).all() for p in module.parameters()]
+                if finite and not bool(torch.stack(finite).all()):
+                    bad = next(k for k, p in module.named_parameters()
+                               if not bool(torch.isfinite(p).all()))
+                    what = f"non-finite weights in the {name} ({bad})"
+                    break
+        if what is not None:
+            lr = self.config.train.lr
+            raise TrainingError(f"{what} at epoch {epoch + 1}, step {self.step}; training "
+                                f"stopped and the last good checkpoint is kept; try a lower "
+                                f"learning rate, e.g. --set lr={lr / 10:.3g}")
 
     def _health(self, row: dict) -> None:
         """Warn once, in plain words, when a training-health signal looks wrong."""
