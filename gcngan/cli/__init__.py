@@ -3,7 +3,8 @@
 Each subcommand lives in its own module (``gcngan/cli/<name>.py``) exposing
 ``register(subparsers)``; the handler it sets as ``func`` returns an exit code.
 Expected errors (:class:`gcngan.errors.GcnganError`) are caught here, once, and
-printed as one line with exit status 2.
+printed as one line with exit status 2; operating-system errors (disk full, permission
+denied) and running out of memory print one line with status 1; an interrupt exits 130.
 """
 from __future__ import annotations
 
@@ -46,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:          # disk full, permission denied ... (outputs are atomic)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"gcngan: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("gcngan: error: out of memory; try a smaller --batch-size, --top-k or model",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,12 @@
 RUN_DIR receives ``config.json`` (resolved config), ``best.pt`` (best validation RMSE),
 ``last.pt`` (latest state), ``log.csv`` (one row per epoch), ``metrics.json`` (validation
 and test metrics of the best checkpoint) and ``losses.png``.
+
+A non-empty RUN_DIR is refused unless ``--force`` (start over: the run files are replaced) or
+``--resume`` (continue from ``last.pt``; only training-length settings may change, see
+:data:`RESUMABLE`; model, data and the dataset fingerprint must match, else a key-by-key
+diff). The first SIGINT/SIGTERM stops after the current batch, saves ``last.pt``, prints the
+``--resume`` command and exits 130/143. See ``docs/reliability.md``.
 """
 from __future__ import annotations
 
@@ -29,17 +35,22 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory (must be "
                    "empty or new unless --force)")
     p.add_argument("--config", default=None, metavar="FILE", help="YAML or JSON config file")
-    p.add_argument("--preset", default="default", choices=sorted(PRESETS),
+    p.add_argument("--preset", default=None, choices=sorted(PRESETS),
                    help="starting configuration (default: default; paper = the published "
-                        "reference settings)")
+                        "reference settings; with --resume: the run's stored config)")
     p.add_argument("--epochs", type=int, default=None, help="adversarial epochs")
     p.add_argument("--device", choices=DEVICES, default=None, help="auto | cpu | cuda")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None,
                    help="windows per batch")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
-    p.add_argument("--force", action="store_true",
-                   help="write into a non-empty RUN_DIR (files of the same name are replaced)")
+    run = p.add_mutually_exclusive_group()
+    run.add_argument("--force", action="store_true",
+                     help="start a new run in a non-empty RUN_DIR (its run files are replaced)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the run in RUN_DIR from its last.pt; training-length "
+                          "settings (--epochs, patience, lr, --batch-size at an epoch "
+                          "boundary, --device) may change, model and data may not")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field, e.g. --set lr=1e-3 --set model.decoder=dense "
                         "(repeatable)")
@@ -60,14 +71,109 @@ def setup_logging(quiet: bool) -> None:
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+#: Files a run writes into RUN_DIR (``--force`` replaces exactly these).
+RUN_FILES = ("config.json", "best.pt", "last.pt", "log.csv", "metrics.json", "losses.png",
+             "metrics.png", "prediction.png")
+
+#: Training settings that may change on ``--resume`` (everything else must match).
+RESUMABLE = ("train.epochs", "train.patience", "train.device", "train.lr", "train.critic_lr",
+             "train.eval_samples", "train.batch_size")
+
+
 def check_run_dir(out: Path, force: bool) -> None:
     from gcngan.errors import InputError
 
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise InputError(f"--out {out}: directory is not empty; choose a new RUN_DIR or pass "
-                         f"--force to overwrite its files")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            hint = " or --resume to continue it" if (out / "last.pt").is_file() else ""
+            raise InputError(f"--out {out}: directory is not empty; choose a new RUN_DIR, pass "
+                             f"--force to start over in it{hint}")
+        replaced = [name for name in RUN_FILES if (out / name).exists()]
+        for name in replaced:
+            (out / name).unlink()
+        if replaced:
+            log.warning("--force: replaced the previous run's %s in %s", ", ".join(replaced), out)
+    _remove_stale_temp_files(out)
+
+
+def _remove_stale_temp_files(out: Path) -> None:
+    """Temporary files of an atomic write that a kill -9 interrupted (``.last.pt.*.tmp``)."""
+    if not out.is_dir():
+        return
+    for tmp in out.glob(".*.tmp"):
+        if any(tmp.name.startswith(f".{name}.") for name in RUN_FILES):
+            tmp.unlink(missing_ok=True)
+
+
+def resume_hint(args: argparse.Namespace, extra: str = "") -> str:
+    """The command that continues this run."""
+    import shlex
+
+    return (f"gcngan train {shlex.quote(str(args.data))} --out {shlex.quote(str(args.out))} "
+            f"--resume{extra}")
+
+
+def resume_config(args: argparse.Namespace, state: dict, train_flags: dict):
+    """The run's stored config with what this command line sets explicitly on top.
+
+    Raises:
+        InputError: with one ``section.key: old -> new`` line per setting that may not change.
+    """
+    from gcngan.config import (ExperimentConfig, PRESETS, diff_configs, load_config_file,
+                               merge_dict, parse_overrides)
+    from gcngan.errors import CheckpointError, GcnganError, InputError
+
+    try:
+        stored = ExperimentConfig.from_dict(state["config"])
+    except GcnganError as exc:
+        raise CheckpointError(f"{args.out}/last.pt: stored config is invalid ({exc})") from None
+    config = stored
+    if args.preset is not None:
+        config = merge_dict(config, PRESETS[args.preset])
+    if args.config:
+        config = merge_dict(config, load_config_file(args.config))
+    flags = {"data": data_updates(args),
+             "train": {k: v for k, v in train_flags.items() if v is not None}}
+    config = merge_dict(config, {k: v for k, v in flags.items() if v})
+    if args.overrides:
+        config = merge_dict(config, parse_overrides(args.overrides))
+    changed = diff_configs(stored.to_dict(), config.to_dict(), ("data", "model", "train"))
+    refused = [line for line in changed if line.split(":", 1)[0] not in RESUMABLE]
+    if (config.train.batch_size != stored.train.batch_size
+            and state.get("partial_epoch") is not None):
+        refused.append(f"train.batch_size: {stored.train.batch_size!r} -> "
+                       f"{config.train.batch_size!r} (last.pt was saved in the middle of an "
+                       f"epoch; batch size may change only at an epoch boundary)")
+    if refused:
+        raise InputError(f"--resume: {args.out} was trained with other settings; these may "
+                         f"not change on resume (start a new run instead):\n  "
+                         + "\n  ".join(refused))
+    return config
+
+
+def check_resume_data(args: argparse.Namespace, state: dict, seq) -> None:
+    """Refuse data other than the run's (N, node ids, content fingerprint), with a diff."""
+    from gcngan.errors import InputError
+
+    data = state["data"]
+    lines = []
+    if int(data["num_nodes"]) != seq.num_nodes:
+        lines.append(f"data.num_nodes: {data['num_nodes']} -> {seq.num_nodes}")
+    else:
+        old, new = [str(i) for i in data["node_ids"]], [str(i) for i in seq.node_ids]
+        if old != new:
+            k = next(i for i, (a, b) in enumerate(zip(old, new)) if a != b)
+            lines.append(f"data.node_ids: node {k} is {old[k]!r} -> {new[k]!r}")
+    if "directed" in data and bool(data["directed"]) != seq.directed:
+        lines.append(f"data.directed: {bool(data['directed'])} -> {seq.directed}")
+    if str(data["fingerprint"]) != seq.fingerprint:
+        lines.append(f"data.fingerprint: {str(data['fingerprint'])[:12]} -> "
+                     f"{seq.fingerprint[:12]} (the snapshots differ)")
+    if lines:
+        raise InputError(f"--resume: {args.data} is not the data {args.out} was trained on:"
+                         f"\n  " + "\n  ".join(lines))
 
 
 @contextlib.contextmanager
@@ -102,26 +208,59 @@ def cmd_train(args: argparse.Namespace) -> int:
     from gcngan.io import atomic_write_json
     from gcngan.train import Trainer, TrainingInterrupted, load_checkpoint
 
+    import torch
+
+    from gcngan.errors import InputError, ResourceError, TrainingError
+
     setup_logging(args.quiet)
     out = Path(args.out)
-    check_run_dir(out, args.force)
     train_flags = {"epochs": args.epochs, "device": args.device, "seed": args.seed,
                    "batch_size": args.batch_size}
-    config = build_config(args.preset, args.config, args.overrides,
-                          data=data_updates(args), train=train_flags)
+    state = None
+    if args.resume:
+        if not (out / "last.pt").is_file():
+            raise InputError(f"--resume: {out / 'last.pt'} not found; nothing to resume (start "
+                             f"a new run without --resume)")
+        state = load_checkpoint(out / "last.pt")
+        config = resume_config(args, state, train_flags)
+        _remove_stale_temp_files(out)
+    else:
+        check_run_dir(out, args.force)
+        config = build_config(args.preset or "default", args.config, args.overrides,
+                              data=data_updates(args), train=train_flags)
     seq = load_snapshots(args.data, config.data)
-    trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "config.json", config.to_dict())
+    if state is not None:
+        check_resume_data(args, state, seq)
+    trainer = None
     try:
+        trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
+        if state is not None:
+            _restore(trainer, state, out / "last.pt")
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "config.json", config.to_dict())
         with _stop_on_signals(trainer):
             summary = trainer.fit()
     except TrainingInterrupted:
         code = 143 if trainer.stop_signal == signal.SIGTERM else 130
         print(f"gcngan: training stopped at a safe point ({trainer.epoch} epochs completed, "
-              f"generator step {trainer.step}); state saved to {out / 'last.pt'}",
-              file=sys.stderr)
+              f"generator step {trainer.step}); state saved to {out / 'last.pt'}\n"
+              f"gcngan: resume with: {resume_hint(args)}", file=sys.stderr)
         return code
+    except TrainingError as exc:
+        lower = f" --set lr={config.train.lr / 10:.3g}"
+        raise TrainingError(f"{exc}; {_last_good(args, lower)}") from None
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        b = config.train.batch_size
+        at = (f" at epoch {trainer.epoch + 1}, step {trainer.step}" if trainer is not None
+              else " while building the model")
+        if b > 1:
+            advice = (f"try --batch-size {b // 2}; "
+                      f"{_last_good(args, f' --batch-size {b // 2}')}")
+        else:
+            advice = ("the batch size is already 1: shrink the model (--set lstm_hidden=..., "
+                      "critic_hidden=...) or N (--top-k)")
+        raise ResourceError(f"CUDA out of memory{at} with batch size {b}; {advice}") from None
 
     # final metrics of the best checkpoint on validation and test
     if (out / "best.pt").exists():
@@ -144,6 +283,38 @@ def cmd_train(args: argparse.Namespace) -> int:
           + (f", test RMSE {test_rmse:.4g}" if test_rmse is not None else "")
           + f" -> {out}")
     return 0
+
+
+def _restore(trainer, state: dict, path: Path) -> None:
+    """Load a resumed run's state into ``trainer``; the learning rates of the (possibly
+    changed) config replace the stored ones."""
+    from gcngan.errors import CheckpointError
+
+    try:
+        trainer.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: cannot restore the training state ({first})") from None
+    tc = trainer.config.train
+    for opt, lr in ((trainer.opt_g, tc.lr), (trainer.opt_d, tc.critic_lr or tc.lr)):
+        for group in opt.param_groups:
+            group["lr"] = lr
+    log.info("resuming %s at epoch %d, generator step %d", path, trainer.epoch, trainer.step)
+
+
+def _last_good(args: argparse.Namespace, extra: str = "") -> str:
+    """Where the last good state is, and the command that continues from it."""
+    from gcngan.errors import GcnganError
+    from gcngan.train import load_checkpoint
+
+    last = Path(args.out) / "last.pt"
+    if not last.is_file():
+        return "no checkpoint was written yet (start again with the suggested setting)"
+    try:
+        epoch = load_checkpoint(last)["epoch"]
+    except GcnganError:
+        return f"{last} is unreadable"
+    return f"{last} holds epoch {epoch}; continue with: {resume_hint(args, extra)}"
 
 
 def _mean(values) -> float:
