@@ -39,12 +39,16 @@ class WindowMean:
 
 
 class WindowMedian:
-    """Entry-wise median of the window (lower median for an even window, as ``torch.median``)."""
+    """Entry-wise median of the window; for an even window the mean of the two middle values
+    (as ``numpy.median`` and the published baseline numbers; ``torch.median`` would take the
+    lower one, a weaker baseline)."""
 
     name = "median"
 
     def predict(self, adj_seq: Tensor) -> Tensor:
-        return adj_seq.median(dim=1).values
+        W = adj_seq.shape[1]
+        srt = torch.sort(adj_seq, dim=1).values                         # (B, W, N, N)
+        return srt[:, (W - 1) // 2:W // 2 + 1].mean(dim=1)              # (B, N, N)
 
     def __repr__(self) -> str:
         return "WindowMedian()"

@@ -24,6 +24,8 @@ NEGATIVE_POLICIES = ("error", "shift", "abs", "drop")
 NODE_INPUTS = ("noise", "embedding", "features")
 ENCODERS = ("gcn", "none")
 DECODERS = ("dense", "residual")
+TEMPORALS = ("graph", "node")
+RECONSTRUCTIONS = ("mse", "hurdle")
 CRITIC_CONDITIONS = ("none", "history")
 LOSS_NAMES = ("wgan-clip", "wgan-gp", "bce")
 DEVICES = ("auto", "cpu", "cuda")
@@ -89,9 +91,11 @@ class ModelConfig:
     encoder: str = "gcn"                  # gcn (paper) | none (flattened adjacency -> LSTM)
     node_input: str = "noise"             # noise (paper) | embedding | features
     noise_dim: int = 32
+    node_noise: float = 0.0               # embedding: std of Gaussian noise added per draw
     gcn_channels: list = field(default_factory=lambda: [32, 16])
     lstm_hidden: int = 1024
     lstm_layers: int = 1
+    temporal: str = "graph"               # graph (paper: LSTM over all nodes) | node (per node)
     decoder: str = "dense"                # dense (paper: LSTM state -> N*N) | residual
     decoder_hidden: int = 64              # residual decoder: per-edge MLP width
     critic_hidden: list = field(default_factory=lambda: [512, 256, 64])
@@ -103,6 +107,11 @@ class ModelConfig:
         _check_choice(o, "encoder", self.encoder, ENCODERS)
         _check_choice(o, "node_input", self.node_input, NODE_INPUTS)
         _check_choice(o, "decoder", self.decoder, DECODERS)
+        _check_choice(o, "temporal", self.temporal, TEMPORALS)
+        if self.decoder == "residual" and self.temporal != "node":
+            raise ConfigError("model.decoder='residual' needs per-node states: set "
+                              "model.temporal='node'")
+        _check_positive(o, "node_noise", self.node_noise, allow_zero=True)
         _check_choice(o, "critic_condition", self.critic_condition, CRITIC_CONDITIONS)
         self.gcn_channels = [int(c) for c in self.gcn_channels]
         self.critic_hidden = [int(c) for c in self.critic_hidden]
@@ -129,6 +138,8 @@ class TrainConfig:
     label_smoothing: float = 0.0          # bce: one-sided (real label = 1 - smoothing)
     n_critic: int = 1                     # critic steps per generator step
     alpha: float = 10.0                   # weight of the reconstruction term
+    recon: str = "mse"                    # reconstruction term: mse (paper) | hurdle (residual)
+    grad_clip: float = 0.0                # generator gradient-norm clipping; 0 = off
     adv_weight: float = 1.0               # weight of the adversarial term in the generator loss
     pretrain_epochs: int = 0              # MSE-only generator pre-training
     patience: int = 10                    # early stopping on validation RMSE (lower is better)
@@ -141,6 +152,8 @@ class TrainConfig:
         o = "train"
         _check_choice(o, "loss", self.loss, LOSS_NAMES)
         _check_choice(o, "device", self.device, DEVICES)
+        _check_choice(o, "recon", self.recon, RECONSTRUCTIONS)
+        _check_positive(o, "grad_clip", self.grad_clip, allow_zero=True)
         for name in ("epochs", "batch_size", "lr", "n_critic", "eval_samples", "patience"):
             _check_positive(o, name, getattr(self, name))
         for name in ("weight_decay", "clip", "gp_weight", "alpha", "adv_weight",
@@ -182,7 +195,20 @@ PRESETS: dict[str, dict] = {
                   "n_critic": 1, "alpha": 10.0, "adv_weight": 1.0, "pretrain_epochs": 0},
         "data": {"window": 10},
     },
-    "default": {},
+    # Research round 2 (hurdle decoder with a validation-chosen hedge): window-statistics
+    # decoder on per-node GCN -> LSTM states, hurdle loss, a light conditional WGAN-GP term.
+    "default": {
+        "model": {"encoder": "gcn", "node_input": "embedding", "noise_dim": 16,
+                  "node_noise": 0.1, "gcn_channels": [32, 32], "lstm_hidden": 32,
+                  "temporal": "node", "decoder": "residual", "decoder_hidden": 64,
+                  "critic_hidden": [256, 128], "critic_condition": "history",
+                  "dropout": 0.0},
+        "train": {"loss": "wgan-gp", "recon": "hurdle", "lr": 5e-4, "critic_lr": 1e-4,
+                  "weight_decay": 1e-5, "gp_weight": 10.0, "alpha": 1.0, "adv_weight": 0.01,
+                  "batch_size": 32, "epochs": 10, "grad_clip": 5.0, "eval_samples": 5,
+                  "patience": 10, "pretrain_epochs": 0},
+        "data": {"window": 10},
+    },
 }
 
 

@@ -85,14 +85,15 @@ def format_bytes(n: float) -> str:
 
 
 # ----- what a run needs ---------------------------------------------------------------------
-def parameter_count(model_config, num_nodes: int, feature_dim: Optional[int] = None) -> int:
+def parameter_count(model_config, num_nodes: int, feature_dim: Optional[int] = None,
+                    window: int = 10) -> int:
     """Parameters of generator + critic for ``num_nodes`` nodes, counted on the ``meta``
     device (nothing is allocated)."""
     from gcngan.nn import build_critic, build_generator
 
     with torch.device("meta"):
         feats = (torch.empty(num_nodes, feature_dim) if feature_dim is not None else None)
-        gen = build_generator(model_config, num_nodes, feats)
+        gen = build_generator(model_config, num_nodes, feats, window=window)
         critic = build_critic(model_config, num_nodes)
     return sum(p.numel() for m in (gen, critic) for p in m.parameters())
 
@@ -111,7 +112,7 @@ def estimate_training_memory(config, num_nodes: int, num_snapshots: int,
 
     n2 = num_nodes * num_nodes
     tc, w = config.train, config.data.window
-    params = parameter_count(config.model, num_nodes, feature_dim)
+    params = parameter_count(config.model, num_nodes, feature_dim, w)
     slots = OPTIMIZER_SLOTS.get(get_loss(tc.loss).optimizer, 2)
     train_act = tc.batch_size * n2 * (4 * w + 12)
     eval_act = EVAL_BATCH * n2 * (2 * w + 2)

@@ -33,3 +33,9 @@ def test_ewma_recursion_and_weights():
 def test_unknown_baseline():
     with pytest.raises(ConfigError, match="copy-last, mean, median, ewma"):
         get_baseline("oracle")
+
+
+def test_median_of_even_window_is_mean_of_middle_values():
+    w = torch.zeros(1, 4, 2, 2)
+    w[0, :, 0, 1] = torch.tensor([8.0, 1.0, 2.0, 0.0])
+    assert float(get_baseline("median").predict(w)[0, 0, 1]) == pytest.approx(1.5)

@@ -13,7 +13,7 @@ selects one. A new decoder is one class + one ``@register_decoder("name")`` buil
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 from torch import Tensor, nn
@@ -32,12 +32,18 @@ def register_decoder(name: str) -> Callable[[DecoderBuilder], DecoderBuilder]:
     return wrap
 
 
-def build_decoder(config, in_channels: int, num_nodes: int) -> nn.Module:
-    """The decoder named ``config.decoder``; unknown or not-yet-available names raise."""
+def build_decoder(config, in_channels: int, num_nodes: int, window: Optional[int] = None
+                  ) -> nn.Module:
+    """The decoder named ``config.decoder``; unknown or not-yet-available names raise.
+
+    ``window`` (:math:`W`) is passed on as a keyword to builders that need it (``residual``).
+    """
     if config.decoder not in DECODERS:
         raise ConfigError(f"model.decoder={config.decoder!r} is not available; "
                           f"registered decoders: {', '.join(sorted(DECODERS))}")
-    return DECODERS[config.decoder](config, in_channels, num_nodes)
+    if window is None:
+        return DECODERS[config.decoder](config, in_channels, num_nodes)
+    return DECODERS[config.decoder](config, in_channels, num_nodes, window=window)
 
 
 class DenseDecoder(nn.Module):
@@ -74,5 +80,242 @@ class DenseDecoder(nn.Module):
 
 
 @register_decoder("dense")
-def _build_dense(config, in_channels: int, num_nodes: int) -> nn.Module:
+def _build_dense(config, in_channels: int, num_nodes: int, window: Optional[int] = None
+                 ) -> nn.Module:
     return DenseDecoder(in_channels, num_nodes)
+
+
+# ----- residual (hurdle + hedge) decoder ------------------------------------------------------
+#: Hedge thresholds tried by :meth:`~gcngan.train.Trainer.select_hedge`, as fractions of the
+#: model scale (``inf`` = no hedge). On a ``max_threshold=2000`` scale 0.05 is 100 raw units.
+DELTA_GRID: tuple[float, ...] = (0.0, 0.0125, 0.025, 0.0375, 0.05, 0.0625, 0.075, 0.1, 0.125,
+                                 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, float("inf"))
+
+
+def masked_median(x: Tensor, mask: Tensor, fill: float) -> Tensor:
+    r"""Median (mean of the two middle values) of ``x[e, k]`` over the ``k`` where ``mask``;
+    ``fill`` where the mask is empty.
+
+    Shapes:
+        - **x, mask:** :math:`(E, W)`
+        - **output:** :math:`(E,)`
+
+    Examples:
+        >>> masked_median(torch.tensor([[1., 5., 3., 9.]]), torch.tensor([[1, 1, 1, 0]]).bool(), 0.)
+        tensor([3.])
+    """
+    big = torch.where(mask, x, torch.full_like(x, float("inf")))
+    srt = torch.sort(big, dim=1).values                                  # (E, W)
+    count = mask.sum(1)                                                  # (E,)
+    lo = ((count - 1).clamp_min(0) // 2).unsqueeze(1)
+    hi = (count // 2).clamp_max(x.shape[1] - 1).unsqueeze(1)
+    med = 0.5 * (torch.gather(srt, 1, lo) + torch.gather(srt, 1, hi)).squeeze(1)
+    return torch.where(count > 0, med, torch.full_like(med, fill))
+
+
+class ResidualDecoder(nn.Module):
+    r"""Per-edge hurdle decoder built on the window: an existence gate, a robust base value
+    (a learned L-estimator of the window) and a hedge towards the other mode.
+
+    Only entries *active* in the window (non-zero at least once) are decoded; every other
+    entry is predicted 0, as every window baseline does. For an active entry :math:`(i, j)`
+    an MLP reads :math:`[h_i, h_j, h_i \odot h_j]` (per-node states of the temporal module),
+    18 window statistics of the entry, its :math:`W` log-values and :math:`W` non-zero flags,
+    and 5 context features of each endpoint, and outputs :math:`2 + W` corrections (zero at
+    initialisation) to three heads:
+
+    * existence :math:`p_e = \sigma(10(f_{nz} - \tfrac{W-1}{2W}) + o_0)` with the hard gate
+      :math:`p_e > 1/2`: initially "the window median is non-zero" (:math:`f_{nz}` = fraction
+      of non-zero snapshots);
+    * base value :math:`v = \sum_k (\mathrm{softmax}(o_{1..W})_k - s_k + m_k)\,x_{(k)}` over
+      the sorted window :math:`x_{(1)} \le \ldots \le x_{(W)}`, where :math:`m` puts weight on
+      the middle order statistics (the median) and :math:`s` is the initial softmax, so the
+      untrained decoder gives the window median exactly while gradients are those of the
+      softmax L-estimator;
+    * high-mode probability :math:`p_h = \sigma(8(f_{hi} - \tfrac12) + o_{W+1})` of the next
+      value being :math:`\ge` ``high`` (:math:`f_{hi}` = fraction of window values
+      :math:`\ge` ``high``).
+
+    With :math:`H` / :math:`L` the medians of the window values above / below ``high``, the
+    point prediction is the gated base plus a soft-thresholded mixture hedge
+
+    .. math::
+        c = \begin{cases} v + \mathrm{relu}(p_h (H - v) - \delta) & v < \text{high} \\
+                          v - \mathrm{relu}((1 - p_h)(v - L) - \delta) & \text{otherwise}
+            \end{cases}, \qquad \hat A_{ij} = 1[p_e > \tfrac12]\, c.
+
+    :math:`\delta` (buffer ``delta``, ``inf`` = no hedge) is not trained: the trainer picks
+    it on the validation split (:meth:`~gcngan.train.Trainer.select_hedge`) and it travels
+    in the checkpoint. In training mode the output is the soft :math:`p_e c` at
+    ``train_delta`` so an adversarial term reaches every head; :meth:`parts` gives the heads
+    for the ``hurdle`` reconstruction loss.
+
+    Args:
+        in_channels (int): Per-node temporal state size :math:`H_{lstm}`.
+        num_nodes (int): :math:`N`.
+        window (int): :math:`W \ge 2`.
+        hidden_channels (int, optional): MLP width. (default: ``64``)
+        high (float, optional): Boundary of the high mode on the model scale: ``0.5`` is half
+            the cap (or of the maximum weight). (default: ``0.5``)
+        train_delta (float, optional): :math:`\delta` of the training-mode output.
+            (default: ``0.15``)
+        log_floor (float, optional): :math:`\epsilon` of the log features
+            :math:`\log(1 + x/\epsilon) / \log(1 + 1/\epsilon)` on the model scale; the
+            trainer sets it (buffer) to ``train.epsilon`` on the model scale.
+            (default: ``0.01 / 2000``)
+        ewma_alpha (float, optional): Decay of the EWMA feature. (default: ``0.5``)
+
+    Shapes:
+        - **h:** :math:`(B, W, N, H_{lstm})` (per-node temporal states; ``h[:, -1]`` is used)
+        - **adj_seq:** :math:`(B, W, N, N)` in :math:`[0, 1]`
+        - **output:** :math:`(B, N, N)` in :math:`[0, 1]`
+    """
+
+    NUM_EDGE_STATS = 18
+    NUM_NODE_STATS = 5
+
+    def __init__(self, in_channels: int, num_nodes: int, window: int, hidden_channels: int = 64,
+                 high: float = 0.5, train_delta: float = 0.15, log_floor: float = 0.01 / 2000,
+                 ewma_alpha: float = 0.5) -> None:
+        super().__init__()
+        if window is None or window < 2:
+            raise ValueError(f"ResidualDecoder: window={window!r} must be >= 2")
+        if not 0.0 < high < 1.0:
+            raise ValueError(f"ResidualDecoder: high={high!r} must be in (0, 1)")
+        if not log_floor > 0:
+            raise ValueError(f"ResidualDecoder: log_floor={log_floor!r} must be > 0")
+        self.in_channels = in_channels
+        self.num_nodes = num_nodes
+        self.window = window
+        self.hidden_channels = hidden_channels
+        self.high = high
+        self.train_delta = train_delta
+        self.ewma_alpha = ewma_alpha
+        self.delta_grid = DELTA_GRID
+        W = window
+        lag = torch.arange(W - 1, -1, -1, dtype=torch.float32)
+        ew = ewma_alpha * (1 - ewma_alpha) ** lag
+        self.register_buffer("ewma_weights", ew / ew.sum())                # (W,)
+        self.register_buffer("delta", torch.tensor(float("inf")))
+        self.register_buffer("log_floor", torch.tensor(float(log_floor)))
+        mid = torch.zeros(W)
+        mid[(W - 1) // 2:W // 2 + 1] = 1.0
+        self.register_buffer("median_weights", mid / mid.sum(), persistent=False)   # m
+        self.register_buffer("init_bias", torch.where(mid > 0, 0.0, -8.0), persistent=False)
+        self.register_buffer("init_softmax", torch.softmax(self.init_bias, 0),
+                             persistent=False)                                      # s
+        n_in = 3 * in_channels + self.NUM_EDGE_STATS + 2 * W + 2 * self.NUM_NODE_STATS
+        self.mlp = nn.Sequential(nn.Linear(n_in, hidden_channels), nn.ReLU(),
+                                 nn.Linear(hidden_channels, hidden_channels), nn.ReLU(),
+                                 nn.Linear(hidden_channels, 2 + W))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        self.mlp[0].reset_parameters()
+        self.mlp[2].reset_parameters()
+        nn.init.zeros_(self.mlp[-1].weight)
+        with torch.no_grad():
+            self.mlp[-1].bias.zero_()
+            self.mlp[-1].bias[1:1 + self.window] = self.init_bias
+        self.delta.fill_(float("inf"))
+
+    # -- features --------------------------------------------------------------------------
+    def log_scale(self, x: Tensor) -> Tensor:
+        r""":math:`\log(1 + x/\epsilon) / \log(1 + 1/\epsilon)`: 0 -> 0, 1 -> 1."""
+        eps = self.log_floor
+        return torch.log1p(x / eps) / torch.log1p(1.0 / eps)
+
+    def features(self, adj_seq: Tensor) -> tuple[Tensor, Tensor]:
+        """Per-entry window statistics ``(B, N, N, 18 + 2W)`` and per-node context ``(B, N, 5)``."""
+        B, W, N, _ = adj_seq.shape
+        x = adj_seq
+        g = self.log_scale(x)                                            # (B, W, N, N)
+        nz, hi = (x > 0).to(x.dtype), (x >= self.high).to(x.dtype)
+        mid = slice((W - 1) // 2, W // 2 + 1)
+        xmed = torch.sort(x, 1).values[:, mid].mean(1)                   # (B, N, N)
+        gmed = torch.sort(g, 1).values[:, mid].mean(1)
+        nzf, hif = nz.mean(1), hi.mean(1)
+        pos = torch.arange(1, W + 1, device=x.device, dtype=x.dtype).view(1, W, 1, 1)
+        since_nz = (W - (nz * pos).amax(1)) / W
+        since_hi = (W - (hi * pos).amax(1)) / W
+        ge = torch.einsum("bwij,w->bij", g, self.ewma_weights.to(x.dtype))
+        deg = nz.sum(-1) + nz.sum(-2)                                    # (B, W, N)
+        dhi = hi.sum(-1) + hi.sum(-2)
+        frh = dhi / deg.clamp_min(1)
+        node = torch.stack([frh[:, -1], frh.mean(1), deg[:, -1] / N,
+                            (deg[:, -1] - deg[:, -2]) / N, (dhi[:, -1] - dhi[:, -2]) / N],
+                           -1)                                           # (B, N, 5)
+        per = [gmed, g.mean(1), g.amin(1), g.amax(1), g.std(1), ge, g[:, -1], nzf, hif,
+               since_nz, since_hi, x.mean(1), xmed, hi[:, -3:].mean(1)]
+        rev = [t.transpose(1, 2) for t in (g[:, -1], gmed, nzf, hif)]
+        seq = torch.cat([g.permute(0, 2, 3, 1), nz.permute(0, 2, 3, 1)], -1)  # (B, N, N, 2W)
+        return torch.cat([torch.stack(per + rev, -1), seq], -1), node
+
+    # -- heads ---------------------------------------------------------------------------------
+    def parts(self, h: Tensor, adj_seq: Tensor) -> dict:
+        """The heads on the active entries (dict of tensors, ``(E,)`` each, plus ``idx``,
+        ``shape`` and ``pred``: the decoder's output in the current mode)."""
+        B, W, N, _ = adj_seq.shape
+        if h.dim() != 4:
+            raise ValueError("ResidualDecoder needs per-node temporal states (B, W, N, H); "
+                             "use model.temporal='node'")
+        node_h = h[:, -1]                                                # (B, N, H)
+        ef, node = self.features(adj_seq)
+        b, i, j = (adj_seq > 0).any(1).nonzero(as_tuple=True)           # E active entries
+        hi_, hj_ = node_h[b, i], node_h[b, j]                            # (E, H)
+        z = torch.cat([hi_, hj_, hi_ * hj_, ef[b, i, j], node[b, i], node[b, j]], -1)
+        o = self.mlp(z)                                                  # (E, 2 + W)
+        win = adj_seq[b, :, i, j]                                        # (E, W)
+        srt = torch.sort(win, 1).values
+        e = ef[b, i, j]
+        weights = torch.softmax(o[:, 1:1 + W], 1) - self.init_softmax + self.median_weights
+        out = {
+            "idx": (b, i, j), "shape": (B, N, N),
+            "logit_e": o[:, 0] + 10.0 * (e[:, 7] - (W - 1) / (2 * W)),
+            "v": (weights * srt).sum(1),
+            "logit_h": o[:, 1 + W] + 8.0 * (e[:, 8] - 0.5),
+            "H": masked_median(win, win >= self.high, 1.0),
+            "L": masked_median(win, win < self.high, 0.0),
+        }
+        if self.training:
+            out["pred"] = self.combine(out, self.train_delta, soft=True)
+        else:
+            out["pred"] = self.combine(out, self.delta)
+        return out
+
+    def combine(self, parts: dict, delta, soft: bool = False) -> Tensor:
+        """Point prediction ``(B, N, N)`` from the heads at hedge threshold ``delta``; ``soft``
+        multiplies by :math:`p_e` instead of the hard gate. Uses ``parts['pe']``/``['ph']``
+        (pooled probabilities) when present, else the logits."""
+        pe = parts["pe"] if "pe" in parts else torch.sigmoid(parts["logit_e"])
+        ph = parts["ph"] if "ph" in parts else torch.sigmoid(parts["logit_h"])
+        v, H, L = parts["v"], parts["H"], parts["L"]
+        up = torch.relu(ph * (H - v) - delta)
+        down = torch.relu((1 - ph) * (v - L) - delta)
+        c = torch.where(v < self.high, v + up, v - down).clamp(0.0, 1.0)
+        gate = pe if soft else (pe > 0.5).to(c.dtype)
+        return v.new_zeros(parts["shape"]).index_put(parts["idx"], gate * c)
+
+    def pool(self, draws: list) -> dict:
+        """Pool the heads of several noise draws: mean probabilities, geometric-mean base."""
+        out = dict(draws[0])
+        out["pe"] = torch.stack([torch.sigmoid(d["logit_e"]) for d in draws]).mean(0)
+        out["ph"] = torch.stack([torch.sigmoid(d["logit_h"]) for d in draws]).mean(0)
+        logv = torch.stack([d["v"].clamp_min(1e-7).log() for d in draws]).mean(0)
+        out["v"] = logv.exp()
+        if len(draws) == 1:
+            out["v"] = draws[0]["v"]
+        return out
+
+    def forward(self, h: Tensor, adj_seq: Tensor) -> Tensor:
+        return self.parts(h, adj_seq)["pred"]                            # (B, N, N)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.in_channels}, num_nodes={self.num_nodes}, "
+                f"window={self.window})")
+
+
+@register_decoder("residual")
+def _build_residual(config, in_channels: int, num_nodes: int, window: Optional[int] = None
+                    ) -> nn.Module:
+    return ResidualDecoder(in_channels, num_nodes, window, config.decoder_hidden)

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from gcngan.errors import ConfigError
 from gcngan.nn.decoders import build_decoder
 from gcngan.nn.encoders import USES_NODE_INPUT, build_encoder
-from gcngan.nn.temporal import TemporalLSTM
+from gcngan.nn.temporal import NodeTemporalLSTM, TemporalLSTM
 
 
 class Generator(nn.Module):
@@ -55,22 +55,41 @@ class Generator(nn.Module):
                 m.reset_parameters()
 
     def forward(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
+        return self.decoder(self.state(adj_seq, generator), adj_seq)     # (B, N, N)
+
+    def state(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
+        """Temporal output: :math:`(B, W, H_{lstm})`, or :math:`(B, W, N, H_{lstm})` for
+        ``temporal='node'``."""
         B, W, N, _ = adj_seq.shape
         x = self.node_input(adj_seq, generator)                          # (B, W, N, F) | (N, F)
         z = self.encoder(x, adj_seq)                                     # (B, W, N, H)
-        out, _ = self.temporal(z.reshape(B, W, -1))                      # (B, W, H_lstm)
-        return self.decoder(out, adj_seq)                                # (B, N, N)
+        out, _ = self.temporal(z.reshape(B, W, -1))                      # (B, W, [N,] H_lstm)
+        return out
+
+    def forward_parts(self, adj_seq: Tensor,
+                      generator: Optional[torch.Generator] = None) -> dict:
+        """The decoder's heads (``decoder.parts``) for losses that need more than the output;
+        ``parts['pred']`` equals :meth:`forward`'s output. Decoders without ``parts`` give
+        ``{'pred': output}``."""
+        out = self.state(adj_seq, generator)
+        if hasattr(self.decoder, "parts"):
+            return self.decoder.parts(out, adj_seq)
+        return {"pred": self.decoder(out, adj_seq)}
 
     @torch.no_grad()
     def predict(self, adj_seq: Tensor, samples: int = 1,
                 generator: Optional[torch.Generator] = None) -> Tensor:
         """Mean of ``samples`` forward passes in eval mode (restores the previous mode).
 
-        Same interface as the baselines in :mod:`gcngan.baselines`.
+        Same interface as the baselines in :mod:`gcngan.baselines`. A decoder with ``pool``
+        (e.g. ``residual``) pools its heads over the draws instead of averaging outputs.
         """
         was_training = self.training
         self.eval()
         try:
+            if hasattr(self.decoder, "pool"):
+                draws = [self.forward_parts(adj_seq, generator) for _ in range(samples)]
+                return self.decoder.combine(self.decoder.pool(draws), self.decoder.delta)
             pred = self(adj_seq, generator)
             for _ in range(samples - 1):
                 pred = pred + self(adj_seq, generator)
@@ -103,16 +122,19 @@ class NoiseInput(nn.Module):
 
 
 class EmbeddingInput(nn.Module):
-    r"""A learned embedding per node, shared by every snapshot (deterministic generator).
+    r"""A learned embedding per node, shared by every snapshot; with ``noise_std > 0`` plus
+    Gaussian noise :math:`\mathcal{N}(0, \sigma^2)` drawn per snapshot on every forward pass
+    (``model.node_noise``), else deterministic.
 
     Shapes:
         - **output:** :math:`(N, F)`
     """
 
-    def __init__(self, num_nodes: int, embedding_dim: int) -> None:
+    def __init__(self, num_nodes: int, embedding_dim: int, noise_std: float = 0.0) -> None:
         super().__init__()
         self.num_nodes = num_nodes
         self.out_channels = embedding_dim
+        self.noise_std = noise_std
         self.weight = nn.Parameter(torch.empty(num_nodes, embedding_dim))
         self.reset_parameters()
 
@@ -120,7 +142,12 @@ class EmbeddingInput(nn.Module):
         nn.init.uniform_(self.weight, 0.0, 1.0)
 
     def forward(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
-        return self.weight
+        if self.noise_std <= 0:
+            return self.weight
+        B, W = adj_seq.shape[:2]
+        noise = torch.randn((B, W) + tuple(self.weight.shape), generator=generator,
+                            device=adj_seq.device, dtype=self.weight.dtype)
+        return self.weight + self.noise_std * noise                     # (B, W, N, F)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.num_nodes}, {self.out_channels})"
@@ -169,7 +196,7 @@ def build_node_input(config, num_nodes: int, node_features: Optional[Tensor] = N
     if config.node_input == "noise":
         return NoiseInput(num_nodes, config.noise_dim)
     if config.node_input == "embedding":
-        return EmbeddingInput(num_nodes, config.noise_dim)
+        return EmbeddingInput(num_nodes, config.noise_dim, config.node_noise)
     if config.node_input == "features":
         if node_features is None:
             raise ConfigError("model.node_input='features' needs node features (none given)")
@@ -181,7 +208,8 @@ def build_node_input(config, num_nodes: int, node_features: Optional[Tensor] = N
                       f"features")
 
 
-def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = None) -> Generator:
+def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = None,
+                    window: Optional[int] = None) -> Generator:
     """Build the :class:`Generator` described by a :class:`~gcngan.config.ModelConfig`.
 
     Args:
@@ -189,6 +217,7 @@ def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = No
         num_nodes (int): :math:`N`.
         node_features (Tensor, optional): :math:`(N, F)`, required for ``node_input='features'``
             (``noise_dim`` is then ignored).
+        window (int, optional): :math:`W`, required by ``decoder='residual'``.
 
     ``encoder='none'`` feeds the flattened adjacency :math:`(B, W, N^2)` to the LSTM (no
     node input): with the dense decoder and ``train.adv_weight=0`` this is the paper's LSTM
@@ -199,7 +228,12 @@ def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = No
     else:
         node_input = NoNodeInput()
     encoder = build_encoder(config, node_input.out_channels, num_nodes)
-    temporal = TemporalLSTM(num_nodes * encoder.out_channels, config.lstm_hidden,
-                            num_layers=config.lstm_layers, dropout=config.dropout)
-    decoder = build_decoder(config, config.lstm_hidden, num_nodes)
+    if config.temporal == "node":
+        temporal = NodeTemporalLSTM(num_nodes * encoder.out_channels, config.lstm_hidden,
+                                    num_nodes, num_layers=config.lstm_layers,
+                                    dropout=config.dropout)
+    else:
+        temporal = TemporalLSTM(num_nodes * encoder.out_channels, config.lstm_hidden,
+                                num_layers=config.lstm_layers, dropout=config.dropout)
+    decoder = build_decoder(config, config.lstm_hidden, num_nodes, window=window)
     return Generator(node_input, encoder, temporal, decoder)

@@ -85,3 +85,48 @@ class TemporalLSTM(nn.Module):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels})"
+
+
+class NodeTemporalLSTM(nn.Module):
+    r"""One LSTM shared by all nodes, run over each node's own sequence of embeddings
+    (``model.temporal='node'``): per-node states for decoders that score node pairs.
+
+    Args:
+        in_channels (int): Size of one step's input, :math:`N \cdot H` (as
+            :class:`TemporalLSTM`, so the generator wires both alike).
+        hidden_channels (int): LSTM state size :math:`H_{lstm}`.
+        num_nodes (int): :math:`N`.
+        num_layers (int, optional): Stacked LSTM layers. (default: ``1``)
+        dropout (float, optional): Dropout between stacked layers. (default: ``0.0``)
+
+    Shapes:
+        - **seq:** :math:`(B, W, N \cdot H)`
+        - **output:** ``(out, last)`` with ``out`` :math:`(B, W, N, H_{lstm})` and
+          ``last`` :math:`(B, N, H_{lstm})`
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, num_nodes: int,
+                 num_layers: int = 1, dropout: float = 0.0) -> None:
+        super().__init__()
+        if in_channels % num_nodes:
+            raise ValueError(f"NodeTemporalLSTM: in_channels={in_channels} is not a multiple "
+                             f"of num_nodes={num_nodes}")
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.num_nodes = num_nodes
+        self.lstm = TemporalLSTM(in_channels // num_nodes, hidden_channels, num_layers, dropout)
+
+    def reset_parameters(self) -> None:
+        self.lstm.reset_parameters()
+
+    def forward(self, seq: Tensor) -> tuple[Tensor, Tensor]:
+        B, W, _ = seq.shape
+        N = self.num_nodes
+        x = seq.reshape(B, W, N, -1).transpose(1, 2).reshape(B * N, W, -1)  # (B*N, W, H)
+        out, _ = self.lstm(x)                                               # (B*N, W, H_lstm)
+        out = out.reshape(B, N, W, -1).transpose(1, 2)                      # (B, W, N, H_lstm)
+        return out, out[:, -1]
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, " \
+               f"num_nodes={self.num_nodes})"

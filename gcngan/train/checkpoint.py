@@ -181,7 +181,8 @@ def generator_from_checkpoint(state: dict, device: Any = "cpu"):
     weights = state["generator"]
     feats = weights.get("node_input.features") if isinstance(weights, dict) else None
     try:
-        gen = build_generator(config.model, int(state["data"]["num_nodes"]), feats)
+        gen = build_generator(config.model, int(state["data"]["num_nodes"]), feats,
+                              window=config.data.window)
         gen.load_state_dict(weights)
     except (RuntimeError, KeyError, TypeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -35,20 +35,24 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from gcngan.baselines import get_baseline
 from gcngan.config import ExperimentConfig
 from gcngan.data.windows import WindowDataset, chronological_split
 from gcngan.errors import ConfigError, TrainingError
 from gcngan.io import atomic_path
 from gcngan.metrics import evaluate_predictions
 from gcngan.nn import build_critic, build_generator
-from gcngan.predict import predict_split, predict_targets
+from gcngan.predict import predict_split, predict_targets, refine
 from gcngan.resources import check_memory
 from gcngan.train.checkpoint import data_record, get_rng_state, save_checkpoint, set_rng_state
-from gcngan.train.losses import get_loss, gradient_penalty, reconstruction_loss
+from gcngan.train.losses import get_loss, get_reconstruction, gradient_penalty
 
 log = logging.getLogger("gcngan.train")
 
 MONITOR = "val_rmse"        # early stopping / best checkpoint on validation RMSE (raw scale)
+HEDGE_MONITOR = "val_score"  # ... for hedging decoders: the hedge-selection score (below)
+HEDGE_METRICS = ("rmse", "mae", "kl", "mlsd", "mismatch_rate")
+HEDGE_BASELINES = ("copy-last", "mean", "median", "ewma")
 HIGHER_IS_BETTER = False
 
 
@@ -120,8 +124,19 @@ class Trainer:
         self.loss = get_loss(tc.loss)
         n = data.num_nodes
         if generator is None:
-            generator = build_generator(config.model, n, node_features)
+            generator = build_generator(config.model, n, node_features, window=dc.window)
+            log_floor = getattr(generator.decoder, "log_floor", None)
+            if log_floor is not None:      # the refinement epsilon on the model scale
+                eps = float(data.scaler.transform(torch.tensor(float(tc.epsilon))))
+                log_floor.fill_(max(eps, 1e-6))
         self.generator = generator.to(self.device)
+        self.recon = get_reconstruction(tc.recon)
+        if tc.recon != "mse" and not hasattr(self.generator.decoder, "parts"):
+            raise ConfigError(f"train.recon={tc.recon!r} needs a decoder with heads "
+                              f"(model.decoder='residual'), not {config.model.decoder!r}")
+        self.hedging = hasattr(self.generator.decoder, "delta_grid")
+        self.monitor = HEDGE_MONITOR if self.hedging else MONITOR
+        self._baseline_cache: dict = {}
         self.critic = (critic if critic is not None else build_critic(config.model, n)
                        ).to(self.device)
         self.lr = tc.lr if tc.lr is not None else self.loss.lr      # None: the loss's default
@@ -174,8 +189,10 @@ class Trainer:
         return {"d_loss": loss.detach(), "d_real": real_score.detach().mean(),
                 "d_fake": fake_score.detach().mean(), "grad_norm_d": gnorm}
 
-    def generator_step(self, adj_seq: Tensor, target: Tensor, fake: Tensor) -> dict:
-        """One generator update: adversarial term from the (updated) critic + reconstruction."""
+    def generator_step(self, adj_seq: Tensor, target: Tensor, fake: Tensor,
+                       parts: Optional[dict] = None) -> dict:
+        """One generator update: adversarial term from the (updated) critic + reconstruction
+        (``train.recon``, on the decoder's ``parts`` when given, else on ``fake``)."""
         tc = self.config.train
         cond = adj_seq if self.conditional else None
         self.opt_g.zero_grad(set_to_none=True)
@@ -187,24 +204,31 @@ class Trainer:
                 self.critic.requires_grad_(True)
         else:
             adv = fake.new_zeros(())
-        rec = reconstruction_loss(fake, target)
+        rec = self.recon(parts if parts is not None else {"pred": fake}, target)
         loss = tc.adv_weight * adv + tc.alpha * rec
         loss.backward()
-        gnorm = grad_norm(self.generator.parameters())
+        gnorm = self._clip_generator()
         self.opt_g.step()
         self.step += 1
         return {"g_loss": loss.detach(), "g_adv": adv.detach(), "g_rec": rec.detach(),
                 "grad_norm_g": gnorm}
 
     def pretrain_step(self, adj_seq: Tensor, target: Tensor) -> dict:
-        """MSE-only generator update (optional pre-training)."""
+        """Reconstruction-only generator update (optional pre-training)."""
         self.opt_g.zero_grad(set_to_none=True)
-        rec = reconstruction_loss(self.generator(adj_seq), target)
+        rec = self.recon(self.generator.forward_parts(adj_seq), target)
         rec.backward()
-        gnorm = grad_norm(self.generator.parameters())
+        gnorm = self._clip_generator()
         self.opt_g.step()
         self.step += 1
         return {"g_loss": rec.detach(), "g_rec": rec.detach(), "grad_norm_g": gnorm}
+
+    def _clip_generator(self) -> Tensor:
+        """Gradient norm of the generator (before clipping to ``train.grad_clip`` when > 0)."""
+        clip = self.config.train.grad_clip
+        if clip > 0:
+            return nn.utils.clip_grad_norm_(self.generator.parameters(), clip).detach()
+        return grad_norm(self.generator.parameters())
 
     def train_batch(self, adj_seq: Tensor, target: Tensor, pretrain: bool = False) -> dict:
         """One training step on a batch: critic step, then (every ``n_critic``-th time) a
@@ -213,13 +237,15 @@ class Trainer:
         if pretrain:
             return self.pretrain_step(adj_seq, target)
         if self.config.train.adv_weight == 0:
-            return self.generator_step(adj_seq, target, self.generator(adj_seq))
+            parts = self.generator.forward_parts(adj_seq)
+            return self.generator_step(adj_seq, target, parts["pred"], parts)
         train_g = (self.critic_steps + 1) % self.config.train.n_critic == 0
         with torch.set_grad_enabled(train_g):
-            fake = self.generator(adj_seq)                               # (B, N, N)
+            parts = self.generator.forward_parts(adj_seq)
+            fake = parts["pred"]                                         # (B, N, N)
         stats = self.critic_step(adj_seq, target, fake)
         if train_g:
-            stats.update(self.generator_step(adj_seq, target, fake))
+            stats.update(self.generator_step(adj_seq, target, fake, parts))
         return stats
 
     def update(self, targets, steps: int = 1) -> dict:
@@ -359,6 +385,16 @@ class Trainer:
         n_batches = len(self.batches(0))
         bar = self._progress_bar(total, n_batches)
         stopped_early = False
+        if self.hedging and self.epoch == 0 and self.best_state is None:
+            # the untrained decoder is the window-median rule: a candidate like any epoch
+            init = self.select_hedge("val")
+            if math.isfinite(init.get(HEDGE_MONITOR, float("nan"))):
+                self.best_metric, self.best_epoch = init[HEDGE_MONITOR], 0
+                self.best_state = {k: v.detach().clone()
+                                   for k, v in self.generator.state_dict().items()}
+                self.save("best.pt", optimizers=False)
+                log.info("init (window-median rule): %s %.4g, delta %.4g", HEDGE_MONITOR,
+                         init[HEDGE_MONITOR], init["delta"])
         try:
             while self.epoch < total:
                 if self.bad_epochs >= tc.patience:
@@ -378,17 +414,21 @@ class Trainer:
                 self.epoch = epoch + 1
                 row = {"epoch": self.epoch, **row}
                 t_val = time.perf_counter()
-                val = self.evaluate("val")
+                if self.hedging:      # sets the decoder's delta; metrics at that delta
+                    hedge, val = self._select_hedge("val")
+                    row.update(hedge)
+                else:
+                    val = self.evaluate("val")
                 row.update({f"val_{k}": v["mean"] for k, v in val.items()})
                 row.update(self.diversity("val"))
                 row["val_seconds"] = time.perf_counter() - t_val
                 self.metrics = {k: v["mean"] for k, v in val.items()}
                 self._health(row)
                 self.history.append(row)
-                improved = self._improved(row[MONITOR])
+                improved = self._improved(row[self.monitor])
                 if improved:
                     self.best_metric, self.best_epoch, self.bad_epochs = \
-                        row[MONITOR], self.epoch, 0
+                        row[self.monitor], self.epoch, 0
                     self.save("best.pt", optimizers=False)
                     self.best_state = {k: v.detach().clone()
                                        for k, v in self.generator.state_dict().items()}
@@ -398,9 +438,9 @@ class Trainer:
                 self.write_log()
                 if bar:
                     bar.end_epoch(row)
-                log.info("epoch %d: d_loss %.4g g_loss %.4g val_rmse %.4g%s", self.epoch,
+                log.info("epoch %d: d_loss %.4g g_loss %.4g %s %.4g%s", self.epoch,
                          row.get("d_loss", float("nan")), row.get("g_loss", float("nan")),
-                         row[MONITOR], " *" if improved else "")
+                         self.monitor, row[self.monitor], " *" if improved else "")
                 if self.stop_requested and self.epoch < total:
                     raise TrainingInterrupted(f"stopped after epoch {self.epoch}")
         finally:
@@ -411,6 +451,73 @@ class Trainer:
         self.plot()
         return {"best_metric": self.best_metric, "best_epoch": self.best_epoch,
                 "epochs": self.epoch, "stopped_early": stopped_early, "history": self.history}
+
+    # ----- hedge selection (decoders with a ``delta`` buffer) ---------------------------------
+    @torch.no_grad()
+    def baseline_metrics(self, split: str = "val") -> dict:
+        """``{baseline: {metric: mean}}`` of the naive baselines on ``split`` (cached)."""
+        if split not in self._baseline_cache:
+            tc = self.config.train
+            out = {}
+            for name in HEDGE_BASELINES:
+                pred, target = predict_split(get_baseline(name), self.data, self.split[split],
+                                             self.window, epsilon=tc.epsilon,
+                                             device=self.device, scaler=self.data.scaler)
+                res = evaluate_predictions(pred, target, HEDGE_METRICS)
+                out[name] = {m: v["mean"] for m, v in res.items()}
+            self._baseline_cache[split] = out
+        return self._baseline_cache[split]
+
+    @staticmethod
+    def hedge_score(metrics: dict, baselines: dict) -> float:
+        """Worst ratio to the best baseline over :data:`HEDGE_METRICS`, plus 1 unless the
+        model beats every baseline on all but at most one metric (lower is better)."""
+        ratios, ok = [], True
+        for m in HEDGE_METRICS:
+            best = min(b[m] for b in baselines.values())
+            if not (math.isfinite(metrics[m]) and math.isfinite(best)):
+                continue
+            ratios.append(metrics[m] / best if best > 0 else (1.0 if metrics[m] <= 0
+                                                               else math.inf))
+        for b in baselines.values():
+            wins = sum(metrics[m] < b[m] for m in HEDGE_METRICS)
+            ok = ok and wins >= len(HEDGE_METRICS) - 1
+        return (max(ratios) if ratios else math.inf) + (0.0 if ok else 1.0)
+
+    @torch.no_grad()
+    def select_hedge(self, split: str = "val") -> dict:
+        """Pick the decoder's hedge threshold ``delta`` on ``split`` from its ``delta_grid``
+        by :meth:`hedge_score` against the naive baselines; sets the ``delta`` buffer (so it
+        is saved with the weights) and returns ``{"delta": ..., "val_score": ...}``
+        (``delta`` on the model scale; ``inf`` = no hedge). Heads are computed once (pooled
+        over ``eval_samples`` draws, as at prediction time), the grid only recombines them.
+        """
+        return self._select_hedge(split)[0]
+
+    @torch.no_grad()
+    def _select_hedge(self, split: str) -> tuple[dict, dict]:
+        """:meth:`select_hedge` plus the :meth:`evaluate` result at the chosen ``delta``."""
+        dec = self.generator.decoder
+        targets = self.split[split]
+        if not len(targets):
+            return {}, self.evaluate(split)
+        tc = self.config.train
+        base = self.baseline_metrics(split)
+        grid = [float(d) for d in dec.delta_grid]
+        sweep = _HedgeSweep(self.generator, grid)
+        preds = predict_targets(sweep, self.adj, targets, self.window, samples=tc.eval_samples,
+                                seed=tc.seed)                            # (K, D, N, N)
+        target = self.data.adj[torch.as_tensor(list(targets), dtype=torch.long)]
+        scores, refined = [], []
+        for k in range(len(grid)):
+            refined.append(refine(self.data.scaler.inverse(preds[:, k].float()).cpu(),
+                                  tc.epsilon, self.data.directed))
+            res = evaluate_predictions(refined[k], target, HEDGE_METRICS)
+            scores.append(self.hedge_score({m: v["mean"] for m, v in res.items()}, base))
+        k = min(range(len(grid)), key=lambda i: scores[i])
+        dec.delta.fill_(grid[k])
+        return ({"delta": grid[k], HEDGE_MONITOR: scores[k]},
+                evaluate_predictions(refined[k], target))
 
     def restore_best(self) -> bool:
         """Load the best-validation generator weights of this session's :meth:`fit` into
@@ -590,6 +697,29 @@ class Trainer:
         if self.quiet or not sys.stderr.isatty():
             return None
         return _Progress(total_epochs - self.epoch, n_batches)
+
+
+class _HedgeSweep(nn.Module):
+    """Predictor for :func:`predict_targets` returning a generator's predictions at every
+    hedge threshold at once: ``predict(adj_seq) -> (B, D, N, N)``."""
+
+    def __init__(self, generator: nn.Module, deltas: list) -> None:
+        super().__init__()
+        self.generator = generator
+        self.deltas = deltas
+
+    @torch.no_grad()
+    def predict(self, adj_seq: Tensor, samples: int = 1,
+                generator: Optional[torch.Generator] = None) -> Tensor:
+        g = self.generator
+        was_training = g.training
+        g.eval()
+        try:
+            parts = g.decoder.pool([g.forward_parts(adj_seq, generator)
+                                    for _ in range(samples)])
+            return torch.stack([g.decoder.combine(parts, d) for d in self.deltas], 1)
+        finally:
+            g.train(was_training)
 
 
 class _Progress:

@@ -46,3 +46,69 @@ def test_decoder_registry_is_pluggable():
     object.__setattr__(cfg, "decoder", "nope")
     with pytest.raises(ConfigError, match="registered decoders: .*dense"):
         build_decoder(cfg, 8, 5)
+
+
+# ----- residual decoder ---------------------------------------------------------------------
+from gcngan.nn.decoders import ResidualDecoder, masked_median  # noqa: E402
+from gcngan.predict import refine  # noqa: E402
+
+
+def residual_cfg(**kw):
+    return small(node_input="embedding", temporal="node", decoder="residual", **kw)
+
+
+def test_residual_decoder_shapes_and_parts():
+    W, N = 4, 5
+    g = build_generator(residual_cfg(), N, window=W)
+    assert isinstance(g.decoder, ResidualDecoder)
+    adj_seq = torch.rand(2, W, N, N) * (torch.rand(2, W, N, N) > 0.5)
+    out = g(adj_seq)
+    assert out.shape == (2, N, N) and torch.all((out >= 0) & (out <= 1))
+    parts = g.forward_parts(adj_seq)
+    E = int((adj_seq > 0).any(1).sum())
+    for k in ("logit_e", "v", "logit_h", "H", "L"):
+        assert parts[k].shape == (E,)
+    torch.testing.assert_close(parts["pred"], out)
+    assert g.predict(adj_seq, samples=3).shape == (2, N, N)
+    with pytest.raises(ValueError, match="window"):
+        ResidualDecoder(8, N, 1)
+
+
+def test_untrained_residual_decoder_is_the_refined_window_median():
+    torch.manual_seed(0)
+    W, N = 6, 4
+    adj_seq = torch.rand(3, W, N, N) * (torch.rand(3, W, N, N) > 0.4)  # mixed sparsity
+    g = build_generator(residual_cfg(node_noise=0.1), N, window=W).eval()
+    srt = adj_seq.sort(dim=1).values
+    median = srt[:, (W - 1) // 2:W // 2 + 1].mean(1)                    # numpy median
+    pred = g.predict(adj_seq, samples=3)
+    torch.testing.assert_close(refine(pred * 2000, 0.01), refine(median * 2000, 0.01),
+                               rtol=0, atol=1e-4)
+    torch.testing.assert_close(pred, median, rtol=0, atol=1e-7)
+
+
+def test_hedge_moves_low_bases_towards_the_high_mode():
+    W, N = 4, 3
+    d = ResidualDecoder(6, N, W).eval()
+    adj_seq = torch.zeros(1, W, N, N)
+    adj_seq[0, :, 0, 1] = torch.tensor([0.9, 0.1, 0.2, 0.8])           # median 0.5 -> high
+    adj_seq[0, :, 1, 2] = torch.tensor([0.9, 0.1, 0.2, 0.1])           # median 0.15, H = 0.9
+    with torch.no_grad():
+        parts = d.parts(torch.zeros(1, W, N, 6), adj_seq)
+    no_hedge = d.combine(parts, float("inf"))
+    hedged = d.combine(parts, 0.0)
+    assert float(no_hedge[0, 1, 2]) == pytest.approx(0.15)
+    ph = torch.sigmoid(torch.tensor(8.0 * (0.25 - 0.5)))
+    assert float(hedged[0, 1, 2]) == pytest.approx(float(0.15 + ph * (0.9 - 0.15)), rel=1e-5)
+    assert float(hedged[0, 0, 1]) < float(no_hedge[0, 0, 1])            # high base: downwards
+
+
+def test_masked_median():
+    x = torch.tensor([[1.0, 5.0, 3.0, 9.0], [4.0, 4.0, 0.0, 0.0]])
+    m = torch.tensor([[1, 1, 1, 1], [0, 0, 0, 0]]).bool()
+    torch.testing.assert_close(masked_median(x, m, -1.0), torch.tensor([4.0, -1.0]))
+
+
+def test_residual_needs_node_temporal():
+    with pytest.raises(ConfigError, match="temporal='node'"):
+        small(decoder="residual")

@@ -102,3 +102,24 @@ def test_rng_state_round_trip(tmp_path):
     set_rng_state(loaded)
     b = (torch.rand(3), np.random.rand(), random.random())
     assert torch.equal(a[0], b[0]) and a[1] == b[1] and a[2] == b[2]
+
+
+def test_checkpoint_keeps_the_hedge_delta(tmp_path):
+    from test_trainer import DEFAULT_TINY
+
+    from gcngan.config import build_config
+    from gcngan.train import Trainer
+
+    cfg = build_config("default", overrides=DEFAULT_TINY)
+    tr = Trainer(cfg, tiny_seq(), run_dir=tmp_path, quiet=True)
+    tr.fit()
+    tr.generator.decoder.delta.fill_(0.0625)
+    tr.save("x.pt")
+    gen, _ = generator_from_checkpoint(load_checkpoint(tmp_path / "x.pt"))
+    assert float(gen.decoder.delta) == 0.0625
+    assert float(gen.decoder.log_floor) == float(tr.generator.decoder.log_floor)
+    adj_seq, _ = tr.train_set.batch(torch.arange(4))
+    g = lambda: torch.Generator().manual_seed(5)  # noqa: E731
+    torch.testing.assert_close(gen.predict(adj_seq, samples=2, generator=g()),
+                               tr.generator.predict(adj_seq, samples=2, generator=g()),
+                               rtol=0, atol=0)

@@ -82,3 +82,24 @@ def test_registry_is_data_and_unknown_names_list_choices():
     assert LOSSES["bce"].label_smoothing and not LOSSES["bce"].wasserstein
     with pytest.raises(ConfigError, match="wgan-clip, wgan-gp, bce"):
         get_loss("hinge")
+
+
+def test_hurdle_loss_by_hand():
+    import math
+
+    from gcngan.train.losses import RECONSTRUCTIONS, hurdle_loss
+
+    target = torch.zeros(1, 2, 2)
+    target[0, 0, 1] = 0.5
+    idx = (torch.tensor([0, 0]), torch.tensor([0, 1]), torch.tensor([1, 0]))
+    parts = {"idx": idx, "logit_e": torch.tensor([2.0, -1.0]), "v": torch.tensor([0.25, 0.1]),
+             "logit_h": torch.tensor([0.0, 0.0])}
+    # entry (0,1): y=.5 exists, high; gate open, v=.25 ; entry (1,0): y=0, gate closed
+    bce_e = -(math.log(torch.sigmoid(torch.tensor(2.0)).item())
+              + math.log(1 - torch.sigmoid(torch.tensor(-1.0)).item())) / 2
+    bce_h = math.log(2.0)
+    l1_log = abs(math.log(0.25) - math.log(0.5))
+    l1 = (abs(0.25 - 0.5) + 0.0) / 2
+    expected = bce_e + bce_h + l1_log + 10 * l1
+    assert float(hurdle_loss(parts, target)) == pytest.approx(expected, rel=1e-5)
+    assert set(RECONSTRUCTIONS) == {"mse", "hurdle"}

@@ -158,3 +158,30 @@ def test_fit_on_cuda():
     tr = tiny_trainer("device=cuda", "epochs=1")
     row = tr.fit()["history"][0]
     assert math.isfinite(row["val_rmse"]) and row["peak_cuda_mb"] > 0
+
+
+DEFAULT_TINY = ["window=3", "val=3", "test=3", "batch_size=4", "device=cpu", "epochs=1",
+                "lstm_hidden=8", "decoder_hidden=16", "critic_hidden=12,6", "eval_samples=2"]
+
+
+def test_default_preset_trains_and_selects_the_hedge_on_validation():
+    cfg = build_config("default", overrides=DEFAULT_TINY)
+    tr = Trainer(cfg, tiny_seq(), quiet=True)
+    assert tr.monitor == "val_score"
+    before = params(tr.generator)
+    out = tr.fit()
+    assert any(not torch.equal(a, b) for a, b in zip(before, params(tr.generator)))
+    row = out["history"][-1]
+    assert math.isfinite(row["g_loss"]) and math.isfinite(row["d_loss"])
+    assert row["delta"] in tr.generator.decoder.delta_grid
+    assert math.isfinite(row["val_score"]) and out["best_epoch"] in (0, 1)
+    # the score is the criterion: worst ratio to the best baseline (+1 if one wins twice)
+    base = tr.baseline_metrics("val")
+    assert Trainer.hedge_score(base["median"], base) >= 1.0
+    eps = float(tr.generator.decoder.log_floor)
+    assert eps == pytest.approx(max(0.01 / tr.data.scaler.denom, 1e-6))
+
+
+def test_hurdle_recon_needs_the_residual_decoder():
+    with pytest.raises(ConfigError, match="recon='hurdle'"):
+        tiny_trainer("recon=hurdle")
