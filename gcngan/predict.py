@@ -155,6 +155,9 @@ def time_labels(seq, indices: Sequence[int]) -> list:
 def write_predictions(path: str | Path, pred_raw: Tensor, labels: Sequence, node_ids: list) -> int:
     """Write ``t,src,dst,weight`` (original node ids, non-zero entries only) atomically.
 
+    Refuses NaN/inf or negative weights (every prediction path goes through :func:`refine`,
+    which removes them), so a predictions file never holds one.
+
     Returns:
         int: Number of rows written.
     """
@@ -162,5 +165,8 @@ def write_predictions(path: str | Path, pred_raw: Tensor, labels: Sequence, node
 
     if len(labels) != pred_raw.shape[0]:
         raise InputError(f"{len(labels)} time labels for {pred_raw.shape[0]} predicted snapshots")
+    if not bool(torch.isfinite(pred_raw).all()) or bool((pred_raw < 0).any()):
+        raise InputError("refusing to write predictions with NaN/inf or negative weights "
+                         "(pass them through gcngan.predict.refine first)")
     return write_edges(path, pred_raw.detach().cpu().float(), node_ids=list(node_ids),
                        times=list(labels))

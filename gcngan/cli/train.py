@@ -67,6 +67,9 @@ def setup_logging(quiet: bool) -> None:
         handler._gcngan = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False
+    for h in logger.handlers:                 # the current stderr (main() may run repeatedly)
+        if getattr(h, "_gcngan", False):
+            h.stream = sys.stderr
     verbose = not quiet and not sys.stderr.isatty()
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
@@ -247,7 +250,8 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"gcngan: resume with: {resume_hint(args)}", file=sys.stderr)
         return code
     except TrainingError as exc:
-        lower = f" --set lr={config.train.lr / 10:.3g}"
+        lr = getattr(trainer, "lr", None) or config.train.lr
+        lower = f" --set lr={lr / 10:.3g}" if lr else ""
         raise TrainingError(f"{exc}; {_last_good(args, lower)}") from None
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
@@ -296,7 +300,8 @@ def _restore(trainer, state: dict, path: Path) -> None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: cannot restore the training state ({first})") from None
     tc = trainer.config.train
-    for opt, lr in ((trainer.opt_g, tc.lr), (trainer.opt_d, tc.critic_lr or tc.lr)):
+    lr_g = getattr(trainer, "lr", None) or tc.lr           # None in the config: loss default
+    for opt, lr in ((trainer.opt_g, lr_g), (trainer.opt_d, tc.critic_lr or lr_g)):
         for group in opt.param_groups:
             group["lr"] = lr
     log.info("resuming %s at epoch %d, generator step %d", path, trainer.epoch, trainer.step)

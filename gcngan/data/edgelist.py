@@ -11,11 +11,16 @@ overrides it):
 
 Everything is parsed with pandas in one pass per file (no Python loop over rows); a
 malformed value raises :class:`~gcngan.errors.InputError` naming the file, the line,
-the column and the value. Node ids keep their original type here; mapping them to
-``0..N-1`` is :func:`node_index`'s job.
+the column and the value. Node ids are integers when every id of the file is a 64-bit
+integer, else their text (decided jointly for both id columns, so node ``7`` is the same
+node in either column); mapping them to ``0..N-1`` is :func:`node_index`'s job.
+
+Text is UTF-8 (a byte-order mark is skipped); a file that is not valid UTF-8 is read as
+Latin-1, which maps every byte to one character, so distinct ids stay distinct.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
@@ -58,6 +63,8 @@ class EdgeTable:
         columns: name of each logical column in the file (``{"time": "t", ...}``).
         line: file line of each row (1-based, counting the header), for messages.
         file: for ``files``: the member name of each row's file (else ``None``).
+        snapshots: for ``files``: largest file index + 1, so an empty last file still
+            counts as an (all-zero) snapshot (else ``None``).
     """
 
     frame: pd.DataFrame
@@ -66,6 +73,7 @@ class EdgeTable:
     columns: dict
     line: np.ndarray
     file: Optional[np.ndarray] = None
+    snapshots: Optional[int] = None
 
     def where(self, row: int) -> str:
         """``path:line`` (or ``path/member:line``) of table row ``row``."""
@@ -75,6 +83,36 @@ class EdgeTable:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+# ----------------------------------------------------------------------------- encoding
+def file_encoding(path: str | Path) -> str:
+    """``"utf-8-sig"`` when the file is valid UTF-8 (BOM or not), else ``"latin-1"``.
+
+    The whole file is checked (about 1 ms per 2 MB), since one odd byte anywhere decides.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while True:
+                chunk = fh.read(1 << 20)
+                decoder.decode(chunk, final=not chunk)
+                if not chunk:
+                    break
+    except UnicodeDecodeError:
+        return "latin-1"
+    except OSError:
+        pass                        # reported by the reader that follows
+    return "utf-8-sig"
+
+
+def decode_bytes(data: bytes, name: str) -> str:
+    """UTF-8 (BOM skipped), else Latin-1 (see :func:`file_encoding`)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        log.info("%s: not valid UTF-8; read as Latin-1", name)
+        return data.decode("latin-1")
 
 
 # ----------------------------------------------------------------------------- detection
@@ -103,6 +141,10 @@ def _time_kind(path: Path, header: "_Header", cols: dict, values: Optional[pd.Se
         return "events"
     if values is None:
         values = _read_column(path, header, name)
+    if values.dtype.kind == "O":                          # blank lines are not values
+        values = values[values.astype(str).str.strip() != ""]
+        if len(values) == 0:
+            return "snapshots"                            # no rows: the reader says so
     num = pd.to_numeric(values, errors="coerce")
     if num.isna().any():
         return "events"                                   # datetimes
@@ -126,7 +168,7 @@ class _Header:
 
 def _first_line(path: Path) -> str:
     try:
-        with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+        with open(path, "r", encoding=file_encoding(path)) as fh:
             for line in fh:
                 if line.strip() and not line.lstrip().startswith(("#", "%")):
                     return line.rstrip("\r\n")
@@ -161,6 +203,13 @@ def _read_header(path: Path, cfg: Optional[DataConfig] = None) -> _Header:
                            if cfg is not None else ()) if v is not None}
     named = any(f.lower() in KNOWN_NAMES or f in flagged for f in fields)
     if named or not (fields and _is_number(fields[0]) and _is_number(fields[-1])):
+        seen: set = set()
+        for f in fields:
+            key = f.strip().lower()
+            if key in seen:
+                raise InputError(f"{path}: line 1: duplicate column name {f!r}; give every "
+                                 f"column its own name")
+            seen.add(key)
         return _Header(sep, fields, has_names=True)
     return _Header(sep, list(range(len(fields))), has_names=False)
 
@@ -238,11 +287,14 @@ def _read_column(path: Path, header: _Header, name) -> pd.Series:
     return frame[name]
 
 
-def _read_raw(path: Path, header: _Header, usecols: list) -> pd.DataFrame:
+def _read_raw(path: Path, header: _Header, usecols: list, text_cols: tuple = ()) -> pd.DataFrame:
     # All columns are read (no ``usecols``) so that a row with extra fields is an error
-    # instead of silently shifting into an implicit index.
+    # instead of silently shifting into an implicit index. ``text_cols`` (node ids) stay
+    # strings: their type is decided for both id columns together (:func:`_id_columns`).
     kw = dict(sep=header.sep, index_col=False, na_filter=False, comment=None,
-              skip_blank_lines=False, encoding="utf-8-sig")
+              skip_blank_lines=False, encoding=file_encoding(path))
+    if text_cols:
+        kw["dtype"] = {c: str for c in text_cols}
     kw["skiprows"] = _first_data_line(path) - 1          # leading blank/comment lines
     kw["header"] = 0 if header.has_names else None
     if header.sep != r"\s+":
@@ -301,7 +353,9 @@ def read_table(path: Path, cfg: DataConfig, kind: Optional[str] = None) -> EdgeT
     header = _read_header(path, cfg)
     header, cols = _table_columns(path, header, cfg)
     usecols = [c for c in cols.values() if c is not None]
-    raw = _read_raw(path, header, usecols)
+    raw = _read_raw(path, header, usecols, text_cols=(cols["src"], cols["dst"]))
+    if file_encoding(path) == "latin-1":
+        log.info("%s: not valid UTF-8; read as Latin-1", path)
     if len(raw) == 0:
         raise InputError(f"{path}: empty file (a header but no rows)")
     line0 = _first_data_line(path) + (1 if header.has_names else 0)
@@ -313,15 +367,18 @@ def read_table(path: Path, cfg: DataConfig, kind: Optional[str] = None) -> EdgeT
         raw, line = raw.loc[~blank].reset_index(drop=True), line[~blank]
         if len(raw) == 0:
             raise InputError(f"{path}: empty file (no rows)")
-    if kind is None:
-        kind = _time_kind(path, header, cols, raw[cols["time"]])
-    table = EdgeTable(frame=pd.DataFrame(), kind=kind, source=str(path),
+    table = EdgeTable(frame=pd.DataFrame(), kind=kind or "snapshots", source=str(path),
                       columns={k: v for k, v in cols.items()}, line=line)
+    if header.has_names:
+        _refuse_repeated_header(table, raw, usecols)
+    if kind is None:
+        kind = table.kind = _time_kind(path, header, cols, raw[cols["time"]])
+    src, dst = _id_columns(table, raw[cols["src"]], cols["src"], raw[cols["dst"]], cols["dst"])
     frame = pd.DataFrame({
         "time": raw[cols["time"]] if kind == "events" else
         _int_column(table, raw[cols["time"]], cols["time"], "snapshot index"),
-        "src": _id_column(table, raw[cols["src"]], cols["src"]),
-        "dst": _id_column(table, raw[cols["dst"]], cols["dst"]),
+        "src": src,
+        "dst": dst,
         "weight": (np.ones(len(raw)) if cols["weight"] is None else
                    _float_column(table, raw[cols["weight"]], cols["weight"])),
     })
@@ -332,7 +389,7 @@ def read_table(path: Path, cfg: DataConfig, kind: Optional[str] = None) -> EdgeT
 
 def _first_data_line(path: Path) -> int:
     """1-based line number of the first non-blank, non-comment line."""
-    with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
+    with open(path, "r", encoding=file_encoding(path)) as fh:
         for i, line in enumerate(fh, start=1):
             if line.strip() and not line.lstrip().startswith(("#", "%")):
                 return i
@@ -398,21 +455,58 @@ def _int_column(table: EdgeTable, col: pd.Series, name, what: str) -> np.ndarray
     return arr
 
 
-def _id_column(table: EdgeTable, col: pd.Series, name) -> pd.Series:
-    """Node ids: int64 when every id is an integer, else stripped strings; none empty."""
-    if col.dtype.kind == "i" or (col.dtype.kind == "u" and col.max() < 2 ** 63):
-        return pd.Series(col.to_numpy(dtype=np.int64))
-    if col.dtype.kind == "f":
-        arr = col.to_numpy(dtype=np.float64)
-        if np.all(np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2.0 ** 53)):
-            return pd.Series(arr.astype(np.int64))
-        return pd.Series(col.astype(str).to_numpy(dtype=object))
+def _refuse_repeated_header(table: EdgeTable, raw: pd.DataFrame, usecols: list) -> None:
+    """A header line repeated among the rows (concatenated exports) is an error, named."""
+    rep = None
+    for c in usecols:
+        col = raw[c]
+        if col.dtype.kind != "O":
+            return                                       # a numeric column: no header text
+        same = (col.astype(str).str.strip().str.lower() == str(c).strip().lower()).to_numpy()
+        rep = same if rep is None else rep & same
+        if not rep.any():
+            return
+    if rep is not None and rep.any():
+        pos = int(np.flatnonzero(rep)[0])
+        raise InputError(f"{table.where(pos)}: the header line is repeated here (concatenated "
+                         f"files?); remove it")
+
+
+def _id_text(table: EdgeTable, col: pd.Series, name) -> pd.Series:
+    """Stripped id strings; refuses an empty id."""
     text = col.astype(str).str.strip()
     empty = (text == "").to_numpy()
     if empty.any():
         pos = int(np.flatnonzero(empty)[0])
         raise _bad(table, pos, name, "empty node id", col.iloc[pos])
-    return pd.Series(text.to_numpy(dtype=object))
+    return text.reset_index(drop=True)
+
+
+def _id_columns(table: EdgeTable, src: pd.Series, src_name, dst: pd.Series,
+                dst_name) -> tuple[pd.Series, pd.Series]:
+    """Node ids of both columns: int64 when *every* id is a 64-bit integer (``7``, ``+7``,
+    ``7.0``), else the stripped text. Decided jointly, so an id is one node in either column;
+    ids beyond int64 (or inexact as floats) stay text, never rounded together."""
+    s, d = _id_text(table, src, src_name), _id_text(table, dst, dst_name)
+    both = pd.concat([s, d], ignore_index=True)
+    ints = _as_int64(both)
+    if ints is None:
+        return (pd.Series(s.to_numpy(dtype=object)), pd.Series(d.to_numpy(dtype=object)))
+    return pd.Series(ints[: len(s)]), pd.Series(ints[len(s):])
+
+
+def _as_int64(text: pd.Series) -> Optional[np.ndarray]:
+    """int64 values of ``text`` when every entry is an exact 64-bit integer, else ``None``."""
+    num = pd.to_numeric(text, errors="coerce")
+    if len(num) == 0 or num.isna().any():
+        return None
+    if num.dtype.kind == "i":
+        return num.to_numpy(dtype=np.int64)
+    if num.dtype.kind == "f":
+        arr = num.to_numpy(dtype=np.float64)
+        if np.all(np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2.0 ** 53)):
+            return arr.astype(np.int64)
+    return None                                     # uint64 beyond int64, or inexact
 
 
 # ----------------------------------------------------------------------------- files
@@ -478,7 +572,7 @@ def read_edge_files(path: str | Path) -> EdgeTable:
         raise InputError(f"{path}: files {a} and {b} both give snapshot {index[dup[0]]}")
     names, chunks, counts, lines = [], [], [], []
     for name, data in members:
-        text = data.decode("utf-8-sig", errors="replace")
+        text = decode_bytes(data, f"{path}/{name}")
         rows = text.splitlines()
         keep = [(i, r) for i, r in enumerate(rows, start=1)
                 if r.strip() and not r.lstrip().startswith(("#", "%"))]
@@ -493,7 +587,8 @@ def read_edge_files(path: str | Path) -> EdgeTable:
     file_of_row = np.repeat(np.arange(len(names)), counts_arr)
     table = EdgeTable(frame=pd.DataFrame(), kind="files", source=str(path),
                       columns={"time": "file name", "src": 1, "dst": 2, "weight": 3},
-                      line=np.concatenate(lines), file=np.array(names, dtype=object)[file_of_row])
+                      line=np.concatenate(lines), file=np.array(names, dtype=object)[file_of_row],
+                      snapshots=int(index.max()) + 1)
     try:
         raw = pd.read_csv(io.StringIO(body), sep=r"\s+", header=None, na_filter=False,
                           engine="c", dtype=str)
@@ -514,26 +609,17 @@ def read_edge_files(path: str | Path) -> EdgeTable:
         if short.any():
             pos = int(np.flatnonzero(short)[0])
             raise InputError(f"{table.where(pos)}: expected 'src dst weight', found 2 fields")
+    src, dst = _id_columns(table, raw[0], 0, raw[1], 1)
     frame = pd.DataFrame({
         "time": index[file_of_row],
-        "src": _id_column(table, _maybe_int(raw[0]), 0),
-        "dst": _id_column(table, _maybe_int(raw[1]), 1),
+        "src": src,
+        "dst": dst,
         "weight": np.ones(len(raw)) if k < 3 else _float_column(table, raw[2], 2),
     })
     table.frame = frame
     table.columns = {"time": "file name", "src": 0, "dst": 1, "weight": 2 if k >= 3 else None}
     log.debug("%s: %d files, %d rows", path, len(names), len(frame))
     return table
-
-
-def _maybe_int(col: pd.Series) -> pd.Series:
-    """String column -> int64 when every value is an integer literal, else unchanged."""
-    num = pd.to_numeric(col, errors="coerce")
-    if num.notna().all():
-        arr = num.to_numpy(dtype=np.float64)
-        if np.all(arr == np.round(arr)) and np.abs(arr).max() < 2 ** 53:
-            return pd.Series(arr.astype(np.int64))
-    return col
 
 
 # ----------------------------------------------------------------------------- node ids

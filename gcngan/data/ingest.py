@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Largest dense tensor (T * N * N entries) built without complaint: 2**28 float32 = 1 GiB.
 MAX_DENSE_ENTRIES = 2 ** 28
+#: Snapshots are float32: larger (aggregated) weights would silently become inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def load_snapshots(path: str | Path, cfg: Optional[DataConfig] = None) -> SnapshotSequence:
@@ -131,6 +133,8 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
 
     # snapshot count
     needed = int(t.max()) + 1 if len(t) else 0
+    if table.snapshots is not None and len(t):       # files: an empty last file counts
+        needed = max(needed, table.snapshots)
     if cfg.snapshots is not None:
         if needed > cfg.snapshots:
             pos = int(line_pos[int(np.argmax(t))])
@@ -150,6 +154,19 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
     # 6. duplicates
     key = (t * n + s) * n + d
     key, w = _aggregate(key, w, cfg.agg)
+    cap = cfg.max_threshold
+    big = np.abs(w) > (FLOAT32_MAX if cap is None else min(float(cap), FLOAT32_MAX))
+    pre_clipped = 0
+    if big.any():
+        if cap is None or not np.isfinite(w).all():
+            k = int(np.flatnonzero(big)[0])
+            tt, rest = divmod(int(key[k]), n * n)
+            raise InputError(f"{src_name}: weight {w[k]:.6g} of snapshot {tt}, link "
+                             f"{node_ids[rest // n]!r} -> {node_ids[rest % n]!r} (duplicates "
+                             f"combined with --agg {cfg.agg}) is beyond the float32 range "
+                             f"(3.4e38); rescale the weights or clip them with --max-threshold")
+        pre_clipped = int(big.sum())
+        w = np.where(big, float(cap), w)
 
     # 7. dense snapshots and direction
     adj = torch.zeros(num_t * n * n, dtype=torch.float32)
@@ -166,9 +183,8 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
             log.info("%s: symmetrised links with max(w_ij, w_ji)", src_name)
 
     # 8. clip and scale
-    cap = cfg.max_threshold
     if cap is not None:
-        clipped = int((adj > cap).sum())
+        clipped = int((adj > cap).sum()) + pre_clipped
         if clipped:
             adj.clamp_(max=float(cap))
             log.info("%s: clipped %d weights above %s", src_name, clipped, _num(cap))

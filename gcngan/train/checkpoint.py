@@ -188,4 +188,8 @@ def generator_from_checkpoint(state: dict, device: Any = "cpu"):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"checkpoint weights do not match its model config ({first})") \
             from None
+    bad = [name for name, p in gen.named_parameters() if not bool(torch.isfinite(p).all())]
+    if bad:
+        raise CheckpointError(f"checkpoint weights contain NaN/inf ({bad[0]}); it cannot "
+                              f"predict: use best.pt of the run or retrain with a lower lr")
     return gen.to(device).eval(), config

@@ -559,7 +559,7 @@ class Trainer:
                     what = f"non-finite weights in the {name} ({bad})"
                     break
         if what is not None:
-            lr = self.config.train.lr
+            lr = getattr(self, "lr", None) or self.config.train.lr
             raise TrainingError(f"{what} at epoch {epoch + 1}, step {self.step}; training "
                                 f"stopped and the last good checkpoint is kept; try a lower "
                                 f"learning rate, e.g. --set lr={lr / 10:.3g}")
