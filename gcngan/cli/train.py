@@ -84,20 +84,25 @@ RESUMABLE = ("train.epochs", "train.patience", "train.device", "train.lr", "trai
 
 
 def check_run_dir(out: Path, force: bool) -> None:
+    """Refuse a non-empty RUN_DIR unless ``force`` (nothing is removed here)."""
     from gcngan.errors import InputError
 
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
-        if not force:
-            hint = " or --resume to continue it" if (out / "last.pt").is_file() else ""
-            raise InputError(f"--out {out}: directory is not empty; choose a new RUN_DIR, pass "
-                             f"--force to start over in it{hint}")
-        replaced = [name for name in RUN_FILES if (out / name).exists()]
-        for name in replaced:
-            (out / name).unlink()
-        if replaced:
-            log.warning("--force: replaced the previous run's %s in %s", ", ".join(replaced), out)
+    if out.is_dir() and any(out.iterdir()) and not force:
+        hint = " or --resume to continue it" if (out / "last.pt").is_file() else ""
+        raise InputError(f"--out {out}: directory is not empty; choose a new RUN_DIR, pass "
+                         f"--force to start over in it{hint}")
+
+
+def replace_run_files(out: Path) -> None:
+    """``--force``: remove the previous run's files (and only those), once the new run is
+    ready to start, so a failed start leaves the old run as it was."""
+    replaced = [name for name in RUN_FILES if (out / name).exists()]
+    for name in replaced:
+        (out / name).unlink()
+    if replaced:
+        log.warning("--force: replaced the previous run's %s in %s", ", ".join(replaced), out)
     _remove_stale_temp_files(out)
 
 
@@ -226,7 +231,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                              f"a new run without --resume)")
         state = load_checkpoint(out / "last.pt")
         config = resume_config(args, state, train_flags)
-        _remove_stale_temp_files(out)
     else:
         check_run_dir(out, args.force)
         config = build_config(args.preset or "default", args.config, args.overrides,
@@ -239,6 +243,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
         if state is not None:
             _restore(trainer, state, out / "last.pt")
+            _remove_stale_temp_files(out)
+        elif args.force:
+            replace_run_files(out)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "config.json", config.to_dict())
         with _stop_on_signals(trainer):
