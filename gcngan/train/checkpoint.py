@@ -28,6 +28,7 @@ from __future__ import annotations
 import pickle
 import platform
 import random
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Optional
@@ -99,27 +100,45 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
+def _check_integrity(path: Path) -> None:
+    """CRC-32 of every member of the checkpoint's zip container (``torch.load`` does not
+    check them, so flipped bytes in a tensor would load as silently wrong weights)."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return                                    # torch.load reports what it is
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: corrupt or truncated checkpoint ({msg})") from None
+    if bad is not None:
+        raise CheckpointError(f"{path}: corrupt checkpoint (checksum mismatch in {bad})")
+
+
 def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict:
     """Load a checkpoint safely (``weights_only=True``) and check its structure.
 
     Raises:
-        CheckpointError: missing file, truncated/corrupt file, a pickle that references
-            anything beyond plain data (refused without running it), a newer format, or a
-            missing key.
+        CheckpointError: missing file, truncated/corrupt file (zip CRC-32 checked), a pickle
+            that references anything beyond plain data (refused without running it), a newer
+            format, or a missing key.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
+    _check_integrity(path)
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
-        detail = text.split("WeightsUnpickler error:", 1)[-1]
-        lines = [ln.strip() for ln in detail.splitlines() if ln.strip()]
-        first = (lines or ["invalid content"])[0].split(". Please use")[0]
-        if "global" in first.lower():
-            raise CheckpointError(f"{path}: refused to load an unsafe checkpoint (it references "
-                                  f"code; nothing was run): {first}") from None
+        found = re.search(r"GLOBAL\s+([\w.]+)", text)
+        if found or "Weights only load failed" in text:
+            what = f"it references {found.group(1)}" if found else "it holds more than data"
+            raise CheckpointError(f"{path}: refused to load an unsafe checkpoint ({what}; "
+                                  f"nothing was run): a gcngan checkpoint holds only plain data "
+                                  f"and tensors") from None
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        first = (lines or ["invalid content"])[0]
         raise CheckpointError(f"{path}: corrupt or not a checkpoint ({first})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError,
             AttributeError, TypeError, IndexError) as exc:
