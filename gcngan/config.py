@@ -130,7 +130,8 @@ class TrainConfig:
     loss: str = "wgan-clip"               # wgan-clip | wgan-gp | bce
     epochs: int = 50
     batch_size: int = 32
-    lr: float = 1e-4                      # generator learning rate
+    lr: Optional[float] = None            # generator lr; None = the loss's default
+    #                                       (wgan-clip 1e-4 RMSprop; wgan-gp, bce 5e-4 Adam)
     critic_lr: Optional[float] = None     # None = same as lr
     weight_decay: float = 1e-5
     clip: float = 0.01                    # wgan-clip: critic weights clipped to +-clip
@@ -147,6 +148,7 @@ class TrainConfig:
     epsilon: float = 0.01                 # refinement: raw-scale weights <= epsilon become 0
     seed: int = 0
     device: str = "auto"
+    tensorboard: bool = False             # also log epochs to RUN_DIR/tensorboard (extra)
 
     def __post_init__(self) -> None:
         o = "train"
@@ -191,7 +193,7 @@ PRESETS: dict[str, dict] = {
                   "gcn_channels": [32, 16],
                   "lstm_hidden": 1024, "decoder": "dense", "critic_hidden": [512, 256, 64],
                   "critic_condition": "none", "dropout": 0.2},
-        "train": {"loss": "wgan-clip", "lr": 1e-4, "weight_decay": 1e-5, "clip": 0.01,
+        "train": {"loss": "wgan-clip", "lr": None, "weight_decay": 1e-5, "clip": 0.01,
                   "n_critic": 1, "alpha": 10.0, "adv_weight": 1.0, "pretrain_epochs": 0},
         "data": {"window": 10},
     },

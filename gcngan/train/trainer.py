@@ -131,10 +131,11 @@ class Trainer:
                 log_floor.fill_(max(eps, 1e-6))
         self.generator = generator.to(self.device)
         self.recon = get_reconstruction(tc.recon)
-        if tc.recon != "mse" and not hasattr(self.generator.decoder, "parts"):
+        decoder = getattr(self.generator, "decoder", None)        # None: an injected model
+        if tc.recon != "mse" and not hasattr(decoder, "parts"):
             raise ConfigError(f"train.recon={tc.recon!r} needs a decoder with heads "
                               f"(model.decoder='residual'), not {config.model.decoder!r}")
-        self.hedging = hasattr(self.generator.decoder, "delta_grid")
+        self.hedging = hasattr(decoder, "delta_grid")
         self.monitor = HEDGE_MONITOR if self.hedging else MONITOR
         self._baseline_cache: dict = {}
         self.critic = (critic if critic is not None else build_critic(config.model, n)
@@ -156,6 +157,11 @@ class Trainer:
         self.stop_requested = False             # set (e.g. by a signal handler) to stop safely
         self.best_state: Optional[dict] = None  # in-memory copy of the best generator weights
         self._warned: set = set()
+        self._tb = None                         # TensorBoard writer (train.tensorboard)
+        if tc.tensorboard:
+            from gcngan.train.tblog import require_tensorboard
+
+            require_tensorboard()
 
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
         wd = self.config.train.weight_decay
@@ -313,7 +319,7 @@ class Trainer:
                 count[k] = count.get(k, 0) + 1
             self.check_finite(epoch, stats)
             if progress is not None:
-                progress({k: float(v) for k, v in stats.items() if k in ("d_loss", "g_loss")})
+                progress(self._progress_stats(stats))
             if self.stop_requested and b + 1 < len(batches):
                 self.partial = {"epoch": epoch, "batch": b + 1,
                                 "sums": {k: float(v) for k, v in sums.items()},
@@ -436,6 +442,7 @@ class Trainer:
                     self.bad_epochs += 1
                 self.save("last.pt")
                 self.write_log()
+                self._tensorboard(row)
                 if bar:
                     bar.end_epoch(row)
                 log.info("epoch %d: d_loss %.4g g_loss %.4g %s %.4g%s", self.epoch,
@@ -446,6 +453,9 @@ class Trainer:
         finally:
             if bar:
                 bar.close()
+            if self._tb is not None:
+                self._tb.close()
+                self._tb = None
         if self.bad_epochs >= tc.patience and self.epoch < total:
             stopped_early = True
         self.plot()
@@ -661,37 +671,58 @@ class Trainer:
                     w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
                                 for k, v in row.items()})
 
-    def plot(self) -> Optional[Path]:
-        """``run_dir/losses.png``: D/G losses and Wasserstein estimate; validation RMSE."""
+    def plot(self) -> list[Path]:
+        """Write the run's PNGs (:mod:`gcngan.plots`): ``losses.png`` (training health),
+        ``metrics.png`` (validation metrics per epoch) and ``prediction.png`` (the best
+        generator on the first test target, else the first validation target)."""
         if self.run_dir is None or not self.history:
-            return None
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+            return []
+        from gcngan.plots import plot_run
 
-        ep = [r["epoch"] for r in self.history]
-        fig = Figure(figsize=(10, 4))
-        FigureCanvasAgg(fig)
-        ax1, ax2 = fig.subplots(1, 2)
-        for key, label in (("d_loss", "critic loss"), ("g_loss", "generator loss"),
-                           ("wasserstein", "Wasserstein estimate")):
-            ys = [r.get(key, float("nan")) for r in self.history]
-            if any(isinstance(y, float) and math.isfinite(y) for y in ys):
-                ax1.plot(ep, ys, marker=".", label=label)
-        ax1.set_xlabel("epoch")
-        ax1.set_title("training losses")
-        ax1.legend(loc="best")
-        ax2.plot(ep, [r.get(MONITOR, float("nan")) for r in self.history], marker=".",
-                 color="tab:red")
-        if self.best_epoch is not None:
-            ax2.axvline(self.best_epoch, color="grey", linestyle=":", label="best")
-            ax2.legend(loc="best")
-        ax2.set_xlabel("epoch")
-        ax2.set_title("validation RMSE (raw scale)")
-        fig.tight_layout()
-        path = self.run_dir / "losses.png"
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-        return path
+        split = "test" if len(self.split.test) else "val"
+        targets = list(self.split[split])
+        prediction = None
+        if targets:
+            current = None
+            if self.best_state is not None:
+                current = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+                self.generator.load_state_dict(self.best_state)
+            try:
+                prediction = self.predict(split)
+            finally:
+                if current is not None:
+                    self.generator.load_state_dict(current)
+        name = Path(str(getattr(self.data, "source", "") or "data")).name
+        return plot_run(self.run_dir, history=self.history, best_epoch=self.best_epoch,
+                        prediction=prediction, target_index=0,
+                        target_label=f"{split} snapshot {targets[0]}" if targets else None,
+                        title=f"{name}: {self.config.train.loss}, best epoch {self.best_epoch}")
+
+    def _tensorboard(self, row: dict) -> None:
+        """Log an epoch's numbers to ``run_dir/tensorboard`` when ``train.tensorboard``."""
+        if not self.config.train.tensorboard or self.run_dir is None:
+            return
+        if self._tb is None:
+            from gcngan.train.tblog import summary_writer
+
+            self._tb = summary_writer(self.run_dir / "tensorboard")
+        for key, value in row.items():
+            if isinstance(value, (int, float)) and key != "epoch" and math.isfinite(value):
+                tag = f"val/{key[4:]}" if key.startswith("val_") else f"train/{key}"
+                self._tb.add_scalar(tag, value, row["epoch"])
+        self._tb.flush()
+
+    def _progress_stats(self, stats: dict) -> dict:
+        """Live numbers for the progress bar: D and G losses, and the Wasserstein estimate
+        (WGAN) or mean critic logits on real / fake (BCE; 0 = undecided)."""
+        out = {k: float(stats[k]) for k in ("d_loss", "g_loss") if k in stats}
+        if "d_real" in stats:
+            real, fake = float(stats["d_real"]), float(stats["d_fake"])
+            if self.loss.wasserstein:
+                out["W"] = real - fake
+            else:
+                out["D_real"], out["D_fake"] = real, fake
+        return out
 
     def _progress_bar(self, total_epochs: int, n_batches: int):
         if self.quiet or not sys.stderr.isatty():

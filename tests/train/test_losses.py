@@ -103,3 +103,10 @@ def test_hurdle_loss_by_hand():
     expected = bce_e + bce_h + l1_log + 10 * l1
     assert float(hurdle_loss(parts, target)) == pytest.approx(expected, rel=1e-5)
     assert set(RECONSTRUCTIONS) == {"mse", "hurdle"}
+
+
+def test_default_learning_rates_per_optimiser():
+    # RMSprop's first steps are ~10x lr (no bias correction); Adam's are ~lr: Adam-based
+    # losses get a larger default so that one short epoch trains (docs/training.md)
+    assert LOSSES["wgan-clip"].lr == 1e-4
+    assert LOSSES["wgan-gp"].lr == LOSSES["bce"].lr == 5e-4

@@ -185,3 +185,19 @@ def test_default_preset_trains_and_selects_the_hedge_on_validation():
 def test_hurdle_recon_needs_the_residual_decoder():
     with pytest.raises(ConfigError, match="recon='hurdle'"):
         tiny_trainer("recon=hurdle")
+
+
+def test_unset_lr_takes_the_loss_default(tiny_adj):
+    from gcngan.config import build_config
+    from gcngan.data import SnapshotSequence
+    from gcngan.train import Trainer
+
+    seq = SnapshotSequence(tiny_adj, list(range(8)), directed=True)
+    for loss, lr in (("wgan-clip", 1e-4), ("wgan-gp", 5e-4), ("bce", 5e-4)):
+        cfg = build_config("paper", None, [f"loss={loss}", "device=cpu", "lstm_hidden=8",
+                                           "critic_hidden=8", "noise_dim=4"])
+        cfg.data.window, cfg.data.val, cfg.data.test = 3, 2, 2
+        tr = Trainer(cfg, seq)
+        assert tr.lr == lr and tr.opt_g.param_groups[0]["lr"] == lr
+    cfg.train.lr = 2e-3
+    assert Trainer(cfg, seq).opt_g.param_groups[0]["lr"] == 2e-3
