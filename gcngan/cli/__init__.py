@@ -16,7 +16,7 @@ import warnings
 from gcngan import __version__
 from gcngan.errors import GcnganError
 
-COMMANDS = ("data", "train", "predict", "evaluate", "check", "plot")
+COMMANDS = ("data", "train", "predict", "evaluate", "check", "plot", "benchmark")
 
 
 def build_parser() -> argparse.ArgumentParser:

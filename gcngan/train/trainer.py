@@ -480,15 +480,15 @@ class Trainer:
 
     @staticmethod
     def hedge_score(metrics: dict, baselines: dict) -> float:
-        """Worst ratio to the best baseline over :data:`HEDGE_METRICS`, plus 1 unless the
+        """Worst ratio to the best baseline over :data:`HEDGE_METRICS` (metrics whose best
+        baseline value is not positive have no ratio and are left out), plus 1 unless the
         model beats every baseline on all but at most one metric (lower is better)."""
         ratios, ok = [], True
         for m in HEDGE_METRICS:
             best = min(b[m] for b in baselines.values())
-            if not (math.isfinite(metrics[m]) and math.isfinite(best)):
-                continue
-            ratios.append(metrics[m] / best if best > 0 else (1.0 if metrics[m] <= 0
-                                                               else math.inf))
+            if not (math.isfinite(metrics[m]) and math.isfinite(best)) or best <= 0:
+                continue              # no ratio (e.g. the paper's KL can be <= 0)
+            ratios.append(metrics[m] / best)
         for b in baselines.values():
             wins = sum(metrics[m] < b[m] for m in HEDGE_METRICS)
             ok = ok and wins >= len(HEDGE_METRICS) - 1

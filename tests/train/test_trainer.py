@@ -201,3 +201,10 @@ def test_unset_lr_takes_the_loss_default(tiny_adj):
         assert tr.lr == lr and tr.opt_g.param_groups[0]["lr"] == lr
     cfg.train.lr = 2e-3
     assert Trainer(cfg, seq).opt_g.param_groups[0]["lr"] == 2e-3
+
+
+def test_hedge_score_skips_ratios_of_non_positive_best_values():
+    base = {"a": {"rmse": 1.0, "mae": 1.0, "kl": -0.1, "mlsd": 1.0, "mismatch_rate": 1.0}}
+    good = {"rmse": 1.02, "mae": 0.9, "kl": -0.2, "mlsd": 0.9, "mismatch_rate": 0.9}
+    assert Trainer.hedge_score(good, base) == pytest.approx(1.02)
+    assert Trainer.hedge_score({**good, "kl": 0.3, "rmse": 1.01}, base) == pytest.approx(2.01)
