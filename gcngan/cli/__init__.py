@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 import warnings
 
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*torch_geometric.*")
     parser = build_parser()
     args = parser.parse_args(argv)
+    # every invocation starts from warnings only (a command such as train raises it);
+    # main() may run many times in one process (tests, notebooks)
+    logging.getLogger("gcngan").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except GcnganError as exc:

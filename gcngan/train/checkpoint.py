@@ -132,12 +132,13 @@ def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict:
     except pickle.UnpicklingError as exc:
         text = str(exc)
         found = re.search(r"GLOBAL\s+([\w.]+)", text)
-        if found or "Weights only load failed" in text:
-            what = f"it references {found.group(1)}" if found else "it holds more than data"
-            raise CheckpointError(f"{path}: refused to load an unsafe checkpoint ({what}; "
-                                  f"nothing was run): a gcngan checkpoint holds only plain data "
-                                  f"and tensors") from None
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if found:
+            raise CheckpointError(f"{path}: refused to load an unsafe checkpoint (it references "
+                                  f"{found.group(1)}; nothing was run): a gcngan checkpoint "
+                                  f"holds only plain data and tensors") from None
+        detail = text.split("WeightsUnpickler error:", 1)[-1] if "WeightsUnpickler error:" \
+            in text else text
+        lines = [ln.strip() for ln in detail.splitlines() if ln.strip()]
         first = (lines or ["invalid content"])[0]
         raise CheckpointError(f"{path}: corrupt or not a checkpoint ({first})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError,
