@@ -121,18 +121,20 @@ class ResidualDecoder(nn.Module):
     entry is predicted 0, as every window baseline does. For an active entry :math:`(i, j)`
     an MLP reads :math:`[h_i, h_j, h_i \odot h_j]` (per-node states of the temporal module),
     18 window statistics of the entry, its :math:`W` log-values and :math:`W` non-zero flags,
-    and 5 context features of each endpoint, and outputs :math:`2 + W` corrections (zero at
+    and 5 context features of each endpoint, and outputs :math:`2 + 2W` corrections (zero at
     initialisation) to three heads:
 
     * existence :math:`p_e = \sigma(10(f_{nz} - \tfrac{W-1}{2W}) + o_0)` with the hard gate
       :math:`p_e > 1/2`: initially "the window median is non-zero" (:math:`f_{nz}` = fraction
       of non-zero snapshots);
-    * base value :math:`v = \sum_k (\mathrm{softmax}(o_{1..W})_k - s_k + m_k)\,x_{(k)}` over
-      the sorted window :math:`x_{(1)} \le \ldots \le x_{(W)}`, where :math:`m` puts weight on
-      the middle order statistics (the median) and :math:`s` is the initial softmax, so the
-      untrained decoder gives the window median exactly while gradients are those of the
-      softmax L-estimator;
-    * high-mode probability :math:`p_h = \sigma(8(f_{hi} - \tfrac12) + o_{W+1})` of the next
+    * base value :math:`v = \sum_k (\mathrm{softmax}(o_{1..2W})_k - s_k + m_k)\,c_k` over
+      the :math:`2W` candidates :math:`c = [x_{(1)}, \ldots, x_{(W)}, x_{t-W}, \ldots, x_{t-1}]`:
+      the sorted window (order statistics: robust, median-like) followed by the window in
+      time order (recency: copy-last, EWMA-like), where :math:`m` puts weight on the middle
+      order statistics (the median) and :math:`s` is the initial softmax, so the untrained
+      decoder gives the window median exactly while gradients are those of the softmax
+      combination; on persistent data training moves weight to the recent snapshots;
+    * high-mode probability :math:`p_h = \sigma(8(f_{hi} - \tfrac12) + o_{2W+1})` of the next
       value being :math:`\ge` ``high`` (:math:`f_{hi}` = fraction of window values
       :math:`\ge` ``high``).
 
@@ -198,7 +200,7 @@ class ResidualDecoder(nn.Module):
         self.register_buffer("ewma_weights", ew / ew.sum())                # (W,)
         self.register_buffer("delta", torch.tensor(float("inf")))
         self.register_buffer("log_floor", torch.tensor(float(log_floor)))
-        mid = torch.zeros(W)
+        mid = torch.zeros(2 * W)                  # candidates: W sorted, then W in time order
         mid[(W - 1) // 2:W // 2 + 1] = 1.0
         self.register_buffer("median_weights", mid / mid.sum(), persistent=False)   # m
         self.register_buffer("init_bias", torch.where(mid > 0, 0.0, -8.0), persistent=False)
@@ -207,7 +209,7 @@ class ResidualDecoder(nn.Module):
         n_in = 3 * in_channels + self.NUM_EDGE_STATS + 2 * W + 2 * self.NUM_NODE_STATS
         self.mlp = nn.Sequential(nn.Linear(n_in, hidden_channels), nn.ReLU(),
                                  nn.Linear(hidden_channels, hidden_channels), nn.ReLU(),
-                                 nn.Linear(hidden_channels, 2 + W))
+                                 nn.Linear(hidden_channels, 2 + 2 * W))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -216,7 +218,7 @@ class ResidualDecoder(nn.Module):
         nn.init.zeros_(self.mlp[-1].weight)
         with torch.no_grad():
             self.mlp[-1].bias.zero_()
-            self.mlp[-1].bias[1:1 + self.window] = self.init_bias
+            self.mlp[-1].bias[1:1 + 2 * self.window] = self.init_bias
         self.delta.fill_(float("inf"))
 
     # -- features --------------------------------------------------------------------------
@@ -264,16 +266,16 @@ class ResidualDecoder(nn.Module):
         b, i, j = (adj_seq > 0).any(1).nonzero(as_tuple=True)           # E active entries
         hi_, hj_ = node_h[b, i], node_h[b, j]                            # (E, H)
         z = torch.cat([hi_, hj_, hi_ * hj_, ef[b, i, j], node[b, i], node[b, j]], -1)
-        o = self.mlp(z)                                                  # (E, 2 + W)
+        o = self.mlp(z)                                                  # (E, 2 + 2W)
         win = adj_seq[b, :, i, j]                                        # (E, W)
-        srt = torch.sort(win, 1).values
+        cand = torch.cat([torch.sort(win, 1).values, win], 1)            # (E, 2W)
         e = ef[b, i, j]
-        weights = torch.softmax(o[:, 1:1 + W], 1) - self.init_softmax + self.median_weights
+        weights = torch.softmax(o[:, 1:1 + 2 * W], 1) - self.init_softmax + self.median_weights
         out = {
             "idx": (b, i, j), "shape": (B, N, N),
             "logit_e": o[:, 0] + 10.0 * (e[:, 7] - (W - 1) / (2 * W)),
-            "v": (weights * srt).sum(1),
-            "logit_h": o[:, 1 + W] + 8.0 * (e[:, 8] - 0.5),
+            "v": (weights * cand).sum(1),
+            "logit_h": o[:, 1 + 2 * W] + 8.0 * (e[:, 8] - 0.5),
             "H": masked_median(win, win >= self.high, 1.0),
             "L": masked_median(win, win < self.high, 0.0),
         }

@@ -112,3 +112,20 @@ def test_masked_median():
 def test_residual_needs_node_temporal():
     with pytest.raises(ConfigError, match="temporal='node'"):
         small(decoder="residual")
+
+
+def test_residual_base_can_weight_recent_snapshots():
+    """The base value also combines the window in time order, so it can express copy-last."""
+    W, N = 4, 3
+    d = ResidualDecoder(6, N, W).eval()
+    with torch.no_grad():                      # all base weight on the last time-ordered candidate
+        bias = torch.full((2 * W,), -30.0)
+        bias[-1] = 30.0
+        d.mlp[-1].bias[1:1 + 2 * W] = bias
+        d.init_softmax.zero_()
+        d.median_weights.zero_()
+    adj_seq = torch.zeros(1, W, N, N)
+    adj_seq[0, :, 0, 1] = torch.tensor([0.9, 0.8, 0.7, 0.1])           # median 0.75, last 0.1
+    with torch.no_grad():
+        parts = d.parts(torch.zeros(1, W, N, 6), adj_seq)
+    assert float(parts["v"][0]) == pytest.approx(0.1, abs=1e-6)
