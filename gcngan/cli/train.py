@@ -288,7 +288,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer.generator.load_state_dict(load_checkpoint(out / "best.pt")["generator"])
     metrics = {
         "best_epoch": summary["best_epoch"],
-        "best_val_rmse": summary["best_metric"],
+        "monitor": trainer.monitor,
+        "best_monitor_value": summary["best_metric"],
         "epochs": summary["epochs"],
         "stopped_early": summary["stopped_early"],
         "windows_per_s": _mean([r.get("windows_per_s") for r in summary["history"]]),
@@ -298,9 +299,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     atomic_write_json(out / "metrics.json", _json_safe(metrics))
     test_rmse = metrics["test"].get("rmse", {}).get("mean") if metrics["test"] else None
+    val_rmse = metrics["val"].get("rmse", {}).get("mean")
     print(f"trained {summary['epochs']} epochs on {seq.num_nodes} nodes x "
           f"{seq.num_snapshots} snapshots ({metrics['windows_per_s']:.1f} windows/s); best "
-          f"epoch {summary['best_epoch']} val RMSE {summary['best_metric']:.4g}"
+          f"epoch {summary['best_epoch']} by {trainer.monitor} ({summary['best_metric']:.4g}), "
+          f"val RMSE {val_rmse:.4g}"
           + (f", test RMSE {test_rmse:.4g}" if test_rmse is not None else "")
           + f" -> {out}")
     return 0
