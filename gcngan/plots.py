@@ -103,7 +103,7 @@ def read_log(path: str | Path) -> list[dict]:
 
 def _mark_best(ax, best_epoch: Optional[int]) -> None:
     if best_epoch is not None:
-        ax.axvline(best_epoch, color="grey", linestyle=":", lw=1, label=f"best ({best_epoch})")
+        ax.axvline(best_epoch, color="grey", linestyle=":", lw=1, label=f"selected epoch ({best_epoch})")
 
 
 def _positive_log(ax, *series: np.ndarray) -> None:
@@ -149,7 +149,7 @@ def plot_history(history: Sequence[dict], path: str | Path,
     if _has(history, "g_rec"):
         ax.plot(ep, _series(history, "g_rec"), color="tab:orange", label="reconstruction", **mk)
         _positive_log(ax, _series(history, "g_rec"))
-        ax.set_ylabel("reconstruction ||Â - A||²", color="tab:orange")
+        ax.set_ylabel("reconstruction term (train.recon)", color="tab:orange")
     if _has(history, "g_adv"):
         ax2 = ax.twinx()
         ax2.plot(ep, _series(history, "g_adv"), color="tab:green", label="adversarial", **mk)
