@@ -936,7 +936,8 @@ def _render_speed(speed: dict, env: dict) -> list[str]:
     if ds:
         L += [f"### {speed['dataset']} on the CPU", ""]
         rows = [["published reference (one window per step; issue 4, idle CPU)", "–",
-                 _fmt(ref["windows_per_s"]), "–", f"≈ {_fmt(ref['epoch_seconds'])}", "1×", "–"]]
+                 _fmt(ref["windows_per_s"]), "–", f"≈ {_fmt(ref['epoch_seconds'])}", "1×",
+                 "–"]]
         rows += [["gcngan (batched windows, supports built once per batch)", r["threads"],
                   _fmt(r.get("windows_per_s"), 4), _fmt(r.get("s_per_epoch"), 3),
                   _fmt(r.get("epoch_s_with_val"), 3),
