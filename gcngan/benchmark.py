@@ -763,8 +763,9 @@ def render_markdown(doc: dict) -> str:
          + (f" (sum over {env['merged_runs']} merged runs)" if env.get("merged_runs") else "")],
     ], numeric=False)
     if env.get("runs"):
-        L += ["", "Runs merged into this report (`--render-only --combine`; runs side by side "
-              "share the cores):", ""]
+        L += ["", "Runs merged into this report (`--merge`, `--render-only --combine`; runs "
+              "started at the same time shared the cores, so compare training speeds only "
+              "within one run):", ""]
         L += _table(["command", "started", "torch threads", "load avg at start / end",
                      "minutes"],
                     [[f"`{r['command'].replace('python scripts/benchmark.py', '…')}`",
