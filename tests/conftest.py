@@ -58,3 +58,26 @@ def tiny_csv(write):
                  "0,0,1,2.5\n0,1,0,2.5\n0,2,3,1\n0,3,2,1\n"
                  "1,0,2,4\n1,2,0,4\n"
                  "2,1,3,8\n2,3,1,8\n")
+
+
+def _write_string_id_graph(path: Path) -> Path:
+    """6 nodes (string ids ``n0..n5``), 20 snapshots, undirected, integer weights < 50."""
+    import numpy as np
+    import pandas as pd
+
+    g = torch.Generator().manual_seed(0)
+    T, N = 20, 6
+    adj = torch.rand(T, N, N, generator=g) * 50 * (torch.rand(T, N, N, generator=g) < 0.5)
+    adj = torch.triu(adj, 1)
+    adj = (adj + adj.transpose(1, 2)).round()
+    t, i, j = adj.nonzero(as_tuple=True)
+    ids = np.array([f"n{k}" for k in range(N)])
+    pd.DataFrame({"t": t.numpy(), "src": ids[i.numpy()], "dst": ids[j.numpy()],
+                  "weight": adj[t, i, j].numpy()}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def string_id_graph_csv(tmp_path_factory) -> Path:
+    """A long CSV small enough to train on in seconds (see ``_write_string_id_graph``)."""
+    return _write_string_id_graph(tmp_path_factory.mktemp("data") / "tiny.csv")

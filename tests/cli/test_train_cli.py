@@ -4,7 +4,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from gcngan.cli import main
 
@@ -13,20 +12,9 @@ SMALL = ["--set", "noise_dim=4", "--set", "gcn_channels=4,3", "--set", "lstm_hid
 
 
 @pytest.fixture
-def tiny_data(tmp_path):
+def tiny_data(string_id_graph_csv):
     """6 nodes, 20 snapshots, undirected, as a long CSV with string node ids."""
-    g = torch.Generator().manual_seed(0)
-    T, N = 20, 6
-    adj = torch.rand(T, N, N, generator=g) * 50 * (torch.rand(T, N, N, generator=g) < 0.5)
-    adj = torch.triu(adj, 1)
-    adj = (adj + adj.transpose(1, 2)).round()
-    t, i, j = adj.nonzero(as_tuple=True)
-    ids = np.array([f"n{k}" for k in range(N)])
-    df = pd.DataFrame({"t": t.numpy(), "src": ids[i.numpy()], "dst": ids[j.numpy()],
-                       "weight": adj[t, i, j].numpy()})
-    path = tmp_path / "tiny.csv"
-    df.to_csv(path, index=False)
-    return path
+    return string_id_graph_csv
 
 
 def split_flags(window=3, val=3, test=4):

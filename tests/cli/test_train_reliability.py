@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -34,19 +33,9 @@ TIMING = {"windows_per_s", "train_seconds", "val_seconds"}
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
+def data(string_id_graph_csv) -> Path:
     """6 nodes (string ids), 20 snapshots, undirected, as a long CSV."""
-    g = torch.Generator().manual_seed(0)
-    T, N = 20, 6
-    adj = torch.rand(T, N, N, generator=g) * 50 * (torch.rand(T, N, N, generator=g) < 0.5)
-    adj = torch.triu(adj, 1)
-    adj = (adj + adj.transpose(1, 2)).round()
-    t, i, j = adj.nonzero(as_tuple=True)
-    ids = np.array([f"n{k}" for k in range(N)])
-    path = tmp_path_factory.mktemp("data") / "tiny.csv"
-    pd.DataFrame({"t": t.numpy(), "src": ids[i.numpy()], "dst": ids[j.numpy()],
-                  "weight": adj[t, i, j].numpy()}).to_csv(path, index=False)
-    return path
+    return string_id_graph_csv
 
 
 def start_training(data: Path, run: Path) -> subprocess.Popen:
