@@ -60,18 +60,19 @@ def tiny_csv(write):
                  "2,1,3,8\n2,3,1,8\n")
 
 
-def _write_string_id_graph(path: Path) -> Path:
-    """6 nodes (string ids ``n0..n5``), 20 snapshots, undirected, integer weights < 50."""
+def write_string_id_graph(path: Path, n: int = 6, prefix: str = "n", seed: int = 0) -> Path:
+    """Write ``n`` nodes (string ids ``{prefix}0..``), 20 snapshots, undirected, integer
+    weights < 50, as a long CSV small enough to train on in seconds."""
     import numpy as np
     import pandas as pd
 
-    g = torch.Generator().manual_seed(0)
-    T, N = 20, 6
-    adj = torch.rand(T, N, N, generator=g) * 50 * (torch.rand(T, N, N, generator=g) < 0.5)
+    g = torch.Generator().manual_seed(seed)
+    T = 20
+    adj = torch.rand(T, n, n, generator=g) * 50 * (torch.rand(T, n, n, generator=g) < 0.5)
     adj = torch.triu(adj, 1)
     adj = (adj + adj.transpose(1, 2)).round()
     t, i, j = adj.nonzero(as_tuple=True)
-    ids = np.array([f"n{k}" for k in range(N)])
+    ids = np.array([f"{prefix}{k}" for k in range(n)])
     pd.DataFrame({"t": t.numpy(), "src": ids[i.numpy()], "dst": ids[j.numpy()],
                   "weight": adj[t, i, j].numpy()}).to_csv(path, index=False)
     return path
@@ -79,5 +80,11 @@ def _write_string_id_graph(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def string_id_graph_csv(tmp_path_factory) -> Path:
-    """A long CSV small enough to train on in seconds (see ``_write_string_id_graph``)."""
-    return _write_string_id_graph(tmp_path_factory.mktemp("data") / "tiny.csv")
+    """6 nodes, 20 snapshots, undirected (see :func:`write_string_id_graph`)."""
+    return write_string_id_graph(tmp_path_factory.mktemp("data") / "tiny.csv")
+
+
+@pytest.fixture(scope="session")
+def graph_csv_writer():
+    """:func:`write_string_id_graph`, for tests that need variants (other N, ids, seed)."""
+    return write_string_id_graph

@@ -27,23 +27,10 @@ FLAGS = ["--preset", "paper", "--device", "cpu", "--batch-size", "4", "--quiet",
          "--set", "critic_hidden=12,6"]
 
 
-def write_data(path: Path, n: int = 6, prefix: str = "n", seed: int = 0) -> Path:
-    g = torch.Generator().manual_seed(seed)
-    T = 20
-    adj = torch.rand(T, n, n, generator=g) * 50 * (torch.rand(T, n, n, generator=g) < 0.5)
-    adj = torch.triu(adj, 1)
-    adj = (adj + adj.transpose(1, 2)).round()
-    t, i, j = adj.nonzero(as_tuple=True)
-    ids = np.array([f"{prefix}{k}" for k in range(n)])
-    pd.DataFrame({"t": t.numpy(), "src": ids[i.numpy()], "dst": ids[j.numpy()],
-                  "weight": adj[t, i, j].numpy()}).to_csv(path, index=False)
-    return path
-
-
 @pytest.fixture(scope="module")
-def run_once(tmp_path_factory):
+def run_once(tmp_path_factory, graph_csv_writer):
     root = tmp_path_factory.mktemp("safety")
-    data = write_data(root / "tiny.csv")
+    data = graph_csv_writer(root / "tiny.csv")
     run = root / "run"
     assert main(["train", str(data), "--out", str(run), *FLAGS]) == 0
     return data, run
@@ -137,12 +124,12 @@ def test_broken_checkpoint_is_one_line_exit_2(run, tmp_path, capsys, damage):
     assert not (tmp_path / "p.csv").exists()
 
 
-def test_checkpoint_from_other_data_is_one_line_exit_2(run, tmp_path, capsys):
+def test_checkpoint_from_other_data_is_one_line_exit_2(run, tmp_path, capsys, graph_csv_writer):
     _, run_dir = run
     capsys.readouterr()
-    cases = {"trained on 6 nodes, the data has 7": write_data(tmp_path / "n7.csv", n=7),
-             "node ids differ": write_data(tmp_path / "m.csv", prefix="m"),
-             "differ from the training data": write_data(tmp_path / "s.csv", seed=1)}
+    cases = {"trained on 6 nodes, the data has 7": graph_csv_writer(tmp_path / "n7.csv", n=7),
+             "node ids differ": graph_csv_writer(tmp_path / "m.csv", prefix="m"),
+             "differ from the training data": graph_csv_writer(tmp_path / "s.csv", seed=1)}
     for fragment, other in cases.items():
         for argv in (["predict", str(run_dir), "--data", str(other), "--out",
                       str(tmp_path / "p.csv")],
