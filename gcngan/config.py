@@ -207,8 +207,8 @@ PRESETS: dict[str, dict] = {
                   "dropout": 0.0},
         "train": {"loss": "wgan-gp", "recon": "hurdle", "lr": 5e-4, "critic_lr": 1e-4,
                   "weight_decay": 1e-5, "gp_weight": 10.0, "alpha": 1.0, "adv_weight": 0.01,
-                  "batch_size": 32, "epochs": 10, "grad_clip": 5.0, "eval_samples": 5,
-                  "patience": 10, "pretrain_epochs": 0},
+                  "batch_size": 32, "epochs": 20, "grad_clip": 5.0, "eval_samples": 5,
+                  "patience": 6, "pretrain_epochs": 0},
         "data": {"window": 10},
     },
 }
