@@ -1,6 +1,8 @@
 """Dataset registry: one frozen :class:`DatasetSpec` per dataset, and checksum-verified fetch.
 
-The records live in ``datasets/manifest.json`` at the repository root. :func:`fetch`
+The records live in ``datasets/manifest.json`` at the repository root; an installed wheel
+carries a copy (with the shipped datasets) in ``<prefix>/share/gcngan/datasets/``, and
+``$GCNGAN_MANIFEST`` points to another one (:func:`default_manifest`). :func:`fetch`
 downloads a dataset into the data root (``root`` argument, else ``$GCNGAN_DATA``, else
 ``~/.cache/gcngan``) through a temporary file, verifies its sha256 and only then renames it
 into place; on a mismatch the download is removed and :class:`DownloadError` names both
@@ -13,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field, fields
@@ -26,8 +29,24 @@ from gcngan.io import atomic_path
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = REPO_ROOT / "datasets" / "manifest.json"
+#: Where an installed wheel puts ``datasets/`` (``data_files`` in ``setup.cfg``).
+INSTALLED_ROOT = Path(sys.prefix) / "share" / "gcngan"
 CHUNK = 1 << 20
+
+
+def default_manifest() -> Path:
+    """``$GCNGAN_MANIFEST``, else the source checkout's ``datasets/manifest.json``, else the
+    installed copy under ``<prefix>/share/gcngan``. Shipped datasets (``path``) are resolved
+    against the folder above the manifest's folder."""
+    env = os.environ.get("GCNGAN_MANIFEST")
+    if env:
+        return Path(env).expanduser()
+    for root in (REPO_ROOT, INSTALLED_ROOT):
+        candidate = root / "datasets" / "manifest.json"
+        if candidate.is_file():
+            return candidate
+    return REPO_ROOT / "datasets" / "manifest.json"     # not found: named in the error
+
 
 
 class DownloadError(GcnganError):
@@ -69,29 +88,30 @@ class DatasetSpec:
         return DataConfig(**{"format": self.format, **self.options, **overrides})
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DatasetSpec":
+    def from_dict(cls, d: dict, source: str | Path = "manifest") -> "DatasetSpec":
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
-            raise DownloadError(f"{MANIFEST}: dataset {d.get('name')!r} has unknown key(s) "
+            raise DownloadError(f"{source}: dataset {d.get('name')!r} has unknown key(s) "
                                 f"{', '.join(sorted(unknown))}")
         return cls(**d)
 
 
-def load_manifest(path: str | Path = MANIFEST) -> dict[str, DatasetSpec]:
-    """All records of the manifest, by name."""
-    path = Path(path)
+def load_manifest(path: str | Path | None = None) -> dict[str, DatasetSpec]:
+    """All records of the manifest (default: :func:`default_manifest`), by name."""
+    path = Path(path) if path is not None else default_manifest()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DownloadError(f"{path}: dataset manifest not found") from None
+        raise DownloadError(f"{path}: dataset manifest not found (set GCNGAN_MANIFEST to a "
+                            f"manifest.json, or run from a source checkout)") from None
     except json.JSONDecodeError as exc:
         raise DownloadError(f"{path}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
-    specs = [DatasetSpec.from_dict(d) for d in data.get("datasets", [])]
+    specs = [DatasetSpec.from_dict(d, path) for d in data.get("datasets", [])]
     return {s.name: s for s in specs}
 
 
-def get_spec(name: str, manifest: str | Path = MANIFEST) -> DatasetSpec:
+def get_spec(name: str, manifest: str | Path | None = None) -> DatasetSpec:
     """The record called ``name``; unknown names list the valid ones."""
     specs = load_manifest(manifest)
     if name not in specs:
@@ -116,10 +136,13 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def local_path(spec: DatasetSpec, root: str | Path | None = None) -> Path:
-    """Where ``spec``'s file is (shipped path) or will be (``<root>/<name>/<filename>``)."""
+def local_path(spec: DatasetSpec, root: str | Path | None = None,
+               manifest: str | Path | None = None) -> Path:
+    """Where ``spec``'s file is (shipped ``path``, relative to the folder above the
+    manifest's) or will be (``<root>/<name>/<filename>``)."""
     if spec.path is not None:
-        return REPO_ROOT / spec.path
+        manifest = Path(manifest) if manifest is not None else default_manifest()
+        return manifest.resolve().parent.parent / spec.path
     return data_root(root) / spec.name / spec.filename
 
 
@@ -163,7 +186,7 @@ def _remove_empty(dirs: list) -> None:
 
 
 def fetch(name: str, root: str | Path | None = None, url: str | None = None,
-          manifest: str | Path = MANIFEST) -> Path:
+          manifest: str | Path | None = None) -> Path:
     """Path to a verified copy of dataset ``name``, downloading it if needed.
 
     An existing file with the right sha256 is reused; one with a wrong digest is
@@ -187,14 +210,15 @@ def fetch(name: str, root: str | Path | None = None, url: str | None = None,
     return download(source, dest, spec.sha256)
 
 
-def verify(name: str, root: str | Path | None = None, manifest: str | Path = MANIFEST) -> Path:
+def verify(name: str, root: str | Path | None = None,
+           manifest: str | Path | None = None) -> Path:
     """Check the local copy of ``name`` against its sha256; returns its path.
 
     Raises:
         DownloadError: the file is missing or its digest differs.
     """
     spec = get_spec(name, manifest)
-    path = local_path(spec, root)
+    path = local_path(spec, root, manifest)
     if not path.is_file():
         raise DownloadError(f"{path}: dataset {name!r} not found; run: gcngan data fetch {name}")
     actual = sha256_file(path)

@@ -9,8 +9,9 @@ import pytest
 
 from gcngan.config import DataConfig
 from gcngan.data import load_snapshots
-from gcngan.data.registry import (DatasetSpec, DownloadError, data_root, fetch, get_spec,
-                                  load_manifest, sha256_file, verify)
+from gcngan.data import registry
+from gcngan.data.registry import (DatasetSpec, DownloadError, data_root, default_manifest, fetch,
+                                  get_spec, load_manifest, sha256_file, verify)
 
 UCSB_SHA = "0b30ee2ee626ee57ed2f0e276d58f06dd07a894fc99edd1449799a37b223eb38"
 
@@ -41,6 +42,27 @@ def test_data_root_precedence(monkeypatch, tmp_path):
 def test_shipped_dataset_verifies_in_place():
     path = verify("synthetic-mesh")
     assert path.name == "synthetic_mesh.csv" and fetch("synthetic-mesh") == path
+
+
+def test_manifest_lookup_env_checkout_then_installed(monkeypatch, tmp_path):
+    """A wheel has no source tree: the registry then reads <prefix>/share/gcngan/datasets
+    (setup.cfg's data_files), with shipped datasets beside the manifest."""
+    checkout = default_manifest()
+    assert checkout == registry.REPO_ROOT / "datasets" / "manifest.json"
+    installed = tmp_path / "share" / "gcngan"
+    (installed / "datasets").mkdir(parents=True)
+    for name in ("manifest.json", "synthetic_mesh.csv"):
+        (installed / "datasets" / name).write_bytes((checkout.parent / name).read_bytes())
+    monkeypatch.setattr(registry, "REPO_ROOT", tmp_path / "no-checkout")
+    monkeypatch.setattr(registry, "INSTALLED_ROOT", installed)
+    assert default_manifest() == installed / "datasets" / "manifest.json"
+    assert verify("synthetic-mesh") == installed / "datasets" / "synthetic_mesh.csv"
+    monkeypatch.setenv("GCNGAN_MANIFEST", str(checkout))
+    assert default_manifest() == checkout and "ucsb-mesh" in load_manifest()
+    monkeypatch.delenv("GCNGAN_MANIFEST")
+    monkeypatch.setattr(registry, "INSTALLED_ROOT", tmp_path / "nowhere")
+    with pytest.raises(DownloadError, match="manifest not found .*GCNGAN_MANIFEST"):
+        load_manifest()
 
 
 def _manifest(tmp_path, payload: bytes, sha: str):
