@@ -12,11 +12,13 @@ Reading order:
 3. **Online protocol** — :func:`run_online`: rolling origin as in the GCN-GAN reference code:
    predict target :math:`\tau` from its window, then update the model on it
    (:meth:`Trainer.update`, a few steps on the newest windows) before moving on.
-4. **Speed** — :func:`run_speed`: training windows/s and seconds per epoch, over training
+4. **Earlier origins** — :func:`run_backtest`: the split protocol again with the last
+   ``k x test`` snapshots cut off, so that a verdict is seen on several test periods.
+5. **Speed** — :func:`run_speed`: training windows/s and seconds per epoch, over training
    steps only, after a warm-up epoch; growth with :math:`N` and with the window length.
-5. **Verdicts** — :func:`win_counts` and :func:`criterion`: issue 4's conditions (a) and (b)
+6. **Verdicts** — :func:`win_counts` and :func:`criterion`: issue 4's conditions (a) and (b)
    computed from the mean over seeds.
-6. **Report** — :func:`render_markdown` turns the JSON document into ``docs/results.md``.
+7. **Report** — :func:`render_markdown` turns the JSON document into ``docs/results.md``.
 """
 from __future__ import annotations
 
@@ -172,6 +174,17 @@ class OnlineSettings:
 
 
 @dataclass(frozen=True)
+class BacktestSettings:
+    """Earlier origins of the split protocol on the profile's ``criterion`` datasets: for
+    each ``k`` in ``origins`` the last ``k * test`` snapshots are cut off and the protocol is
+    run on what is left (its own validation targets right before its own test targets), for
+    the naive baselines and ``methods``. The real test period is never in view."""
+
+    origins: tuple = (1, 2)
+    methods: tuple = ("default",)
+
+
+@dataclass(frozen=True)
 class SpeedSettings:
     """Speed runs of preset ``paper``: ``epochs`` epochs, the first one a warm-up."""
 
@@ -195,15 +208,16 @@ class Profile:
     online: Optional[OnlineSettings]
     speed: Optional[SpeedSettings]
     out: str                                # Markdown path; JSON beside it (.json)
+    backtest: Optional[BacktestSettings] = None
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("full", tuple(DATASETS), tuple(METHODS), (0, 1, 2), 20, OnlineSettings(),
-            SpeedSettings(), "docs/results.md"),
+            SpeedSettings(), "docs/results.md", BacktestSettings()),
     Profile("quick", ("synthetic-mesh", "mesh1"), tuple(METHODS), (0,), 3,
             OnlineSettings(last=61, warmup_steps=5),
             SpeedSettings(epochs=2, nodes=(38, 100), windows=(5,), synthetic_train_windows=32),
-            "runs/benchmark-quick/results.md"),
+            "runs/benchmark-quick/results.md", BacktestSettings(origins=(1,))),
 )}
 
 
@@ -339,22 +353,63 @@ def run_split(profile: Profile, *, root: str | Path = DEFAULT_ROOT, device: str 
     records = []
     for dname in profile.datasets:
         case = get_choice(DATASETS, dname, "dataset")
-        for mname in profile.methods:
-            method = get_choice(METHODS, mname, "method")
-            for seed in (profile.seeds if method.trained else (None,)):
-                cfg = run_config(method, case, seed or 0, device=device,
-                                 max_epochs=profile.max_epochs)
-                seq = cache.get(case, cfg)
-                t0 = time.perf_counter()
-                if method.trained:
-                    rec = train_and_test(cfg, seq, case.metrics)
-                else:
-                    rec = {"metrics": evaluate_baseline(method, case, seq, cfg)}
-                rec = {"dataset": dname, "method": mname, "seed": seed, **rec,
-                       "seconds": time.perf_counter() - t0, "loadavg": _loadavg()}
-                records.append(rec)
-                if progress:
-                    progress(_describe(rec))
+        records += _run_methods(case, profile.methods, profile.seeds, cache,
+                                max_epochs=profile.max_epochs, device=device,
+                                progress=progress)
+    return records
+
+
+def _run_methods(case: DatasetCase, methods: Sequence[str], seeds: Sequence[int],
+                 cache: "_DataCache", *, max_epochs: Optional[int], device: str,
+                 progress: Optional[Callable[[str], None]], cut: int = 0) -> list[dict]:
+    """The split protocol for ``methods`` on ``case`` (baselines once, trained methods per
+    seed), on the data without its last ``cut`` snapshots."""
+    records = []
+    for mname in methods:
+        method = get_choice(METHODS, mname, "method")
+        for seed in (seeds if method.trained else (None,)):
+            cfg = run_config(method, case, seed or 0, device=device, max_epochs=max_epochs)
+            seq = cache.get(case, cfg)
+            if cut:
+                seq = seq.head(seq.num_snapshots - cut)
+            t0 = time.perf_counter()
+            if method.trained:
+                rec = train_and_test(cfg, seq, case.metrics)
+            else:
+                rec = {"metrics": evaluate_baseline(method, case, seq, cfg)}
+            rec = {"dataset": case.name, "method": mname, "seed": seed, **rec,
+                   "seconds": time.perf_counter() - t0, "loadavg": _loadavg()}
+            if cut:
+                rec["cut"] = cut
+            records.append(rec)
+            if progress:
+                progress(_describe(rec))
+    return records
+
+
+def run_backtest(profile: Profile, settings: BacktestSettings, *,
+                 root: str | Path = DEFAULT_ROOT, device: str = "cpu",
+                 progress: Optional[Callable[[str], None]] = None) -> list[dict]:
+    """:func:`run_split` at earlier origins (:class:`BacktestSettings`) on the profile's
+    datasets that carry issue 4's criterion. Records as :func:`run_split`'s plus ``origin``
+    (``k``), ``cut`` (snapshots removed) and ``test_targets`` (first, last)."""
+    cache = _DataCache(root)
+    records = []
+    for dname in profile.datasets:
+        case = get_choice(DATASETS, dname, "dataset")
+        if not case.criterion:
+            continue
+        test = case.data["test"]
+        for k in settings.origins:
+            if k < 1:
+                raise ConfigError(f"backtest origin {k} must be >= 1")
+            recs = _run_methods(case, NAIVE + tuple(settings.methods), profile.seeds, cache,
+                                max_epochs=profile.max_epochs, device=device,
+                                progress=progress, cut=k * test)
+            n = cache.get(case, run_config(METHODS["mean"], case, 0)).num_snapshots - k * test
+            for r in recs:
+                r.update(origin=k, test_targets=[n - test, n - 1])
+            records += recs
     return records
 
 
@@ -364,7 +419,9 @@ def _describe(rec: dict) -> str:
     t = rec.get("train") or {}
     extra = (f" [{t.get('epochs')} ep, best {t.get('best_epoch')}, "
              f"{t.get('windows_per_s', float('nan')):.0f} win/s]" if t else "")
-    return f"{rec['dataset']} / {rec['method']}{seed}: {m}{extra} ({rec['seconds']:.0f}s)"
+    cut = f" (last {rec['cut']} snapshots cut)" if rec.get("cut") else ""
+    return (f"{rec['dataset']}{cut} / {rec['method']}{seed}: {m}{extra} "
+            f"({rec['seconds']:.0f}s)")
 
 
 # ----- 3. online protocol -------------------------------------------------------------------
@@ -625,7 +682,8 @@ def environment(device: str) -> dict:
 
 
 # ----- the whole run --------------------------------------------------------------------------
-def run_benchmark(profile: Profile, *, protocols: Sequence[str] = ("split", "online", "speed"),
+def run_benchmark(profile: Profile, *,
+                  protocols: Sequence[str] = ("split", "online", "backtest", "speed"),
                   root: str | Path = DEFAULT_ROOT, device: str = "cpu",
                   progress: Optional[Callable[[str], None]] = None,
                   argv: Optional[list] = None, threads: Optional[int] = None) -> dict:
@@ -654,6 +712,10 @@ def run_benchmark(profile: Profile, *, protocols: Sequence[str] = ("split", "onl
         doc["online"] = {"settings": asdict(profile.online),
                          "runs": run_online(profile.online, root=root, device=device,
                                             progress=progress)}
+    if "backtest" in protocols and profile.backtest is not None:
+        doc["backtest"] = {"settings": asdict(profile.backtest),
+                           "runs": run_backtest(profile, profile.backtest, root=root,
+                                                device=device, progress=progress)}
     if "speed" in protocols and profile.speed is not None:
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         doc["speed"] = run_speed(profile.speed, root=root, devices=devices, progress=progress)
@@ -704,8 +766,9 @@ def merge_documents(old: dict, new: dict) -> dict:
             out["online"] = {**new["online"], "runs": runs + new["online"]["runs"]}
         else:
             out["online"] = new["online"]
-    if "speed" in new:
-        out["speed"] = new["speed"]
+    for key in ("backtest", "speed"):
+        if key in new:
+            out[key] = new[key]
     return out
 
 
@@ -779,6 +842,8 @@ def render_markdown(doc: dict) -> str:
     proto = doc.get("protocol", {})
     if doc.get("split"):
         L += _render_split(doc, proto)
+    if doc.get("backtest"):
+        L += _render_backtest(doc["backtest"])
     if doc.get("online"):
         L += _render_online(doc["online"])
     if doc.get("speed"):
@@ -881,6 +946,51 @@ def _render_verdicts(summary: dict) -> list[str]:
         ([f"do **not** hold on {', '.join(failed)}"] if failed else [])
     L += ["", f"Verdict: issue 4's conditions {'; '.join(parts) or 'were not checked'}"
           f"{' — the issue is not done' if failed else ''}.", ""]
+    return L
+
+
+def backtest_verdicts(runs: list[dict], model: str = "default") -> list[dict]:
+    """:func:`criterion` per (dataset, origin) of :func:`run_backtest` records (mean over
+    seeds), in run order: ``dataset``, ``origin``, ``test_targets`` and the result."""
+    groups: dict = {}
+    for r in runs:
+        groups.setdefault((r["dataset"], r["origin"]), []).append(r)
+    out = []
+    for (d, k), recs in groups.items():
+        summary = summarize(recs).get(d, {})
+        if model not in summary or not all(b in summary for b in NAIVE):
+            continue
+        scores = {m: {x: v["mean"] for x, v in e.items() if x != "train"}
+                  for m, e in summary.items()}
+        out.append({"dataset": d, "origin": k, "test_targets": recs[0]["test_targets"],
+                    **criterion(scores, model)})
+    return out
+
+
+def _render_backtest(backtest: dict) -> list[str]:
+    results = backtest_verdicts(backtest["runs"])
+    if not results:
+        return []
+    s = backtest["settings"]
+    L = ["## Earlier origins (backtest)", "",
+         "The verdict above is measured on one test period per dataset. To see whether it is "
+         "a property of the method or of that period, the split protocol is re-run with the "
+         f"last k × test snapshots cut off (k = {', '.join(map(str, s['origins']))}): each "
+         "earlier origin has its own validation targets right before its own test targets "
+         "and never sees the real test period. Same seeds, epochs and selection as above; "
+         "(a) and (b) as in issue 4.", ""]
+    rows = []
+    for r in results:
+        wins = ", ".join(f"{b} {n}/5" for b, n in r["wins"].items())
+        ratio = ", ".join(f"{METRIC_LABELS.get(m, m)} {x:.3f}" for m, x in r["ratio"].items())
+        first, last = r["test_targets"]
+        rows.append([r["dataset"], f"k={r['origin']}: targets {first}..{last}", wins,
+                     "**pass**" if r["a"] else "fail", ratio, "**pass**" if r["b"] else "fail"])
+    L += _table(["dataset", "test period", "wins of default vs each baseline", "(a)",
+                 "default / best baseline per metric", "(b)"], rows, numeric=False)
+    held = sum(r["a"] and r["b"] for r in results)
+    L += ["", f"Conditions (a) and (b) both hold at {held} of {len(results)} earlier "
+          "origins.", ""]
     return L
 
 
@@ -1025,7 +1135,8 @@ def _json_safe(obj):
     return obj
 
 
-__all__ = ["CRITERION_METRICS", "DATASETS", "DatasetCase", "METHODS", "Method", "NAIVE",
-           "OnlineSettings", "PROFILES", "Profile", "PUBLISHED_GCN_GAN", "SpeedSettings",
-           "criterion", "merge_documents", "render_markdown", "run_benchmark", "run_online",
-           "run_speed", "run_split", "summarize", "verdicts", "win_counts", "write_outputs"]
+__all__ = ["BacktestSettings", "CRITERION_METRICS", "DATASETS", "DatasetCase", "METHODS",
+           "Method", "NAIVE", "OnlineSettings", "PROFILES", "Profile", "PUBLISHED_GCN_GAN",
+           "SpeedSettings", "backtest_verdicts", "criterion", "merge_documents",
+           "render_markdown", "run_backtest", "run_benchmark", "run_online", "run_speed",
+           "run_split", "summarize", "verdicts", "win_counts", "write_outputs"]

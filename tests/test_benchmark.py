@@ -73,6 +73,40 @@ def test_baseline_numbers_are_the_evaluators(tiny_root):
     assert got == pytest.approx({k: v["mean"] for k, v in want.items()})
 
 
+def test_backtest_cuts_the_end_and_matches_a_shorter_file(tiny_root, monkeypatch):
+    """Origin k scores the split protocol on the data without its last k * test snapshots:
+    the same numbers as the split protocol on a file that simply ends there."""
+    from dataclasses import replace
+
+    from gcngan.data import load_snapshots
+
+    case = replace(bm.DATASETS["tiny"], criterion=True)
+    monkeypatch.setitem(bm.DATASETS, "tiny", case)
+    seq = load_snapshots(tiny_root / "tiny.csv", bm.run_config(bm.METHODS["mean"], case, 0).data)
+    write_edges(tiny_root / "short.csv", seq.adj[:12])
+    monkeypatch.setitem(bm.DATASETS, "short", replace(case, name="short", path="short.csv"))
+    profile = replace(bm.PROFILES["quick"], datasets=("tiny",), seeds=(0,), max_epochs=1)
+    runs = bm.run_backtest(profile, bm.BacktestSettings(origins=(1, 2), methods=("default",)),
+                           root=tiny_root)
+    assert [(r["origin"], r["method"]) for r in runs] == [
+        (k, m) for k in (1, 2) for m in (*bm.NAIVE, "default")]
+    assert {tuple(r["test_targets"]) for r in runs if r["origin"] == 2} == {(9, 11)}
+    short = bm.run_split(replace(profile, datasets=("short",), methods=bm.NAIVE),
+                         root=tiny_root)
+    for a, b in zip([r for r in runs if r["origin"] == 2], short):
+        assert a["method"] == b["method"] and a["metrics"] == pytest.approx(b["metrics"])
+    verdicts = bm.backtest_verdicts(runs)
+    assert [(v["dataset"], v["origin"]) for v in verdicts] == [("tiny", 1), ("tiny", 2)]
+    doc = {"generated": "2026-01-01T00:00:00", "command": "x", "profile": "test",
+           "environment": bm.environment("cpu"), "protocol": {},
+           "backtest": {"settings": {"origins": [1, 2], "methods": ["default"]}, "runs": runs}}
+    text = bm.render_markdown(doc)
+    assert "## Earlier origins (backtest)" in text and "k=2: targets 9..11" in text
+    assert "both hold at" in text
+    with pytest.raises(bm.ConfigError, match="origin 0"):
+        bm.run_backtest(profile, bm.BacktestSettings(origins=(0,)), root=tiny_root)
+
+
 def test_online_protocol_and_speed(tiny_root):
     settings = bm.OnlineSettings(dataset="tiny", methods=("gcn-lstm",), seeds=(0,), first=4,
                                  last=9, warmup_steps=1, steps=1, replay=2, data={})

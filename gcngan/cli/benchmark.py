@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-PROTOCOLS = ("split", "online", "speed")
+PROTOCOLS = ("split", "online", "backtest", "speed")
 
 
 def _csv(text: str) -> tuple:
@@ -38,7 +38,8 @@ def register(sub) -> None:
                    help="a few minutes: fewer datasets, epochs, seeds and online targets; "
                         "written to runs/benchmark-quick/ unless --out is given")
     p.add_argument("--protocol", default="all",
-                   help="comma-separated: split, online, speed, or all (default: all)")
+                   help="comma-separated: split, online, backtest (the split protocol at "
+                        "earlier origins), speed, or all (default: all)")
     p.add_argument("--datasets", type=_csv, default=None,
                    help=f"comma-separated subset of: {', '.join(DATASETS)}")
     p.add_argument("--methods", type=_csv, default=None,
@@ -145,6 +146,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     bm.write_outputs(doc, md_path)
     for dataset, r in bm.verdicts(bm.summarize(doc.get("split", []))).items():
         print(f"{dataset}: default wins {r['wins']}; (a) {'pass' if r['a'] else 'fail'}, "
+              f"(b) {'pass' if r['b'] else 'fail'}")
+    for r in bm.backtest_verdicts(doc.get("backtest", {}).get("runs", [])):
+        print(f"{r['dataset']} at origin k={r['origin']}: (a) {'pass' if r['a'] else 'fail'}, "
               f"(b) {'pass' if r['b'] else 'fail'}")
     print(f"wrote {md_path} and {json_path} "
           f"({doc['environment']['total_seconds'] / 60:.1f} min)")

@@ -114,6 +114,21 @@ class SnapshotSequence:
         """Weights in ``[0, 1]``, shape :math:`(T, N, N)`."""
         return self.scaler.transform(self.adj).clamp(0.0, 1.0)
 
+    def head(self, num_snapshots: int) -> "SnapshotSequence":
+        """The first ``num_snapshots`` snapshots (same nodes, direction and scaling), e.g. to
+        evaluate at an earlier origin with nothing after it in view.
+
+        Raises:
+            InputError: ``num_snapshots`` not in ``1 .. T``.
+        """
+        if not 1 <= num_snapshots <= self.num_snapshots:
+            raise InputError(f"{self.source or 'data'}: cannot keep {num_snapshots} of "
+                             f"{self.num_snapshots} snapshots")
+        return SnapshotSequence(adj=self.adj[:num_snapshots].clone(), node_ids=self.node_ids,
+                                directed=self.directed, scaler=self.scaler,
+                                times=None if self.times is None else self.times[:num_snapshots],
+                                source=self.source)
+
     # ----- sparse views ---------------------------------------------------
     def edge_index(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Sparse view of snapshot ``t``: ``edge_index`` (2, E) ``[src; dst]`` and raw ``edge_weight`` (E,)."""

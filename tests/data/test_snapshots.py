@@ -68,3 +68,16 @@ def test_summary_and_fingerprint(tiny_adj):
     changed[0, 0, 1] += 1
     assert SnapshotSequence(adj=changed, node_ids=list(range(8)),
                             directed=True).fingerprint != seq.fingerprint
+
+
+def test_head_keeps_the_first_snapshots(tiny_adj):
+    seq = SnapshotSequence(tiny_adj, list(range(8)), directed=True,
+                           times=list(range(tiny_adj.shape[0])), source="f.csv")
+    first = seq.head(2)
+    assert torch.equal(first.adj, tiny_adj[:2]) and first.times == [0, 1]
+    assert first.node_ids == seq.node_ids and first.directed and first.scaler == seq.scaler
+    first.adj[0, 0, 1] = 123.0                     # a copy: the original is untouched
+    assert seq.adj[0, 0, 1] != 123.0
+    for bad in (0, tiny_adj.shape[0] + 1):
+        with pytest.raises(InputError, match=f"f.csv: cannot keep {bad} of"):
+            seq.head(bad)
