@@ -8,7 +8,10 @@ all :math:`N^2` links, so both weight matrices and every per-batch tensor grow w
   device, which allocates nothing), times weights + gradients + optimiser slots;
 * activations of one training batch, :math:`\approx 4\,B\,N^2\,(4W + 12)` bytes (input
   window, normalised adjacency, outputs, critic inputs, gradient penalty, their
-  gradients) and of one evaluation batch;
+  gradients) and of one evaluation batch; the ``residual`` decoder adds its per-entry MLP,
+  :math:`\approx 4\,B\,N^2\,(1.1\,(n_{in} + 4h + 9W + 22))` bytes with every entry active
+  (:func:`residual_values_per_entry`; measured 540-560 values per entry at the default
+  sizes, N = 90-180);
 * the snapshots themselves on the device (raw and scaled copies, :math:`2\,T\,N^2`).
 
 :func:`check_memory` compares the total with the memory that is free (the GPU's free
@@ -98,6 +101,21 @@ def parameter_count(model_config, num_nodes: int, feature_dim: Optional[int] = N
     return sum(p.numel() for m in (gen, critic) for p in m.parameters())
 
 
+def residual_values_per_entry(model_config, window: int, train: bool = True) -> int:
+    """float32 values the ``residual`` decoder keeps per active entry in one batch: its MLP
+    input, hidden layers (pre- and post-ReLU), heads and window features; 10% more for
+    autograd's temporaries when ``train`` (fitted to peak-RSS measurements of a training
+    step), input and first hidden layer only when evaluating (no graph is kept)."""
+    from gcngan.nn.decoders import ResidualDecoder as R
+
+    n_in = (3 * model_config.lstm_hidden + R.NUM_EDGE_STATS + 2 * window
+            + 2 * R.NUM_NODE_STATS)
+    h = model_config.decoder_hidden
+    if not train:
+        return n_in + 2 * h + 5 * window
+    return int(1.1 * (n_in + 4 * h + 9 * window + 22))
+
+
 def estimate_training_memory(config, num_nodes: int, num_snapshots: int,
                              feature_dim: Optional[int] = None) -> MemoryEstimate:
     """Bytes a training run of ``config`` needs on its device for this data size.
@@ -116,6 +134,9 @@ def estimate_training_memory(config, num_nodes: int, num_snapshots: int,
     slots = OPTIMIZER_SLOTS.get(get_loss(tc.loss).optimizer, 2)
     train_act = tc.batch_size * n2 * (4 * w + 12)
     eval_act = EVAL_BATCH * n2 * (2 * w + 2)
+    if config.model.decoder == "residual":         # upper bound: every entry active
+        train_act += tc.batch_size * n2 * residual_values_per_entry(config.model, w)
+        eval_act += EVAL_BATCH * n2 * residual_values_per_entry(config.model, w, train=False)
     return MemoryEstimate(
         num_nodes=num_nodes, parameters=params,
         weights=BYTES_PER_VALUE * params,

@@ -33,6 +33,21 @@ def test_estimate_grows_with_n_squared_and_the_batch():
     assert wide.activations > big.activations and wide.weights == big.weights
 
 
+def test_residual_decoder_activations_cover_its_per_entry_mlp():
+    """The residual decoder runs an MLP per active entry: B * N^2 rows of its input width
+    plus two hidden layers at least (the estimate once ignored them and was 12x too low)."""
+    from gcngan.nn import build_generator
+
+    cfg = build_config("default")
+    n = 120
+    mlp = build_generator(cfg.model, n, None, window=cfg.data.window).decoder.mlp
+    floor = cfg.train.batch_size * n * n * (mlp[0].in_features + 2 * mlp[0].out_features) * 4
+    est = estimate_training_memory(cfg, n, 100)
+    assert est.activations > floor
+    paper = estimate_training_memory(build_config("paper"), n, 100)
+    assert est.activations > 5 * paper.activations
+
+
 def test_max_num_nodes_is_the_boundary():
     assert max_num_nodes(lambda n: n <= 37, 1000) == 37
     assert max_num_nodes(lambda n: n <= 37, 20) == 20
