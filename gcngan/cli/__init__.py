@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         print("gcngan: error: out of memory; try a smaller --batch-size, --top-k or model",
               file=sys.stderr)
         return 1
+    except Exception as exc:        # CUDA OOM not caught where it happened (predict, evaluate)
+        if type(exc).__name__ != "OutOfMemoryError":
+            raise
+        print("gcngan: error: CUDA out of memory; run it with --device cpu, or a smaller "
+              "--batch-size, --top-k or model", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -286,6 +286,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     # final metrics of the best checkpoint on validation and test
     if (out / "best.pt").exists():
         trainer.generator.load_state_dict(load_checkpoint(out / "best.pt")["generator"])
+    try:
+        scores = {"val": trainer.evaluate("val"),
+                  "test": trainer.evaluate("test") if len(trainer.split.test) else {}}
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        raise ResourceError(
+            f"CUDA out of memory in the final evaluation, after training finished; the "
+            f"checkpoints in {out} are complete: score them on the CPU with: gcngan evaluate "
+            f"{out} --data {args.data} --device cpu") from None
     metrics = {
         "best_epoch": summary["best_epoch"],
         "monitor": trainer.monitor,
@@ -294,8 +303,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "stopped_early": summary["stopped_early"],
         "windows_per_s": _mean([r.get("windows_per_s") for r in summary["history"]]),
         "device": str(trainer.device),
-        "val": trainer.evaluate("val"),
-        "test": trainer.evaluate("test") if len(trainer.split.test) else {},
+        **scores,
     }
     atomic_write_json(out / "metrics.json", _json_safe(metrics))
     test_rmse = metrics["test"].get("rmse", {}).get("mean") if metrics["test"] else None

@@ -279,6 +279,44 @@ def test_cuda_out_of_memory_suggests_a_batch_size(data, tmp_path, monkeypatch, c
     assert "with batch size 2; try --batch-size 1" in err
 
 
+def test_cuda_out_of_memory_after_training_points_to_cpu_evaluation(data, tmp_path,
+                                                                   monkeypatch, capsys):
+    def oom(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    fit = Trainer.fit
+
+    def fit_then_run_out(self, *args, **kwargs):        # training itself goes through
+        summary = fit(self, *args, **kwargs)
+        self.evaluate = oom
+        return summary
+
+    monkeypatch.setattr(Trainer, "fit", fit_then_run_out)
+    run = tmp_path / "late-oom"
+    capsys.readouterr()
+    rc = main(["train", str(data), "--out", str(run), "--epochs", "1", *FLAGS,
+               "--set", "patience=100"])
+    err = one_line_error(capsys)
+    assert rc == 2 and "in the final evaluation, after training finished" in err
+    assert f"gcngan evaluate {run} --data {data} --device cpu" in err
+    assert (run / "best.pt").is_file() and not (run / "metrics.json").exists()
+
+
+def test_cuda_out_of_memory_elsewhere_is_one_line(data, tmp_path, monkeypatch, capsys):
+    run = tmp_path / "ok"
+    assert main(["train", str(data), "--out", str(run), "--epochs", "1", *FLAGS]) == 0
+
+    def oom(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr("gcngan.predict.predict_split", oom)
+    capsys.readouterr()
+    rc = main(["predict", str(run), "--data", str(data), "--out", str(tmp_path / "p.csv")])
+    err = one_line_error(capsys)
+    assert rc == 1 and "CUDA out of memory; run it with --device cpu" in err
+    assert not (tmp_path / "p.csv").exists()
+
+
 def test_too_little_memory_is_refused_with_the_largest_n(data, tmp_path, monkeypatch, capsys):
     from gcngan.config import build_config
     from gcngan.resources import estimate_training_memory
