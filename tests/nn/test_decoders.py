@@ -2,16 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from gcngan.config import ModelConfig
 from gcngan.errors import ConfigError
 from gcngan.nn import DECODERS, DenseDecoder, build_decoder, build_generator, register_decoder
 
-
-def small(**kw):
-    base = dict(noise_dim=4, gcn_channels=[4, 3], lstm_hidden=8, critic_hidden=[6, 4],
-                dropout=0.0)
-    base.update(kw)
-    return ModelConfig(**base)
 
 
 def test_dense_decoder_shape_range_and_uses_last_state():
@@ -25,7 +18,7 @@ def test_dense_decoder_shape_range_and_uses_last_state():
     assert repr(d) == "DenseDecoder(8, num_nodes=5)"
 
 
-def test_decoder_registry_is_pluggable():
+def test_decoder_registry_is_pluggable(small):
     class MeanDecoder(nn.Module):
         def forward(self, h, adj_seq):
             return adj_seq.mean(1)
@@ -53,11 +46,13 @@ from gcngan.nn.decoders import ResidualDecoder, masked_median  # noqa: E402
 from gcngan.predict import refine  # noqa: E402
 
 
-def residual_cfg(**kw):
-    return small(node_input="embedding", temporal="node", decoder="residual", **kw)
+@pytest.fixture
+def residual_cfg(small):
+    """``residual_cfg(**changes)``: :func:`small` with the residual decoder's requirements."""
+    return lambda **kw: small(node_input="embedding", temporal="node", decoder="residual", **kw)
 
 
-def test_residual_decoder_shapes_and_parts():
+def test_residual_decoder_shapes_and_parts(residual_cfg):
     W, N = 4, 5
     g = build_generator(residual_cfg(), N, window=W)
     assert isinstance(g.decoder, ResidualDecoder)
@@ -74,7 +69,7 @@ def test_residual_decoder_shapes_and_parts():
         ResidualDecoder(8, N, 1)
 
 
-def test_untrained_residual_decoder_is_the_refined_window_median():
+def test_untrained_residual_decoder_is_the_refined_window_median(residual_cfg):
     torch.manual_seed(0)
     W, N = 6, 4
     adj_seq = torch.rand(3, W, N, N) * (torch.rand(3, W, N, N) > 0.4)  # mixed sparsity
@@ -109,7 +104,7 @@ def test_masked_median():
     torch.testing.assert_close(masked_median(x, m, -1.0), torch.tensor([4.0, -1.0]))
 
 
-def test_residual_needs_node_temporal():
+def test_residual_needs_node_temporal(small):
     with pytest.raises(ConfigError, match="temporal='node'"):
         small(decoder="residual")
 

@@ -1,18 +1,11 @@
 import pytest
 import torch
 
-from gcngan.config import ModelConfig
 from gcngan.nn import Critic, build_critic
 
 
-def small(**kw):
-    base = dict(noise_dim=4, gcn_channels=[4, 3], lstm_hidden=8, critic_hidden=[6, 4],
-                dropout=0.0)
-    base.update(kw)
-    return ModelConfig(**base)
 
-
-def test_critic_scores_and_history_condition():
+def test_critic_scores_and_history_condition(small):
     c = build_critic(small(), 5)
     assert c(torch.rand(3, 5, 5)).shape == (3,)
     assert repr(c) == "Critic(25, [6, 4])"

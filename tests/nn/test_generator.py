@@ -1,18 +1,11 @@
 import pytest
 import torch
-from gcngan.config import ModelConfig
 from gcngan.errors import ConfigError
 from gcngan.nn import build_generator
 
 
-def small(**kw):
-    base = dict(noise_dim=4, gcn_channels=[4, 3], lstm_hidden=8, critic_hidden=[6, 4],
-                dropout=0.0)
-    base.update(kw)
-    return ModelConfig(**base)
 
-
-def test_generator_output_shape_range_and_fresh_noise():
+def test_generator_output_shape_range_and_fresh_noise(small):
     torch.manual_seed(0)
     g = build_generator(small(), 5)
     adj_seq = torch.rand(3, 4, 5, 5)
@@ -25,7 +18,7 @@ def test_generator_output_shape_range_and_fresh_noise():
 
 
 @pytest.mark.parametrize("node_input", ["embedding", "features"])
-def test_deterministic_node_inputs(node_input):
+def test_deterministic_node_inputs(node_input, small):
     feats = torch.rand(5, 3) if node_input == "features" else None
     g = build_generator(small(node_input=node_input), 5, feats).eval()
     adj_seq = torch.rand(2, 4, 5, 5)
@@ -33,28 +26,28 @@ def test_deterministic_node_inputs(node_input):
     assert g(adj_seq).shape == (2, 5, 5)
 
 
-def test_features_required_and_checked():
+def test_features_required_and_checked(small):
     with pytest.raises(ConfigError, match="node features"):
         build_generator(small(node_input="features"), 5)
     with pytest.raises(ConfigError, match=r"\(N=5, F\)"):
         build_generator(small(node_input="features"), 5, torch.rand(4, 3))
 
 
-def test_predict_averages_samples_and_restores_mode():
+def test_predict_averages_samples_and_restores_mode(small):
     g = build_generator(small(dropout=0.2), 5)
     g.train()
     p = g.predict(torch.rand(2, 4, 5, 5), samples=3, generator=torch.Generator().manual_seed(0))
     assert p.shape == (2, 5, 5) and g.training and not p.requires_grad
 
 
-def test_generator_builds_on_input_device_without_cuda_calls():
+def test_generator_builds_on_input_device_without_cuda_calls(small):
     g = build_generator(small(), 5)
     out = g(torch.rand(1, 4, 5, 5, dtype=torch.float32))
     assert out.device.type == "cpu"
 
 
 @pytest.mark.cuda
-def test_generator_on_cuda():
+def test_generator_on_cuda(small):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA")
     g = build_generator(small(), 5).cuda()
