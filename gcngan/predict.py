@@ -152,8 +152,11 @@ def time_labels(seq, indices: Sequence[int]) -> list:
     return out
 
 
-def write_predictions(path: str | Path, pred_raw: Tensor, labels: Sequence, node_ids: list) -> int:
-    """Write ``t,src,dst,weight`` (original node ids, non-zero entries only) atomically.
+def write_predictions(path: str | Path, pred_raw: Tensor, labels: Sequence, node_ids: list,
+                      offset: float = 0.0) -> int:
+    """Write ``t,src,dst,weight`` (original node ids, non-zero entries only) atomically;
+    ``offset`` (:attr:`SnapshotSequence.weight_offset`) is subtracted from each written
+    weight, so data shifted at ingestion comes back in its own units.
 
     Refuses NaN/inf or negative weights (every prediction path goes through :func:`refine`,
     which removes them), so a predictions file never holds one.
@@ -169,4 +172,4 @@ def write_predictions(path: str | Path, pred_raw: Tensor, labels: Sequence, node
         raise InputError("refusing to write predictions with NaN/inf or negative weights "
                          "(pass them through gcngan.predict.refine first)")
     return write_edges(path, pred_raw.detach().cpu().float(), node_ids=list(node_ids),
-                       times=list(labels))
+                       times=list(labels), offset=offset)

@@ -68,3 +68,14 @@ def test_time_labels_extrapolate_event_buckets():
     assert time_labels(s, [3, 9]) == [3, 9]
     s.times = [100 + 60 * k for k in range(8)]
     assert time_labels(s, [0, 7, 8, 9]) == [100, 520, 580, 640]
+
+
+def test_write_predictions_subtracts_the_ingestion_offset(tmp_path):
+    import pandas as pd
+
+    from gcngan.predict import write_predictions
+
+    pred = torch.tensor([[[0.0, 3.0], [5.0, 0.0]]])
+    assert write_predictions(tmp_path / "p.csv", pred, [7], ["a", "b"], offset=5.0) == 2
+    df = pd.read_csv(tmp_path / "p.csv")
+    assert df.values.tolist() == [[7, "a", "b", -2], [7, "b", "a", 0]]   # rows: non-zero links

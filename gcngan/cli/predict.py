@@ -80,7 +80,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         idx = list(split[args.split])
         pred, _ = predict_split(generator, seq, idx, dc.window, epsilon=tc.epsilon,
                                 samples=tc.eval_samples, seed=tc.seed, device=device)
-    rows = write_predictions(args.out, pred, time_labels(seq, idx), seq.node_ids)
+    rows = write_predictions(args.out, pred, time_labels(seq, idx), seq.node_ids,
+                             offset=seq.weight_offset)
     what = f"{args.steps} forecast" if args.steps is not None else f"{len(idx)} {args.split}"
     print(f"wrote {rows} links of {what} snapshots to {args.out}")
     return 0

@@ -662,18 +662,20 @@ def node_index(src: pd.Series, dst: pd.Series, num_nodes: Optional[int] = None,
 
 
 def write_edges(path: str | Path, adj, node_ids: Optional[list] = None,
-                times: Optional[list] = None) -> int:
+                times: Optional[list] = None, offset: float = 0.0) -> int:
     """Write ``adj`` (T, N, N) as a long CSV ``t,src,dst,weight`` (non-zero entries only).
 
     Node ids are written back in their original form (``node_ids``); weights with the
-    shortest repr that reads back to the same float32. Atomic; returns the row count.
+    shortest repr that reads back to the same float32, minus ``offset`` (the ingestion
+    shift of ``negative='shift'``; rows are still the non-zero entries of ``adj``).
+    Atomic; returns the row count.
     """
     from gcngan.io import atomic_path
 
     a = np.asarray(adj.numpy() if hasattr(adj, "numpy") else adj, dtype=np.float32)
     t, i, j = np.nonzero(a)
     ids = np.asarray(node_ids if node_ids is not None else range(a.shape[1]), dtype=object)
-    w = a[t, i, j]
+    w = a[t, i, j] - np.float32(offset) if offset else a[t, i, j]
     frame = pd.DataFrame({"t": t if times is None else np.asarray(times, dtype=object)[t],
                           "src": ids[i], "dst": ids[j],
                           "weight": _f32_text(w)})

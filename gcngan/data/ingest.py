@@ -4,7 +4,9 @@ Pipeline (every option is a :class:`~gcngan.config.DataConfig` field):
 
 1. read the rows (:func:`gcngan.data.edgelist.read_edges`, format auto-detected);
 2. events: bucket timestamps into snapshots of width ``granularity``;
-3. negative weights: refuse, or ``shift`` / ``abs`` / ``drop`` them (``negative``);
+3. negative weights: refuse, or ``abs`` / ``drop`` them, or ``shift`` (``negative``; the
+   shift is applied to the combined weights after step 6 and kept as
+   :attr:`SnapshotSequence.weight_offset`);
 4. ``self_loops="drop"`` removes ``src == dst`` rows;
 5. map node ids to ``0..N-1`` (``nodes``; ``top_k`` keeps the most active nodes);
 6. aggregate duplicate ``(t, src, dst)`` rows with ``agg``;
@@ -109,12 +111,7 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
             log.info("%s: dropped %d rows with negative weights", src_name, int(neg.sum()))
         elif cfg.negative == "abs":
             w = np.abs(w)
-        else:  # shift
-            step = 1.0 if np.all(w == np.round(w)) else max((w.max() - w.min()) / 1000.0, 1e-12)
-            offset = -float(w.min()) + step
-            w = w + offset
-            log.warning("%s: shifted every weight by %s so the smallest is %s", src_name,
-                        _num(offset), _num(step))
+        # shift: after duplicates are combined (step 6), so that one offset undoes it
 
     # 4. self-loops
     if cfg.self_loops == "drop":
@@ -154,6 +151,13 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
     # 6. duplicates
     key = (t * n + s) * n + d
     key, w = _aggregate(key, w, cfg.agg)
+    offset = 0.0
+    if cfg.negative == "shift" and len(w) and (w < 0).any():
+        step = 1.0 if np.all(w == np.round(w)) else max((w.max() - w.min()) / 1000.0, 1e-12)
+        offset = -float(w.min()) + step
+        w = w + offset
+        log.warning("%s: shifted every weight by %s so the smallest is %s (predictions are "
+                    "written back unshifted)", src_name, _num(offset), _num(step))
     cap = cfg.max_threshold
     big = np.abs(w) > (FLOAT32_MAX if cap is None else min(float(cap), FLOAT32_MAX))
     pre_clipped = 0
@@ -194,7 +198,7 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
         times = [_num_value(t0 + k * width) for k in range(num_t)]
     seq = SnapshotSequence(adj=adj, node_ids=list(node_ids), directed=directed,
                            scaler=Scaler(cfg.scale, denom), times=times, source=src_name,
-                           num_rows=num_rows)
+                           num_rows=num_rows, weight_offset=offset)
     log.info("%s: %d nodes, %d snapshots, %d rows, %s", src_name, n, num_t, num_rows,
              "directed" if directed else "undirected")
     return seq

@@ -72,6 +72,8 @@ class SnapshotSequence:
         scaler (Scaler): Normalisation to ``[0, 1]``.
         times (list, optional): Label of each snapshot (index, or bucket start for events).
         source (str, optional): Where the data came from (path), for messages.
+        weight_offset (float, optional): Added to every link weight at ingestion
+            (``negative='shift'``); written predictions subtract it again. (default: ``0``)
     """
 
     adj: torch.Tensor
@@ -81,6 +83,7 @@ class SnapshotSequence:
     times: Optional[list] = None
     source: str = ""
     num_rows: int = 0
+    weight_offset: float = 0.0
     _fingerprint: Optional[str] = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -127,7 +130,7 @@ class SnapshotSequence:
         return SnapshotSequence(adj=self.adj[:num_snapshots].clone(), node_ids=self.node_ids,
                                 directed=self.directed, scaler=self.scaler,
                                 times=None if self.times is None else self.times[:num_snapshots],
-                                source=self.source)
+                                source=self.source, weight_offset=self.weight_offset)
 
     # ----- sparse views ---------------------------------------------------
     def edge_index(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -115,3 +115,20 @@ def test_mesh1_end_to_end(tmp_path, shared_file, capsys):
     assert m["rmse"]["std"] == pytest.approx(rmse.std(ddof=1), rel=1e-4)
     assert m["mae"]["mean"] == pytest.approx(mae.mean(), rel=1e-5)
     assert m["mismatch_rate"]["mean"] == pytest.approx(mr.mean(), rel=1e-9)
+
+
+def test_shifted_negative_weights_are_predicted_in_their_own_units(tmp_path, tiny_data):
+    """--negative shift adds one offset to every link at ingestion; predictions subtract it:
+    on all-negative data every predicted link is negative again."""
+    df = pd.read_csv(tiny_data)
+    df["weight"] = -df["weight"]
+    data = tmp_path / "negative.csv"
+    df.to_csv(data, index=False)
+    run = tmp_path / "run"
+    assert main(["train", str(data), "--out", str(run), "--epochs", "1", "--device", "cpu",
+                 "--preset", "paper", "--quiet", "--batch-size", "4", "--negative", "shift",
+                 *SMALL, *split_flags()]) == 0
+    pred = tmp_path / "pred.csv"
+    assert main(["predict", str(run), "--data", str(data), "--out", str(pred)]) == 0
+    out = pd.read_csv(pred)
+    assert len(out) and (out.weight < 0).all() and (out.weight >= df.weight.min() - 1).all()

@@ -292,3 +292,15 @@ def test_malformed_text_raises_input_error_only(tmp_path, header, rows, granular
     else:
         assert seq.adj.dim() == 3 and bool(torch.isfinite(seq.adj).all())
         assert float(seq.adj.min()) >= 0
+
+
+@pytest.mark.parametrize("agg", ["sum", "mean", "max"])
+def test_shift_after_combining_duplicates_is_undone_by_one_offset(write, agg):
+    path = write("d.csv", "t,src,dst,weight\n0,0,1,-3\n0,0,1,-2\n0,1,0,2\n1,0,1,4\n")
+    seq = load_snapshots(path, DataConfig(negative="shift", agg=agg))
+    combined = {"sum": -5.0, "mean": -2.5, "max": -2.0}[agg]
+    assert float(seq.adj[0, 0, 1]) - seq.weight_offset == pytest.approx(combined)
+    assert float(seq.adj[1, 0, 1]) - seq.weight_offset == pytest.approx(4.0)
+    assert float(seq.adj[0, 1, 0]) - seq.weight_offset == pytest.approx(2.0)
+    assert float(seq.adj.min()) == 0 and float(seq.adj[seq.adj > 0].min()) > 0
+    assert load_snapshots(path, DataConfig(negative="abs")).weight_offset == 0.0
