@@ -363,7 +363,8 @@ def _run_methods(case: DatasetCase, methods: Sequence[str], seeds: Sequence[int]
                  cache: "_DataCache", *, max_epochs: Optional[int], device: str,
                  progress: Optional[Callable[[str], None]], cut: int = 0) -> list[dict]:
     """The split protocol for ``methods`` on ``case`` (baselines once, trained methods per
-    seed), on the data without its last ``cut`` snapshots."""
+    seed), on the data without its last ``cut`` snapshots (records then carry ``cut`` and
+    ``test_targets``: first and last)."""
     records = []
     for mname in methods:
         method = get_choice(METHODS, mname, "method")
@@ -380,7 +381,8 @@ def _run_methods(case: DatasetCase, methods: Sequence[str], seeds: Sequence[int]
             rec = {"dataset": case.name, "method": mname, "seed": seed, **rec,
                    "seconds": time.perf_counter() - t0, "loadavg": _loadavg()}
             if cut:
-                rec["cut"] = cut
+                n = seq.num_snapshots
+                rec.update(cut=cut, test_targets=[n - case.data["test"], n - 1])
             records.append(rec)
             if progress:
                 progress(_describe(rec))
@@ -399,17 +401,13 @@ def run_backtest(profile: Profile, settings: BacktestSettings, *,
         case = get_choice(DATASETS, dname, "dataset")
         if not case.criterion:
             continue
-        test = case.data["test"]
         for k in settings.origins:
             if k < 1:
                 raise ConfigError(f"backtest origin {k} must be >= 1")
             recs = _run_methods(case, NAIVE + tuple(settings.methods), profile.seeds, cache,
                                 max_epochs=profile.max_epochs, device=device,
-                                progress=progress, cut=k * test)
-            n = cache.get(case, run_config(METHODS["mean"], case, 0)).num_snapshots - k * test
-            for r in recs:
-                r.update(origin=k, test_targets=[n - test, n - 1])
-            records += recs
+                                progress=progress, cut=k * case.data["test"])
+            records += [{**r, "origin": k} for r in recs]
     return records
 
 

@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     except Exception as exc:        # CUDA OOM not caught where it happened (predict, evaluate)
-        if type(exc).__name__ != "OutOfMemoryError":
+        torch = sys.modules.get("torch")      # imported by then if a GPU ran out of memory
+        if torch is None or not isinstance(exc, torch.cuda.OutOfMemoryError):
             raise
         print("gcngan: error: CUDA out of memory; run it with --device cpu, or a smaller "
               "--batch-size, --top-k or model", file=sys.stderr)

@@ -48,7 +48,6 @@ def default_manifest() -> Path:
     return REPO_ROOT / "datasets" / "manifest.json"     # not found: named in the error
 
 
-
 class DownloadError(GcnganError):
     """A dataset that cannot be downloaded, is missing, or fails its sha256 check."""
 

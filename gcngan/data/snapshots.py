@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -127,10 +127,8 @@ class SnapshotSequence:
         if not 1 <= num_snapshots <= self.num_snapshots:
             raise InputError(f"{self.source or 'data'}: cannot keep {num_snapshots} of "
                              f"{self.num_snapshots} snapshots")
-        return SnapshotSequence(adj=self.adj[:num_snapshots].clone(), node_ids=self.node_ids,
-                                directed=self.directed, scaler=self.scaler,
-                                times=None if self.times is None else self.times[:num_snapshots],
-                                source=self.source, weight_offset=self.weight_offset)
+        return replace(self, adj=self.adj[:num_snapshots].clone(), _fingerprint=None,
+                       times=None if self.times is None else self.times[:num_snapshots])
 
     # ----- sparse views ---------------------------------------------------
     def edge_index(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -79,16 +79,23 @@ def assert_same_weights(a: dict, b: dict) -> None:
 
 
 # ----- signals -----------------------------------------------------------------------------
+def interrupt_after_first_epoch(data: Path, run: Path, sig: int) -> tuple[int, str]:
+    """Start ``gcngan train`` in a subprocess, send ``sig`` once an epoch is logged; returns
+    its exit status and stderr."""
+    proc = start_training(data, run)
+    wait_for_epochs(proc, run, rows=1)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
 def test_sigint_then_resume_equals_uninterrupted_run(tmp_path, data, capsys):
     ref = tmp_path / "ref"
     assert main(["train", str(data), "--out", str(ref), "--epochs", "4", *FLAGS]) == 0
 
     run = tmp_path / "run"
-    proc = start_training(data, run)
-    wait_for_epochs(proc, run, rows=1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    returncode, err = interrupt_after_first_epoch(data, run, signal.SIGINT)
+    assert returncode == 130, err
     assert "stopped at a safe point" in err and "Traceback" not in err
     assert f"resume with: gcngan train {data} --out {run} --resume" in err
     state = load_checkpoint(run / "last.pt")
@@ -108,11 +115,8 @@ def test_sigint_then_resume_equals_uninterrupted_run(tmp_path, data, capsys):
 
 def test_sigterm_exits_143_with_last_checkpoint(tmp_path, data):
     run = tmp_path / "run"
-    proc = start_training(data, run)
-    wait_for_epochs(proc, run, rows=1)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err
+    returncode, err = interrupt_after_first_epoch(data, run, signal.SIGTERM)
+    assert returncode == 143, err
     assert "--resume" in err and "Traceback" not in err
     state = load_checkpoint(run / "last.pt")
     assert state["epoch"] >= 1 and state["opt_g"] is not None
