@@ -55,6 +55,40 @@ def chronological_split(num_snapshots: int, window: int, val: int = 10, test: in
                  test=range(test_start, num_snapshots))
 
 
+def check_validation_targets(adj: torch.Tensor, split: Split, source: str = "data") -> None:
+    """Refuse a validation split whose target snapshots hold no link at all: every model and
+    baseline scores zero error there, so nothing could be selected on it.
+
+    Args:
+        adj (Tensor): :math:`(T, N, N)` snapshots.
+        split (Split): the chronological split of ``adj``'s targets.
+        source (str): what to call the data in the message (e.g. its path).
+
+    Raises:
+        InputError: naming the empty stretch of snapshots around the validation targets.
+
+    Examples:
+        >>> adj = torch.ones(30, 3, 3); adj[15:22] = 0
+        >>> check_validation_targets(adj, chronological_split(30, 5, val=5, test=10))
+        Traceback (most recent call last):
+        ...
+        gcngan.errors.InputError: data: the validation targets (snapshots 15..19) are all empty (snapshots 15..21 hold no link), so no model can be selected on them; choose --val/--test so that validation falls outside the empty stretch
+    """
+    val = split.val
+    if not len(val) or bool((adj[val.start:val.stop] != 0).any()):
+        return
+    empty = ~(adj.flatten(1) != 0).any(1)                                     # (T,)
+    first, last = val.start, val.stop - 1
+    while first > 0 and bool(empty[first - 1]):
+        first -= 1
+    while last + 1 < len(empty) and bool(empty[last + 1]):
+        last += 1
+    raise InputError(f"{source}: the validation targets (snapshots {val.start}..{val.stop - 1}) "
+                     f"are all empty (snapshots {first}..{last} hold no link), so no model can "
+                     f"be selected on them; choose --val/--test so that validation falls "
+                     f"outside the empty stretch")
+
+
 class WindowDataset(Dataset):
     """Map-style dataset of ``(adj_seq (W, N, N), target (N, N))`` pairs; no iterator state.
 

@@ -37,7 +37,7 @@ from torch import Tensor, nn
 
 from gcngan.baselines import get_baseline
 from gcngan.config import ExperimentConfig
-from gcngan.data.windows import WindowDataset, chronological_split
+from gcngan.data.windows import WindowDataset, check_validation_targets, chronological_split
 from gcngan.errors import ConfigError, TrainingError
 from gcngan.io import atomic_path
 from gcngan.metrics import evaluate_predictions
@@ -116,6 +116,7 @@ class Trainer:
         self.quiet = quiet
         self.window = dc.window
         self.split = chronological_split(data.num_snapshots, dc.window, dc.val, dc.test)
+        check_validation_targets(data.adj, self.split, data.source or "data")
         # refuse up front (clear message with the largest N that fits) what would not fit
         check_memory(config, data.num_nodes, data.num_snapshots, self.device,
                      None if node_features is None else int(node_features.shape[-1]))
@@ -458,6 +459,9 @@ class Trainer:
                 self._tb = None
         if self.bad_epochs >= tc.patience and self.epoch < total:
             stopped_early = True
+        if self.best_state is None and self.history:
+            log.warning("no epoch had a finite %s on validation: the last epoch's weights are "
+                        "kept and no best.pt is written", self.monitor)
         self.plot()
         return {"best_metric": self.best_metric, "best_epoch": self.best_epoch,
                 "epochs": self.epoch, "stopped_early": stopped_early, "history": self.history}

@@ -132,3 +132,30 @@ def test_shifted_negative_weights_are_predicted_in_their_own_units(tmp_path, tin
     assert main(["predict", str(run), "--data", str(data), "--out", str(pred)]) == 0
     out = pd.read_csv(pred)
     assert len(out) and (out.weight < 0).all() and (out.weight >= df.weight.min() - 1).all()
+
+
+def test_train_refuses_empty_validation_before_writing_anything(tmp_path, tiny_data, capsys):
+    df = pd.read_csv(tiny_data)
+    gap = tmp_path / "gap.csv"
+    df[(df.t < 12) | (df.t > 15)].to_csv(gap, index=False)        # val targets 13..15 empty
+    run = tmp_path / "run"
+    rc = main(["train", str(gap), "--out", str(run), "--epochs", "1", "--quiet",
+               "--device", "cpu", *SMALL, *split_flags()])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert "validation targets (snapshots 13..15) are all empty (snapshots 12..15" in err
+    assert "--val/--test" in err and not run.exists()
+
+
+def test_train_without_a_finite_validation_score_keeps_the_last_epoch(tmp_path, tiny_data,
+                                                                      capsys, monkeypatch):
+    from gcngan.train import Trainer
+
+    monkeypatch.setattr(Trainer, "_improved", lambda self, value: False)
+    run = tmp_path / "run"
+    rc = main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
+               "--device", "cpu", "--preset", "paper", *SMALL, *split_flags()])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "no epoch had a finite val_rmse: the last epoch's weights were kept" in captured.out
+    assert not (run / "best.pt").exists() and (run / "metrics.json").exists()

@@ -62,3 +62,18 @@ def test_window_dataset_items_and_batch(tiny_adj):
     assert not any(k.startswith("_t") or k == "t" for k in vars(ds))   # no iterator state
     with pytest.raises(InputError, match="targets must lie in"):
         WindowDataset(tiny_adj, window=3, targets=[2])
+
+
+def test_validation_on_empty_snapshots_is_refused_naming_the_empty_stretch():
+    from gcngan.data.windows import check_validation_targets
+
+    adj = torch.ones(30, 3, 3)
+    split = chronological_split(30, 5, val=5, test=10)             # val targets 15..19
+    check_validation_targets(adj, split)                            # links: fine
+    adj[13:22] = 0
+    with pytest.raises(InputError, match=r"x.csv: the validation targets \(snapshots 15\.\.19\) "
+                                         r"are all empty \(snapshots 13\.\.21 hold no link\)"):
+        check_validation_targets(adj, split, "x.csv")
+    adj[17, 0, 1] = 2.0                                             # one link is enough
+    check_validation_targets(adj, split)
+    check_validation_targets(torch.zeros(30, 3, 3), chronological_split(30, 5, val=0, test=10))
