@@ -62,7 +62,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     cfg = data_config(args)
     seq = load_snapshots(args.path, cfg)
     summary = seq.summary()
-    summary["split"] = _split_summary(seq.num_snapshots, cfg, explicit=any(
+    summary["split"] = _split_summary(seq, cfg, explicit=any(
         getattr(args, k, None) is not None for k in ("window", "val", "test")))
     if args.plot:
         from gcngan.data.plot import plot_snapshots
@@ -76,19 +76,27 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _split_summary(num_snapshots: int, cfg, explicit: bool):
-    """Target counts of the chronological split; errors only when the user asked for it."""
+def _split_summary(seq, cfg, explicit: bool):
+    """Target counts of the chronological split, and the problem ``gcngan train`` would refuse
+    it for (``warning``: validation on empty snapshots); errors only when the user asked for
+    the split."""
     from gcngan.data import chronological_split
+    from gcngan.data.windows import check_validation_targets
     from gcngan.errors import InputError
 
     try:
-        sp = chronological_split(num_snapshots, cfg.window, val=cfg.val, test=cfg.test)
+        sp = chronological_split(seq.num_snapshots, cfg.window, val=cfg.val, test=cfg.test)
     except InputError:
         if explicit:
             raise
         return None
-    return {"window": cfg.window, "train": len(sp.train), "val": len(sp.val),
-            "test": len(sp.test)}
+    out = {"window": cfg.window, "train": len(sp.train), "val": len(sp.val),
+           "test": len(sp.test)}
+    try:
+        check_validation_targets(seq.adj, sp)
+    except InputError as exc:
+        out["warning"] = str(exc)
+    return out
 
 
 def _sparkline(values, width: int = 60) -> str:
@@ -127,6 +135,8 @@ def format_summary(s: dict, seq=None) -> str:
     lines.append(f"split       window {sp['window']}: {sp['train']} train / {sp['val']} val / "
                  f"{sp['test']} test targets" if sp else
                  "split       -  (default window 10, val 10, test 50 do not fit)")
+    if sp and sp.get("warning"):
+        lines.append(f"            warning: {sp['warning']}")
     lines.append(f"scale       {s['scale']['kind']} / {s['scale']['denom']:.6g}")
     lines.append(f"fingerprint {s['fingerprint']}")
     if s.get("plot"):

@@ -55,14 +55,14 @@ def chronological_split(num_snapshots: int, window: int, val: int = 10, test: in
                  test=range(test_start, num_snapshots))
 
 
-def check_validation_targets(adj: torch.Tensor, split: Split, source: str = "data") -> None:
+def check_validation_targets(adj: torch.Tensor, split: Split, source: str = "") -> None:
     """Refuse a validation split whose target snapshots hold no link at all: every model and
     baseline scores zero error there, so nothing could be selected on it.
 
     Args:
         adj (Tensor): :math:`(T, N, N)` snapshots.
         split (Split): the chronological split of ``adj``'s targets.
-        source (str): what to call the data in the message (e.g. its path).
+        source (str, optional): what the message starts with (e.g. the data's path).
 
     Raises:
         InputError: naming the empty stretch of snapshots around the validation targets.
@@ -72,7 +72,7 @@ def check_validation_targets(adj: torch.Tensor, split: Split, source: str = "dat
         >>> check_validation_targets(adj, chronological_split(30, 5, val=5, test=10))
         Traceback (most recent call last):
         ...
-        gcngan.errors.InputError: data: the validation targets (snapshots 15..19) are all empty (snapshots 15..21 hold no link), so no model can be selected on them; choose --val/--test so that validation falls outside the empty stretch
+        gcngan.errors.InputError: the validation targets (snapshots 15..19) are all empty (snapshots 15..21 hold no link), so no model can be selected on them; choose --val/--test so that validation falls outside the empty stretch
     """
     val = split.val
     if not len(val) or bool((adj[val.start:val.stop] != 0).any()):
@@ -83,7 +83,8 @@ def check_validation_targets(adj: torch.Tensor, split: Split, source: str = "dat
         first -= 1
     while last + 1 < len(empty) and bool(empty[last + 1]):
         last += 1
-    raise InputError(f"{source}: the validation targets (snapshots {val.start}..{val.stop - 1}) "
+    where = f"{source}: " if source else ""
+    raise InputError(f"{where}the validation targets (snapshots {val.start}..{val.stop - 1}) "
                      f"are all empty (snapshots {first}..{last} hold no link), so no model can "
                      f"be selected on them; choose --val/--test so that validation falls "
                      f"outside the empty stretch")

@@ -58,6 +58,18 @@ def test_inspect_split_flags(capsys, tiny_csv):
     assert s["split"] == {"window": 1, "train": 1, "val": 0, "test": 1}
 
 
+def test_inspect_warns_when_validation_falls_on_empty_snapshots(capsys, write):
+    rows = "".join(f"{t},0,1,1\n" for t in (0, 1, 2, 3, 6, 7))          # 4 and 5 empty
+    path = write("gap.csv", "t,src,dst,weight\n" + rows)
+    s = inspect_json(capsys, str(path), "--window", "2", "--val", "2", "--test", "2")
+    assert "validation targets (snapshots 4..5) are all empty" in s["split"]["warning"]
+    assert "warning" not in inspect_json(capsys, str(path), "--window", "2", "--val", "2",
+                                         "--test", "1")["split"]
+    code, out, _ = run(capsys, "data", "inspect", str(path), "--window", "2", "--val", "2",
+                       "--test", "2")
+    assert code == 0 and "warning: the validation targets" in out
+
+
 def test_synth_then_inspect(capsys, tmp_path):
     code, out, _ = run(capsys, "data", "synth", "--out", "mesh.csv", "--nodes", "8",
                        "--snapshots", "12", "--seed", "2")
