@@ -95,16 +95,49 @@ def test_backtest_cuts_the_end_and_matches_a_shorter_file(tiny_root, monkeypatch
                          root=tiny_root)
     for a, b in zip([r for r in runs if r["origin"] == 2], short):
         assert a["method"] == b["method"] and a["metrics"] == pytest.approx(b["metrics"])
+    # the default's runs carry the test metrics at every hedge threshold; at the
+    # validation-chosen one they are exactly the reported metrics
+    for r in (r for r in runs if r["method"] == "default"):
+        at = [p["metrics"] for p in r["hedge_sweep"]
+              if p["delta"] == pytest.approx(r["delta"], rel=1e-6)]
+        assert len(r["hedge_sweep"]) > 2 and at[0] == pytest.approx(r["metrics"])
     verdicts = bm.backtest_verdicts(runs)
     assert [(v["dataset"], v["origin"]) for v in verdicts] == [("tiny", 1), ("tiny", 2)]
+    assert all(set(v["any_delta"]) == {"a", "b", "both"} for v in verdicts)
     doc = {"generated": "2026-01-01T00:00:00", "command": "x", "profile": "test",
            "environment": bm.environment("cpu"), "protocol": {},
            "backtest": {"settings": {"origins": [1, 2], "methods": ["default"]}, "runs": runs}}
     text = bm.render_markdown(doc)
     assert "## Earlier origins (backtest)" in text and "k=2: targets 9..11" in text
-    assert "both hold at" in text
+    assert "both hold at" in text and "Could another hedge threshold pass?" in text
     with pytest.raises(bm.ConfigError, match="origin 0"):
         bm.run_backtest(profile, bm.BacktestSettings(origins=(0,)), root=tiny_root)
+
+
+def test_hedge_reach_lists_the_thresholds_at_which_each_condition_would_hold():
+    base = {"copy-last": {"rmse": 12.0, "mae": 12.0, "kl": 1.0, "mlsd": 1.0,
+                          "mismatch_rate": 1.0},
+            "mean": {"rmse": 10.0, "mae": 12.0, "kl": 1.0, "mlsd": 1.0, "mismatch_rate": 1.0},
+            "median": {"rmse": 11.0, "mae": 10.0, "kl": 1.0, "mlsd": 1.0, "mismatch_rate": 1.0},
+            "ewma": {"rmse": 12.0, "mae": 12.0, "kl": 1.0, "mlsd": 1.0, "mismatch_rate": 1.0}}
+    good = {"kl": 0.9, "mlsd": 0.9, "mismatch_rate": 0.9}
+
+    def sweep(points):
+        return [{"delta": d, "metrics": {**good, "rmse": r, "mae": m}} for d, r, m in points]
+
+    # seed means -- 0.1: RMSE 10.4, MAE 10.4: (a) and (b); 0.5: RMSE 10.9 (1.09 x the mean's):
+    # (a) only; inf (no hedge): RMSE 11.6 loses to the median, MAE 9.8 beats it: (a) only
+    runs = [{"method": "default", "hedge_sweep": sweep([(0.1, 10.3, 10.5), (0.5, 10.9, 9.9),
+                                                        (math.inf, 11.6, 9.8)])},
+            {"method": "default", "hedge_sweep": sweep([(0.1, 10.5, 10.3), (0.5, 10.9, 9.9),
+                                                        (math.inf, 11.6, 9.8)])},
+            {"method": "mean"}]
+    reach = bm.hedge_reach(runs, base)
+    assert reach == {"a": [0.1, 0.5, math.inf], "b": [0.1], "both": [0.1]}
+    runs[0]["hedge_sweep"][0]["metrics"]["rmse"] = 10.6      # mean 10.55 > 1.05 x 10
+    assert bm.hedge_reach(runs, base) == {"a": [0.1, 0.5, math.inf], "b": [], "both": []}
+    assert bm.hedge_reach([{"method": "default"}], base) is None
+    assert bm._delta_set([0.0375, math.inf]) == "0.0375, ∞" and bm._delta_set([]) == "none"
 
 
 def test_online_protocol_and_speed(tiny_root):

@@ -512,26 +512,47 @@ class Trainer:
     def _select_hedge(self, split: str) -> tuple[dict, dict]:
         """:meth:`select_hedge` plus the :meth:`evaluate` result at the chosen ``delta``."""
         dec = self.generator.decoder
-        targets = self.split[split]
-        if not len(targets):
+        if not len(self.split[split]):
             return {}, self.evaluate(split)
-        tc = self.config.train
         base = self.baseline_metrics(split)
-        grid = [float(d) for d in dec.delta_grid]
-        sweep = _HedgeSweep(self.generator, grid)
-        preds = predict_targets(sweep, self.adj, targets, self.window, samples=tc.eval_samples,
-                                seed=tc.seed)                            # (K, D, N, N)
-        target = self.data.adj[torch.as_tensor(list(targets), dtype=torch.long)]
-        scores, refined = [], []
-        for k in range(len(grid)):
-            refined.append(refine(self.data.scaler.inverse(preds[:, k].float()).cpu(),
-                                  tc.epsilon, self.data.directed))
-            res = evaluate_predictions(refined[k], target, HEDGE_METRICS)
+        grid, refined, target = self._sweep_predictions(split)
+        scores = []
+        for pred in refined:
+            res = evaluate_predictions(pred, target, HEDGE_METRICS)
             scores.append(self.hedge_score({m: v["mean"] for m, v in res.items()}, base))
         k = min(range(len(grid)), key=lambda i: scores[i])
         dec.delta.fill_(grid[k])
         return ({"delta": grid[k], HEDGE_MONITOR: scores[k]},
                 evaluate_predictions(refined[k], target))
+
+    @torch.no_grad()
+    def hedge_sweep(self, split: str = "test", metrics=None) -> list[dict]:
+        """Metrics on ``split`` at **every** hedge threshold of the decoder's grid, without
+        changing the chosen ``delta``: a diagnostic of what the hedge can reach (e.g. on
+        a backtest's test period), never a way to choose it.
+
+        Returns:
+            list[dict]: ``{"delta": float, "metrics": {name: mean over targets}}`` per grid
+            value, in grid order (``inf`` = no hedge).
+        """
+        grid, refined, target = self._sweep_predictions(split)
+        return [{"delta": d, "metrics": {m: v["mean"] for m, v in
+                                         evaluate_predictions(pred, target, metrics).items()}}
+                for d, pred in zip(grid, refined)]
+
+    def _sweep_predictions(self, split: str) -> tuple[list, list, Tensor]:
+        """``(grid, refined, target)``: the decoder's ``delta_grid``, the refined raw-scale
+        predictions of ``split`` at each of its values (``(K, N, N)`` each; heads pooled over
+        ``eval_samples`` draws once, the grid only recombines them) and the true snapshots."""
+        tc = self.config.train
+        targets = self.split[split]
+        grid = [float(d) for d in self.generator.decoder.delta_grid]
+        preds = predict_targets(_HedgeSweep(self.generator, grid), self.adj, targets,
+                                self.window, samples=tc.eval_samples, seed=tc.seed)  # (K, D, N, N)
+        refined = [refine(self.data.scaler.inverse(preds[:, k].float()).cpu(), tc.epsilon,
+                          self.data.directed) for k in range(len(grid))]
+        target = self.data.adj[torch.as_tensor(list(targets), dtype=torch.long)]
+        return grid, refined, target
 
     def restore_best(self) -> bool:
         """Load the best-validation generator weights of this session's :meth:`fit` into
