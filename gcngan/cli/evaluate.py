@@ -30,9 +30,8 @@ def register(sub) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from gcngan.baselines import get_baseline
-    from gcngan.cli.predict import load_run
+    from gcngan.cli.predict import load_run, split_targets
     from gcngan.cli.train import dumps
-    from gcngan.data import chronological_split
     from gcngan.metrics import evaluate_predictions, format_table
     from gcngan.predict import predict_split
 
@@ -43,7 +42,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         [m.strip() for m in args.metrics.split(",") if m.strip()]
     generator, config, seq, device = load_run(args)
     tc, dc = config.train, config.data
-    idx = list(chronological_split(seq.num_snapshots, dc.window, dc.val, dc.test)[args.split])
+    idx = split_targets(seq, config, args.split)
 
     def score(predictor) -> dict:
         pred, target = predict_split(predictor, seq, idx, dc.window, epsilon=tc.epsilon,
@@ -58,4 +57,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"{args.split} split: {len(idx)} target snapshots, {seq.num_nodes} nodes "
               f"(mean ± sample std over snapshots; auc/ap pooled)")
         print(format_table({"model": result["model"], **result["baselines"]}))
+        if "kl" in result["model"]:
+            print("kl is the paper's KL: it skips entries that are zero in either matrix, so "
+                  "it can be <= 0 and is 0 for a prediction without links; kl_floor is "
+                  "taken over all entries")
     return 0

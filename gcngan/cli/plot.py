@@ -55,17 +55,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     data = args.data or _recorded_source(run)
     prediction, index, label, title = None, 0, None, run.name
     if data is not None:
-        from gcngan.cli.predict import load_run
-        from gcngan.data import chronological_split
+        from gcngan.cli.predict import load_run, split_targets
         from gcngan.predict import predict_split
 
         args.data = data
         generator, config, seq, device = load_run(args)
         tc, dc = config.train, config.data
-        targets = list(chronological_split(seq.num_snapshots, dc.window, dc.val,
-                                           dc.test)[args.split])
-        if not targets:
-            raise InputError(f"the {args.split} split has no targets")
+        targets = split_targets(seq, config, args.split)
         if args.target is not None:
             if args.target not in targets:
                 raise InputError(f"--target {args.target} is not a {args.split} target; "

@@ -6,10 +6,12 @@ only, after refinement (zero diagonal, ``<= epsilon`` -> 0, symmetrised for undi
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from gcngan.cli.common import add_data_args, data_updates
 from gcngan.config import DEVICES
+from gcngan.errors import InputError
 
 
 def register(sub) -> None:
@@ -57,14 +59,34 @@ def load_run(args: argparse.Namespace):
     state = load_checkpoint(path)
     device = resolve_device(args.device)
     generator, config = generator_from_checkpoint(state, device)
+    window = getattr(args, "window", None)
+    if window is not None and window != config.data.window:
+        raise InputError(f"{path}: the model was trained on windows of {config.data.window} "
+                         f"snapshots; --window {window} cannot change that (leave --window out)")
     config = merge_dict(config, {"data": data_updates(args)})
     seq = load_snapshots(args.data, config.data)
     check_data_matches(state, seq, path)
     return generator, config, seq, device
 
 
-def cmd_predict(args: argparse.Namespace) -> int:
+def split_targets(seq, config, split: str) -> list[int]:
+    """Target snapshot indices of ``split`` under the run's split settings.
+
+    Raises:
+        InputError: the split has no target (e.g. a run trained with ``--test 0``).
+    """
     from gcngan.data import chronological_split
+
+    dc = config.data
+    targets = list(chronological_split(seq.num_snapshots, dc.window, dc.val, dc.test)[split])
+    if not targets:
+        other = "val" if split == "test" else "test"
+        raise InputError(f"the {split} split has no targets (this run uses --{split} "
+                         f"{getattr(dc, split)}): use --split {other}")
+    return targets
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
     from gcngan.predict import forecast, predict_split, time_labels, write_predictions
 
     generator, config, seq, device = load_run(args)
@@ -76,12 +98,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
                         seed=tc.seed).cpu()
         idx = list(range(seq.num_snapshots, seq.num_snapshots + args.steps))
     else:
-        split = chronological_split(seq.num_snapshots, dc.window, dc.val, dc.test)
-        idx = list(split[args.split])
+        idx = split_targets(seq, config, args.split)
         pred, _ = predict_split(generator, seq, idx, dc.window, epsilon=tc.epsilon,
                                 samples=tc.eval_samples, seed=tc.seed, device=device)
     rows = write_predictions(args.out, pred, time_labels(seq, idx), seq.node_ids,
                              offset=seq.weight_offset)
     what = f"{args.steps} forecast" if args.steps is not None else f"{len(idx)} {args.split}"
     print(f"wrote {rows} links of {what} snapshots to {args.out}")
+    if rows == 0:
+        print(f"gcngan: warning: the prediction holds no link at all{_no_link_hint(config)}",
+              file=sys.stderr)
     return 0
+
+
+def _no_link_hint(config) -> str:
+    """Why a run may predict an empty network, for the warning of ``gcngan predict``."""
+    if config.model.decoder == "residual":
+        return ("; the default model predicts a link only where it expects one more likely "
+                "than not (at first: where the window holds it in at least half of its "
+                "snapshots), so on sparse data it can predict none. Compare with the "
+                "baselines (gcngan evaluate), or try a coarser --granularity or a shorter "
+                "--window")
+    return "; check the data's weights against --max-threshold and the training curves"

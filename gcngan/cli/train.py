@@ -251,6 +251,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     trainer = None
     try:
         trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
+        trainer.require_validation()          # before anything is written
         if state is not None:
             _restore(trainer, state, out / "last.pt")
             _remove_stale_temp_files(out)

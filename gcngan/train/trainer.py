@@ -38,7 +38,7 @@ from torch import Tensor, nn
 from gcngan.baselines import get_baseline
 from gcngan.config import ExperimentConfig
 from gcngan.data.windows import WindowDataset, check_validation_targets, chronological_split
-from gcngan.errors import ConfigError, TrainingError
+from gcngan.errors import ConfigError, InputError, TrainingError
 from gcngan.io import atomic_path
 from gcngan.metrics import evaluate_predictions
 from gcngan.nn import build_critic, build_generator
@@ -387,6 +387,7 @@ class Trainer:
             TrainingInterrupted: :attr:`stop_requested` was set; ``last.pt`` holds the state.
             TrainingError: non-finite loss.
         """
+        self.require_validation()
         tc = self.config.train
         total = tc.pretrain_epochs + (tc.epochs if epochs is None else epochs)
         n_batches = len(self.batches(0))
@@ -459,12 +460,22 @@ class Trainer:
                 self._tb = None
         if self.bad_epochs >= tc.patience and self.epoch < total:
             stopped_early = True
-        if self.best_state is None and self.history:
+        if self.best_metric is None and self.history:
             log.warning("no epoch had a finite %s on validation: the last epoch's weights are "
                         "kept and no best.pt is written", self.monitor)
         self.plot()
         return {"best_metric": self.best_metric, "best_epoch": self.best_epoch,
                 "epochs": self.epoch, "stopped_early": stopped_early, "history": self.history}
+
+    def require_validation(self) -> None:
+        """:meth:`fit` selects the model and stops early on the validation targets.
+
+        Raises:
+            InputError: the split has none (``--val 0``).
+        """
+        if not len(self.split.val):
+            raise InputError("--val 0: training selects the model and stops early on the "
+                             "validation targets; give at least one (--val 1 or more)")
 
     # ----- hedge selection (decoders with a ``delta`` buffer) ---------------------------------
     @torch.no_grad()

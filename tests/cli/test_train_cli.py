@@ -159,3 +159,67 @@ def test_train_without_a_finite_validation_score_keeps_the_last_epoch(tmp_path, 
     assert rc == 0, captured.err
     assert "no epoch had a finite val_rmse: the last epoch's weights were kept" in captured.out
     assert not (run / "best.pt").exists() and (run / "metrics.json").exists()
+
+
+def test_train_refuses_val_0_before_writing_anything(tmp_path, tiny_data, capsys):
+    run = tmp_path / "run"
+    rc = main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
+               *SMALL, *split_flags(val=0)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--val 0: training selects the model" in err and not run.exists()
+
+
+def test_predict_evaluate_plot_refuse_another_window_and_an_empty_split(tmp_path, tiny_data,
+                                                                         capsys):
+    run = tmp_path / "run"
+    assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
+                 "--device", "cpu", *SMALL, *split_flags(test=0)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "p.csv"
+    for argv in (["predict", str(run), "--data", str(tiny_data), "--out", str(out)],
+                 ["evaluate", str(run), "--data", str(tiny_data)],
+                 ["plot", str(run), "--data", str(tiny_data)]):
+        rc = main(argv)
+        err = capsys.readouterr().err
+        assert rc == 2 and err.count("\n") == 1, (argv, err)
+        assert "the test split has no targets (this run uses --test 0): use --split val" in err
+    rc = main(["evaluate", str(run), "--data", str(tiny_data), "--window", "4"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "trained on windows of 3 snapshots; --window 4 cannot change" in err
+    assert main(["evaluate", str(run), "--data", str(tiny_data), "--split", "val"]) == 0
+    assert "kl is the paper's KL" in capsys.readouterr().out
+    assert not out.exists()
+
+
+def test_predict_warns_when_the_prediction_holds_no_link(tmp_path, tiny_data, capsys,
+                                                         monkeypatch):
+    import torch
+
+    import gcngan.predict
+
+    run = tmp_path / "run"
+    assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
+                 "--device", "cpu", *SMALL, *split_flags()]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(gcngan.predict, "predict_split",
+                        lambda predictor, seq, idx, *a, **k: (torch.zeros(len(idx), 6, 6), None))
+    assert main(["predict", str(run), "--data", str(tiny_data),
+                 "--out", str(tmp_path / "p.csv")]) == 0
+    captured = capsys.readouterr()
+    assert "wrote 0 links" in captured.out
+    assert "warning: the prediction holds no link at all; the default model" in captured.err
+
+
+def test_resume_without_improvement_keeps_the_best_epoch_quietly(tmp_path, tiny_data, capsys,
+                                                                  monkeypatch):
+    from gcngan.train import Trainer
+
+    run = tmp_path / "run"
+    assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--device", "cpu",
+                 "--preset", "paper", *SMALL, *split_flags()]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(Trainer, "_improved", lambda self, value: False)
+    assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "2", "--resume"]) == 0
+    captured = capsys.readouterr()
+    assert "no epoch had a finite" not in captured.err + captured.out
+    assert "best epoch 1 by val_rmse" in captured.out and (run / "best.pt").exists()
