@@ -201,9 +201,12 @@ def check_generator(seq, config: ExperimentConfig, *,
             problems.append(f"{mode}: values {lo:.3g}..{hi:.3g} outside [0, 1]")
         if out.device.type != tr.device.type:
             problems.append(f"{mode}: on {out.device}, expected {tr.device}")
-    f = value["forward"]
+    f, p = value["forward"], value["predict"]
     detail = (f"output {tuple(f['shape'])} in [{f['min']:.3g}, {f['max']:.3g}] on "
               f"{f['device']}, finite" if not problems else "; ".join(problems))
+    if not problems and p["max"] == 0.0:
+        detail += ("; note: predict() gives all zeros on these windows, i.e. no link "
+                   "(sparse windows? see gcngan data inspect)")
     return CheckResult("generator", not problems, value, detail)
 
 

@@ -107,6 +107,14 @@ def test_generator_check(mesh):
     assert r.value["forward"]["shape"] == [4, 8, 8] and r.value["forward"]["device"] == "cpu"
     bad = C.check_generator(mesh, config(), generator_factory=lambda cfg, n: OutOfRange(n))
     assert not bad.passed and "outside [0, 1]" in bad.detail
+    assert "all zeros" not in r.detail
+
+    class Empty(OutOfRange):
+        def forward(self, adj_seq, generator=None):
+            return super().forward(adj_seq) * 0.0
+
+    empty = C.check_generator(mesh, config(), generator_factory=lambda cfg, n: Empty(n))
+    assert empty.passed and "predict() gives all zeros on these windows" in empty.detail
 
 
 def test_history_sensitivity_is_zero_when_the_output_ignores_the_input(mesh):
