@@ -265,6 +265,7 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
         "weight": _pick(names, cfg.weight_col, WEIGHT_NAMES, "weight", path, header,
                         "--weight-col"),
     }
+    _refuse_shared_column(path, cols, cfg)
     for key, flag in (("src", "--src-col"), ("dst", "--dst-col")):
         if cols[key] is None:
             raise InputError(f"{path}: line 1: no {key} column among {header.names_text()}; "
@@ -280,6 +281,24 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
     if unknown:
         log.info("%s: ignoring column(s) %s", path, ", ".join(map(str, unknown)))
     return header, cols
+
+
+COL_FLAGS = {"time": "--time-col", "src": "--src-col", "dst": "--dst-col",
+             "weight": "--weight-col"}
+
+
+def _refuse_shared_column(path: Path, cols: dict, cfg: DataConfig) -> None:
+    """Refuse two roles (time, src, dst, weight) on one column, given or auto-detected."""
+    seen: dict = {}
+    for role, col in cols.items():
+        if col is None:
+            continue
+        if col in seen:
+            flags = [COL_FLAGS[r] + ("" if getattr(cfg, f"{r}_col") is not None
+                                     else " (auto-detected)") for r in (seen[col], role)]
+            raise InputError(f"{path}: column {col!r} is given for both {flags[0]} and "
+                             f"{flags[1]}; each role needs its own column")
+        seen[col] = role
 
 
 def _read_column(path: Path, header: _Header, name) -> pd.Series:
@@ -342,6 +361,11 @@ def read_edges(path: str | Path, cfg: DataConfig) -> EdgeTable:
         raise InputError(f"{path}: no such file or directory")
     kind = detect_format(path, cfg)
     if kind == "files":
+        for role, flag in COL_FLAGS.items():
+            value = getattr(cfg, f"{role}_col")
+            if value is not None:
+                raise InputError(f"{path}: {flag} {value!r} does not apply to a directory/zip "
+                                 f"of per-snapshot files (columns: src dst weight)")
         return read_edge_files(path)
     return read_table(path, cfg, kind)
 

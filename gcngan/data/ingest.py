@@ -3,7 +3,8 @@
 Pipeline (every option is a :class:`~gcngan.config.DataConfig` field):
 
 1. read the rows (:func:`gcngan.data.edgelist.read_edges`, format auto-detected);
-2. events: bucket timestamps into snapshots of width ``granularity``;
+2. events: bucket timestamps into snapshots of width ``granularity``; the snapshot
+   count ``T`` is fixed here from all rows (or ``snapshots``), before steps 3-5 drop any;
 3. negative weights: refuse, or ``abs`` / ``drop`` them, or ``shift`` (``negative``; the
    shift is applied to the combined weights after step 6 and kept as
    :attr:`SnapshotSequence.weight_offset`);
@@ -67,11 +68,20 @@ def load_snapshots(path: str | Path, cfg: Optional[DataConfig] = None) -> Snapsh
 
 
 def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
-    """Steps 2-8 of the pipeline on rows already read (see the module docstring)."""
+    """Steps 2-8 of the pipeline on rows already read (see the module docstring).
+
+    The snapshot count ``T`` comes from every row of the file (``--snapshots`` if given),
+    before negative weights, self-loops or ``top_k`` drop rows, so the time axis does not
+    depend on which rows or nodes are kept (trailing snapshots may be empty).
+    :attr:`SnapshotSequence.num_rows` counts the rows kept.
+    """
     src_name = table.source
-    num_rows = len(table)
     frame = table.frame
-    line_pos = np.arange(num_rows)           # row -> position in ``table`` (for messages)
+    if cfg.top_k is not None and cfg.nodes is not None:
+        raise InputError("--top-k and --nodes cannot be combined (--top-k chooses the nodes)")
+    if cfg.top_k is not None and cfg.top_k < 2:
+        raise InputError(f"{src_name}: --top-k {cfg.top_k}: must be >= 2 (a link needs two "
+                         f"nodes)")
 
     # 2. time -> snapshot index
     times: Optional[list] = None
@@ -96,6 +106,18 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
     w = frame["weight"].to_numpy(dtype=np.float64)
     src, dst = frame["src"], frame["dst"]
 
+    # snapshot count, from every row (before any row or node is dropped)
+    needed = int(t.max()) + 1 if len(t) else 0
+    if table.snapshots is not None and len(t):       # files: an empty last file counts
+        needed = max(needed, table.snapshots)
+    if cfg.snapshots is not None:
+        if needed > cfg.snapshots:
+            raise InputError(f"{table.where(int(np.argmax(t)))}: snapshot {needed - 1} is "
+                             f"beyond --snapshots {cfg.snapshots}")
+        num_t = cfg.snapshots
+    else:
+        num_t = needed
+
     # 3. negative weights
     neg = w < 0
     if neg.any():
@@ -106,8 +128,7 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
             raise InputError(f"{table.where(pos)}: {label}: negative weight {_num(w[pos])} "
                              f"(choose --negative shift|abs|drop)")
         if cfg.negative == "drop":
-            keep = ~neg
-            t, w, src, dst, line_pos = _take(keep, t, w, src, dst, line_pos)
+            t, w, src, dst = _take(~neg, t, w, src, dst)
             log.info("%s: dropped %d rows with negative weights", src_name, int(neg.sum()))
         elif cfg.negative == "abs":
             w = np.abs(w)
@@ -117,36 +138,26 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
     if cfg.self_loops == "drop":
         keep = (src.to_numpy() != dst.to_numpy())
         if not keep.all():
-            t, w, src, dst, line_pos = _take(keep, t, w, src, dst, line_pos)
+            t, w, src, dst = _take(keep, t, w, src, dst)
+    if len(t) == 0:
+        raise InputError(f"{src_name}: no edges left after filtering "
+                         f"(self-loops={cfg.self_loops}, negative={cfg.negative})")
 
     # 5. node ids
-    if cfg.top_k is not None and cfg.nodes is not None:
-        raise InputError("--top-k and --nodes cannot be combined (--top-k chooses the nodes)")
     node_ids, s, d = node_index(src, dst, cfg.nodes, src_name)
     if cfg.top_k is not None and cfg.top_k < len(node_ids):
         node_ids, s, d, keep = _top_k(node_ids, s, d, cfg.top_k)
-        t, w, line_pos = t[keep], w[keep], line_pos[keep]
+        t, w = t[keep], w[keep]
+        if len(t) == 0:
+            raise InputError(f"{src_name}: no edges left after filtering: --top-k {cfg.top_k} "
+                             f"keeps {len(node_ids)} node(s) with no link between them")
     n = len(node_ids)
-
-    # snapshot count
-    needed = int(t.max()) + 1 if len(t) else 0
-    if table.snapshots is not None and len(t):       # files: an empty last file counts
-        needed = max(needed, table.snapshots)
-    if cfg.snapshots is not None:
-        if needed > cfg.snapshots:
-            pos = int(line_pos[int(np.argmax(t))])
-            raise InputError(f"{table.where(pos)}: snapshot {needed - 1} is beyond --snapshots "
-                             f"{cfg.snapshots}")
-        num_t = cfg.snapshots
-    else:
-        num_t = needed
-    if num_t == 0 or n == 0:
-        raise InputError(f"{src_name}: no edges left after filtering "
-                         f"(self-loops={cfg.self_loops}, negative={cfg.negative})")
     if num_t * n * n > MAX_DENSE_ENTRIES:
+        fixes = [] if cfg.top_k is not None else ["keep the most active nodes with --top-k"]
+        if width is not None:
+            fixes.append("use a coarser --granularity")
         raise InputError(f"{src_name}: {num_t} snapshots x {n} x {n} nodes is too large for "
-                         f"dense snapshots; keep the most active nodes with --top-k or use a "
-                         f"coarser --granularity")
+                         f"dense snapshots; {' or '.join(fixes) or 'use a smaller --top-k'}")
 
     # 6. duplicates
     key = (t * n + s) * n + d
@@ -198,15 +209,14 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
         times = [_num_value(t0 + k * width) for k in range(num_t)]
     seq = SnapshotSequence(adj=adj, node_ids=list(node_ids), directed=directed,
                            scaler=Scaler(cfg.scale, denom), times=times, source=src_name,
-                           num_rows=num_rows, weight_offset=offset)
-    log.info("%s: %d nodes, %d snapshots, %d rows, %s", src_name, n, num_t, num_rows,
+                           num_rows=len(t), weight_offset=offset)
+    log.info("%s: %d nodes, %d snapshots, %d rows kept, %s", src_name, n, num_t, len(t),
              "directed" if directed else "undirected")
     return seq
 
 
-def _take(keep: np.ndarray, t, w, src: pd.Series, dst: pd.Series, pos):
-    return (t[keep], w[keep], src[keep].reset_index(drop=True),
-            dst[keep].reset_index(drop=True), pos[keep])
+def _take(keep: np.ndarray, t, w, src: pd.Series, dst: pd.Series):
+    return t[keep], w[keep], src[keep].reset_index(drop=True), dst[keep].reset_index(drop=True)
 
 
 def _top_k(node_ids: list, s: np.ndarray, d: np.ndarray, k: int):

@@ -76,6 +76,34 @@ def test_column_errors(write, text, cfg, fragment):
     assert "f.csv" in str(err.value)
 
 
+MESH_HEADER = "t,src,dst,weight\n0,1,2,1\n"
+
+
+@pytest.mark.parametrize("cfg, fragment", [
+    ({"src_col": "weight"}, "column 'weight' is given for both --src-col and --weight-col "
+                            "(auto-detected)"),
+    ({"dst_col": "src"}, "column 'src' is given for both --src-col (auto-detected) and "
+                         "--dst-col"),
+    ({"weight_col": "src"}, "column 'src' is given for both --src-col (auto-detected) and "
+                            "--weight-col"),
+    ({"time_col": "src"}, "column 'src' is given for both --time-col and --src-col "
+                          "(auto-detected)"),
+    ({"time_col": "weight"}, "column 'weight' is given for both --time-col and --weight-col "
+                             "(auto-detected)"),
+    ({"src_col": "t"}, "column 't' is given for both --time-col (auto-detected) and --src-col"),
+    ({"src_col": "dst", "dst_col": "dst"}, "column 'dst' is given for both --src-col and "
+                                           "--dst-col;"),
+])
+def test_two_roles_on_one_column_refused(write, cfg, fragment):
+    path = write("f.csv", MESH_HEADER)
+    for fmt in (None, "snapshots", "events"):                # detected or forced format
+        with pytest.raises(InputError) as err:
+            read_edges(path, DataConfig(format=fmt, **cfg))
+        msg = str(err.value)
+        assert msg.startswith(f"{path}: ") and fragment in msg, msg
+        assert msg.endswith("each role needs its own column") and "\n" not in msg
+
+
 @pytest.mark.parametrize("row, fragment", [
     ("0,1,2,abc", "f.csv:3: column 'weight': non-numeric weight 'abc'"),
     ("0,1,2,nan", "f.csv:3: column 'weight': weight must be a finite number, got 'nan'"),
@@ -174,6 +202,21 @@ def test_read_edge_files_zip_and_errors(tmp_path):
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
     with pytest.raises(InputError, match="not a valid zip"):
         read_edge_files(tmp_path / "bad.zip")
+
+
+@pytest.mark.parametrize("flag, cfg", [
+    ("--weight-col 'kbps'", {"weight_col": "kbps"}), ("--time-col 't'", {"time_col": "t"}),
+    ("--src-col 'src'", {"src_col": "src"}), ("--dst-col 'dst'", {"dst_col": "dst"})])
+def test_edge_files_refuse_column_flags(tmp_path, flag, cfg):
+    _edge_files(tmp_path / "d", n=2)
+    zpath = tmp_path / "a.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("data/edge_list_0.txt", "0 1 2\n")
+    for path in (tmp_path / "d", zpath):
+        with pytest.raises(InputError) as err:
+            read_edges(path, DataConfig(**cfg))
+        assert str(err.value) == (f"{path}: {flag} does not apply to a directory/zip of "
+                                  f"per-snapshot files (columns: src dst weight)")
 
 
 def test_write_edges_round_trip(tmp_path, tiny_adj):

@@ -76,6 +76,65 @@ def test_top_k_keeps_most_active(write):
         load_snapshots(write("k2.csv", "t,src,dst\n0,1,2\n"), DataConfig(top_k=3, nodes=3))
 
 
+# hubs a, b (top 2) link in snapshots 0-1 only; snapshot 3 holds other nodes' rows only
+TAIL = "t,src,dst,weight\n0,a,b,1\n1,b,a,2\n1,a,c,1\n0,b,d,1\n3,c,d,5\n3,d,c,5\n"
+
+
+def test_time_axis_comes_from_all_rows_before_filtering(write):
+    path = write("tail.csv", TAIL)
+    full = load_snapshots(path)
+    assert full.num_snapshots == 4 and full.num_rows == 6
+    seq = load_snapshots(path, DataConfig(top_k=2))
+    assert seq.node_ids == ["a", "b"] and seq.num_snapshots == 4       # was 2
+    assert float(seq.adj[0, 0, 1]) == 1 and float(seq.adj[1, 1, 0]) == 2
+    assert not seq.adj[2:].any() and seq.num_rows == 2                 # rows kept
+    assert seq.summary()["empty_snapshots"] == 2
+    # dropping rows by weight or self-loop does not shorten the time axis either
+    loops = write("loops.csv", "t,src,dst,weight\n0,a,b,1\n2,a,a,1\n")
+    assert load_snapshots(loops, DataConfig(self_loops="drop")).num_snapshots == 3
+    neg = write("neg.csv", "t,src,dst,weight\n0,a,b,1\n2,b,a,-1\n")
+    assert load_snapshots(neg, DataConfig(negative="drop")).num_snapshots == 3
+    # --snapshots still pads, and still refuses rows beyond it (kept or not)
+    assert load_snapshots(path, DataConfig(top_k=2, snapshots=6)).num_snapshots == 6
+    with pytest.raises(InputError, match=r"tail\.csv:6: snapshot 3 is beyond --snapshots 2"):
+        load_snapshots(path, DataConfig(top_k=2, snapshots=2))
+
+
+def test_event_buckets_come_from_all_events_before_top_k(write):
+    # the first and last events involve only nodes that --top-k 2 drops
+    path = write("ev.csv", "timestamp,src,dst\n1000,x,y\n4600,a,b\n4700,b,a\n"
+                           "8300,a,b\n15000,y,z\n")
+    seq = load_snapshots(path, DataConfig(granularity="1h", top_k=2))
+    assert seq.node_ids == ["a", "b"] and seq.num_snapshots == 4
+    assert seq.times == [1000, 4600, 8200, 11800]
+    assert float(seq.adj[1, 0, 1]) == 1 and float(seq.adj[2, 0, 1]) == 1
+    assert not seq.adj[0].any() and not seq.adj[3].any()
+
+
+def test_top_k_below_two_refused(write):
+    path = write("k.csv", "t,src,dst,weight\n0,a,b,1\n0,a,a,1\n")
+    with pytest.raises(InputError, match=r"k\.csv: --top-k 1: must be >= 2 \(a link needs two "
+                                         r"nodes\)"):
+        load_snapshots(path, DataConfig(top_k=1))
+
+
+def test_empty_after_filtering_names_the_cause(write):
+    # two stars: --top-k 2 keeps both hubs, which never link to each other
+    rows = [f"0,a,a{i}" for i in range(3)] + [f"1,b,b{i}" for i in range(3)]
+    path = write("stars.csv", "t,src,dst\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError) as err:
+        load_snapshots(path, DataConfig(top_k=2))
+    assert str(err.value) == (f"{path}: no edges left after filtering: --top-k 2 keeps 2 "
+                              f"node(s) with no link between them")
+    loops = write("loops.csv", "t,src,dst\n0,a,a\n")
+    with pytest.raises(InputError, match=r"no edges left after filtering \(self-loops=drop, "
+                                         r"negative=error\)"):
+        load_snapshots(loops, DataConfig(self_loops="drop", top_k=2))
+    neg = write("neg.csv", "t,src,dst,weight\n0,a,b,-1\n")
+    with pytest.raises(InputError, match=r"\(self-loops=keep, negative=drop\)"):
+        load_snapshots(neg, DataConfig(negative="drop"))
+
+
 def test_clip_and_scale(write):
     path = write("c.csv", "t,src,dst,weight\n0,0,1,10\n0,1,0,3000\n")
     seq = load_snapshots(path, DataConfig(max_threshold=2000))
@@ -157,6 +216,22 @@ def test_too_large_for_dense(write):
     path = write("big.csv", "timestamp,src,dst\n" + rows + "\n")
     with pytest.raises(InputError, match="too large for dense snapshots; .*--top-k"):
         load_snapshots(path, DataConfig(granularity="1"))
+
+
+def test_too_large_hint_suggests_top_k_only_when_not_given(write):
+    rows = "\n".join(f"{i},{i},{i + 1}" for i in range(0, 3000, 3))
+    path = write("big.csv", "timestamp,src,dst\n" + rows + "\n")
+    with pytest.raises(InputError) as err:
+        load_snapshots(path, DataConfig(granularity="1", top_k=400))
+    msg = str(err.value)
+    assert "400 x 400 nodes is too large" in msg and "--top-k" not in msg
+    assert msg.endswith("; use a coarser --granularity")
+    # snapshot indices with --top-k given: only a smaller --top-k helps
+    rows = "\n".join(f"0,{i},{i + 1}" for i in range(60)) + "\n99999,0,1"
+    path = write("long.csv", "t,src,dst\n" + rows + "\n")
+    with pytest.raises(InputError, match=r"100000 snapshots x 60 x 60 nodes is too large for "
+                                         r"dense snapshots; use a smaller --top-k$"):
+        load_snapshots(path, DataConfig(top_k=60))
 
 
 # ----------------------------------------------------------------------------- properties
@@ -260,6 +335,16 @@ def test_collegemsg_weekly(shared_file):
     ref[g.index.get_level_values(0), g.index.get_level_values(1).map(pos),
         g.index.get_level_values(2).map(pos)] = g.to_numpy()
     assert np.array_equal(seq.adj.numpy(), ref)
+
+
+@pytest.mark.parametrize("rel, cfg, expected", [
+    ("contact_haggle_elstmd/contact_haggle_elstmd.csv", {}, 583),
+    ("bitcoin_alpha/bitcoin_alpha_events.csv", {"granularity": "7d", "negative": "shift"}, 272),
+    ("bitcoin_alpha/bitcoin_alpha_events.csv", {"granularity": "30d", "negative": "shift"}, 64),
+])
+def test_top_k_keeps_every_snapshot_of_real_data(shared_file, rel, cfg, expected):
+    seq = load_snapshots(shared_file(rel), DataConfig(top_k=60, **cfg))
+    assert seq.num_nodes == 60 and seq.num_snapshots == expected
 
 
 def test_bitcoin_needs_negative_policy(shared_file):
