@@ -21,10 +21,13 @@ def register(sub) -> None:
     p.add_argument("run", metavar="RUN_DIR", help="run directory (or a .pt checkpoint)")
     p.add_argument("--data", required=True, help="the data the run was trained on")
     p.add_argument("--out", required=True, metavar="PRED.csv", help="output CSV")
-    p.add_argument("--split", choices=("test", "val"), default="test",
-                   help="targets to predict, each from the true window before it (default test)")
-    p.add_argument("--steps", type=int, default=None, metavar="K",
-                   help="instead: forecast K snapshots past the end, feeding predictions back")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--split", choices=("test", "val"), default="test",
+                      help="targets to predict, each from the true window before it "
+                           "(default test)")
+    what.add_argument("--steps", type=int, default=None, metavar="K",
+                      help="instead: forecast K snapshots past the end, feeding predictions "
+                           "back")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="default cpu")
     add_data_args(p, split=True)
     p.set_defaults(func=cmd_predict)

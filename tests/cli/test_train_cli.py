@@ -183,6 +183,10 @@ def test_predict_evaluate_plot_refuse_another_window_and_an_empty_split(tmp_path
         err = capsys.readouterr().err
         assert rc == 2 and err.count("\n") == 1, (argv, err)
         assert "the test split has no targets (this run uses --test 0): use --split val" in err
+    with pytest.raises(SystemExit) as exc:          # argparse: --split and --steps exclude
+        main(["predict", str(run), "--data", str(tiny_data), "--out", str(out),
+              "--split", "val", "--steps", "2"])
+    assert exc.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
     rc = main(["evaluate", str(run), "--data", str(tiny_data), "--window", "4"])
     err = capsys.readouterr().err
     assert rc == 2 and "trained on windows of 3 snapshots; --window 4 cannot change" in err
