@@ -309,13 +309,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     atomic_write_json(out / "metrics.json", _json_safe(metrics))
     test_rmse = metrics["test"].get("rmse", {}).get("mean") if metrics["test"] else None
     val_rmse = metrics["val"].get("rmse", {}).get("mean") if metrics["val"] else None
-    speed = metrics["windows_per_s"]
     best = (f"best epoch {summary['best_epoch']} by {trainer.monitor} "
             f"({summary['best_metric']:.4g})" if summary["best_metric"] is not None else
             f"no epoch had a finite {trainer.monitor}: the last epoch's weights were kept")
     print(f"trained {summary['epochs']} epochs on {seq.num_nodes} nodes x "
-          f"{seq.num_snapshots} snapshots"
-          + (f" ({speed:.1f} windows/s)" if speed is not None else "") + f"; {best}"
+          f"{seq.num_snapshots} snapshots ({metrics['windows_per_s']:.1f} windows/s); {best}"
           + (f", val RMSE {val_rmse:.4g}" if val_rmse is not None else "")
           + (f", test RMSE {test_rmse:.4g}" if test_rmse is not None else "")
           + f" -> {out}")
