@@ -40,7 +40,7 @@ from gcngan.config import ExperimentConfig, build_config, merge_dict
 from gcngan.data import chronological_split, generate_mesh, load_snapshots
 from gcngan.errors import ConfigError, InputError
 from gcngan.metrics import evaluate_predictions
-from gcngan.predict import predict_split, predict_targets, refine
+from gcngan.predict import evaluate_split, predict_split, predict_targets, refine
 
 log = logging.getLogger("gcngan.benchmark")
 
@@ -314,9 +314,9 @@ def evaluate_baseline(method: Method, case: DatasetCase, seq, cfg: ExperimentCon
     """Test metrics of a naive baseline, through the same prediction/refinement path."""
     dc = cfg.data
     targets = chronological_split(seq.num_snapshots, dc.window, dc.val, dc.test)[split]
-    pred, target = predict_split(get_baseline(method.baseline), seq, targets, dc.window,
-                                 epsilon=cfg.train.epsilon)
-    return {k: v["mean"] for k, v in evaluate_predictions(pred, target, case.metrics).items()}
+    res = evaluate_split(get_baseline(method.baseline), seq, targets, dc.window,
+                         epsilon=cfg.train.epsilon, metrics=case.metrics)
+    return {k: v["mean"] for k, v in res.items()}
 
 
 def train_and_test(cfg: ExperimentConfig, seq, metrics: Sequence[str],
@@ -874,7 +874,8 @@ def _render_split(doc: dict, proto: dict) -> list[str]:
           "prediction path: window on the model scale → prediction → raw scale → refinement "
           "(negatives and the diagonal to 0, undirected data symmetrised, raw weights ≤ 0.01 "
           "set to 0). Metrics are per target snapshot on the raw scale, then averaged; AUC/AP "
-          "pool all off-diagonal entries. KL (paper) skips entries that are zero in either "
+          "pool all off-diagonal entries and rank each predictor's link score: the default "
+          "model's existence probability, the predicted weight for every other method. KL (paper) skips entries that are zero in either "
           "matrix, as the paper's code does, so it can reward predicting fewer links and can "
           "even be slightly negative.", "",
           f"Trained methods: seeds {', '.join(map(str, seeds))}; each preset's own epochs "

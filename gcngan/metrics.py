@@ -226,13 +226,17 @@ POOLED: dict[str, Callable] = {"auc": auc, "ap": ap}
 METRICS: tuple[str, ...] = tuple(PER_SNAPSHOT) + tuple(POOLED)
 
 
-def evaluate_predictions(pred, target, metrics: Optional[Sequence[str]] = None) -> dict:
+def evaluate_predictions(pred, target, metrics: Optional[Sequence[str]] = None, *,
+                         scores=None) -> dict:
     """Score predictions against ground truth: ``{name: {"mean": float, "std": float | None}}``.
 
     Args:
         pred: Predicted raw weights, :math:`(B, N, N)` or :math:`(N, N)`, torch or numpy.
         target: True raw weights, same shape.
         metrics: Names from :data:`METRICS` (default: all).
+        scores: Optional link scores, same shape as ``pred``, that the pooled ranking
+            metrics (``auc``, ``ap``) rank instead of ``pred`` (e.g. an existence
+            probability, which also orders entries a hard gate sets to 0).
 
     Returns:
         dict: For per-snapshot metrics the mean and sample std (``ddof=1``; ``None`` for a
@@ -249,8 +253,13 @@ def evaluate_predictions(pred, target, metrics: Optional[Sequence[str]] = None) 
     p, t = _pair(pred, target)
     if not (torch.isfinite(p).all() and torch.isfinite(t).all()):
         raise InputError("predictions or targets contain NaN or infinite values")
+    s = p
+    if scores is not None:
+        s, _ = _pair(scores, target)
+        if not torch.isfinite(s).all():
+            raise InputError("link scores contain NaN or infinite values")
     if p.dim() == 2:
-        p, t = p[None], t[None]
+        p, t, s = p[None], t[None], s[None]
     out: dict = {}
     for name in names:
         if name in PER_SNAPSHOT:
@@ -258,7 +267,7 @@ def evaluate_predictions(pred, target, metrics: Optional[Sequence[str]] = None) 
             std = float(v.std(unbiased=True)) if v.numel() > 1 else None
             out[name] = {"mean": float(v.mean()), "std": std}
         else:
-            out[name] = {"mean": POOLED[name](p, t), "std": None}
+            out[name] = {"mean": POOLED[name](s, t), "std": None}
     return out
 
 

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from gcngan.errors import InputError
 
 
-def refine(pred_raw: Tensor, epsilon: float = 0.01, directed: bool = True) -> Tensor:
+def refine(pred_raw: Tensor, epsilon: Optional[float] = 0.01, directed: bool = True) -> Tensor:
     r"""Post-process raw-scale predictions, as the reference code does, in one place.
 
     1. non-finite values and negatives become 0;
@@ -25,7 +25,8 @@ def refine(pred_raw: Tensor, epsilon: float = 0.01, directed: bool = True) -> Te
 
     Args:
         pred_raw (Tensor): :math:`(B, N, N)` or :math:`(N, N)` raw weights.
-        epsilon (float, optional): Zero threshold on the raw scale. (default: ``0.01``)
+        epsilon (float, optional): Zero threshold on the raw scale; ``None`` skips step 4.
+            (default: ``0.01``)
         directed (bool, optional): ``False`` symmetrises. (default: ``True``)
 
     Returns:
@@ -41,14 +42,16 @@ def refine(pred_raw: Tensor, epsilon: float = 0.01, directed: bool = True) -> Te
     if not directed:
         p = 0.5 * (p + p.transpose(-1, -2))
     p.diagonal(dim1=-2, dim2=-1).zero_()
-    return p.masked_fill(p <= epsilon, 0.0)
+    return p if epsilon is None else p.masked_fill(p <= epsilon, 0.0)
 
 
 def _predict_batch(predictor, adj_seq: Tensor, samples: int,
-                   generator: Optional[torch.Generator]) -> Tensor:
+                   generator: Optional[torch.Generator], scores: bool = False) -> Tensor:
+    fn = predictor.predict_scores if scores and hasattr(predictor, "predict_scores") \
+        else predictor.predict
     if isinstance(predictor, nn.Module):
-        return predictor.predict(adj_seq, samples=samples, generator=generator)
-    return predictor.predict(adj_seq)
+        return fn(adj_seq, samples=samples, generator=generator)
+    return fn(adj_seq)
 
 
 def noise_generator(seed: int, device: torch.device | str) -> torch.Generator:
@@ -58,7 +61,8 @@ def noise_generator(seed: int, device: torch.device | str) -> torch.Generator:
 
 @torch.no_grad()
 def predict_targets(predictor, adj_scaled: Tensor, targets: Sequence[int], window: int, *,
-                    samples: int = 1, seed: int = 0, batch_size: int = 64) -> Tensor:
+                    samples: int = 1, seed: int = 0, batch_size: int = 64,
+                    scores: bool = False) -> Tensor:
     """One-step-ahead predictions on the ``[0, 1]`` scale, each from the true window before it.
 
     Args:
@@ -71,6 +75,9 @@ def predict_targets(predictor, adj_scaled: Tensor, targets: Sequence[int], windo
         samples (int, optional): Noise draws averaged (generator only).
         seed (int, optional): Seed of the evaluation noise, re-seeded on every call.
         batch_size (int, optional): Windows per forward pass.
+        scores (bool, optional): Return link scores (``predictor.predict_scores`` where it
+            has one, e.g. the residual decoder's existence probability) instead of
+            predicted weights; predictors without one score with their prediction.
 
     Returns:
         Tensor: :math:`(K, N, N)` on ``adj_scaled``'s device.
@@ -84,7 +91,7 @@ def predict_targets(predictor, adj_scaled: Tensor, targets: Sequence[int], windo
     for start in range(0, t.numel(), batch_size):
         tb = t[start:start + batch_size]
         adj_seq = adj_scaled[tb[:, None] + offsets]                      # (b, W, N, N)
-        out.append(_predict_batch(predictor, adj_seq, samples, gen))    # (b, N, N)
+        out.append(_predict_batch(predictor, adj_seq, samples, gen, scores))  # (b, N, N)
     if not out:
         n = adj_scaled.shape[-1]
         return adj_scaled.new_zeros((0, n, n))
@@ -136,6 +143,49 @@ def predict_split(predictor, seq, targets: Sequence[int], window: int, *, epsilo
                            batch_size=batch_size)
     pred_raw = refine(scaler.inverse(pred.float()).cpu(), epsilon, seq.directed)
     return pred_raw, seq.adj[torch.as_tensor(list(targets), dtype=torch.long)]
+
+
+def score_split(predictor, seq, targets: Sequence[int], window: int, *, samples: int = 1,
+                seed: int = 0, device: torch.device | str = "cpu", batch_size: int = 64,
+                scaler=None) -> Tensor:
+    """Link scores for ``targets`` (see :func:`predict_targets` with ``scores=True``), with
+    the structural part of :func:`refine` applied: non-finite values and negatives to 0,
+    symmetrised for undirected data, diagonal 0. No zero threshold (``epsilon=None``): a
+    score ranks, it is not a weight.
+
+    Returns:
+        Tensor: :math:`(K, N, N)` float32 on the CPU, in :math:`[0, 1]`.
+    """
+    scaler = scaler or seq.scaler
+    adj_scaled = scaler.transform(seq.adj).clamp(0.0, 1.0).to(device)
+    s = predict_targets(predictor, adj_scaled, targets, window, samples=samples, seed=seed,
+                        batch_size=batch_size, scores=True)
+    return refine(s.float().cpu(), epsilon=None, directed=seq.directed)
+
+
+def evaluate_split(predictor, seq, targets: Sequence[int], window: int, *, epsilon: float,
+                   metrics: Optional[Sequence[str]] = None, samples: int = 1, seed: int = 0,
+                   device: torch.device | str = "cpu", scaler=None) -> dict:
+    """Metrics of ``predictor`` on ``targets``: the one evaluation path of the CLI, the
+    trainer and the benchmark.
+
+    Per-snapshot metrics score the refined raw-scale predictions (:func:`predict_split`);
+    ranking metrics (``auc``, ``ap``) score the link scores (:func:`score_split`), which
+    for baselines and decoders without their own score are the predictions again.
+
+    Returns:
+        dict: As :func:`gcngan.metrics.evaluate_predictions`.
+    """
+    from gcngan.metrics import METRICS, POOLED, evaluate_predictions
+
+    names = list(METRICS if metrics is None else metrics)
+    pred, target = predict_split(predictor, seq, targets, window, epsilon=epsilon,
+                                 samples=samples, seed=seed, device=device, scaler=scaler)
+    scores = None
+    if any(m in POOLED for m in names) and hasattr(predictor, "predict_scores"):
+        scores = score_split(predictor, seq, targets, window, samples=samples, seed=seed,
+                             device=device, scaler=scaler)
+    return evaluate_predictions(pred, target, names, scores=scores)
 
 
 def time_labels(seq, indices: Sequence[int]) -> list:

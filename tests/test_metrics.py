@@ -96,3 +96,17 @@ def test_evaluate_predictions_mean_std_numpy_and_validation():
         evaluate_predictions(torch.full((2, 2), float("nan")), A)
     table = format_table({"model": out})
     assert table.splitlines()[0].startswith("predictor") and "±" in table
+
+
+def test_evaluate_predictions_ranks_auc_ap_by_the_scores_when_given():
+    target = torch.tensor([[[0., 1., 0.], [0., 0., 1.], [0., 0., 0.]]])
+    pred = torch.zeros_like(target)                                     # every entry tied
+    scores = target * 0.9 + 0.05                                        # a perfect ranking
+    plain = evaluate_predictions(pred, target, ["rmse", "auc", "ap"])
+    ranked = evaluate_predictions(pred, target, ["rmse", "auc", "ap"], scores=scores)
+    assert plain["auc"]["mean"] == 0.5 and ranked["auc"]["mean"] == 1.0
+    assert ranked["ap"]["mean"] == 1.0 and ranked["rmse"] == plain["rmse"]
+    with pytest.raises(InputError, match="shapes differ"):
+        evaluate_predictions(pred, target, ["auc"], scores=scores[0, :2])
+    with pytest.raises(InputError, match="link scores"):
+        evaluate_predictions(pred, target, ["auc"], scores=scores * float("nan"))

@@ -4,8 +4,8 @@ import torch
 
 from gcngan.baselines import CopyLast
 from gcngan.data import Scaler, SnapshotSequence
-from gcngan.predict import (forecast, predict_split, predict_targets, refine, time_labels,
-                            write_predictions)
+from gcngan.predict import (evaluate_split, forecast, predict_split, predict_targets, refine,
+                            score_split, time_labels, write_predictions)
 
 
 def test_refine_steps():
@@ -79,3 +79,41 @@ def test_write_predictions_subtracts_the_ingestion_offset(tmp_path):
     assert write_predictions(tmp_path / "p.csv", pred, [7], ["a", "b"], offset=5.0) == 2
     df = pd.read_csv(tmp_path / "p.csv")
     assert df.values.tolist() == [[7, "a", "b", -2], [7, "b", "a", 0]]   # rows: non-zero links
+
+
+class _Ranker(CopyLast):
+    """Predicts copy-last; scores links with the true next snapshot (a perfect oracle)."""
+
+    def __init__(self, adj_scaled):
+        self.adj = adj_scaled
+
+    def predict_scores(self, adj_seq):
+        # the target of a window is the snapshot after it: find it by matching the window
+        out = []
+        for w in adj_seq:
+            t = next(t for t in range(w.shape[0], self.adj.shape[0])
+                     if torch.equal(self.adj[t - w.shape[0]:t], w))
+            out.append(self.adj[t])
+        return torch.stack(out)
+
+
+def test_score_split_refines_structure_without_a_zero_threshold():
+    s = seq()
+    s.adj[6, 0, 1] = 0.05                                 # score 0.005: kept, not thresholded
+    scores = score_split(CopyLast(), s, [7], 3)
+    torch.testing.assert_close(scores[0], refine(s.scaled()[6], epsilon=None, directed=True))
+    assert float(scores[0, 0, 1]) == pytest.approx(0.005) and float(scores[0].diagonal().sum()) == 0
+    und = SnapshotSequence(adj=s.adj, node_ids=s.node_ids, directed=False, scaler=s.scaler)
+    u = score_split(CopyLast(), und, [7], 3)[0]
+    torch.testing.assert_close(u, u.T)
+
+
+def test_evaluate_split_ranks_auc_by_the_predictors_link_scores():
+    s = seq(T=10)
+    s.adj[s.adj < 5] = 0                                                # sparse: links to rank
+    oracle = _Ranker(s.scaled())
+    targets = [6, 7, 8, 9]
+    plain = evaluate_split(CopyLast(), s, targets, 3, epsilon=0.01, metrics=["rmse", "auc"])
+    ranked = evaluate_split(oracle, s, targets, 3, epsilon=0.01, metrics=["rmse", "auc"])
+    assert ranked["auc"]["mean"] == 1.0 > plain["auc"]["mean"]
+    assert ranked["rmse"] == plain["rmse"]                              # weights: copy-last

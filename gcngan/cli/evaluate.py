@@ -32,8 +32,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from gcngan.baselines import get_baseline
     from gcngan.cli.predict import load_run, split_targets
     from gcngan.cli.train import dumps
-    from gcngan.metrics import evaluate_predictions, format_table
-    from gcngan.predict import predict_split
+    from gcngan.metrics import format_table
+    from gcngan.predict import evaluate_split
 
     names = [] if args.baselines.strip().lower() in ("", "none") else \
         [b.strip() for b in args.baselines.split(",") if b.strip()]
@@ -45,9 +45,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     idx = split_targets(seq, config, args.split)
 
     def score(predictor) -> dict:
-        pred, target = predict_split(predictor, seq, idx, dc.window, epsilon=tc.epsilon,
-                                     samples=tc.eval_samples, seed=tc.seed, device=device)
-        return evaluate_predictions(pred, target, metrics)
+        return evaluate_split(predictor, seq, idx, dc.window, epsilon=tc.epsilon,
+                              metrics=metrics, samples=tc.eval_samples, seed=tc.seed,
+                              device=device)
 
     result = {"model": score(generator),
               "baselines": {name: score(b) for name, b in baselines.items()}}

@@ -298,6 +298,13 @@ class ResidualDecoder(nn.Module):
         gate = pe if soft else (pe > 0.5).to(c.dtype)
         return v.new_zeros(parts["shape"]).index_put(parts["idx"], gate * c)
 
+    def link_score(self, parts: dict) -> Tensor:
+        """Existence probability :math:`p_e` on the active entries, 0 elsewhere: the score
+        that ranking metrics (AUC/AP) use, ``(B, N, N)`` in :math:`[0, 1]`. Unlike the hard
+        gate of :meth:`combine`, it orders the entries the gate switches off too."""
+        pe = parts["pe"] if "pe" in parts else torch.sigmoid(parts["logit_e"])
+        return pe.new_zeros(parts["shape"]).index_put(parts["idx"], pe)
+
     def pool(self, draws: list) -> dict:
         """Pool the heads of several noise draws: mean probabilities, geometric-mean base."""
         out = dict(draws[0])

@@ -83,13 +83,39 @@ class Generator(nn.Module):
 
         Same interface as the baselines in :mod:`gcngan.baselines`. A decoder with ``pool``
         (e.g. ``residual``) pools its heads over the draws instead of averaging outputs.
+
+        Shapes:
+            - **adj_seq:** :math:`(B, W, N, N)` in :math:`[0, 1]`
+            - **output:** :math:`(B, N, N)` in :math:`[0, 1]`
         """
+        return self._eval_draws(adj_seq, samples, generator, scores=False)
+
+    @torch.no_grad()
+    def predict_scores(self, adj_seq: Tensor, samples: int = 1,
+                       generator: Optional[torch.Generator] = None) -> Tensor:
+        """Link scores in :math:`[0, 1]` for ranking metrics (AUC/AP): higher means a link
+        is more likely. A decoder with ``link_score`` (``residual``: its existence
+        probability, pooled over ``samples`` draws) gives its own; otherwise the prediction
+        itself is the score. Same noise draws as :meth:`predict` for the same ``generator``
+        state.
+
+        Shapes:
+            - **adj_seq:** :math:`(B, W, N, N)` in :math:`[0, 1]`
+            - **output:** :math:`(B, N, N)` in :math:`[0, 1]`
+        """
+        return self._eval_draws(adj_seq, samples, generator, scores=True)
+
+    def _eval_draws(self, adj_seq: Tensor, samples: int, generator: Optional[torch.Generator],
+                    scores: bool) -> Tensor:
         was_training = self.training
         self.eval()
         try:
             if hasattr(self.decoder, "pool"):
                 draws = [self.forward_parts(adj_seq, generator) for _ in range(samples)]
-                return self.decoder.combine(self.decoder.pool(draws), self.decoder.delta)
+                pooled = self.decoder.pool(draws)
+                if scores and hasattr(self.decoder, "link_score"):
+                    return self.decoder.link_score(pooled)
+                return self.decoder.combine(pooled, self.decoder.delta)
             pred = self(adj_seq, generator)
             for _ in range(samples - 1):
                 pred = pred + self(adj_seq, generator)

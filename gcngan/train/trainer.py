@@ -42,7 +42,8 @@ from gcngan.errors import ConfigError, InputError, TrainingError
 from gcngan.io import atomic_path
 from gcngan.metrics import evaluate_predictions
 from gcngan.nn import build_critic, build_generator
-from gcngan.predict import predict_split, predict_targets, refine
+from gcngan.predict import (evaluate_split, predict_split, predict_targets, refine,
+                            score_split)
 from gcngan.resources import check_memory
 from gcngan.train.checkpoint import data_record, get_rng_state, save_checkpoint, set_rng_state
 from gcngan.train.losses import get_loss, get_reconstruction, gradient_penalty
@@ -349,9 +350,12 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, split: str = "val", metrics=None) -> dict:
-        """Metrics (mean/std over target snapshots, raw scale) of the generator on ``split``."""
-        pred, target = self.predict(split)
-        return evaluate_predictions(pred, target, metrics)
+        """Metrics (mean/std over target snapshots, raw scale; AUC/AP on the generator's
+        link scores) of the generator on ``split``."""
+        tc = self.config.train
+        return evaluate_split(self.generator, self.data, self.split[split], self.window,
+                              epsilon=tc.epsilon, metrics=metrics, samples=tc.eval_samples,
+                              seed=tc.seed, device=self.device, scaler=self.data.scaler)
 
     @torch.no_grad()
     def diversity(self, split: str = "val") -> dict:
@@ -533,8 +537,12 @@ class Trainer:
             scores.append(self.hedge_score({m: v["mean"] for m, v in res.items()}, base))
         k = min(range(len(grid)), key=lambda i: scores[i])
         dec.delta.fill_(grid[k])
+        tc = self.config.train
+        links = score_split(self.generator, self.data, self.split[split], self.window,
+                            samples=tc.eval_samples, seed=tc.seed, device=self.device,
+                            scaler=self.data.scaler)           # delta does not change them
         return ({"delta": grid[k], HEDGE_MONITOR: scores[k]},
-                evaluate_predictions(refined[k], target))
+                evaluate_predictions(refined[k], target, scores=links))
 
     @torch.no_grad()
     def hedge_sweep(self, split: str = "test", metrics=None) -> list[dict]:

@@ -124,3 +124,32 @@ def test_residual_base_can_weight_recent_snapshots():
     with torch.no_grad():
         parts = d.parts(torch.zeros(1, W, N, 6), adj_seq)
     assert float(parts["v"][0]) == pytest.approx(0.1, abs=1e-6)
+
+
+def test_untrained_residual_link_score_ranks_by_the_window_count(residual_cfg):
+    """The hard gate zeroes entries non-zero in fewer than half the window; the link score
+    (existence probability) still orders them, by how often they were non-zero."""
+    W, N = 4, 4
+    g = build_generator(residual_cfg(), N, window=W).eval()
+    adj_seq = torch.zeros(1, W, N, N)
+    adj_seq[0, :, 0, 1] = torch.tensor([0.3, 0.3, 0.3, 0.3])           # 4 of 4 non-zero
+    adj_seq[0, :, 0, 2] = torch.tensor([0.0, 0.3, 0.0, 0.3])           # 2 of 4: gated on
+    adj_seq[0, :, 1, 2] = torch.tensor([0.0, 0.0, 0.0, 0.3])           # 1 of 4: gated off
+    pred = g.predict(adj_seq, samples=2)
+    score = g.predict_scores(adj_seq, samples=2)
+    assert score.shape == (1, N, N) and torch.all((score >= 0) & (score <= 1))
+    assert float(pred[0, 1, 2]) == 0.0 and 0.0 < float(score[0, 1, 2]) < 0.5
+    assert float(score[0, 0, 1]) > float(score[0, 0, 2]) > 0.5 > float(score[0, 1, 2])
+    inactive = (adj_seq[0] > 0).any(0).logical_not()
+    assert torch.all(score[0][inactive] == 0)
+    parts = g.decoder.pool([g.forward_parts(adj_seq)])
+    torch.testing.assert_close(g.decoder.link_score(parts)[parts["idx"]],
+                               torch.sigmoid(parts["logit_e"]))
+
+
+def test_dense_decoder_scores_with_its_prediction(small):
+    g = build_generator(small(), 5)
+    adj_seq = torch.rand(2, 3, 5, 5)
+    pred = g.predict(adj_seq, samples=2, generator=torch.Generator().manual_seed(3))
+    score = g.predict_scores(adj_seq, samples=2, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(score, pred)

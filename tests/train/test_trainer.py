@@ -208,3 +208,31 @@ def test_hedge_score_skips_ratios_of_non_positive_best_values():
     good = {"rmse": 1.02, "mae": 0.9, "kl": -0.2, "mlsd": 0.9, "mismatch_rate": 0.9}
     assert Trainer.hedge_score(good, base) == pytest.approx(1.02)
     assert Trainer.hedge_score({**good, "kl": 0.3, "rmse": 1.01}, base) == pytest.approx(2.01)
+
+
+def test_default_preset_ranks_binary_links_by_existence_probability():
+    """On binary data the hard gate makes the default's weights those of the window median,
+    but AUC/AP rank its existence probability: untrained, that orders entries by how often
+    they were non-zero in the window, exactly as the window mean does."""
+    from gcngan.baselines import WindowMean, WindowMedian
+    from gcngan.predict import evaluate_split
+
+    g = torch.Generator().manual_seed(1)
+    rate = torch.rand(6, 6, generator=g) ** 2                           # per-pair link rate
+    links = (torch.rand(20, 6, 6, generator=g) < rate).float()
+    links = torch.maximum(links, links.transpose(1, 2))
+    links[:, range(6), range(6)] = 0
+    binary = SnapshotSequence(adj=links, node_ids=list(range(6)), directed=False,
+                              scaler=Scaler("linear", 1.0))
+    cfg = build_config("default", overrides=DEFAULT_TINY)
+    tr = Trainer(cfg, binary, quiet=True)
+    model = tr.evaluate("test", ["auc", "ap", "mismatch_rate"])
+
+    def naive(b):
+        return evaluate_split(b, binary, tr.split["test"], 3, epsilon=0.01,
+                              metrics=["auc", "ap", "mismatch_rate"])
+    mean, median = naive(WindowMean()), naive(WindowMedian())
+    assert model["auc"]["mean"] == pytest.approx(mean["auc"]["mean"], abs=1e-12)
+    assert model["ap"]["mean"] == pytest.approx(mean["ap"]["mean"], abs=1e-12)
+    assert model["auc"]["mean"] > median["auc"]["mean"]
+    assert model["mismatch_rate"] == median["mismatch_rate"]          # weights: the median
