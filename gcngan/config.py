@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
 
-from gcngan.errors import ConfigError
+from gcngan.errors import ConfigError, field_error
 
 FORMATS = ("snapshots", "events", "files")
 AGGREGATIONS = ("sum", "mean", "max", "count", "last")
@@ -33,7 +33,7 @@ DEVICES = ("auto", "cpu", "cuda")
 
 def _check_choice(owner: str, name: str, value: Any, choices: tuple) -> None:
     if value not in choices:
-        raise ConfigError(f"{owner}.{name}={value!r} is not one of {', '.join(map(str, choices))}")
+        raise field_error(owner, name, value, f"is not one of {', '.join(map(str, choices))}")
 
 
 def _check_positive(owner: str, name: str, value: Any, allow_zero: bool = False) -> None:
@@ -41,7 +41,7 @@ def _check_positive(owner: str, name: str, value: Any, allow_zero: bool = False)
         return
     bad = value < 0 if allow_zero else value <= 0
     if bad:
-        raise ConfigError(f"{owner}.{name}={value!r} must be {'>= 0' if allow_zero else '> 0'}")
+        raise field_error(owner, name, value, f"must be {'>= 0' if allow_zero else '> 0'}")
 
 
 @dataclass
@@ -120,7 +120,7 @@ class ModelConfig:
         for name in ("noise_dim", "lstm_hidden", "lstm_layers", "decoder_hidden"):
             _check_positive(o, name, getattr(self, name))
         if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"model.dropout={self.dropout!r} must be in [0, 1)")
+            raise field_error("model", "dropout", self.dropout, "must be in [0, 1)")
 
 
 @dataclass
@@ -164,7 +164,8 @@ class TrainConfig:
         if self.critic_lr is not None:
             _check_positive(o, "critic_lr", self.critic_lr)
         if not 0.0 <= self.label_smoothing < 0.5:
-            raise ConfigError(f"train.label_smoothing={self.label_smoothing!r} must be in [0, 0.5)")
+            raise field_error("train", "label_smoothing", self.label_smoothing,
+                              "must be in [0, 0.5)")
 
 
 @dataclass

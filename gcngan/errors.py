@@ -3,6 +3,7 @@
 Library code raises these where a problem is detected; :func:`gcngan.cli.main`
 catches :class:`GcnganError` once and prints ``gcngan: error: <message>``.
 """
+from __future__ import annotations
 
 
 class GcnganError(Exception):
@@ -16,7 +17,23 @@ class InputError(GcnganError, ValueError):
 
 
 class ConfigError(GcnganError, ValueError):
-    """Unknown or invalid configuration key or value."""
+    """Unknown or invalid configuration key or value.
+
+    Errors about one field also carry ``key`` (``"section.name"``), ``value`` and
+    ``problem`` (e.g. ``"must be > 0"``), so the command line can name the flag the user
+    typed instead of the config field (:func:`field_error`).
+    """
+
+    def __init__(self, message: str, key: str | None = None, value=None,
+                 problem: str | None = None) -> None:
+        super().__init__(message)
+        self.key, self.value, self.problem = key, value, problem
+
+
+def field_error(section: str, name: str, value, problem: str) -> ConfigError:
+    """``ConfigError("section.name=value problem")`` with its parts attached."""
+    return ConfigError(f"{section}.{name}={value!r} {problem}", key=f"{section}.{name}",
+                       value=value, problem=problem)
 
 
 class CheckpointError(GcnganError):

@@ -15,7 +15,7 @@ import sys
 import warnings
 
 from gcngan import __version__
-from gcngan.errors import GcnganError
+from gcngan.errors import ConfigError, GcnganError
 
 COMMANDS = ("data", "train", "predict", "evaluate", "check", "plot", "benchmark")
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GcnganError as exc:
-        print(f"gcngan: error: {exc}", file=sys.stderr)
+        print(f"gcngan: error: {flag_message(parser, args, exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("gcngan: interrupted", file=sys.stderr)
@@ -66,6 +66,36 @@ def main(argv: list[str] | None = None) -> int:
         print("gcngan: error: CUDA out of memory; run it with --device cpu, or a smaller "
               "--batch-size, --top-k or model", file=sys.stderr)
         return 1
+
+
+def flag_message(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                 exc: GcnganError) -> str:
+    """The error's message, naming the command-line flag instead of the config field when
+    the bad value came from a flag the user gave (``--max-threshold -5.0 must be > 0``
+    rather than ``data.max_threshold=-5.0 must be > 0``). Values from a config file or
+    ``--set`` keep the field's name, which is what the user wrote there."""
+    if not isinstance(exc, ConfigError) or exc.key is None:
+        return str(exc)
+    field = exc.key.rsplit(".", 1)[-1]
+    given = getattr(args, field, None)
+    if given is None or given != exc.value:
+        return str(exc)
+    flag = _flag_for(parser, field)
+    return str(exc) if flag is None else f"{flag} {given} {exc.problem} ({exc.key})"
+
+
+def _flag_for(parser: argparse.ArgumentParser, dest: str) -> str | None:
+    """The longest option string of a flag storing to ``dest`` anywhere in the command
+    tree (sub-commands share their flags' names), or ``None``."""
+    for action in parser._actions:                                      # noqa: SLF001
+        if action.dest == dest and action.option_strings:
+            return max(action.option_strings, key=len)
+        for child in (getattr(action, "choices", None) or {}).values() \
+                if isinstance(action, argparse._SubParsersAction) else ():  # noqa: SLF001
+            found = _flag_for(child, dest)
+            if found:
+                return found
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover
