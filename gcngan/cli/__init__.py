@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # every invocation starts from warnings only (a command such as train raises it);
     # main() may run many times in one process (tests, notebooks)
-    logging.getLogger("gcngan").setLevel(logging.WARNING)
+    install_log_handler()
     try:
         return int(args.func(args) or 0)
     except GcnganError as exc:
@@ -66,6 +66,32 @@ def main(argv: list[str] | None = None) -> int:
         print("gcngan: error: CUDA out of memory; run it with --device cpu, or a smaller "
               "--batch-size, --top-k or model", file=sys.stderr)
         return 1
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is *now* (``main()`` may run many times in one
+    process, e.g. under pytest, where stderr is replaced between calls)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def install_log_handler() -> None:
+    """Library warnings of every command go to stderr as ``gcngan: <message>`` (once per
+    process); the level starts at WARNING on every call."""
+    logger = logging.getLogger("gcngan")
+    if not any(getattr(h, "_gcngan", False) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("gcngan: %(message)s"))
+        handler._gcngan = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.WARNING)
 
 
 def flag_message(parser: argparse.ArgumentParser, args: argparse.Namespace,

@@ -58,30 +58,11 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is *now* (``main()`` may run many times in one
-    process, e.g. under pytest, where stderr is replaced between calls)."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value) -> None:
-        pass
-
-
 def setup_logging(quiet: bool) -> None:
-    """Warnings always (stderr); epoch lines when not quiet and no progress bar is shown."""
-    logger = logging.getLogger("gcngan")
-    if not any(getattr(h, "_gcngan", False) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("gcngan: %(message)s"))
-        handler._gcngan = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-        logger.propagate = False
+    """Epoch lines (INFO) when not quiet and no progress bar is shown; warnings always
+    (``gcngan.cli.main`` installs the ``gcngan:`` stderr handler for every command)."""
     verbose = not quiet and not sys.stderr.isatty()
-    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 #: Files a run writes into RUN_DIR (``--force`` replaces exactly these).

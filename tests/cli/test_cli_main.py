@@ -43,3 +43,11 @@ def test_values_from_set_or_a_config_file_keep_the_field_name(capsys, tiny_csv, 
     cfg.write_text('{"model": {"dropout": 1.5}}')
     line = error_line(capsys, "train", str(tiny_csv), "--out", "run", "--config", str(cfg))
     assert line == "gcngan: error: model.dropout=1.5 must be in [0, 1)"
+
+
+def test_library_warnings_carry_the_prefix_in_every_command(capsys, tmp_path):
+    data = tmp_path / "neg.csv"
+    data.write_text("t,src,dst,weight\n0,0,1,-2\n0,1,2,3\n1,0,1,1\n1,1,2,2\n2,0,1,1\n")
+    assert main(["data", "inspect", str(data), "--negative", "shift"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"gcngan: {data}: shifted every weight by 3 "), err
