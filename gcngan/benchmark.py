@@ -875,9 +875,9 @@ def _render_split(doc: dict, proto: dict) -> list[str]:
           "(negatives and the diagonal to 0, undirected data symmetrised, raw weights ≤ 0.01 "
           "set to 0). Metrics are per target snapshot on the raw scale, then averaged; AUC/AP "
           "pool all off-diagonal entries and rank each predictor's link score: the default "
-          "model's existence probability, the predicted weight for every other method. KL (paper) skips entries that are zero in either "
-          "matrix, as the paper's code does, so it can reward predicting fewer links and can "
-          "even be slightly negative.", "",
+          "model's existence probability, the predicted weight for every other method. KL "
+          "(paper) skips entries that are zero in either matrix, as the paper's code does, so "
+          "it can reward predicting fewer links and can even be slightly negative.", "",
           f"Trained methods: seeds {', '.join(map(str, seeds))}; each preset's own epochs "
           f"capped at {proto.get('max_epochs')}, early stopping on validation RMSE (the "
           "preset's patience), and the **best-validation** generator is scored on test. "

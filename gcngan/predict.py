@@ -101,14 +101,19 @@ def predict_targets(predictor, adj_scaled: Tensor, targets: Sequence[int], windo
 @torch.no_grad()
 def forecast(predictor, adj_scaled: Tensor, steps: int, window: int, *, scaler,
              epsilon: float = 0.01, directed: bool = True, samples: int = 1,
-             seed: int = 0) -> Tensor:
+             seed: int = 0, scores: bool = False):
     """Recursive forecast of ``steps`` snapshots past the end of the data.
 
     Each refined raw prediction is scaled back to ``[0, 1]`` and appended to the window
     for the next step.
 
+    Args:
+        scores (bool, optional): Also return link scores (see :func:`score_split`) of each
+            step, from the same window and the same noise draws as its prediction.
+
     Returns:
-        Tensor: :math:`(K, N, N)` refined raw-scale predictions for ``T, T+1, ..., T+K-1``.
+        Tensor: :math:`(K, N, N)` refined raw-scale predictions for ``T, T+1, ..., T+K-1``;
+        with ``scores`` a tuple ``(predictions, scores)`` of two such tensors.
     """
     if steps < 1:
         raise InputError(f"--steps {steps} must be >= 1")
@@ -116,14 +121,18 @@ def forecast(predictor, adj_scaled: Tensor, steps: int, window: int, *, scaler,
         raise InputError(f"forecast needs at least {window} snapshots, the data has "
                          f"{adj_scaled.shape[0]}")
     gen = noise_generator(seed, adj_scaled.device)
+    gen_scores = noise_generator(seed, adj_scaled.device)              # the same draws
     hist = adj_scaled[-window:].clone()                                  # (W, N, N)
-    preds = []
+    preds, links = [], []
     for _ in range(steps):
         p = _predict_batch(predictor, hist[None], samples, gen)[0]       # (N, N)
+        if scores:
+            s = _predict_batch(predictor, hist[None], samples, gen_scores, scores=True)[0]
+            links.append(refine(s.float(), epsilon=None, directed=directed))
         raw = refine(scaler.inverse(p), epsilon, directed)
         preds.append(raw)
         hist = torch.cat([hist[1:], scaler.transform(raw).clamp(0.0, 1.0)[None]])
-    return torch.stack(preds)
+    return (torch.stack(preds), torch.stack(links)) if scores else torch.stack(preds)
 
 
 def predict_split(predictor, seq, targets: Sequence[int], window: int, *, epsilon: float,
@@ -203,10 +212,14 @@ def time_labels(seq, indices: Sequence[int]) -> list:
 
 
 def write_predictions(path: str | Path, pred_raw: Tensor, labels: Sequence, node_ids: list,
-                      offset: float = 0.0) -> int:
+                      offset: float = 0.0, scores: Optional[Tensor] = None) -> int:
     """Write ``t,src,dst,weight`` (original node ids, non-zero entries only) atomically;
     ``offset`` (:attr:`SnapshotSequence.weight_offset`) is subtracted from each written
     weight, so data shifted at ingestion comes back in its own units.
+
+    With ``scores`` (link scores, :func:`score_split`; same shape) a ``score`` column is
+    added, and entries the predictor scores but predicts no link for are written too, with
+    weight 0: a ranked list of candidate links.
 
     Refuses NaN/inf or negative weights (every prediction path goes through :func:`refine`,
     which removes them), so a predictions file never holds one.
@@ -218,8 +231,10 @@ def write_predictions(path: str | Path, pred_raw: Tensor, labels: Sequence, node
 
     if len(labels) != pred_raw.shape[0]:
         raise InputError(f"{len(labels)} time labels for {pred_raw.shape[0]} predicted snapshots")
-    if not bool(torch.isfinite(pred_raw).all()) or bool((pred_raw < 0).any()):
-        raise InputError("refusing to write predictions with NaN/inf or negative weights "
-                         "(pass them through gcngan.predict.refine first)")
+    for what, x in (("weights", pred_raw), ("scores", scores)):
+        if x is not None and (not bool(torch.isfinite(x).all()) or bool((x < 0).any())):
+            raise InputError(f"refusing to write predictions with NaN/inf or negative {what} "
+                             "(pass them through gcngan.predict.refine first)")
     return write_edges(path, pred_raw.detach().cpu().float(), node_ids=list(node_ids),
-                       times=list(labels), offset=offset)
+                       times=list(labels), offset=offset,
+                       scores=None if scores is None else scores.detach().cpu().float())

@@ -2,6 +2,8 @@
 
 Writes ``t,src,dst,weight`` in the original node ids and raw weight scale, non-zero entries
 only, after refinement (zero diagonal, ``<= epsilon`` -> 0, symmetrised for undirected data).
+``--scores`` adds a ``score`` column (the model's link score, e.g. the default model's
+existence probability) and also writes the scored entries without a predicted link (weight 0).
 """
 from __future__ import annotations
 
@@ -28,6 +30,11 @@ def register(sub) -> None:
     what.add_argument("--steps", type=int, default=None, metavar="K",
                       help="instead: forecast K snapshots past the end, feeding predictions "
                            "back")
+    p.add_argument("--scores", action="store_true",
+                   help="add a 'score' column: the model's link score in [0, 1] (the default "
+                        "model's probability of a link); entries it scores but predicts no "
+                        "link for are written too, with weight 0, so the file ranks "
+                        "candidate links")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="default cpu")
     add_data_args(p, split=True)
     p.set_defaults(func=cmd_predict)
@@ -90,25 +97,33 @@ def split_targets(seq, config, split: str) -> list[int]:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from gcngan.predict import forecast, predict_split, time_labels, write_predictions
+    from gcngan.predict import (forecast, predict_split, score_split, time_labels,
+                                write_predictions)
 
     generator, config, seq, device = load_run(args)
     tc, dc = config.train, config.data
+    scores = None
     if args.steps is not None:
         adj = seq.scaled().to(device)
-        pred = forecast(generator, adj, args.steps, dc.window, scaler=seq.scaler,
-                        epsilon=tc.epsilon, directed=seq.directed, samples=tc.eval_samples,
-                        seed=tc.seed).cpu()
+        out = forecast(generator, adj, args.steps, dc.window, scaler=seq.scaler,
+                       epsilon=tc.epsilon, directed=seq.directed, samples=tc.eval_samples,
+                       seed=tc.seed, scores=args.scores)
+        pred, scores = (out[0].cpu(), out[1].cpu()) if args.scores else (out.cpu(), None)
         idx = list(range(seq.num_snapshots, seq.num_snapshots + args.steps))
     else:
         idx = split_targets(seq, config, args.split)
         pred, _ = predict_split(generator, seq, idx, dc.window, epsilon=tc.epsilon,
                                 samples=tc.eval_samples, seed=tc.seed, device=device)
+        if args.scores:
+            scores = score_split(generator, seq, idx, dc.window, samples=tc.eval_samples,
+                                 seed=tc.seed, device=device)
     rows = write_predictions(args.out, pred, time_labels(seq, idx), seq.node_ids,
-                             offset=seq.weight_offset)
+                             offset=seq.weight_offset, scores=scores)
     what = f"{args.steps} forecast" if args.steps is not None else f"{len(idx)} {args.split}"
-    print(f"wrote {rows} links of {what} snapshots to {args.out}")
-    if rows == 0:
+    links = rows if scores is None else int((pred > 0).sum())
+    scored = "" if scores is None else f" ({rows} scored entries)"
+    print(f"wrote {links} links of {what} snapshots{scored} to {args.out}")
+    if links == 0:
         print(f"gcngan: warning: the prediction holds no link at all{_no_link_hint(config)}",
               file=sys.stderr)
     return 0

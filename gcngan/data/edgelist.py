@@ -686,23 +686,33 @@ def node_index(src: pd.Series, dst: pd.Series, num_nodes: Optional[int] = None,
 
 
 def write_edges(path: str | Path, adj, node_ids: Optional[list] = None,
-                times: Optional[list] = None, offset: float = 0.0) -> int:
+                times: Optional[list] = None, offset: float = 0.0, scores=None) -> int:
     """Write ``adj`` (T, N, N) as a long CSV ``t,src,dst,weight`` (non-zero entries only).
 
     Node ids are written back in their original form (``node_ids``); weights with the
     shortest repr that reads back to the same float32, minus ``offset`` (the ingestion
     shift of ``negative='shift'``; rows are still the non-zero entries of ``adj``).
-    Atomic; returns the row count.
+    With ``scores`` (same shape) a ``score`` column is added and the rows are the entries
+    where the weight or the score is non-zero (a scored entry without a predicted link
+    has weight 0). Atomic; returns the row count.
     """
     from gcngan.io import atomic_path
 
     a = np.asarray(adj.numpy() if hasattr(adj, "numpy") else adj, dtype=np.float32)
-    t, i, j = np.nonzero(a)
+    sc = None if scores is None else \
+        np.asarray(scores.numpy() if hasattr(scores, "numpy") else scores, dtype=np.float32)
+    if sc is not None and sc.shape != a.shape:
+        raise ValueError(f"scores {sc.shape} and weights {a.shape} differ in shape")
+    t, i, j = np.nonzero(a if sc is None else (a != 0) | (sc != 0))
     ids = np.asarray(node_ids if node_ids is not None else range(a.shape[1]), dtype=object)
-    w = a[t, i, j] - np.float32(offset) if offset else a[t, i, j]
+    w = a[t, i, j]
+    if offset:
+        w = np.where(w != 0, w - np.float32(offset), w)
     frame = pd.DataFrame({"t": t if times is None else np.asarray(times, dtype=object)[t],
                           "src": ids[i], "dst": ids[j],
                           "weight": _f32_text(w)})
+    if sc is not None:
+        frame["score"] = _f32_text(sc[t, i, j])
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
     return len(frame)

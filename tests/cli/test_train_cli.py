@@ -227,3 +227,47 @@ def test_resume_without_improvement_keeps_the_best_epoch_quietly(tmp_path, tiny_
     captured = capsys.readouterr()
     assert "no epoch had a finite" not in captured.err + captured.out
     assert "best epoch 1 by val_rmse" in captured.out and (run / "best.pt").exists()
+
+
+def test_predict_scores_rank_candidate_links_as_evaluate_does(tmp_path, tiny_data, capsys):
+    """``--scores``: the same links as without it, plus a score per scored entry (weight 0
+    where no link is predicted); the AUC of the file's scores, rebuilt here from the CSV
+    alone, is the AUC ``evaluate`` reports for the model."""
+    import torch
+
+    from gcngan.metrics import auc
+
+    run = tmp_path / "run"
+    assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
+                 "--device", "cpu", *SMALL, *split_flags()]) == 0
+    plain, scored = tmp_path / "p.csv", tmp_path / "s.csv"
+    assert main(["predict", str(run), "--data", str(tiny_data), "--out", str(plain)]) == 0
+    assert main(["predict", str(run), "--data", str(tiny_data), "--out", str(scored),
+                 "--scores"]) == 0
+    assert "scored entries" in capsys.readouterr().out
+    p, s = pd.read_csv(plain), pd.read_csv(scored)
+    assert list(s.columns) == ["t", "src", "dst", "weight", "score"]
+    assert s.score.between(0, 1).all() and (s.src != s.dst).all()
+    assert len(s) > len(p) and (s.weight == 0).any()                    # gated-off candidates
+    links = s[s.weight > 0].drop(columns="score").reset_index(drop=True)
+    pd.testing.assert_frame_equal(links, p)
+
+    truth = pd.read_csv(tiny_data)
+    ids = {f"n{k}": k for k in range(6)}
+    times = sorted(s.t.unique())
+    score, target = torch.zeros(len(times), 6, 6), torch.zeros(len(times), 6, 6)
+    for k, t in enumerate(times):
+        for frame, out, col in ((s[s.t == t], score, "score"),
+                                (truth[truth.t == t], target, "weight")):
+            out[k, frame.src.map(ids).to_numpy().copy(), frame.dst.map(ids).to_numpy().copy()] = \
+                torch.tensor(frame[col].to_numpy().copy(), dtype=torch.float32)
+    assert main(["evaluate", str(run), "--data", str(tiny_data), "--metrics", "auc",
+                 "--baselines", "none", "--json"]) == 0
+    reported = json.loads(capsys.readouterr().out)["model"]["auc"]["mean"]
+    assert auc(score, target) == pytest.approx(reported, abs=1e-6)
+
+    fc = tmp_path / "fc.csv"
+    assert main(["predict", str(run), "--data", str(tiny_data), "--out", str(fc),
+                 "--steps", "2", "--scores"]) == 0
+    f = pd.read_csv(fc)
+    assert set(f.t) <= {20, 21} and f.score.between(0, 1).all()
