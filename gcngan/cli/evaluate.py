@@ -55,7 +55,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(dumps(result))
     else:
         print(f"{args.split} split: {len(idx)} target snapshots, {seq.num_nodes} nodes "
-              f"(mean ± sample std over snapshots; auc/ap pooled)")
+              f"(mean ± sample std over snapshots; auc/ap pooled over snapshots, ranking "
+              f"each predictor's link score: see predict --scores)")
         print(format_table({"model": result["model"], **result["baselines"]}))
         if "kl" in result["model"]:
             print("kl is the paper's KL: it skips entries that are zero in either matrix, so "
