@@ -694,7 +694,7 @@ def write_edges(path: str | Path, adj, node_ids: Optional[list] = None,
     shift of ``negative='shift'``; rows are still the non-zero entries of ``adj``).
     With ``scores`` (same shape) a ``score`` column is added and the rows are the entries
     where the weight or the score is non-zero (a scored entry without a predicted link
-    has weight 0). Atomic; returns the row count.
+    has weight 0, not shifted by ``offset``). Atomic; returns the row count.
     """
     from gcngan.io import atomic_path
 

@@ -228,3 +228,15 @@ def test_write_edges_round_trip(tmp_path, tiny_adj):
     idx = {n: i for i, n in enumerate(ids)}
     back[frame.t, frame.src.map(idx), frame.dst.map(idx)] = frame.weight
     assert torch.equal(torch.from_numpy(back), (tiny_adj / 7).float())
+
+
+def test_write_edges_with_scores_adds_the_scored_entries_unshifted(tmp_path):
+    adj = torch.tensor([[[0.0, 4.0], [0.0, 0.0]]])
+    scores = torch.tensor([[[0.0, 0.9], [0.25, 0.0]]])
+    rows = write_edges(tmp_path / "s.csv", adj, ["a", "b"], offset=3.0, scores=scores)
+    frame = pd.read_csv(tmp_path / "s.csv")
+    assert rows == 2 and list(frame.columns) == ["t", "src", "dst", "weight", "score"]
+    assert frame.to_dict("list") == {"t": [0, 0], "src": ["a", "b"], "dst": ["b", "a"],
+                                     "weight": [1.0, 0.0], "score": [0.9, 0.25]}
+    with pytest.raises(ValueError, match="differ in shape"):
+        write_edges(tmp_path / "x.csv", adj, ["a", "b"], scores=scores[0])
