@@ -2,7 +2,8 @@
 
 RUN_DIR receives ``config.json`` (resolved config), ``best.pt`` (best validation RMSE),
 ``last.pt`` (latest state), ``log.csv`` (one row per epoch), ``metrics.json`` (validation
-and test metrics of the best checkpoint) and ``losses.png``.
+and test metrics of the best checkpoint, and under ``baselines`` those of the four naive
+baselines on the same targets) and ``losses.png``.
 
 A non-empty RUN_DIR is refused unless ``--force`` (start over: the run files are replaced) or
 ``--resume`` (continue from ``last.pt``; only training-length settings may change, see
@@ -269,8 +270,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (out / "best.pt").exists():
         trainer.generator.load_state_dict(load_checkpoint(out / "best.pt")["generator"])
     try:
-        scores = {"val": trainer.evaluate("val"),
-                  "test": trainer.evaluate("test") if len(trainer.split.test) else {}}
+        splits = ["val"] + (["test"] if len(trainer.split.test) else [])
+        scores = {"val": {}, "test": {}, "baselines": {}}
+        for split in splits:
+            scores[split] = trainer.evaluate(split)
+            scores["baselines"][split] = trainer.evaluate_baselines(split)
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         raise ResourceError(
@@ -288,17 +292,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         **scores,
     }
     atomic_write_json(out / "metrics.json", _json_safe(metrics))
-    test_rmse = metrics["test"].get("rmse", {}).get("mean") if metrics["test"] else None
-    val_rmse = metrics["val"].get("rmse", {}).get("mean") if metrics["val"] else None
     best = (f"best epoch {summary['best_epoch']} by {trainer.monitor} "
             f"({summary['best_metric']:.4g})" if summary["best_metric"] is not None else
             f"no epoch had a finite {trainer.monitor}: the last epoch's weights were kept")
     print(f"trained {summary['epochs']} epochs on {seq.num_nodes} nodes x "
           f"{seq.num_snapshots} snapshots ({metrics['windows_per_s']:.1f} windows/s); {best}"
-          + (f", val RMSE {val_rmse:.4g}" if val_rmse is not None else "")
-          + (f", test RMSE {test_rmse:.4g}" if test_rmse is not None else "")
-          + f" -> {out}")
+          + "".join(_rmse_beside_naive(split, scores) for split in splits) + f" -> {out}")
     return 0
+
+
+def _rmse_beside_naive(split: str, scores: dict) -> str:
+    """``", test RMSE 22.43 (best naive: ewma 20.94)"``: the model's RMSE on ``split`` with
+    the best naive baseline's beside it (empty when it was not computed)."""
+    rmse = scores[split].get("rmse", {}).get("mean")
+    if rmse is None:
+        return ""
+    naive = {name: res["rmse"]["mean"] for name, res in scores["baselines"][split].items()}
+    name = min(naive, key=naive.get)
+    return f", {split} RMSE {rmse:.4g} (best naive: {name} {naive[name]:.4g})"
 
 
 def _restore(trainer, state: dict, path: Path) -> None:

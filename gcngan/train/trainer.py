@@ -29,7 +29,7 @@ import random
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -483,18 +483,23 @@ class Trainer:
 
     # ----- hedge selection (decoders with a ``delta`` buffer) ---------------------------------
     @torch.no_grad()
+    def evaluate_baselines(self, split: str = "val", metrics=None,
+                           names: Sequence[str] = HEDGE_BASELINES) -> dict:
+        """``{baseline: evaluate-style result}`` of the naive baselines on ``split``, through
+        the generator's prediction path (the numbers to report beside :meth:`evaluate`)."""
+        tc = self.config.train
+        return {name: evaluate_split(get_baseline(name), self.data, self.split[split],
+                                     self.window, epsilon=tc.epsilon, metrics=metrics,
+                                     device=self.device, scaler=self.data.scaler)
+                for name in names}
+
+    @torch.no_grad()
     def baseline_metrics(self, split: str = "val") -> dict:
         """``{baseline: {metric: mean}}`` of the naive baselines on ``split`` (cached)."""
         if split not in self._baseline_cache:
-            tc = self.config.train
-            out = {}
-            for name in HEDGE_BASELINES:
-                pred, target = predict_split(get_baseline(name), self.data, self.split[split],
-                                             self.window, epsilon=tc.epsilon,
-                                             device=self.device, scaler=self.data.scaler)
-                res = evaluate_predictions(pred, target, HEDGE_METRICS)
-                out[name] = {m: v["mean"] for m, v in res.items()}
-            self._baseline_cache[split] = out
+            self._baseline_cache[split] = {
+                name: {m: v["mean"] for m, v in res.items()}
+                for name, res in self.evaluate_baselines(split, HEDGE_METRICS).items()}
         return self._baseline_cache[split]
 
     @staticmethod

@@ -33,7 +33,15 @@ def test_train_predict_evaluate_tiny(tmp_path, tiny_data, capsys):
     assert cfg["model"]["lstm_hidden"] == 16 and cfg["data"]["window"] == 3
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test"]["rmse"]["mean"] > 0
-    capsys.readouterr()
+    # the naive baselines beside every model number, on both splits
+    naive = metrics["baselines"]
+    assert set(naive) == {"val", "test"} and set(naive["test"]) == {"copy-last", "mean",
+                                                                     "median", "ewma"}
+    assert set(naive["val"]["mean"]) == set(metrics["val"])
+    best = min(naive["test"], key=lambda b: naive["test"][b]["rmse"]["mean"])
+    summary = capsys.readouterr().out
+    assert (f"test RMSE {metrics['test']['rmse']['mean']:.4g} (best naive: {best} "
+            f"{naive['test'][best]['rmse']['mean']:.4g})") in summary
 
     # a non-empty run directory is refused without --force
     rc = main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet"])
