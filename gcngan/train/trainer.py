@@ -42,8 +42,7 @@ from gcngan.errors import ConfigError, InputError, TrainingError
 from gcngan.io import atomic_path
 from gcngan.metrics import evaluate_predictions
 from gcngan.nn import build_critic, build_generator
-from gcngan.predict import (evaluate_split, predict_split, predict_targets, refine,
-                            score_split)
+from gcngan.predict import evaluate_split, predict_split, predict_targets, refine
 from gcngan.resources import check_memory
 from gcngan.train.checkpoint import data_record, get_rng_state, save_checkpoint, set_rng_state
 from gcngan.train.losses import get_loss, get_reconstruction, gradient_penalty
@@ -535,17 +534,13 @@ class Trainer:
         if not len(self.split[split]):
             return {}, self.evaluate(split)
         base = self.baseline_metrics(split)
-        grid, refined, target = self._sweep_predictions(split)
+        grid, refined, target, links = self._sweep_predictions(split)
         scores = []
         for pred in refined:
             res = evaluate_predictions(pred, target, HEDGE_METRICS)
             scores.append(self.hedge_score({m: v["mean"] for m, v in res.items()}, base))
         k = min(range(len(grid)), key=lambda i: scores[i])
         dec.delta.fill_(grid[k])
-        tc = self.config.train
-        links = score_split(self.generator, self.data, self.split[split], self.window,
-                            samples=tc.eval_samples, seed=tc.seed, device=self.device,
-                            scaler=self.data.scaler)           # delta does not change them
         return ({"delta": grid[k], HEDGE_MONITOR: scores[k]},
                 evaluate_predictions(refined[k], target, scores=links))
 
@@ -559,24 +554,26 @@ class Trainer:
             list[dict]: ``{"delta": float, "metrics": {name: mean over targets}}`` per grid
             value, in grid order (``inf`` = no hedge).
         """
-        grid, refined, target = self._sweep_predictions(split)
+        grid, refined, target, _ = self._sweep_predictions(split)
         return [{"delta": d, "metrics": {m: v["mean"] for m, v in
                                          evaluate_predictions(pred, target, metrics).items()}}
                 for d, pred in zip(grid, refined)]
 
-    def _sweep_predictions(self, split: str) -> tuple[list, list, Tensor]:
-        """``(grid, refined, target)``: the decoder's ``delta_grid``, the refined raw-scale
-        predictions of ``split`` at each of its values (``(K, N, N)`` each; heads pooled over
-        ``eval_samples`` draws once, the grid only recombines them) and the true snapshots."""
+    def _sweep_predictions(self, split: str) -> tuple[list, list, Tensor, Tensor]:
+        """``(grid, refined, target, links)``: the decoder's ``delta_grid``, the refined
+        raw-scale predictions of ``split`` at each of its values (``(K, N, N)`` each; heads
+        pooled over ``eval_samples`` draws once, the grid only recombines them), the true
+        snapshots and the link scores of those same heads (as :func:`score_split`)."""
         tc = self.config.train
         targets = self.split[split]
         grid = [float(d) for d in self.generator.decoder.delta_grid]
-        preds = predict_targets(_HedgeSweep(self.generator, grid), self.adj, targets,
-                                self.window, samples=tc.eval_samples, seed=tc.seed)  # (K, D, N, N)
-        refined = [refine(self.data.scaler.inverse(preds[:, k].float()).cpu(), tc.epsilon,
+        out = predict_targets(_HedgeSweep(self.generator, grid), self.adj, targets,
+                              self.window, samples=tc.eval_samples, seed=tc.seed)  # (K, D+1, N, N)
+        refined = [refine(self.data.scaler.inverse(out[:, k].float()).cpu(), tc.epsilon,
                           self.data.directed) for k in range(len(grid))]
+        links = refine(out[:, -1].float().cpu(), epsilon=None, directed=self.data.directed)
         target = self.data.adj[torch.as_tensor(list(targets), dtype=torch.long)]
-        return grid, refined, target
+        return grid, refined, target, links
 
     def restore_best(self) -> bool:
         """Load the best-validation generator weights of this session's :meth:`fit` into
@@ -781,7 +778,7 @@ class Trainer:
 
 class _HedgeSweep(nn.Module):
     """Predictor for :func:`predict_targets` returning a generator's predictions at every
-    hedge threshold at once: ``predict(adj_seq) -> (B, D, N, N)``."""
+    hedge threshold at once, then its link scores: ``predict(adj_seq) -> (B, D + 1, N, N)``."""
 
     def __init__(self, generator: nn.Module, deltas: list) -> None:
         super().__init__()
@@ -797,7 +794,8 @@ class _HedgeSweep(nn.Module):
         try:
             parts = g.decoder.pool([g.forward_parts(adj_seq, generator)
                                     for _ in range(samples)])
-            return torch.stack([g.decoder.combine(parts, d) for d in self.deltas], 1)
+            return torch.stack([g.decoder.combine(parts, d) for d in self.deltas]
+                               + [g.decoder.link_score(parts)], 1)
         finally:
             g.train(was_training)
 
