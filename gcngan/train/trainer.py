@@ -586,6 +586,7 @@ class Trainer:
             return False
         self.generator.load_state_dict(self.best_state)
         return True
+        return True
 
     def _improved(self, value: float) -> bool:
         if not math.isfinite(value):
