@@ -114,6 +114,32 @@ def test_backtest_cuts_the_end_and_matches_a_shorter_file(tiny_root, monkeypatch
         bm.run_backtest(profile, bm.BacktestSettings(origins=(0,)), root=tiny_root)
 
 
+def test_existence_protocol_uses_training_targets_only(tiny_root, monkeypatch):
+    """Held-out blocks end right before validation; the CLI runs, merges and renders it."""
+    from dataclasses import replace
+
+    case = replace(bm.DATASETS["tiny"], data={"window": 3, "val": 2, "test": 3},
+                   criterion=True)
+    monkeypatch.setitem(bm.DATASETS, "tiny", case)
+    profile = replace(bm.PROFILES["quick"], datasets=("tiny",))
+    runs = bm.run_existence(profile, bm.ExistenceSettings(blocks=2), root=tiny_root)
+    # 18 snapshots, val 2 + test 3 -> training targets 3..12, blocks of 3 from the end
+    assert [(r["block"], r["holdout_targets"], r["fit_targets"]) for r in runs] == [
+        (2, [7, 9], [3, 6]), (1, [10, 12], [3, 9])]
+    assert {"median", "count", "count+last", "order"} <= set(runs[0]["mismatch"])
+    with pytest.raises(bm.ConfigError, match="blocks=0"):
+        bm.run_existence(profile, bm.ExistenceSettings(blocks=0), root=tiny_root)
+    out = tiny_root / "ex" / "results.md"
+    assert main(["benchmark", "--protocol", "existence", "--datasets", "tiny",
+                 "--root", str(tiny_root), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "## Which entries are links" in text and "mean over blocks" in text
+    assert "Best rule per dataset" in text
+    doc = json.loads(out.with_suffix(".json").read_text())
+    # 4 blocks asked for, 10 training targets hold 3 blocks of 3 with targets left to fit
+    assert [r["block"] for r in doc["existence"]["runs"]] == [3, 2, 1]
+
+
 def test_hedge_reach_lists_the_thresholds_at_which_each_condition_would_hold():
     base = {"copy-last": {"rmse": 12.0, "mae": 12.0, "kl": 1.0, "mlsd": 1.0,
                           "mismatch_rate": 1.0},

@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-PROTOCOLS = ("split", "online", "backtest", "speed")
+PROTOCOLS = ("split", "online", "backtest", "existence", "speed")
 
 
 def _csv(text: str) -> tuple:
@@ -39,7 +39,8 @@ def register(sub) -> None:
                         "written to runs/benchmark-quick/ unless --out is given")
     p.add_argument("--protocol", default="all",
                    help="comma-separated: split, online, backtest (the split protocol at "
-                        "earlier origins), speed, or all (default: all)")
+                        "earlier origins), existence (how well the window predicts which "
+                        "entries are links, no model), speed, or all (default: all)")
     p.add_argument("--datasets", type=_csv, default=None,
                    help=f"comma-separated subset of: {', '.join(DATASETS)}")
     p.add_argument("--methods", type=_csv, default=None,
