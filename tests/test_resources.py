@@ -8,7 +8,7 @@ from gcngan.config import build_config
 from gcngan.errors import ResourceError
 from gcngan.nn import build_critic, build_generator
 from gcngan.resources import (available_memory, check_memory, estimate_training_memory,
-                              max_num_nodes, parameter_count, parse_size)
+                              max_active_fraction, max_num_nodes, parameter_count, parse_size)
 
 TINY = ["noise_dim=4", "gcn_channels=4,3", "lstm_hidden=16", "critic_hidden=12,6", "window=3",
         "batch_size=2"]
@@ -46,6 +46,41 @@ def test_residual_decoder_activations_cover_its_per_entry_mlp():
     assert est.activations > floor
     paper = estimate_training_memory(build_config("paper"), n, 100)
     assert est.activations > 5 * paper.activations
+
+
+def test_residual_estimate_shrinks_with_the_active_entries_only():
+    """On sparse data the residual decoder's per-entry MLP runs on few rows; the dense terms
+    (and the paper preset, whose decoder is dense) do not change."""
+    cfg, paper = build_config("default"), build_config("paper")
+    full, sparse = (estimate_training_memory(cfg, 400, 100, active_fraction=a) for a in (1, .01))
+    assert sparse.activations < full.activations / 5
+    assert sparse.weights == full.weights and sparse.data == full.data
+    dense_only = cfg.train.batch_size * 400 ** 2 * (4 * 10 + 12 + 3 * 10 + 5) * 4
+    assert dense_only < sparse.activations < 1.2 * dense_only
+    assert (estimate_training_memory(paper, 400, 100, active_fraction=0.01)
+            == estimate_training_memory(paper, 400, 100))
+
+
+def test_max_active_fraction_is_the_densest_window():
+    adj = torch.zeros(6, 4, 4)
+    adj[0, 0, 1] = adj[1, 0, 2] = adj[2, 0, 3] = adj[5, 1, 2] = 1.0
+    assert max_active_fraction(adj, 3) == 3 / 16          # snapshots 0..2
+    assert max_active_fraction(adj, 2) == 2 / 16
+    assert max_active_fraction(adj, 10) == 4 / 16         # longer than the data: all of it
+    assert max_active_fraction(torch.zeros(0, 4, 4), 3) == 0.0
+
+
+def test_trainer_checks_memory_with_the_datas_active_share(monkeypatch):
+    from gcngan.data import generate_mesh
+    from gcngan.train import trainer as trainer_mod
+
+    seen = {}
+    monkeypatch.setattr(trainer_mod, "check_memory",
+                        lambda *a, **kw: seen.update(kw))
+    seq = generate_mesh(num_nodes=8, num_snapshots=30, seed=0)
+    cfg = build_config("default", overrides=["window=4", "val=3", "test=3"])
+    trainer_mod.Trainer(cfg, seq, quiet=True)
+    assert seen["active_fraction"] == max_active_fraction(seq.adj, 4) < 1.0
 
 
 def test_max_num_nodes_is_the_boundary():

@@ -227,31 +227,47 @@ class ResidualDecoder(nn.Module):
         eps = self.log_floor
         return torch.log1p(x / eps) / torch.log1p(1.0 / eps)
 
-    def features(self, adj_seq: Tensor) -> tuple[Tensor, Tensor]:
-        """Per-entry window statistics ``(B, N, N, 18 + 2W)`` and per-node context ``(B, N, 5)``."""
-        B, W, N, _ = adj_seq.shape
-        x = adj_seq
-        g = self.log_scale(x)                                            # (B, W, N, N)
-        nz, hi = (x > 0).to(x.dtype), (x >= self.high).to(x.dtype)
+    def entry_stats(self, win: Tensor) -> tuple[list, Tensor, Tensor]:
+        """Statistics of the windows ``win`` ``(E, W)`` of E entries: the list of 14 ``(E,)``
+        columns, the log-scaled window ``g`` and the link indicator ``nz`` ``(E, W)``."""
+        W = win.shape[1]
+        g = self.log_scale(win)                                          # (E, W)
+        nz, hi = (win > 0).to(win.dtype), (win >= self.high).to(win.dtype)
         mid = slice((W - 1) // 2, W // 2 + 1)
-        xmed = torch.sort(x, 1).values[:, mid].mean(1)                   # (B, N, N)
+        xmed = torch.sort(win, 1).values[:, mid].mean(1)                 # (E,)
         gmed = torch.sort(g, 1).values[:, mid].mean(1)
-        nzf, hif = nz.mean(1), hi.mean(1)
-        pos = torch.arange(1, W + 1, device=x.device, dtype=x.dtype).view(1, W, 1, 1)
+        pos = torch.arange(1, W + 1, device=win.device, dtype=win.dtype)
         since_nz = (W - (nz * pos).amax(1)) / W
         since_hi = (W - (hi * pos).amax(1)) / W
-        ge = torch.einsum("bwij,w->bij", g, self.ewma_weights.to(x.dtype))
-        deg = nz.sum(-1) + nz.sum(-2)                                    # (B, W, N)
-        dhi = hi.sum(-1) + hi.sum(-2)
+        ge = g @ self.ewma_weights.to(win.dtype)
+        stats = [gmed, g.mean(1), g.amin(1), g.amax(1), g.std(1), ge, g[:, -1], nz.mean(1),
+                 hi.mean(1), since_nz, since_hi, win.mean(1), xmed, hi[:, -3:].mean(1)]
+        return stats, g, nz
+
+    def node_stats(self, adj_seq: Tensor) -> Tensor:
+        """Per-node context ``(B, N, 5)``: share of high links now and over the window, degree
+        now and its last change, change of the high degree (degrees count both directions)."""
+        N = adj_seq.shape[-1]
+        nz, hi = adj_seq > 0, adj_seq >= self.high                       # (B, W, N, N)
+        dt = adj_seq.dtype
+        deg = (nz.sum(-1) + nz.sum(-2)).to(dt)                           # (B, W, N)
+        dhi = (hi.sum(-1) + hi.sum(-2)).to(dt)
         frh = dhi / deg.clamp_min(1)
-        node = torch.stack([frh[:, -1], frh.mean(1), deg[:, -1] / N,
-                            (deg[:, -1] - deg[:, -2]) / N, (dhi[:, -1] - dhi[:, -2]) / N],
-                           -1)                                           # (B, N, 5)
-        per = [gmed, g.mean(1), g.amin(1), g.amax(1), g.std(1), ge, g[:, -1], nzf, hif,
-               since_nz, since_hi, x.mean(1), xmed, hi[:, -3:].mean(1)]
-        rev = [t.transpose(1, 2) for t in (g[:, -1], gmed, nzf, hif)]
-        seq = torch.cat([g.permute(0, 2, 3, 1), nz.permute(0, 2, 3, 1)], -1)  # (B, N, N, 2W)
-        return torch.cat([torch.stack(per + rev, -1), seq], -1), node
+        return torch.stack([frh[:, -1], frh.mean(1), deg[:, -1] / N,
+                            (deg[:, -1] - deg[:, -2]) / N, (dhi[:, -1] - dhi[:, -2]) / N], -1)
+
+    def features(self, adj_seq: Tensor, idx: tuple[Tensor, Tensor, Tensor]
+                 ) -> tuple[Tensor, Tensor]:
+        """Window statistics of the E entries ``idx = (b, i, j)`` ``(E, 18 + 2W)``: their own
+        14, 4 of the reverse entry's, then the log-scaled window and its link indicators;
+        and the per-node context ``(B, N, 5)``. Only the given entries are computed, so
+        memory grows with the active entries, not with :math:`N^2`."""
+        b, i, j = idx
+        stats, g, nz = self.entry_stats(adj_seq[b, :, i, j])             # (E, W) window
+        rstats, rg, _ = self.entry_stats(adj_seq[b, :, j, i])            # reverse entry
+        rev = [rg[:, -1], rstats[0], rstats[7], rstats[8]]                # last, gmed, nzf, hif
+        ef = torch.cat([torch.stack(stats + rev, -1), g, nz], -1)
+        return ef, self.node_stats(adj_seq)
 
     # -- heads ---------------------------------------------------------------------------------
     def parts(self, h: Tensor, adj_seq: Tensor) -> dict:
@@ -262,14 +278,13 @@ class ResidualDecoder(nn.Module):
             raise ValueError("ResidualDecoder needs per-node temporal states (B, W, N, H); "
                              "use model.temporal='node'")
         node_h = h[:, -1]                                                # (B, N, H)
-        ef, node = self.features(adj_seq)
         b, i, j = (adj_seq > 0).any(1).nonzero(as_tuple=True)           # E active entries
+        e, node = self.features(adj_seq, (b, i, j))                      # (E, 18 + 2W)
         hi_, hj_ = node_h[b, i], node_h[b, j]                            # (E, H)
-        z = torch.cat([hi_, hj_, hi_ * hj_, ef[b, i, j], node[b, i], node[b, j]], -1)
+        z = torch.cat([hi_, hj_, hi_ * hj_, e, node[b, i], node[b, j]], -1)
         o = self.mlp(z)                                                  # (E, 2 + 2W)
         win = adj_seq[b, :, i, j]                                        # (E, W)
         cand = torch.cat([torch.sort(win, 1).values, win], 1)            # (E, 2W)
-        e = ef[b, i, j]
         weights = torch.softmax(o[:, 1:1 + 2 * W], 1) - self.init_softmax + self.median_weights
         out = {
             "idx": (b, i, j), "shape": (B, N, N),

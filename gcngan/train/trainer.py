@@ -43,7 +43,7 @@ from gcngan.io import atomic_path
 from gcngan.metrics import evaluate_predictions
 from gcngan.nn import build_critic, build_generator
 from gcngan.predict import evaluate_split, predict_split, predict_targets, refine
-from gcngan.resources import check_memory
+from gcngan.resources import check_memory, max_active_fraction
 from gcngan.train.checkpoint import data_record, get_rng_state, save_checkpoint, set_rng_state
 from gcngan.train.losses import get_loss, get_reconstruction, gradient_penalty
 
@@ -119,7 +119,9 @@ class Trainer:
         check_validation_targets(data.adj, self.split, data.source or "data")
         # refuse up front (clear message with the largest N that fits) what would not fit
         check_memory(config, data.num_nodes, data.num_snapshots, self.device,
-                     None if node_features is None else int(node_features.shape[-1]))
+                     None if node_features is None else int(node_features.shape[-1]),
+                     active_fraction=(max_active_fraction(data.adj, dc.window)
+                                      if config.model.decoder == "residual" else 1.0))
         self.adj = data.scaled().to(self.device)                                 # (T, N, N)
         self.train_set = WindowDataset(self.adj, dc.window, self.split.train)
         self.loss = get_loss(tc.loss)

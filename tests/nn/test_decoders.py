@@ -153,3 +153,30 @@ def test_dense_decoder_scores_with_its_prediction(small):
     pred = g.predict(adj_seq, samples=2, generator=torch.Generator().manual_seed(3))
     score = g.predict_scores(adj_seq, samples=2, generator=torch.Generator().manual_seed(3))
     torch.testing.assert_close(score, pred)
+
+
+def test_residual_features_are_computed_for_the_given_entries_only():
+    """Each row holds the entry's own window statistics, the reverse entry's, then its
+    log-scaled window and link indicators; nothing of size N^2 per feature is built."""
+    W, N = 4, 3
+    d = ResidualDecoder(6, N, W)
+    adj_seq = torch.zeros(2, W, N, N)
+    adj_seq[0, :, 0, 1] = torch.tensor([0.0, 0.2, 0.0, 0.6])
+    adj_seq[0, :, 1, 0] = torch.tensor([0.4, 0.4, 0.4, 0.0])
+    idx = (torch.tensor([0, 0]), torch.tensor([0, 1]), torch.tensor([1, 0]))
+    ef, node = d.features(adj_seq, idx)
+    assert ef.shape == (2, ResidualDecoder.NUM_EDGE_STATS + 2 * W) and node.shape == (2, N, 5)
+    own, rev = ef[:, :14], ef[:, 14:18]
+    assert own[0, 7] == pytest.approx(0.5) and own[1, 7] == pytest.approx(0.75)  # link share
+    assert own[0, 12] == pytest.approx(0.1) and own[1, 12] == pytest.approx(0.4)  # median
+    assert own[0, 9] == 0.0 and own[1, 9] == pytest.approx(0.25)       # since the last link
+    # the reverse columns are the other entry's last log value, log median, link share, high share
+    torch.testing.assert_close(rev[0], own[1, [6, 0, 7, 8]])
+    torch.testing.assert_close(rev[1], own[0, [6, 0, 7, 8]])
+    torch.testing.assert_close(ef[0, 18 + W:], torch.tensor([0.0, 1.0, 0.0, 1.0]))
+    torch.testing.assert_close(ef[:, 18:18 + W], d.log_scale(adj_seq[0, :, [0, 1], [1, 0]].T))
+    # node context: node 0 has one link now (to 1) and had one before (from 1); none of
+    # them high (>= 0.5) before, one now
+    assert node[0, 0, 2] == pytest.approx(1 / N) and node[0, 0, 3] == 0.0
+    assert node[0, 0, 0] == 1.0 and node[0, 0, 4] == pytest.approx(1 / N)
+    assert torch.all(node[1] == 0)
