@@ -227,15 +227,16 @@ class ResidualDecoder(nn.Module):
         eps = self.log_floor
         return torch.log1p(x / eps) / torch.log1p(1.0 / eps)
 
-    def entry_stats(self, win: Tensor) -> tuple[list, Tensor, Tensor]:
-        """Statistics of the windows ``win`` ``(E, W)`` of E entries: the list of 14 ``(E,)``
-        columns, the log-scaled window ``g`` and the link indicator ``nz`` ``(E, W)``."""
+    def entry_stats(self, win: Tensor, srt: Tensor) -> tuple[list, Tensor, Tensor]:
+        """Statistics of the windows ``win`` ``(E, W)`` of E entries, ``srt`` the same sorted
+        along the window: the list of 14 ``(E,)`` columns, the log-scaled window ``g`` and
+        the link indicator ``nz`` ``(E, W)``."""
         W = win.shape[1]
         g = self.log_scale(win)                                          # (E, W)
         nz, hi = (win > 0).to(win.dtype), (win >= self.high).to(win.dtype)
         mid = slice((W - 1) // 2, W // 2 + 1)
-        xmed = torch.sort(win, 1).values[:, mid].mean(1)                 # (E,)
-        gmed = torch.sort(g, 1).values[:, mid].mean(1)
+        xmed = srt[:, mid].mean(1)                                       # (E,)
+        gmed = self.log_scale(srt[:, mid]).mean(1)      # log_scale is increasing: sort commutes
         pos = torch.arange(1, W + 1, device=win.device, dtype=win.dtype)
         since_nz = (W - (nz * pos).amax(1)) / W
         since_hi = (W - (hi * pos).amax(1)) / W
@@ -243,6 +244,15 @@ class ResidualDecoder(nn.Module):
         stats = [gmed, g.mean(1), g.amin(1), g.amax(1), g.std(1), ge, g[:, -1], nz.mean(1),
                  hi.mean(1), since_nz, since_hi, win.mean(1), xmed, hi[:, -3:].mean(1)]
         return stats, g, nz
+
+    def reverse_stats(self, rwin: Tensor) -> list:
+        """Of the reverse entries' windows ``rwin`` ``(E, W)``: last log value, log median,
+        link share and high share (``(E,)`` each)."""
+        W = rwin.shape[1]
+        mid = slice((W - 1) // 2, W // 2 + 1)
+        gmed = self.log_scale(torch.sort(rwin, 1).values[:, mid]).mean(1)
+        return [self.log_scale(rwin[:, -1]), gmed, (rwin > 0).to(rwin.dtype).mean(1),
+                (rwin >= self.high).to(rwin.dtype).mean(1)]
 
     def node_stats(self, adj_seq: Tensor) -> Tensor:
         """Per-node context ``(B, N, 5)``: share of high links now and over the window, degree
@@ -257,17 +267,19 @@ class ResidualDecoder(nn.Module):
                             (deg[:, -1] - deg[:, -2]) / N, (dhi[:, -1] - dhi[:, -2]) / N], -1)
 
     def features(self, adj_seq: Tensor, idx: tuple[Tensor, Tensor, Tensor]
-                 ) -> tuple[Tensor, Tensor]:
+                 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Window statistics of the E entries ``idx = (b, i, j)`` ``(E, 18 + 2W)``: their own
         14, 4 of the reverse entry's, then the log-scaled window and its link indicators;
-        and the per-node context ``(B, N, 5)``. Only the given entries are computed, so
-        memory grows with the active entries, not with :math:`N^2`."""
+        the per-node context ``(B, N, 5)``; the entries' windows and the same sorted
+        ``(E, W)``. Only the given entries are computed, so memory grows with the active
+        entries, not with :math:`N^2`."""
         b, i, j = idx
-        stats, g, nz = self.entry_stats(adj_seq[b, :, i, j])             # (E, W) window
-        rstats, rg, _ = self.entry_stats(adj_seq[b, :, j, i])            # reverse entry
-        rev = [rg[:, -1], rstats[0], rstats[7], rstats[8]]                # last, gmed, nzf, hif
+        win = adj_seq[b, :, i, j]                                        # (E, W)
+        srt = torch.sort(win, 1).values
+        stats, g, nz = self.entry_stats(win, srt)
+        rev = self.reverse_stats(adj_seq[b, :, j, i])
         ef = torch.cat([torch.stack(stats + rev, -1), g, nz], -1)
-        return ef, self.node_stats(adj_seq)
+        return ef, self.node_stats(adj_seq), win, srt
 
     # -- heads ---------------------------------------------------------------------------------
     def parts(self, h: Tensor, adj_seq: Tensor) -> dict:
@@ -279,12 +291,11 @@ class ResidualDecoder(nn.Module):
                              "use model.temporal='node'")
         node_h = h[:, -1]                                                # (B, N, H)
         b, i, j = (adj_seq > 0).any(1).nonzero(as_tuple=True)           # E active entries
-        e, node = self.features(adj_seq, (b, i, j))                      # (E, 18 + 2W)
+        e, node, win, srt = self.features(adj_seq, (b, i, j))            # (E, 18 + 2W)
         hi_, hj_ = node_h[b, i], node_h[b, j]                            # (E, H)
         z = torch.cat([hi_, hj_, hi_ * hj_, e, node[b, i], node[b, j]], -1)
         o = self.mlp(z)                                                  # (E, 2 + 2W)
-        win = adj_seq[b, :, i, j]                                        # (E, W)
-        cand = torch.cat([torch.sort(win, 1).values, win], 1)            # (E, 2W)
+        cand = torch.cat([srt, win], 1)                                  # (E, 2W)
         weights = torch.softmax(o[:, 1:1 + 2 * W], 1) - self.init_softmax + self.median_weights
         out = {
             "idx": (b, i, j), "shape": (B, N, N),

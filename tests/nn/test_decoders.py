@@ -164,7 +164,7 @@ def test_residual_features_are_computed_for_the_given_entries_only():
     adj_seq[0, :, 0, 1] = torch.tensor([0.0, 0.2, 0.0, 0.6])
     adj_seq[0, :, 1, 0] = torch.tensor([0.4, 0.4, 0.4, 0.0])
     idx = (torch.tensor([0, 0]), torch.tensor([0, 1]), torch.tensor([1, 0]))
-    ef, node = d.features(adj_seq, idx)
+    ef, node, win, srt = d.features(adj_seq, idx)
     assert ef.shape == (2, ResidualDecoder.NUM_EDGE_STATS + 2 * W) and node.shape == (2, N, 5)
     own, rev = ef[:, :14], ef[:, 14:18]
     assert own[0, 7] == pytest.approx(0.5) and own[1, 7] == pytest.approx(0.75)  # link share
@@ -174,7 +174,9 @@ def test_residual_features_are_computed_for_the_given_entries_only():
     torch.testing.assert_close(rev[0], own[1, [6, 0, 7, 8]])
     torch.testing.assert_close(rev[1], own[0, [6, 0, 7, 8]])
     torch.testing.assert_close(ef[0, 18 + W:], torch.tensor([0.0, 1.0, 0.0, 1.0]))
-    torch.testing.assert_close(ef[:, 18:18 + W], d.log_scale(adj_seq[0, :, [0, 1], [1, 0]].T))
+    torch.testing.assert_close(win, adj_seq[0, :, [0, 1], [1, 0]].T)
+    torch.testing.assert_close(srt, win.sort(1).values)
+    torch.testing.assert_close(ef[:, 18:18 + W], d.log_scale(win))
     # node context: node 0 has one link now (to 1) and had one before (from 1); none of
     # them high (>= 0.5) before, one now
     assert node[0, 0, 2] == pytest.approx(1 / N) and node[0, 0, 3] == 0.0
