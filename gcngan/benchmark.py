@@ -1175,8 +1175,10 @@ def _render_existence(existence: dict) -> list[str]:
 
 
 def _delta_set(deltas: list) -> str:
-    """``[0.0375, 0.05, inf]`` -> ``"0.0375, 0.05, ∞"``; empty -> ``"none"``."""
-    return ", ".join("∞" if math.isinf(d) else f"{d:.4g}" for d in deltas) or "none"
+    """``[0.0375, 0.05, inf]`` -> ``"0.0375, 0.05, ∞"``; empty -> ``"none"``. ``None`` is
+    ∞ read back from the JSON file (which stores non-finite numbers as null)."""
+    return ", ".join("∞" if d is None or math.isinf(d) else f"{d:.4g}" for d in deltas) \
+        or "none"
 
 
 def _render_online(online: dict) -> list[str]:
@@ -1321,8 +1323,8 @@ def _json_safe(obj):
 
 
 __all__ = ["BacktestSettings", "CRITERION_METRICS", "DATASETS", "DatasetCase",
-           "ExistenceSettings", "METHODS", "Method", "NAIVE", "OnlineSettings", "PROFILES", "Profile", "PUBLISHED_GCN_GAN",
-           "SpeedSettings", "backtest_verdicts", "criterion", "merge_documents",
-           "render_markdown", "run_backtest", "run_benchmark", "run_existence", "run_online",
-           "run_speed",
-           "run_split", "summarize", "verdicts", "win_counts", "write_outputs"]
+           "ExistenceSettings", "METHODS", "Method", "NAIVE", "OnlineSettings", "PROFILES",
+           "Profile", "PUBLISHED_GCN_GAN", "SpeedSettings", "backtest_verdicts", "criterion",
+           "merge_documents", "render_markdown", "run_backtest", "run_benchmark",
+           "run_existence", "run_online", "run_speed", "run_split", "summarize", "verdicts",
+           "win_counts", "write_outputs"]

@@ -108,6 +108,9 @@ def test_backtest_cuts_the_end_and_matches_a_shorter_file(tiny_root, monkeypatch
            "environment": bm.environment("cpu"), "protocol": {},
            "backtest": {"settings": {"origins": [1, 2], "methods": ["default"]}, "runs": runs}}
     text = bm.render_markdown(doc)
+    # the JSON file stores δ = ∞ as null: a report re-rendered from it (--merge,
+    # --render-only) is the same
+    assert bm.render_markdown(json.loads(json.dumps(bm._json_safe(doc)))) == text
     assert "## Earlier origins (backtest)" in text and "k=2: targets 9..11" in text
     assert "both hold at" in text and "Could another hedge threshold pass?" in text
     with pytest.raises(bm.ConfigError, match="origin 0"):
@@ -164,6 +167,11 @@ def test_hedge_reach_lists_the_thresholds_at_which_each_condition_would_hold():
     assert bm.hedge_reach(runs, base) == {"a": [0.1, 0.5, math.inf], "b": [], "both": []}
     assert bm.hedge_reach([{"method": "default"}], base) is None
     assert bm._delta_set([0.0375, math.inf]) == "0.0375, ∞" and bm._delta_set([]) == "none"
+    # read back from the JSON file, where ∞ is stored as null
+    stored = json.loads(json.dumps(bm._json_safe(bm.hedge_reach(
+        [{**r, "hedge_sweep": sweep([(0.1, 10.3, 10.5), (math.inf, 11.6, 9.8)])}
+         for r in runs[:2]], base))))
+    assert stored["a"] == [0.1, None] and bm._delta_set(stored["a"]) == "0.1, ∞"
 
 
 def test_online_protocol_and_speed(tiny_root):

@@ -20,6 +20,7 @@ Pipeline (every option is a :class:`~gcngan.config.DataConfig` field):
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -153,11 +154,15 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
                              f"keeps {len(node_ids)} node(s) with no link between them")
     n = len(node_ids)
     if num_t * n * n > MAX_DENSE_ENTRIES:
-        fixes = [] if cfg.top_k is not None else ["keep the most active nodes with --top-k"]
+        k_max = math.isqrt(MAX_DENSE_ENTRIES // num_t)
+        fixes = [f"keep the {k_max} most active nodes with --top-k {k_max}" if k_max >= 2
+                 else None]
         if width is not None:
             fixes.append("use a coarser --granularity")
+        fixes = [f for f in fixes if f]
         raise InputError(f"{src_name}: {num_t} snapshots x {n} x {n} nodes is too large for "
-                         f"dense snapshots; {' or '.join(fixes) or 'use a smaller --top-k'}")
+                         f"dense snapshots (at most {MAX_DENSE_ENTRIES:,} entries); "
+                         f"{' or '.join(fixes) or 'use fewer snapshots'}")
 
     # 6. duplicates
     key = (t * n + s) * n + d

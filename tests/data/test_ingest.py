@@ -214,23 +214,26 @@ def test_event_errors(write):
 def test_too_large_for_dense(write):
     rows = "\n".join(f"{i},{i},{i + 1}" for i in range(0, 3000, 3))
     path = write("big.csv", "timestamp,src,dst\n" + rows + "\n")
-    with pytest.raises(InputError, match="too large for dense snapshots; .*--top-k"):
+    with pytest.raises(InputError, match=r"too large for dense snapshots \(.*\); .*--top-k"):
         load_snapshots(path, DataConfig(granularity="1"))
 
 
-def test_too_large_hint_suggests_top_k_only_when_not_given(write):
+def test_too_large_hint_names_the_largest_top_k_that_fits(write):
     rows = "\n".join(f"{i},{i},{i + 1}" for i in range(0, 3000, 3))
     path = write("big.csv", "timestamp,src,dst\n" + rows + "\n")
     with pytest.raises(InputError) as err:
         load_snapshots(path, DataConfig(granularity="1", top_k=400))
-    msg = str(err.value)
-    assert "400 x 400 nodes is too large" in msg and "--top-k" not in msg
-    assert msg.endswith("; use a coarser --granularity")
-    # snapshot indices with --top-k given: only a smaller --top-k helps
+    msg = str(err.value)             # 2998 snapshots: 299^2 * 2998 <= 2^28 < 300^2 * 2998
+    assert "2998 snapshots x 400 x 400 nodes is too large" in msg
+    assert msg.endswith("keep the 299 most active nodes with --top-k 299 or use a coarser "
+                        "--granularity")
+    assert load_snapshots(path, DataConfig(granularity="1", top_k=299)).num_nodes <= 299
+    # snapshot indices: no granularity to change
     rows = "\n".join(f"0,{i},{i + 1}" for i in range(60)) + "\n99999,0,1"
     path = write("long.csv", "t,src,dst\n" + rows + "\n")
     with pytest.raises(InputError, match=r"100000 snapshots x 60 x 60 nodes is too large for "
-                                         r"dense snapshots; use a smaller --top-k$"):
+                                         r"dense snapshots \(at most 268,435,456 entries\); "
+                                         r"keep the 51 most active nodes with --top-k 51$"):
         load_snapshots(path, DataConfig(top_k=60))
 
 
