@@ -1306,9 +1306,10 @@ def write_outputs(doc: dict, md_path: str | Path) -> tuple[Path, Path]:
 
     md_path = Path(md_path)
     json_path = md_path.with_suffix(".json")
+    text = render_markdown(doc)           # before writing anything: no half-written pair
     md_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(json_path, _json_safe(doc))
-    atomic_write_text(md_path, render_markdown(doc))
+    atomic_write_text(md_path, text)
     return md_path, json_path
 
 

@@ -280,3 +280,9 @@ def test_trainer_update_changes_the_generator(method):
     assert trainer.step == 2
     with pytest.raises(ValueError):
         trainer.update([5], steps=0)
+
+
+def test_write_outputs_writes_nothing_when_the_report_cannot_be_rendered(tmp_path):
+    with pytest.raises(KeyError):
+        bm.write_outputs({"environment": {}}, tmp_path / "out" / "results.md")
+    assert not (tmp_path / "out").exists()
