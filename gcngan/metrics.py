@@ -172,7 +172,26 @@ def auc(pred, target) -> float:
 
 
 def _average_ranks(x: torch.Tensor) -> torch.Tensor:
-    """1-based ranks of ``x`` with ties sharing their average rank."""
+    """1-based ranks of ``x`` with ties sharing their average rank.
+
+    Sparse scores (mostly exact zeros, as for link predictions on sparse graphs) sort only
+    their non-zero values: the zeros are one tie group between the negatives and the
+    positives.
+    """
+    zero = x == 0
+    n0 = int(zero.sum())
+    if 2 * n0 <= x.numel():
+        return _sorted_ranks(x)
+    rest = x[~zero]
+    r = _sorted_ranks(rest)
+    ranks = torch.empty(x.numel(), dtype=torch.float64)
+    ranks[~zero] = torch.where(rest > 0, r + n0, r)
+    ranks[zero] = int((rest < 0).sum()) + (n0 + 1) / 2.0
+    return ranks
+
+
+def _sorted_ranks(x: torch.Tensor) -> torch.Tensor:
+    """:func:`_average_ranks` by sorting all of ``x``."""
     order = torch.argsort(x, stable=True)
     xs = x[order]
     n = xs.numel()
@@ -203,6 +222,11 @@ def ap(pred, target) -> float:
     n_pos = int(label.sum())
     if n_pos == 0:
         return float("nan")
+    # sparse non-negative scores: sort the positive ones only; the zeros are the last group
+    zero = score == 0
+    tail = 2 * int(zero.sum()) > score.numel() and not bool((score < 0).any())
+    if tail:
+        score, label = score[~zero], label[~zero]
     order = torch.argsort(score, descending=True, stable=True)
     s, y = score[order], label[order].double()
     tp = torch.cumsum(y, 0)
@@ -211,6 +235,9 @@ def ap(pred, target) -> float:
     last[:-1] = s[:-1] != s[1:]
     tp = tp[last]
     k = torch.nonzero(last).squeeze(1).double() + 1.0
+    if tail:                                                 # the zero group, all at once
+        tp = torch.cat([tp, tp.new_tensor([float(n_pos)])])
+        k = torch.cat([k, k.new_tensor([float(zero.numel())])])
     precision = tp / k
     recall = tp / n_pos
     prev = torch.cat([recall.new_zeros(1), recall[:-1]])

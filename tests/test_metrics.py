@@ -110,3 +110,42 @@ def test_evaluate_predictions_ranks_auc_ap_by_the_scores_when_given():
         evaluate_predictions(pred, target, ["auc"], scores=scores[0, :2])
     with pytest.raises(InputError, match="link scores"):
         evaluate_predictions(pred, target, ["auc"], scores=scores * float("nan"))
+
+
+def _pairwise_auc(score, label):
+    pos, neg = score[label], score[~label]
+    diff = pos[:, None] - neg[None, :]
+    return float(((diff > 0).double() + 0.5 * (diff == 0).double()).mean())
+
+
+def _threshold_ap(score, label):
+    total, prev_recall, out = int(label.sum()), 0.0, 0.0
+    for th in sorted(set(score.tolist()), reverse=True):
+        sel = score >= th
+        tp = int(label[sel].sum())
+        recall, precision = tp / total, tp / int(sel.sum())
+        out += (recall - prev_recall) * precision
+        prev_recall = recall
+    return out
+
+
+@pytest.mark.parametrize("density", [0.05, 0.3, 0.7, 1.0])
+@pytest.mark.parametrize("negatives", [False, True])
+def test_auc_and_ap_match_their_definitions_on_sparse_and_dense_scores(density, negatives):
+    """Mostly-zero scores take a shortcut (only non-zero values are sorted); it must give
+    the pairwise AUC and the threshold-by-threshold AP exactly, ties included."""
+    from gcngan.metrics import _offdiag_scores, ap, auc
+
+    g = torch.Generator().manual_seed(int(density * 100) + negatives)
+    low = -2 if negatives else 0
+    for _ in range(5):
+        pred = (torch.randint(low, 5, (3, 9, 9), generator=g).float()
+                * (torch.rand(3, 9, 9, generator=g) < density))
+        target = (torch.rand(3, 9, 9, generator=g) < 0.3).float()
+        score, label = _offdiag_scores(pred, target)
+        assert auc(pred, target) == pytest.approx(_pairwise_auc(score, label), abs=1e-12)
+        assert ap(pred, target) == pytest.approx(_threshold_ap(score, label), abs=1e-12)
+    zeros = torch.zeros(2, 5, 5)
+    target = torch.zeros(2, 5, 5)
+    target[0, 0, 1] = 1.0
+    assert auc(zeros, target) == 0.5 and ap(zeros, target) == pytest.approx(1 / 40)

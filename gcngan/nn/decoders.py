@@ -257,11 +257,13 @@ class ResidualDecoder(nn.Module):
     def node_stats(self, adj_seq: Tensor) -> Tensor:
         """Per-node context ``(B, N, 5)``: share of high links now and over the window, degree
         now and its last change, change of the high degree (degrees count both directions)."""
-        N = adj_seq.shape[-1]
-        nz, hi = adj_seq > 0, adj_seq >= self.high                       # (B, W, N, N)
-        dt = adj_seq.dtype
-        deg = (nz.sum(-1) + nz.sum(-2)).to(dt)                           # (B, W, N)
-        dhi = (hi.sum(-1) + hi.sum(-2)).to(dt)
+        N, dt = adj_seq.shape[-1], adj_seq.dtype
+
+        def degree(links: Tensor) -> Tensor:       # float sums: 2-3x faster than bool ones
+            links = links.to(dt)                                         # (B, W, N, N)
+            return links.sum(-1) + links.sum(-2)                         # (B, W, N)
+
+        deg, dhi = degree(adj_seq > 0), degree(adj_seq >= self.high)
         frh = dhi / deg.clamp_min(1)
         return torch.stack([frh[:, -1], frh.mean(1), deg[:, -1] / N,
                             (deg[:, -1] - deg[:, -2]) / N, (dhi[:, -1] - dhi[:, -2]) / N], -1)
