@@ -259,9 +259,10 @@ class ResidualDecoder(nn.Module):
         now and its last change, change of the high degree (degrees count both directions)."""
         N, dt = adj_seq.shape[-1], adj_seq.dtype
 
-        def degree(links: Tensor) -> Tensor:       # float sums: 2-3x faster than bool ones
-            links = links.to(dt)                                         # (B, W, N, N)
-            return links.sum(-1) + links.sum(-2)                         # (B, W, N)
+        def degree(links: Tensor) -> Tensor:       # (B, W, N, N) bool -> (B, W, N)
+            # summed straight into floats: 1.5x faster than into int64, and no float copy
+            # of the links (1.3 GB at B = 32, W = 10, N = 995)
+            return links.sum(-1, dtype=dt) + links.sum(-2, dtype=dt)
 
         deg, dhi = degree(adj_seq > 0), degree(adj_seq >= self.high)
         frh = dhi / deg.clamp_min(1)
