@@ -412,6 +412,12 @@ def _run_methods(case: DatasetCase, methods: Sequence[str], seeds: Sequence[int]
     return records
 
 
+def _criterion_cases(profile: Profile) -> list[tuple[str, DatasetCase]]:
+    """(name, case) of the profile's datasets that carry issue 4's criterion."""
+    cases = [(d, get_choice(DATASETS, d, "dataset")) for d in profile.datasets]
+    return [(d, case) for d, case in cases if case.criterion]
+
+
 def run_backtest(profile: Profile, settings: BacktestSettings, *,
                  root: str | Path = DEFAULT_ROOT, device: str = "cpu",
                  progress: Optional[Callable[[str], None]] = None) -> list[dict]:
@@ -420,10 +426,7 @@ def run_backtest(profile: Profile, settings: BacktestSettings, *,
     (``k``), ``cut`` (snapshots removed) and ``test_targets`` (first, last)."""
     cache = _DataCache(root)
     records = []
-    for dname in profile.datasets:
-        case = get_choice(DATASETS, dname, "dataset")
-        if not case.criterion:
-            continue
+    for dname, case in _criterion_cases(profile):
         for k in settings.origins:
             if k < 1:
                 raise ConfigError(f"backtest origin {k} must be >= 1")
@@ -456,10 +459,7 @@ def run_existence(profile: Profile, settings: ExistenceSettings, *,
         raise ConfigError(f"existence blocks={settings.blocks} must be >= 1")
     cache = _DataCache(root)
     records = []
-    for dname in profile.datasets:
-        case = get_choice(DATASETS, dname, "dataset")
-        if not case.criterion:
-            continue
+    for dname, case in _criterion_cases(profile):
         seq = cache.get(case, run_config(METHODS["median"], case, 0))
         block, window = case.data["test"], case.data["window"]
         train_end = seq.num_snapshots - case.data["val"] - case.data["test"]

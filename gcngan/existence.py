@@ -44,15 +44,16 @@ class WindowExistence:
 
     Attributes:
         count (LongTensor): :math:`(M, N, N)` window snapshots with the link, 0..W.
-        pattern (LongTensor): :math:`(M, N, N)`; bit :math:`k` set when window snapshot
-            :math:`k` (0 = oldest) has the link.
+        pattern (LongTensor, optional): :math:`(M, N, N)`; bit :math:`k` set when window
+            snapshot :math:`k` (0 = oldest) has the link; ``None`` for windows longer than
+            :data:`MAX_ORDER_WINDOW`.
         last (LongTensor): :math:`(M, N, N)` 1 when the newest window snapshot has the link.
         target (BoolTensor): :math:`(M, N, N)` whether the target snapshot has the link.
         window (int): W.
     """
 
     count: Tensor
-    pattern: Tensor
+    pattern: Optional[Tensor]
     last: Tensor
     target: Tensor
     window: int
@@ -65,10 +66,10 @@ class WindowExistence:
             raise ConfigError(f"window={window}: need 1 <= window < {adj.shape[0]} snapshots")
         links = adj != 0                                                  # (T, N, N)
         wins = links.unfold(0, window, 1)[:-1].long()                     # (M, N, N, W)
-        bits = 2 ** torch.arange(window) if window <= MAX_ORDER_WINDOW else None
-        return cls(count=wins.sum(-1),
-                   pattern=(wins * bits).sum(-1) if bits is not None else wins.sum(-1),
-                   last=wins[..., -1], target=links[window:], window=window)
+        pattern = ((wins * 2 ** torch.arange(window)).sum(-1)
+                   if window <= MAX_ORDER_WINDOW else None)
+        return cls(count=wins.sum(-1), pattern=pattern, last=wins[..., -1],
+                   target=links[window:], window=window)
 
     def __len__(self) -> int:
         return self.target.shape[0]
@@ -92,7 +93,7 @@ def _rule_keys(ex: WindowExistence, directed: bool) -> dict[str, tuple[Tensor, i
     if directed:
         rules["count+reverse"] = (ex.count * (W + 1) + ex.count.transpose(-1, -2),
                                   (W + 1) ** 2, counts.repeat_interleave(W + 1))
-    if W <= MAX_ORDER_WINDOW:
+    if ex.pattern is not None:
         popcount = torch.tensor([bin(k).count("1") for k in range(2 ** W)])
         rules["order"] = (ex.pattern, 2 ** W, popcount)
     return rules

@@ -155,11 +155,10 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
     n = len(node_ids)
     if num_t * n * n > MAX_DENSE_ENTRIES:
         k_max = math.isqrt(MAX_DENSE_ENTRIES // num_t)
-        fixes = [f"keep the {k_max} most active nodes with --top-k {k_max}" if k_max >= 2
-                 else None]
+        fixes = [f"keep the {k_max} most active nodes with --top-k {k_max}"] if k_max >= 2 \
+            else []
         if width is not None:
             fixes.append("use a coarser --granularity")
-        fixes = [f for f in fixes if f]
         raise InputError(f"{src_name}: {num_t} snapshots x {n} x {n} nodes is too large for "
                          f"dense snapshots (at most {MAX_DENSE_ENTRIES:,} entries); "
                          f"{' or '.join(fixes) or 'use fewer snapshots'}")
