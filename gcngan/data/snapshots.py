@@ -131,6 +131,22 @@ class SnapshotSequence:
                        times=None if self.times is None else self.times[:num_snapshots])
 
     # ----- sparse views ---------------------------------------------------
+    def edges(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Links of snapshot ``t`` as arrays ``src`` (E,) int64, ``dst`` (E,) int64 and raw
+        ``weight`` (E,) float32, sorted by ``(src, dst)``."""
+        src, dst = torch.nonzero(self.adj[t], as_tuple=True)
+        return (src.numpy().astype(np.int64), dst.numpy().astype(np.int64),
+                self.adj[t, src, dst].numpy().astype(np.float32))
+
+    def csr(self, t: int):
+        """Snapshot ``t`` as a ``scipy.sparse.csr_matrix`` of shape :math:`(N, N)`, raw
+        float32 weights, row = source."""
+        import scipy.sparse as sp
+
+        src, dst, w = self.edges(t)
+        n = self.num_nodes
+        return sp.csr_matrix((w, (src, dst)), shape=(n, n), dtype=np.float32)
+
     def edge_index(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Sparse view of snapshot ``t``: ``edge_index`` (2, E) ``[src; dst]`` and raw ``edge_weight`` (E,)."""
         src, dst = torch.nonzero(self.adj[t], as_tuple=True)
