@@ -1,7 +1,12 @@
-r"""PNG plots of a run: training health, validation metrics, one predicted snapshot.
+r"""Every PNG the package writes: the plots of a run and the overview of a dataset.
 
-Three files in the run directory, all written atomically with matplotlib's Agg backend
-(no screen needed):
+All figures are drawn on matplotlib's Agg canvas directly (:class:`matplotlib.figure.Figure`
+with :class:`~matplotlib.backends.backend_agg.FigureCanvasAgg`): nothing here touches
+``pyplot`` or calls ``matplotlib.use``, so importing or calling this module never changes
+the backend of a program that imported it, and no screen is needed. Files are written
+atomically.
+
+A run (three files in the run directory):
 
 - ``losses.png``: critic loss, generator loss split into its adversarial and reconstruction
   terms, critic outputs (Wasserstein estimate or D(real)/D(fake)), gradient norms, output
@@ -13,6 +18,9 @@ Three files in the run directory, all written atomically with matplotlib's Agg b
 
 :func:`plot_history` needs only the per-epoch rows; :func:`plot_prediction` needs
 predictions; :func:`plot_run` does both for a run directory.
+
+A dataset: :func:`plot_snapshots` (``gcngan data inspect --plot``) draws density and the
+weight distribution per snapshot, from :func:`snapshot_profile`.
 """
 from __future__ import annotations
 
@@ -30,14 +38,15 @@ LOSS_PNG, METRICS_PNG, PREDICTION_PNG = "losses.png", "metrics.png", "prediction
 LN2 = math.log(2.0)
 
 
-def _figure(rows: int, cols: int, size: tuple):
-    """A figure on the Agg canvas (no pyplot state, safe in threads and without a display)."""
+def _figure(rows: int, cols: int, size: tuple, **subplots_kw):
+    """A figure on the Agg canvas (no pyplot state, safe in threads and without a display);
+    ``subplots_kw`` go to :meth:`Figure.subplots` (e.g. ``sharex=True``)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=size)
     FigureCanvasAgg(fig)
-    axes = fig.subplots(rows, cols, squeeze=False)
+    axes = fig.subplots(rows, cols, squeeze=False, **subplots_kw)
     return fig, axes
 
 
@@ -341,3 +350,60 @@ def plot_run(run_dir: str | Path, *, history: Optional[Sequence[dict]] = None,
         written.append(plot_prediction(pred, target, run_dir / PREDICTION_PNG,
                                        index=target_index, label=target_label, title=title))
     return written
+
+
+# ----------------------------------------------------------------------------- datasets
+def snapshot_profile(seq) -> dict:
+    """Per-snapshot density and weight quantiles (p5, p25, p50, p75, p95) of the links.
+
+    Reads the links of each snapshot through :meth:`SnapshotSequence.edges`, so nothing of
+    size :math:`N^2` is built.
+
+    Args:
+        seq (SnapshotSequence): The data.
+
+    Returns:
+        dict: ``{"density": (T,), "quantiles": (T, 5)}`` numpy arrays; density is the
+        share of the :math:`N^2` entries with a positive weight; quantiles are of those
+        weights, NaN for an empty snapshot.
+    """
+    n = seq.num_nodes
+    density = np.zeros(seq.num_snapshots)
+    qs = np.full((seq.num_snapshots, 5), np.nan)
+    levels = [0.05, 0.25, 0.5, 0.75, 0.95]
+    for t in range(seq.num_snapshots):                 # loop over snapshots, not rows
+        w = np.asarray(seq.edges(t)[2], dtype=np.float64)
+        w = w[w > 0]
+        density[t] = w.size / (n * n)
+        if w.size:
+            qs[t] = np.quantile(w, levels)
+    return {"density": density, "quantiles": qs}
+
+
+def plot_snapshots(seq, path: str | Path) -> Path:
+    """Write a two-panel PNG of a dataset atomically: density per snapshot; the p5-p95
+    band, interquartile range and median of the link weights per snapshot.
+
+    Args:
+        seq (SnapshotSequence): The data.
+        path: Output PNG.
+    """
+    prof = snapshot_profile(seq)
+    t = np.arange(seq.num_snapshots)
+    fig, axes = _figure(2, 1, (9, 5.5), sharex=True)
+    ax1, ax2 = axes[0, 0], axes[1, 0]
+    ax1.plot(t, prof["density"], lw=1.0, color="tab:blue")
+    ax1.set_ylabel("density")
+    ax1.set_title(f"{Path(seq.source).name or 'data'}: {seq.num_nodes} nodes, "
+                  f"{seq.num_snapshots} snapshots, {'directed' if seq.directed else 'undirected'}")
+    q = prof["quantiles"]
+    ax2.fill_between(t, q[:, 0], q[:, 4], alpha=0.2, color="tab:orange", label="p5-p95")
+    ax2.fill_between(t, q[:, 1], q[:, 3], alpha=0.4, color="tab:orange", label="p25-p75")
+    ax2.plot(t, q[:, 2], lw=1.0, color="tab:red", label="median")
+    finite = q[np.isfinite(q)]
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() > 100:
+        ax2.set_yscale("log")
+    ax2.set_ylabel("non-zero weight")
+    ax2.set_xlabel("snapshot")
+    ax2.legend(loc="upper right", fontsize=8)
+    return _save(fig, path)

@@ -1,12 +1,17 @@
-"""Run plots (gcngan/plots.py): valid PNGs from a history and from predictions."""
+"""Plots (gcngan/plots.py): valid PNGs from a history, from predictions and from a dataset;
+the module never switches matplotlib's backend."""
 import csv
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 from gcngan.errors import InputError
-from gcngan.plots import plot_history, plot_metrics, plot_prediction, plot_run, read_log
+from gcngan.data.snapshots import Scaler, SnapshotSequence
+from gcngan.plots import (plot_history, plot_metrics, plot_prediction, plot_run, plot_snapshots,
+                          read_log, snapshot_profile)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -71,3 +76,41 @@ def test_read_log_and_plot_run(tmp_path):
     assert all(is_png(p) for p in written)
     with pytest.raises(InputError, match="cannot read"):
         read_log(tmp_path / "missing.csv")
+
+
+def test_snapshot_profile_and_png(tmp_path):
+    adj = torch.zeros(3, 4, 4)
+    adj[0, 0, 1], adj[0, 1, 2], adj[0, 2, 3], adj[0, 3, 0] = 1.0, 2.0, 3.0, 4.0
+    adj[2, 1, 0] = 7.0                                    # snapshot 1 stays empty
+    seq = SnapshotSequence(adj=adj, node_ids=list("abcd"), directed=True,
+                           scaler=Scaler("linear", 7.0), source=str(tmp_path / "x.csv"))
+    prof = snapshot_profile(seq)
+    np.testing.assert_allclose(prof["density"], [4 / 16, 0.0, 1 / 16])
+    np.testing.assert_allclose(prof["quantiles"][0], np.quantile([1, 2, 3, 4],
+                                                                 [0.05, 0.25, 0.5, 0.75, 0.95]))
+    assert np.isnan(prof["quantiles"][1]).all()
+    np.testing.assert_allclose(prof["quantiles"][2], [7.0] * 5)
+    out = plot_snapshots(seq, tmp_path / "data.png")
+    assert out == tmp_path / "data.png" and is_png(out)
+    assert not list(tmp_path.glob(".*"))                  # no temporary files left
+
+
+def test_import_and_plot_leave_the_backend_alone(tmp_path):
+    """Importing gcngan.plots or writing a PNG does not call matplotlib.use: a program that
+    chose an interactive backend keeps it."""
+    code = f"""
+import matplotlib
+matplotlib.use("svg")
+import numpy as np
+import torch
+import gcngan.plots as plots
+from gcngan.data.snapshots import SnapshotSequence
+plots.plot_prediction(np.ones((2, 3, 3)), np.ones((2, 3, 3)), {str(tmp_path / "p.png")!r})
+seq = SnapshotSequence(adj=torch.ones(2, 3, 3), node_ids=[0, 1, 2], directed=False)
+plots.plot_snapshots(seq, {str(tmp_path / "d.png")!r})
+print(matplotlib.get_backend())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "svg"
+    assert is_png(tmp_path / "p.png") and is_png(tmp_path / "d.png")

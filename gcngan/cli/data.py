@@ -65,7 +65,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     summary["split"] = _split_summary(seq, cfg, explicit=any(
         getattr(args, k, None) is not None for k in ("window", "val", "test")))
     if args.plot:
-        from gcngan.data.plot import plot_snapshots
+        from gcngan.plots import plot_snapshots
 
         plot_snapshots(seq, args.plot)
         summary["plot"] = str(args.plot)
