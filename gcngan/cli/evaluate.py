@@ -8,23 +8,31 @@ from __future__ import annotations
 import argparse
 
 from gcngan.cli.common import add_data_args
+from gcngan.cli.ranking import add_ranking_args
 from gcngan.config import DEVICES
 
 
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help="score a trained run and naive baselines",
                        description="Score a trained run and naive baselines on a split.")
-    p.add_argument("run", metavar="RUN_DIR", help="run directory (or a .pt checkpoint)")
+    p.add_argument("run", metavar="RUN_DIR", nargs="?", default=None,
+                   help="run directory (or a .pt checkpoint); may be left out with "
+                        "--protocol ranking to rank the baselines only")
     p.add_argument("--data", required=True, help="the data the run was trained on")
     p.add_argument("--split", choices=("test", "val"), default="test", help="default test")
-    p.add_argument("--baselines", default="copy-last,mean,median,ewma",
-                   help="comma-separated baselines, or 'none' (default: all four)")
+    p.add_argument("--protocol", choices=("dense", "ranking"), default="dense",
+                   help="dense: per-snapshot weight and existence metrics (default); "
+                        "ranking: one-vs-many MRR/Hits@k on fixed negatives")
+    p.add_argument("--baselines", default=None,
+                   help="comma-separated baselines, or 'none' (default: copy-last,mean,"
+                        "median,ewma; ranking: every pair predictor of gcngan.structural)")
     p.add_argument("--metrics", default=None,
                    help="comma-separated metric names (default: all)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (and nothing else) on stdout")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="default cpu")
     add_data_args(p, split=True)
+    add_ranking_args(p)
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -35,8 +43,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from gcngan.metrics import format_table
     from gcngan.predict import evaluate_split
 
-    names = [] if args.baselines.strip().lower() in ("", "none") else \
-        [b.strip() for b in args.baselines.split(",") if b.strip()]
+    if args.protocol == "ranking":
+        from gcngan.cli.ranking import cmd_ranking
+        return cmd_ranking(args)
+    if args.run is None:
+        from gcngan.errors import InputError
+        raise InputError("evaluate needs RUN_DIR (only --protocol ranking ranks the "
+                         "baselines without a run)")
+    spec = "copy-last,mean,median,ewma" if args.baselines is None else args.baselines
+    names = [] if spec.strip().lower() in ("", "none") else \
+        [b.strip() for b in spec.split(",") if b.strip()]
     baselines = {name: get_baseline(name) for name in names}       # validates names early
     metrics = None if args.metrics is None else \
         [m.strip() for m in args.metrics.split(",") if m.strip()]

@@ -1,0 +1,631 @@
+r"""Ranking evaluation with fixed negatives (TGB-style one-vs-many link prediction).
+
+For each target snapshot ``t``, a **query** is a true link ``u -> v`` of ``A_t`` (``u != v``)
+with ``q`` negative destinations ``v'`` (``A_t[u, v'] = 0``, ``v' != u``): up to ``q/2``
+*historical* ones (``u -> v'`` linked in some snapshot before ``t``), the rest uniform
+over all nodes. Candidates are generated once (:func:`generate_negatives`), written as CSV
+``query,t,src,dst,label`` with its sha256 (:func:`write_negatives`), and every predictor
+ranks the same rows (:func:`read_negatives` reads a supplied file).
+
+The rank of the true link counts ties half, as TGB's evaluator (the mean of the
+optimistic and pessimistic ranks):
+
+.. math::
+    \text{rank} = 1 + \#\{s_{v'} > s_v\} + \tfrac12\,\#\{s_{v'} = s_v\}
+
+MRR is the mean of ``1 / rank``, Hits@k the share of queries with ``rank <= k``, for all
+queries, **new** links (``u -> v`` never linked before ``t``) and **repeated** ones. AUC
+(ties average-ranked) and AP (ties as one threshold) pool every candidate row; for
+weighted data RMSE/MAE compare the predicted raw weights with ``A_t`` at the same rows
+(0 for the negatives).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from gcngan.errors import InputError
+from gcngan.structural import PairIndex, as_index
+
+COLUMNS = ("query", "t", "src", "dst", "label")
+HITS = (1, 3, 10)
+HIGHER_IS_BETTER = {"mrr": True, "hits@1": True, "hits@3": True, "hits@10": True,
+                    "auc": True, "ap": True, "rmse": False, "mae": False}
+
+
+@dataclass
+class Candidates:
+    """Candidate rows of a ranking evaluation, node indices (not original ids).
+
+    Shapes:
+        - **query, t, src, dst:** :math:`(R,)` int64; ``query`` in ``0 .. Q-1``, rows of a
+          query contiguous or not
+        - **label:** :math:`(R,)` bool, exactly one ``True`` per query
+    """
+
+    query: np.ndarray
+    t: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    label: np.ndarray
+    sha256: str = ""
+    path: str = ""
+
+    @property
+    def num_queries(self) -> int:
+        return int(self.query.max()) + 1 if self.query.size else 0
+
+    def __len__(self) -> int:
+        return int(self.query.size)
+
+
+# ----- negatives ------------------------------------------------------------------------
+def _sample_uniform(rng: np.random.Generator, n: int, need: int, excluded: np.ndarray) -> np.ndarray:
+    """``need`` distinct nodes of ``0 .. n-1`` outside ``excluded`` (sorted unique), uniform;
+    fewer distinct ones than asked -> all of them, then repeats drawn from them."""
+    available = n - excluded.size
+    if need <= 0 or available <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if available < max(2 * need, n // 2):                 # crowded: draw from the complement
+        pool = np.setdiff1d(np.arange(n, dtype=np.int64), excluded, assume_unique=True)
+        if pool.size >= need:
+            return rng.choice(pool, size=need, replace=False)
+        return np.concatenate([rng.permutation(pool),
+                               rng.choice(pool, size=need - pool.size, replace=True)])
+    out = np.zeros(0, dtype=np.int64)
+    while out.size < need:
+        draw = rng.integers(0, n, size=2 * (need - out.size) + 8)
+        draw = draw[~np.isin(draw, excluded)]
+        _, first = np.unique(draw, return_index=True)
+        draw = draw[np.sort(first)]
+        draw = draw[~np.isin(draw, out)]
+        out = np.concatenate([out, draw[:need - out.size]])
+    return out
+
+
+def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries: int = 1000,
+                       seed: int = 0) -> Candidates:
+    """Queries and negatives for ``targets`` (see the module docstring).
+
+    Queries of a target are its links ``u -> v`` with ``u != v`` in ``(src, dst)`` order;
+    when there are more than ``max_queries``, that many are drawn without replacement
+    (then kept in order). Negatives of a query: ``min(q // 2, #history)`` historical
+    destinations drawn without replacement from ``u``'s links before ``t`` that are not
+    links of ``A_t`` (and not ``u``), then uniform ones from the other nodes, no duplicates
+    while the node count allows. A query whose source links to every other node has no
+    negative and is skipped.
+
+    Args:
+        seq (SnapshotSequence | PairIndex): The data.
+        targets (Sequence[int]): Target snapshot indices, each ``< T``.
+        q (int, optional): Negatives per query. (default: ``100``)
+        max_queries (int, optional): Queries per target at most. (default: ``1000``)
+        seed (int, optional): Seed of ``numpy.random.default_rng``. (default: ``0``)
+
+    Returns:
+        Candidates: ``1 + q`` rows per query, the positive first.
+    """
+    if q < 1:
+        raise InputError(f"--q {q} must be >= 1")
+    if max_queries < 1:
+        raise InputError(f"--max-queries {max_queries} must be >= 1")
+    index = as_index(seq)
+    n, T = index.num_nodes, index.num_snapshots
+    rng = np.random.default_rng(seed)
+    rows_t, rows_src, rows_dst, rows_q = [], [], [], []
+    qid = 0
+    for t in targets:
+        t = int(t)
+        if not 0 <= t < T:
+            raise InputError(f"target snapshot {t} out of range 0 .. {T - 1}")
+        keys, _ = index.snapshot(t)
+        s, d = keys // n, keys % n
+        off = s != d
+        qs, qd = s[off], d[off]
+        if qs.size > max_queries:
+            pick = np.sort(rng.choice(qs.size, size=max_queries, replace=False))
+            qs, qd = qs[pick], qd[pick]
+        for u, v in zip(qs.tolist(), qd.tolist()):
+            lo, hi = np.searchsorted(keys, [u * n, (u + 1) * n])
+            excl = np.union1d(keys[lo:hi] - u * n, [u])                 # links of A_t, u
+            hist = np.setdiff1d(index.history(u, t), excl, assume_unique=True)
+            k = min(q // 2, hist.size)
+            neg_h = rng.choice(hist, size=k, replace=False) if k else np.zeros(0, np.int64)
+            neg_u = _sample_uniform(rng, n, q - k, np.union1d(excl, neg_h))
+            neg = np.concatenate([neg_h, neg_u]).astype(np.int64)
+            if neg.size == 0:
+                continue
+            m = 1 + neg.size
+            rows_q.append(np.full(m, qid, dtype=np.int64))
+            rows_t.append(np.full(m, t, dtype=np.int64))
+            rows_src.append(np.full(m, u, dtype=np.int64))
+            rows_dst.append(np.concatenate([[v], neg]))
+            qid += 1
+    cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
+    query = cat(rows_q)
+    label = np.zeros(query.size, dtype=bool)
+    if query.size:
+        label[np.r_[0, np.flatnonzero(np.diff(query)) + 1]] = True
+    return Candidates(query=query, t=cat(rows_t), src=cat(rows_src), dst=cat(rows_dst),
+                      label=label)
+
+
+def negatives_csv(cands: Candidates, node_ids: Sequence) -> bytes:
+    """The candidates as CSV bytes ``query,t,src,dst,label`` (original node ids, ``\\n``)."""
+    import pandas as pd
+
+    ids = np.asarray([str(x) for x in node_ids], dtype=object)
+    df = pd.DataFrame({"query": cands.query, "t": cands.t, "src": ids[cands.src],
+                       "dst": ids[cands.dst], "label": cands.label.astype(np.int8)})
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def write_negatives(path: str | Path, cands: Candidates, node_ids: Sequence) -> str:
+    """Write the candidates CSV and ``PATH.sha256`` (``sha256sum`` format) atomically;
+    sets and returns ``cands.sha256``."""
+    from gcngan.io import atomic_path, atomic_write_text
+
+    path = Path(path)
+    data = negatives_csv(cands, node_ids)
+    digest = hashlib.sha256(data).hexdigest()
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    atomic_write_text(sha256_path(path), f"{digest}  {path.name}\n")
+    cands.sha256, cands.path = digest, str(path)
+    return digest
+
+
+def sha256_path(path: str | Path) -> Path:
+    """``PATH.sha256`` beside a negatives file."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def read_negatives(path: str | Path, seq, window: int) -> Candidates:
+    """Read and validate a candidates CSV written by :func:`write_negatives` (or by hand).
+
+    Checks, each failing with a one-line :class:`InputError` naming the file and line:
+    the columns ``query,t,src,dst,label``; integer ``t`` with a full window before it and
+    a true snapshot (``window <= t < T``); node ids of the data; ``label`` 0 or 1; one
+    ``t`` per query and exactly one ``label = 1`` per query. A ``PATH.sha256`` beside it
+    must match the file's digest.
+
+    Returns:
+        Candidates: With ``sha256`` of the file's bytes and ``path``.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read negatives file ({exc.strerror or exc})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    side = sha256_path(path)
+    if side.is_file():
+        want = side.read_text(encoding="utf-8").split()
+        if want and want[0].lower() != digest:
+            raise InputError(f"{path}: sha256 {digest} does not match {side.name} ({want[0]})")
+    try:
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; expected "
+                         f"{','.join(COLUMNS)}")
+    if df.empty:
+        raise InputError(f"{path}: no candidate rows")
+    index = as_index(seq)
+    line = np.arange(len(df)) + 2                                      # header is line 1
+    t = _int_column(df["t"], path, line, "t")
+    T = index.num_snapshots
+    bad = (t < window) | (t >= T)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{path}:{line[i]}: t={t[i]} out of range: needs a full window of "
+                         f"{window} before it and a true snapshot ({window} .. {T - 1})")
+    src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src")
+    dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst")
+    lab = df["label"].str.strip()
+    bad = ~lab.isin(["0", "1"]).to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{path}:{line[i]}: label {df['label'].iloc[i]!r} must be 0 or 1")
+    label = (lab == "1").to_numpy()
+    qcodes, _ = pd.factorize(df["query"].str.strip())
+    query = qcodes.astype(np.int64)
+    npos = np.bincount(query, weights=label.astype(np.float64))
+    bad_q = np.flatnonzero(npos != 1)
+    if bad_q.size:
+        i = int(np.flatnonzero(query == bad_q[0])[0])
+        raise InputError(f"{path}:{line[i]}: query {df['query'].iloc[i]!r} has "
+                         f"{int(npos[bad_q[0]])} rows with label=1 (exactly one expected)")
+    tq = np.full(query.max() + 1, -1, dtype=np.int64)
+    tq[query] = t                                          # last t seen per query
+    bad = tq[query] != t
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{path}:{line[i]}: query {df['query'].iloc[i]!r} mixes snapshots "
+                         f"(t={t[i]} and t={tq[query[i]]})")
+    return Candidates(query=query, t=t, src=src, dst=dst, label=label, sha256=digest,
+                      path=str(path))
+
+
+def read_pairs(path: str | Path, seq, window: int):
+    """Read a pairs CSV with columns ``t,src,dst`` (original node ids; other columns are
+    ignored) for :func:`score_pairs_file`.
+
+    ``t`` must have a full window before it: ``window <= t <= T`` (``t = T`` is the
+    snapshot after the data). Errors name the file, line and value.
+
+    Returns:
+        tuple: ``(frame, t, src, dst)``: the raw rows (strings) and three (P,) int64
+        arrays of snapshot and node indices.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"{path}: pairs file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
+    missing = [c for c in ("t", "src", "dst") if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; expected t,src,dst")
+    index = as_index(seq)
+    line = np.arange(len(df)) + 2
+    t = _int_column(df["t"], path, line, "t")
+    T = index.num_snapshots
+    bad = (t < window) | (t > T)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{path}:{line[i]}: t={df['t'].iloc[i]} out of range: a target "
+                         f"needs a full window of {window} before it ({window} .. {T})")
+    src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src")
+    dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst")
+    return df, t, src, dst
+
+
+def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window: int) -> int:
+    """Score every row ``t,src,dst`` of ``pairs`` and write ``t,src,dst,score,weight``
+    to ``out`` atomically (nothing is written when a row is invalid).
+
+    ``weight`` is in the data's own units: :attr:`SnapshotSequence.weight_offset` is
+    subtracted from non-zero predicted weights (as ``gcngan predict`` does).
+
+    Returns:
+        int: Rows written.
+    """
+    import pandas as pd
+
+    from gcngan.io import atomic_path
+
+    index = as_index(seq)
+    df, t, src, dst = read_pairs(pairs, index, window)
+    score = np.zeros(t.size, dtype=np.float64)
+    weight = np.zeros(t.size, dtype=np.float64)
+    ts = np.unique(t)
+    if hasattr(predictor, "prepare") and ts.size:
+        predictor.prepare(index, ts.tolist(), window)
+    for tt in ts.tolist():
+        rows = np.flatnonzero(t == tt)
+        score[rows], weight[rows] = predictor.score_pairs(index, tt, src[rows], dst[rows],
+                                                          window)
+    offset = float(getattr(index.seq, "weight_offset", 0.0) or 0.0)
+    weight = np.where(weight != 0, weight - offset, 0.0)
+    frame = pd.DataFrame({"t": t, "src": df["src"].str.strip(), "dst": df["dst"].str.strip(),
+                          "score": score, "weight": weight})
+    with atomic_path(out) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    return len(frame)
+
+
+def _int_column(col, path, line, name: str) -> np.ndarray:
+    import pandas as pd
+
+    x = pd.to_numeric(col.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(x) | (x != np.round(x))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{path}:{line[i]}: {name}={col.iloc[i]!r} is not an integer")
+    return x.astype(np.int64)
+
+
+def map_node_ids(col, node_ids: Sequence, path, line, name: str) -> np.ndarray:
+    """Original node ids (strings, as read) -> node indices (P,) int64; an unknown id
+    raises ``InputError`` naming the file, line and value."""
+    import pandas as pd
+
+    lookup = pd.Series(np.arange(len(node_ids), dtype=np.int64),
+                       index=[str(x) for x in node_ids])
+    if not lookup.index.is_unique:
+        lookup = lookup[~lookup.index.duplicated()]
+    idx = col.str.strip().map(lookup)
+    bad = idx.isna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"{path}:{line[i]}: unknown node id {col.iloc[i]!r} in column {name}")
+    return idx.to_numpy(dtype=np.int64)
+
+
+# ----- metrics ----------------------------------------------------------------------------
+def query_ranks(score: np.ndarray, query: np.ndarray, label: np.ndarray) -> np.ndarray:
+    r"""Rank of each query's true candidate, ties counting half.
+
+    Args:
+        score (ndarray): :math:`(R,)` scores of every candidate row.
+        query (ndarray): :math:`(R,)` query index in ``0 .. Q-1``.
+        label (ndarray): :math:`(R,)` bool, exactly one ``True`` per query.
+
+    Returns:
+        ndarray: :math:`(Q,)` float64 ranks ``1 + #(neg > pos) + 0.5 #(neg == pos)``.
+
+    Examples:
+        >>> query_ranks(np.array([.5, .9, .5, .1]), np.zeros(4, int),
+        ...             np.array([True, False, False, False])).tolist()
+        [2.5]
+    """
+    score = np.asarray(score, dtype=np.float64)
+    query = np.asarray(query, dtype=np.int64)
+    label = np.asarray(label, dtype=bool)
+    nq = int(query.max()) + 1 if query.size else 0
+    pos = np.full(nq, np.nan)
+    pos[query[label]] = score[label]
+    p = pos[query]                                                       # (R,)
+    neg = ~label
+    higher = np.bincount(query, weights=(neg & (score > p)).astype(np.float64), minlength=nq)
+    equal = np.bincount(query, weights=(neg & (score == p)).astype(np.float64), minlength=nq)
+    return 1.0 + higher + 0.5 * equal
+
+
+def rank_summary(ranks: np.ndarray, hits: Sequence[int] = HITS) -> dict:
+    """``{"mrr", "hits@k"..., "queries"}`` of ranks (Q,); NaN metrics when Q = 0."""
+    ranks = np.asarray(ranks, dtype=np.float64)
+    out = {"mrr": float(np.mean(1.0 / ranks)) if ranks.size else float("nan")}
+    for k in hits:
+        out[f"hits@{k}"] = float(np.mean(ranks <= k)) if ranks.size else float("nan")
+    out["queries"] = int(ranks.size)
+    return out
+
+
+def auc_score(score: np.ndarray, label: np.ndarray) -> float:
+    """ROC AUC, ties average-ranked (Mann-Whitney U); NaN without both classes."""
+    label = np.asarray(label, dtype=bool)
+    n_pos = int(label.sum())
+    n_neg = int(label.size - n_pos)
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    r = average_ranks(np.asarray(score, dtype=np.float64))
+    return float((r[label].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``x`` (R,), ties sharing their average rank (as
+    ``scipy.stats.rankdata``).
+
+    Examples:
+        >>> average_ranks(np.array([3., 1., 3.])).tolist()
+        [2.5, 1.0, 2.5]
+    """
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    start = np.r_[True, xs[1:] != xs[:-1]]
+    group = np.cumsum(start) - 1                                         # (R,)
+    first = np.flatnonzero(start)                                        # 0-based starts
+    last = np.r_[first[1:], xs.size] - 1
+    ranks = np.empty(x.size, dtype=np.float64)
+    ranks[order] = ((first + last) / 2.0 + 1.0)[group]
+    return ranks
+
+
+def ap_score(score: np.ndarray, label: np.ndarray) -> float:
+    r"""Average precision :math:`\sum_n (R_n - R_{n-1}) P_n` over the distinct score
+    thresholds, high to low (tied scores are one threshold, as scikit-learn)."""
+    label = np.asarray(label, dtype=bool)
+    n_pos = int(label.sum())
+    if n_pos == 0:
+        return float("nan")
+    score = np.asarray(score, dtype=np.float64)
+    order = np.argsort(-score, kind="stable")
+    s, y = score[order], label[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]          # end of each group
+    tp = np.cumsum(y)[last]
+    fp = (last + 1) - tp
+    precision = tp / (tp + fp)
+    recall = tp / n_pos
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+# ----- evaluation ------------------------------------------------------------------------
+def score_candidates(predictor, index: PairIndex, cands: Candidates,
+                     window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and predicted weights (R,) of every candidate row, one call per target."""
+    score = np.zeros(len(cands), dtype=np.float64)
+    weight = np.zeros(len(cands), dtype=np.float64)
+    ts = np.unique(cands.t)
+    if hasattr(predictor, "prepare"):
+        predictor.prepare(index, ts.tolist(), window)
+    for t in ts.tolist():
+        rows = np.flatnonzero(cands.t == t)
+        s, w = predictor.score_pairs(index, t, cands.src[rows], cands.dst[rows], window)
+        score[rows], weight[rows] = s, w
+    return score, weight
+
+
+def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int) -> dict:
+    """Rank metrics of every predictor on the same candidates.
+
+    Args:
+        predictors (dict): name -> object with ``score_pairs(seq, t, src, dst, window)``
+            (:mod:`gcngan.structural`, :class:`DensePredictor`).
+        seq (SnapshotSequence | PairIndex): The data.
+        cands (Candidates): The candidates (every ``t`` with a full window).
+        window (int): :math:`W`.
+
+    Returns:
+        dict: ``{"predictors": {name: {"all": {...}, "new": {...}, "repeated": {...},
+        "auc", "ap"[, "rmse", "mae"]}}, "best": {metric: [names]}, "queries", "new",
+        "repeated", "candidates", "sha256", "weighted"}``.
+    """
+    index = as_index(seq)
+    pos_rows = np.flatnonzero(cands.label)
+    pos_rows = pos_rows[np.argsort(cands.query[pos_rows], kind="stable")]  # (Q,) by query
+    pkeys = index.keys(cands.src[pos_rows], cands.dst[pos_rows])
+    repeated = np.zeros(pos_rows.size, dtype=bool)
+    truth = np.zeros(len(cands), dtype=np.float64)
+    for t in np.unique(cands.t).tolist():
+        sel = cands.t[pos_rows] == t
+        repeated[sel] = index.seen_before(t, pkeys[sel])
+        rows = np.flatnonzero(cands.t == t)
+        truth[rows] = index.gather(t, index.keys(cands.src[rows], cands.dst[rows]))
+    weighted = index.weighted
+    out: dict = {}
+    for name, predictor in predictors.items():
+        score, weight = score_candidates(predictor, index, cands, window)
+        ranks = query_ranks(score, cands.query, cands.label)
+        res = {"all": rank_summary(ranks), "new": rank_summary(ranks[~repeated]),
+               "repeated": rank_summary(ranks[repeated]),
+               "auc": auc_score(score, cands.label), "ap": ap_score(score, cands.label)}
+        if weighted:
+            err = weight - truth
+            res["rmse"] = float(np.sqrt(np.mean(err ** 2)))
+            res["mae"] = float(np.mean(np.abs(err)))
+        out[name] = res
+    return {"predictors": out, "best": best_predictors(out),
+            "queries": int(pos_rows.size), "new": int((~repeated).sum()),
+            "repeated": int(repeated.sum()), "candidates": len(cands),
+            "sha256": cands.sha256, "weighted": bool(weighted)}
+
+
+def flat_metrics(res: dict) -> dict:
+    """One predictor's result as flat columns: ``mrr``, ``hits@k``, ``mrr_new``,
+    ``hits@10_new`` ..., ``auc``, ``ap``, ``rmse``, ``mae``."""
+    flat = {k: v for k, v in res["all"].items() if k != "queries"}
+    for part in ("new", "repeated"):
+        for k, v in res[part].items():
+            if k != "queries":
+                flat[f"{k}_{part}"] = v
+    for k in ("auc", "ap", "rmse", "mae"):
+        if k in res:
+            flat[k] = res[k]
+    return flat
+
+
+def best_predictors(results: dict) -> dict:
+    """``{column: [names of the best predictors]}`` (ties all listed; NaN ignored)."""
+    cols: dict[str, list] = {}
+    flats = {name: flat_metrics(r) for name, r in results.items()}
+    for name, f in flats.items():
+        for col in f:
+            cols.setdefault(col, [])
+    best = {}
+    for col in cols:
+        base = col.split("_")[0]
+        hi = HIGHER_IS_BETTER.get(base, True)
+        vals = {n: f[col] for n, f in flats.items()
+                if col in f and f[col] is not None and np.isfinite(f[col])}
+        if not vals:
+            continue
+        target = max(vals.values()) if hi else min(vals.values())
+        best[col] = sorted(n for n, v in vals.items() if v == target)
+    return best
+
+
+def format_ranking_table(result: dict, columns: Optional[Sequence[str]] = None,
+                         markdown: bool = True) -> str:
+    """A table by predictor, best value of each column in bold (``**x**``)."""
+    preds = result["predictors"]
+    flats = {name: flat_metrics(r) for name, r in preds.items()}
+    if columns is None:
+        columns = ["mrr", "hits@1", "hits@3", "hits@10", "mrr_new", "hits@10_new",
+                   "mrr_repeated", "hits@10_repeated", "auc", "ap", "rmse", "mae"]
+    columns = [c for c in columns if any(c in f for f in flats.values())]
+    best = result.get("best") or best_predictors(preds)
+    header = ["predictor", *columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, f in flats.items():
+        cells = [name]
+        for c in columns:
+            v = f.get(c)
+            txt = "-" if v is None or not np.isfinite(v) else f"{v:.4f}"
+            if name in best.get(c, ()) and len(flats) > 1:
+                txt = f"**{txt}**"
+            cells.append(txt)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ----- dense models ---------------------------------------------------------------------
+class DensePredictor:
+    """A trained generator (or a dense baseline of :mod:`gcngan.baselines`) as a pair
+    predictor: its dense one-step-ahead output for each target, read at the pairs.
+
+    ``score`` is the link score of :func:`gcngan.predict.score_split` (the default model's
+    existence probability), ``weight`` the refined raw-scale prediction of
+    :func:`gcngan.predict.predict_split`; both for all targets of :meth:`prepare` at once,
+    so the evaluation noise matches ``gcngan evaluate`` on the same targets. ``t = T``
+    (past the end) uses :func:`gcngan.predict.forecast` with one step. Needs the dense
+    ``(T, N, N)`` view of the data: only where ``N`` fits.
+
+    Args:
+        predictor: The generator or a dense baseline.
+        epsilon (float): Zero threshold of :func:`gcngan.predict.refine`.
+        samples (int, optional): Noise draws averaged. (default: ``1``)
+        seed (int, optional): Evaluation-noise seed. (default: ``0``)
+        device (str, optional): (default: ``"cpu"``)
+    """
+
+    name = "model"
+
+    def __init__(self, predictor, *, epsilon: float, samples: int = 1, seed: int = 0,
+                 device="cpu") -> None:
+        self.predictor, self.epsilon, self.samples = predictor, epsilon, samples
+        self.seed, self.device = seed, device
+        self._cache: dict[int, tuple] = {}
+
+    def prepare(self, seq, targets: Sequence[int], window: int) -> None:
+        """Predict every target in one pass (cached; targets already predicted are kept)."""
+        from gcngan.predict import forecast, predict_split, score_split
+
+        index = as_index(seq)
+        data = index.seq
+        todo = sorted({int(t) for t in targets} - set(self._cache))
+        for t in todo:
+            index.check_target(t, window)
+        past = [t for t in todo if t < index.num_snapshots]
+        kw = dict(samples=self.samples, seed=self.seed, device=self.device)
+        if past:
+            pred, _ = predict_split(self.predictor, data, past, window, epsilon=self.epsilon, **kw)
+            sc = score_split(self.predictor, data, past, window, **kw)
+            for i, t in enumerate(past):
+                self._cache[t] = (sc[i].double().numpy(), pred[i].double().numpy())
+        if index.num_snapshots in todo:
+            adj = data.scaled().to(self.device)
+            p, s = forecast(self.predictor, adj, 1, window, scaler=data.scaler,
+                            epsilon=self.epsilon, directed=data.directed,
+                            samples=self.samples, seed=self.seed, scores=True)
+            self._cache[index.num_snapshots] = (s[0].cpu().double().numpy(),
+                                                p[0].cpu().double().numpy())
+
+    def score_pairs(self, seq, t: int, src, dst, window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and weights (P,) read from the dense output of target ``t``."""
+        t = int(t)
+        if t not in self._cache:
+            self.prepare(seq, [t], window)
+        s, w = self._cache[t]
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        return s[src, dst].astype(np.float64), w[src, dst].astype(np.float64)
+
+    def __repr__(self) -> str:
+        return f"DensePredictor({type(self.predictor).__name__})"
