@@ -27,13 +27,24 @@ def register(subparsers) -> None:
                    help="write density and weight distribution per snapshot to a PNG")
     s.set_defaults(func=cmd_inspect)
 
-    s = sub.add_parser("synth", help="write a synthetic wireless-mesh dataset (long CSV)")
-    s.add_argument("--out", required=True, help="output CSV (t,src,dst,weight)")
-    s.add_argument("--nodes", type=int, default=24, help="number of radios (default 24)")
-    s.add_argument("--snapshots", type=int, default=240, help="number of snapshots (default 240)")
+    s = sub.add_parser("synth", help="write a synthetic dataset: wireless mesh (long CSV) or "
+                                     "large social network (event stream)")
+    s.add_argument("--kind", choices=("mesh", "social"), default="mesh",
+                   help="mesh: small weighted wireless mesh, long CSV t,src,dst,weight "
+                        "(default); social: directed message counts at any size, event CSV "
+                        "timestamp,src,dst,weight, one day per snapshot (--granularity 1d)")
+    s.add_argument("--out", required=True, help="output CSV")
+    s.add_argument("--nodes", type=int, default=None,
+                   help="number of nodes (default 24 for mesh, 1000 for social)")
+    s.add_argument("--snapshots", type=int, default=None,
+                   help="number of snapshots (default 240 for mesh, 20 for social)")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    s.add_argument("--period", type=int, default=24, help="snapshots per day (default 24)")
-    s.add_argument("--noise", type=float, default=None, help="log-normal noise std (default 0.08)")
+    s.add_argument("--period", type=int, default=None,
+                   help="mesh: snapshots per day (default 24)")
+    s.add_argument("--noise", type=float, default=None,
+                   help="mesh: log-normal noise std (default 0.08)")
+    s.add_argument("--links-per-node", type=float, default=None,
+                   help="social: mean links per node per snapshot (default 10)")
     s.set_defaults(func=cmd_synth)
 
     s = sub.add_parser("list", help="list the datasets of the registry")
@@ -148,14 +159,34 @@ def format_summary(s: dict, seq=None) -> str:
 def cmd_synth(args: argparse.Namespace) -> int:
     from gcngan.data.edgelist import write_edges
     from gcngan.data.synthetic import MeshSpec, generate_mesh
+    from gcngan.errors import InputError
 
-    kw = {"num_nodes": args.nodes, "num_snapshots": args.snapshots, "seed": args.seed,
-          "period": args.period}
+    other = {"mesh": ("links_per_node",), "social": ("period", "noise")}[args.kind]
+    for name in other:
+        if getattr(args, name) is not None:
+            raise InputError(f"--{name.replace('_', '-')} does not apply to --kind {args.kind}")
+    if args.kind == "social":
+        return _synth_social(args)
+    kw = {"num_nodes": 24 if args.nodes is None else args.nodes,
+          "num_snapshots": 240 if args.snapshots is None else args.snapshots,
+          "seed": args.seed, "period": 24 if args.period is None else args.period}
     if args.noise is not None:
         kw["noise"] = args.noise
     seq = generate_mesh(MeshSpec(**kw))
     rows = write_edges(args.out, seq.adj, seq.node_ids)
     print(f"wrote {args.out}: {seq.num_nodes} nodes, {seq.num_snapshots} snapshots, {rows} rows")
+    return 0
+
+
+def _synth_social(args: argparse.Namespace) -> int:
+    from gcngan.data.synthetic import SocialSpec, generate_social, write_social_events
+
+    kw = {"num_nodes": args.nodes, "num_snapshots": args.snapshots,
+          "links_per_node": args.links_per_node, "seed": args.seed}
+    spec = SocialSpec(**{k: v for k, v in kw.items() if v is not None})
+    rows = write_social_events(args.out, generate_social(spec))
+    print(f"wrote {args.out}: {spec.num_nodes} nodes, {spec.num_snapshots} snapshots "
+          f"(one day each: read with --granularity 1d), {rows} rows")
     return 0
 
 
