@@ -248,8 +248,8 @@ def read_negatives(path: str | Path, seq, window: int) -> Candidates:
         i = int(np.flatnonzero(query == bad_q[0])[0])
         raise InputError(f"{path}:{line[i]}: query {df['query'].iloc[i]!r} has "
                          f"{int(npos[bad_q[0]])} rows with label=1 (exactly one expected)")
-    tq = np.full(query.max() + 1, -1, dtype=np.int64)
-    tq[query] = t                                          # last t seen per query
+    _, first = np.unique(query, return_index=True)
+    tq = t[first]                                          # t of each query's first row
     bad = tq[query] != t
     if bad.any():
         i = int(np.argmax(bad))

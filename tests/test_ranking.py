@@ -1,0 +1,198 @@
+"""Ranking protocol: ranks with half ties, Hits@k, new vs repeated, AUC/AP, weight errors,
+negatives generation and the negatives file (round trip, sha256, validation)."""
+from __future__ import annotations
+
+import hashlib
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gcngan.config import DataConfig
+from gcngan.data import load_snapshots
+from gcngan.errors import InputError
+from gcngan.ranking import (ap_score, auc_score, evaluate_ranking, format_ranking_table,
+                            generate_negatives, query_ranks, rank_summary, read_negatives,
+                            sha256_path, write_negatives)
+from gcngan.structural import PairIndex
+
+
+def test_hand_computed_mrr_with_ties():
+    # q0: pos .5 vs .9 (higher), .5 (tie), .1 -> rank 1 + 1 + 0.5 = 2.5
+    # q1: pos .8 vs .8, .8 (two ties), .2      -> rank 1 + 0 + 1   = 2
+    # q2: pos .3 vs .1, .2                     -> rank 1
+    score = np.array([.5, .9, .5, .1, .8, .8, .8, .2, .3, .1, .2])
+    query = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2])
+    label = np.array([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0], dtype=bool)
+    ranks = query_ranks(score, query, label)
+    assert ranks.tolist() == [2.5, 2.0, 1.0]
+    s = rank_summary(ranks)
+    assert s["mrr"] == pytest.approx((1 / 2.5 + 1 / 2 + 1) / 3)
+    assert (s["hits@1"], s["hits@3"], s["queries"]) == (pytest.approx(1 / 3), 1.0, 3)
+
+
+def test_hits_at_10_counts_half_ties():
+    """9 higher + 1 tie -> rank 10.5, not a hit at 10; 9 higher -> rank 10, a hit."""
+    score = np.r_[0.5, np.full(9, 0.9), 0.5, 0.0, 0.5, np.full(9, 0.9), 0.1]
+    query = np.r_[np.zeros(12, int), np.ones(11, int)]
+    label = np.zeros(23, dtype=bool)
+    label[[0, 12]] = True
+    ranks = query_ranks(score, query, label)
+    assert ranks.tolist() == [10.5, 10.0]
+    assert rank_summary(ranks)["hits@10"] == 0.5
+
+
+def test_rows_of_a_query_may_come_in_any_order():
+    score = np.array([.9, .5, .1, .7])
+    query = np.array([1, 0, 1, 0])
+    label = np.array([False, False, True, True])
+    assert query_ranks(score, query, label).tolist() == [1.0, 2.0]
+
+
+def test_auc_and_ap_against_brute_force():
+    rng = np.random.default_rng(0)
+    score = rng.integers(0, 4, 40).astype(float)                    # many ties
+    label = rng.random(40) < 0.3
+    pos, neg = score[label], score[~label]
+    pairs = [(p > n) + 0.5 * (p == n) for p, n in itertools.product(pos, neg)]
+    assert auc_score(score, label) == pytest.approx(np.mean(pairs))
+    ap = 0.0
+    prev_recall = 0.0
+    for thr in sorted(set(score), reverse=True):                    # one threshold per value
+        sel = score >= thr
+        recall = (sel & label).sum() / label.sum()
+        ap += (recall - prev_recall) * (sel & label).sum() / sel.sum()
+        prev_recall = recall
+    assert ap_score(score, label) == pytest.approx(ap)
+    assert np.isnan(auc_score(score, np.zeros(40, bool)))
+
+
+@pytest.fixture
+def small(write):
+    """5 nodes, 6 snapshots, directed, weighted; link 0->1 in every snapshot, 0->2 only at
+    t=5 (new there), 3->4 at t=1 and t=5 (repeated at t=5)."""
+    rows = ["t,src,dst,weight"]
+    for t in range(6):
+        rows.append(f"{t},a,b,{t + 1}")
+    rows += ["5,a,c,2", "1,d,e,3", "5,d,e,4", "0,e,d,1", "2,c,a,1"]
+    path = write("small.csv", "\n".join(rows) + "\n")
+    return load_snapshots(path, DataConfig(directed=True))
+
+
+class Fixed:
+    """A predictor returning a given score/weight per (src, dst) of node ids."""
+
+    def __init__(self, seq, table: dict) -> None:
+        self.pos = {str(x): i for i, x in enumerate(seq.node_ids)}
+        self.table = {(self.pos[s], self.pos[d]): v for (s, d), v in table.items()}
+
+    def score_pairs(self, seq, t, src, dst, window):
+        out = np.array([self.table.get((int(s), int(d)), (0.0, 0.0)) for s, d in zip(src, dst)])
+        return out[:, 0], out[:, 1]
+
+
+def test_new_vs_repeated_split_and_weight_errors(small):
+    seq = small
+    cands = generate_negatives(seq, [5], q=3, max_queries=100, seed=0)
+    pos = {str(x): i for i, x in enumerate(seq.node_ids)}
+    assert cands.num_queries == 3                                   # a->b, a->c, d->e at t=5
+    truth = {("a", "b"): 6.0, ("a", "c"): 2.0, ("d", "e"): 4.0}
+    # perfect scores for the repeated links, the new one ranked last
+    pred = Fixed(seq, {("a", "b"): (1.0, 6.0), ("d", "e"): (1.0, 3.0), ("a", "c"): (-1.0, 0.0)})
+    res = evaluate_ranking({"fixed": pred}, seq, cands, window=2)
+    assert (res["queries"], res["new"], res["repeated"]) == (3, 1, 2)
+    r = res["predictors"]["fixed"]
+    assert r["repeated"]["mrr"] == 1.0
+    assert r["new"]["mrr"] == pytest.approx(1 / 4)                  # 3 negatives score 0 > -1
+    assert r["all"]["mrr"] == pytest.approx((1 + 1 + 0.25) / 3)
+    # weight errors over every candidate row: positives off by 0, 1 (d->e) and 2 (a->c)
+    n_rows = len(cands)
+    assert r["rmse"] == pytest.approx(np.sqrt((1 + 4) / n_rows))
+    assert r["mae"] == pytest.approx(3 / n_rows)
+    assert res["weighted"] and set(truth) <= {(seq.node_ids[s], seq.node_ids[d])
+                                              for s, d in zip(cands.src, cands.dst)}
+    assert pos  # ids mapped
+
+
+def test_negatives_respect_the_rules(shared_file):
+    seq = load_snapshots(shared_file("enron184/enron184.csv"), DataConfig())
+    index = PairIndex(seq)
+    T, n, q = seq.num_snapshots, seq.num_nodes, 20
+    cands = generate_negatives(index, [T - 2, T - 1], q=q, max_queries=150, seed=0)
+    again = generate_negatives(index, [T - 2, T - 1], q=q, max_queries=150, seed=0)
+    assert np.array_equal(cands.dst, again.dst)                         # seeded
+    for t in (T - 2, T - 1):
+        assert len(np.unique(cands.query[cands.t == t])) == 150          # at most max_queries
+    hist_counts: list[int] = []
+    for qid in range(cands.num_queries):
+        rows = cands.query == qid
+        u = cands.src[rows][0]
+        t = cands.t[rows][0]
+        assert (cands.src[rows] == u).all() and cands.label[rows].sum() == 1
+        v = cands.dst[rows][cands.label[rows]][0]
+        negs = cands.dst[rows][~cands.label[rows]]
+        assert u != v and index.gather(t, index.keys([u], [v]))[0] > 0
+        assert len(negs) == q and len(set(negs.tolist())) == q          # no duplicates
+        assert (negs != u).all()
+        assert (index.gather(t, index.keys(np.full(q, u), negs)) == 0).all()
+        hist = set(index.history(u, t).tolist()) - set(
+            (index.snapshot(t)[0][(index.snapshot(t)[0] // n) == u] % n).tolist())
+        k = min(q // 2, len(hist))
+        assert set(negs[:k].tolist()) <= hist                           # historical first
+        hist_counts.append(k)
+    assert max(hist_counts) == q // 2 and min(hist_counts) < q // 2     # both cases occur
+
+
+def test_negatives_file_round_trip_and_sha256(small, tmp_path):
+    cands = generate_negatives(small, [4, 5], q=3, seed=1)
+    path = tmp_path / "neg.csv"
+    digest = write_negatives(path, cands, small.node_ids)
+    assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert sha256_path(path).read_text() == f"{digest}  neg.csv\n"
+    back = read_negatives(path, small, window=2)
+    for f in ("query", "t", "src", "dst", "label"):
+        np.testing.assert_array_equal(getattr(back, f), getattr(cands, f))
+    assert back.sha256 == digest
+    df = pd.read_csv(path, dtype=str)
+    assert list(df.columns) == ["query", "t", "src", "dst", "label"]
+    assert set(df["src"]) <= {"a", "b", "c", "d", "e"}                  # original node ids
+    assert (df.groupby("query")["label"].apply(lambda s: (s == "1").sum()) == 1).all()
+    # a tampered file no longer matches its sha256
+    path.write_text(path.read_text().replace(",1\n", ",0\n", 1))
+    with pytest.raises(InputError, match="does not match"):
+        read_negatives(path, small, window=2)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("0,5,a,b,1\n0,5,a,c,0\n1,5,d,e,0\n1,5,d,a,0\n", r"bad\.csv:4: query '1' has 0 rows"),
+    ("0,5,a,b,1\n0,5,a,c,1\n", r"bad\.csv:2: query '0' has 2 rows"),
+    ("0,5,a,b,1\n0,5,a,zz,0\n", r"bad\.csv:3: unknown node id 'zz' in column dst"),
+    ("0,9,a,b,1\n0,9,a,c,0\n", r"bad\.csv:2: t=9 out of range"),
+    ("0,1,a,b,1\n0,1,a,c,0\n", r"bad\.csv:2: t=1 out of range"),
+    ("0,5,a,b,1\n0,4,a,c,0\n", r"bad\.csv:3: query '0' mixes snapshots"),
+    ("0,5,a,b,2\n", r"bad\.csv:2: label '2' must be 0 or 1"),
+    ("0,x,a,b,1\n", r"bad\.csv:2: t='x' is not an integer"),
+])
+def test_a_bad_negatives_file_names_file_and_line(small, write, body, message):
+    path = write("bad.csv", "query,t,src,dst,label\n" + body)
+    with pytest.raises(InputError, match=message):
+        read_negatives(path, small, window=2)
+
+
+def test_missing_columns_are_named(small, write):
+    path = write("bad.csv", "query,t,src,dst\n0,5,a,b\n")
+    with pytest.raises(InputError, match="missing column.*label"):
+        read_negatives(path, small, window=2)
+
+
+def test_table_marks_the_best_in_bold(small):
+    cands = generate_negatives(small, [5], q=3, seed=0)
+    good = Fixed(small, {("a", "b"): (1.0, 6.0), ("d", "e"): (1.0, 4.0), ("a", "c"): (1.0, 2.0)})
+    bad = Fixed(small, {})
+    res = evaluate_ranking({"good": good, "bad": bad}, small, cands, window=2)
+    assert res["best"]["mrr"] == ["good"] and res["best"]["rmse"] == ["good"]
+    table = format_ranking_table(res)
+    assert "| good | **1.0000** |" in table
+    # all four candidates tie: rank 1 + 1.5, MRR 0.4; Hits@3 ties with good's 1.0: bold too
+    assert "| bad | 0.4000 | 0.0000 | **1.0000** |" in table

@@ -1,0 +1,184 @@
+"""Structural pair predictors against an independent dense-numpy implementation of the
+definitions of issue 14 (written here from scratch), and the ranking metrics of every
+baseline on a shared negatives file against ranks computed from those independent scores."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gcngan.config import DataConfig
+from gcngan.data import load_snapshots
+from gcngan.errors import ConfigError, InputError
+from gcngan.ranking import evaluate_ranking, generate_negatives, read_negatives, write_negatives
+from gcngan.structural import PAIR_PREDICTORS, PairIndex, get_pair_predictor
+
+N, T, W = 11, 16, 5
+
+
+def random_edges(seed: int = 0, n: int = N, t: int = T, p: float = 0.22) -> pd.DataFrame:
+    """Directed integer-weighted links with a few self-loops, ids shifted to 100 + i."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(t):
+        a = (rng.random((n, n)) < p) * rng.integers(1, 6, size=(n, n))
+        np.fill_diagonal(a, 0)
+        if k % 4 == 0:
+            a[k % n, k % n] = 3                                      # a self-loop now and then
+        s, d = np.nonzero(a)
+        rows += [(k, 100 + i, 100 + j, int(a[i, j])) for i, j in zip(s, d)]
+    return pd.DataFrame(rows, columns=["t", "src", "dst", "weight"])
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    """(seq, dense (T, N, N) float64 numpy array in seq's node order, csv path)."""
+    df = random_edges()
+    path = tmp_path_factory.mktemp("g") / "g.csv"
+    df.to_csv(path, index=False)
+    seq = load_snapshots(path, DataConfig(directed=True, snapshots=T))
+    pos = {str(x): i for i, x in enumerate(seq.node_ids)}
+    adj = np.zeros((T, len(pos), len(pos)))
+    for r in df.itertuples():
+        adj[r.t, pos[str(r.src)], pos[str(r.dst)]] = r.weight
+    return seq, adj, path
+
+
+# ----- the definitions, from scratch ----------------------------------------------------
+def reference_scores(adj: np.ndarray, t: int, w: int, alpha: float = 0.5) -> dict:
+    """name -> (score (N, N), weight (N, N)), straight from the issue's definitions."""
+    win = adj[t - w:t]                                               # (W, N, N)
+    count = (win != 0).sum(axis=0).astype(float)
+    mean = win.mean(axis=0)
+    median = np.median(win, axis=0)
+    last = win[-1]
+    ewma = win[0].copy()
+    for k in range(1, w):
+        ewma = alpha * win[k] + (1 - alpha) * ewma
+    bank_inf = (adj[:t] != 0).any(axis=0).astype(float)
+    bank_win = (count > 0).astype(float)
+    u = ((count + count.T) > 0).astype(float)                         # undirected binary union
+    n = u.shape[0]
+    d = u.sum(axis=1)
+    cn = np.zeros((n, n))
+    aa = np.zeros((n, n))
+    ra = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            for k in range(n):
+                if u[i, k] and u[k, j]:
+                    cn[i, j] += 1
+                    if d[k] > 1:
+                        aa[i, j] += 1 / math.log(d[k])
+                    ra[i, j] += 1 / d[k]
+    pa = np.outer(d, d)
+    return {"edgebank-inf": (bank_inf, mean), "edgebank-window": (bank_win, mean),
+            "window-count": (count, mean), "window-mean": (mean, mean),
+            "window-median": (median, median), "copy-last": (last, last),
+            "ewma": (ewma, ewma), "common-neighbours": (cn, mean),
+            "adamic-adar": (np.round(aa, 9), mean), "resource-allocation": (np.round(ra, 9), mean),
+            "pref-attachment": (pa, mean)}
+
+
+@pytest.mark.parametrize("name", list(PAIR_PREDICTORS))
+@pytest.mark.parametrize("t", [W, 9, T - 1, T])
+def test_every_predictor_matches_its_definition_on_all_pairs(graph, name, t):
+    seq, adj, _ = graph
+    n = adj.shape[1]
+    src, dst = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    score, weight = get_pair_predictor(name).score_pairs(seq, t, src, dst, W)
+    ref_score, ref_weight = reference_scores(adj, t, W)[name]
+    assert score.dtype == np.float64 and weight.shape == (n * n,)
+    np.testing.assert_allclose(score.reshape(n, n), ref_score, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(weight.reshape(n, n), ref_weight, rtol=0, atol=1e-12)
+
+
+def test_the_reference_graph_exercises_every_rule(graph):
+    """The test graph is not degenerate: self-loops, degree-1 neighbours, median != mean."""
+    seq, adj, _ = graph
+    ref = reference_scores(adj, 9, W)
+    assert np.diagonal(adj[:9], axis1=1, axis2=2).any()
+    assert (ref["adamic-adar"][0] > 0).any() and (ref["window-median"][0] > 0).any()
+    assert not np.array_equal(ref["window-median"][0], ref["window-mean"][0])
+    assert not np.array_equal(ref["edgebank-inf"][0], ref["edgebank-window"][0])
+
+
+def independent_ranks(path, seq, adj, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks from the negatives CSV and the reference scores only, plain Python loops;
+    also whether each query's link is new."""
+    df = pd.read_csv(path, dtype=str)
+    pos = {str(x): i for i, x in enumerate(seq.node_ids)}
+    ranks, new = [], []
+    for _, g in df.groupby("query", sort=False):
+        t = int(g["t"].iloc[0])
+        score = reference_scores(adj, t, W)[name][0]
+        vals = [score[pos[s], pos[d]] for s, d in zip(g["src"], g["dst"])]
+        labels = g["label"].astype(int).tolist()
+        p = vals[labels.index(1)]
+        negs = [v for v, lab in zip(vals, labels) if lab == 0]
+        ranks.append(1 + sum(v > p for v in negs) + 0.5 * sum(v == p for v in negs))
+        s, d = g["src"].iloc[labels.index(1)], g["dst"].iloc[labels.index(1)]
+        new.append(not (adj[:t, pos[s], pos[d]] != 0).any())
+    return np.array(ranks), np.array(new)
+
+
+def test_mrr_of_every_baseline_equals_the_independent_one(graph, tmp_path):
+    seq, adj, _ = graph
+    cands = generate_negatives(seq, range(T - 6, T), q=8, max_queries=12, seed=3)
+    path = tmp_path / "neg.csv"
+    write_negatives(path, cands, seq.node_ids)
+    back = read_negatives(path, seq, W)
+    result = evaluate_ranking({n: c() for n, c in PAIR_PREDICTORS.items()}, seq, back, W)
+    mrrs = set()
+    for name in PAIR_PREDICTORS:
+        ranks, new = independent_ranks(path, seq, adj, name)
+        got = result["predictors"][name]
+        assert got["all"]["mrr"] == pytest.approx(np.mean(1 / ranks), abs=1e-12)
+        assert got["all"]["hits@3"] == pytest.approx(np.mean(ranks <= 3), abs=1e-12)
+        assert got["new"]["mrr"] == pytest.approx(np.mean(1 / ranks[new]), abs=1e-12)
+        assert got["repeated"]["mrr"] == pytest.approx(np.mean(1 / ranks[~new]), abs=1e-12)
+        mrrs.add(round(got["all"]["mrr"], 9))
+    assert result["new"] > 0 and result["repeated"] > 0
+    assert len(mrrs) >= 6                                   # the baselines do differ
+
+
+def test_pair_index_history_and_first_seen(graph):
+    seq, adj, _ = graph
+    index = PairIndex(seq)
+    u = 3
+    for t in (0, 4, T):
+        want = np.flatnonzero((adj[:t, u] != 0).any(axis=0))
+        np.testing.assert_array_equal(index.history(u, t), want)
+    keys = index.keys(np.arange(N), (np.arange(N) + 1) % N)
+    for t in (1, 7):
+        want = (adj[:t, np.arange(N), (np.arange(N) + 1) % N] != 0).any(axis=0)
+        np.testing.assert_array_equal(index.seen_before(t, keys), want)
+
+
+def test_bad_target_node_or_name_is_refused(graph):
+    seq, _, _ = graph
+    p = get_pair_predictor("adamic-adar")
+    with pytest.raises(InputError, match="full window"):
+        p.score_pairs(seq, W - 1, [0], [1], W)
+    with pytest.raises(InputError, match="full window"):
+        p.score_pairs(seq, T + 1, [0], [1], W)
+    with pytest.raises(InputError, match="out of range"):
+        p.score_pairs(seq, W, [0], [N], W)
+    with pytest.raises(ConfigError, match="valid: edgebank-inf"):
+        get_pair_predictor("katz")
+    assert get_pair_predictor("median").name == "window-median"     # dense protocol's name
+
+
+def test_union_heuristics_read_only_the_queried_rows(graph, monkeypatch):
+    """Chunked sources give the same scores as one block (the 256-source chunking)."""
+    seq, _, _ = graph
+    rng = np.random.default_rng(1)
+    src, dst = rng.integers(0, N, 300), rng.integers(0, N, 300)
+    name = "resource-allocation"
+    whole, _ = get_pair_predictor(name).score_pairs(seq, 10, src, dst, W)
+    p = get_pair_predictor(name)
+    monkeypatch.setattr(p, "chunk", 2)
+    chunked, _ = p.score_pairs(seq, 10, src, dst, W)
+    np.testing.assert_array_equal(whole, chunked)
