@@ -1,0 +1,147 @@
+"""``gcngan evaluate --protocol ranking`` and ``gcngan score`` through ``gcngan.cli.main``."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gcngan.cli import main
+from gcngan.ranking import query_ranks
+from gcngan.structural import PAIR_PREDICTORS
+
+SMALL = ["--set", "noise_dim=4", "--set", "gcn_channels=4,3", "--set", "lstm_hidden=16",
+         "--set", "critic_hidden=12,6"]
+SPLIT = ["--window", "3", "--val", "3", "--test", "4"]
+
+
+@pytest.fixture(scope="module")
+def run(string_id_graph_csv, tmp_path_factory):
+    """A tiny trained run (1 epoch) on the 6-node string-id graph."""
+    out = tmp_path_factory.mktemp("run") / "run"
+    assert main(["train", str(string_id_graph_csv), "--out", str(out), "--epochs", "1",
+                 "--quiet", "--device", "cpu", "--batch-size", "4", *SMALL, *SPLIT]) == 0
+    return out
+
+
+def ranking_json(capsys, argv) -> dict:
+    capsys.readouterr()
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_baselines_only_ranking_writes_and_reuses_the_negatives(string_id_graph_csv, tmp_path,
+                                                                capsys):
+    neg = tmp_path / "neg.csv"
+    base = ["evaluate", "--data", str(string_id_graph_csv), "--protocol", "ranking", *SPLIT,
+            "--q", "3", "--json"]
+    first = ranking_json(capsys, [*base, "--negatives-out", str(neg)])
+    assert set(first["predictors"]) == set(PAIR_PREDICTORS)
+    digest = hashlib.sha256(neg.read_bytes()).hexdigest()
+    assert first["negatives"]["sha256"] == digest and first["negatives"]["generated"]
+    assert (tmp_path / "neg.csv.sha256").read_text().split()[0] == digest
+    df = pd.read_csv(neg)
+    assert sorted(df["t"].unique()) == [16, 17, 18, 19]                  # the 4 test targets
+    assert first["queries"] == df["query"].nunique() == first["new"] + first["repeated"]
+    again = ranking_json(capsys, [*base, "--negatives", str(neg)])
+    assert again["predictors"] == first["predictors"]
+    assert again["negatives"] == {"path": str(neg), "generated": False, "sha256": digest}
+    # text mode: a table with the best in bold and the sha256 printed
+    assert main([*base[:-1], "--negatives", str(neg), "--baselines", "ewma,adamic-adar"]) == 0
+    text = capsys.readouterr().out
+    assert digest in text and "| ewma |" in text and "**" in text
+
+
+def test_model_is_ranked_on_the_same_candidates_as_score_gives(run, string_id_graph_csv,
+                                                                tmp_path, capsys):
+    data = str(string_id_graph_csv)
+    res = ranking_json(capsys, ["evaluate", str(run), "--data", data, "--protocol", "ranking",
+                                "--q", "3", "--baselines", "window-mean", "--json"])
+    neg = run / "negatives-test-q3-m1000-s0.csv"
+    assert res["negatives"]["path"] == str(neg) and neg.is_file()
+    assert set(res["predictors"]) == {"model", "window-mean"}
+    scores = tmp_path / "scores.csv"
+    assert main(["score", str(run), "--data", data, "--pairs", str(neg),
+                 "--out", str(scores)]) == 0
+    cand, got = pd.read_csv(neg), pd.read_csv(scores)
+    assert list(got.columns) == ["t", "src", "dst", "score", "weight"]
+    assert (got[["t", "src", "dst"]].astype(str).values
+            == cand[["t", "src", "dst"]].astype(str).values).all()
+    ranks = query_ranks(got["score"].to_numpy(), pd.factorize(cand["query"])[0],
+                        cand["label"].to_numpy() == 1)
+    assert res["predictors"]["model"]["all"]["mrr"] == pytest.approx(np.mean(1 / ranks),
+                                                                      abs=1e-6)
+    # the same link scores as predict --scores writes for the same targets
+    pred = tmp_path / "pred.csv"
+    assert main(["predict", str(run), "--data", data, "--out", str(pred), "--scores"]) == 0
+    p = pd.read_csv(pred, dtype={"src": str, "dst": str})
+    merged = got.astype({"src": str, "dst": str}).merge(p, on=["t", "src", "dst"],
+                                                        suffixes=("", "_pred"))
+    assert len(merged) > 0
+    np.testing.assert_allclose(merged["score"], merged["score_pred"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(merged["weight"], merged["weight_pred"], rtol=1e-6, atol=1e-6)
+
+
+def test_score_with_a_baseline(string_id_graph_csv, tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    ids = pd.read_csv(string_id_graph_csv, dtype=str)
+    a, b = ids["src"].iloc[0], ids["dst"].iloc[0]
+    pairs.write_text(f"t,src,dst\n5,{a},{b}\n20,{a},{b}\n")            # t = T: after the data
+    out = tmp_path / "s.csv"
+    assert main(["score", "--data", str(string_id_graph_csv), "--predictor", "window-count",
+                 "--pairs", str(pairs), "--out", str(out), *SPLIT]) == 0
+    got = pd.read_csv(out, dtype={"src": str, "dst": str})
+    assert got[["src", "dst"]].values.tolist() == [[a, b], [a, b]]
+    assert ((got["score"] >= 0) & (got["score"] <= 3)).all()
+
+
+@pytest.mark.parametrize("row, message", [
+    ("5,{a},nobody", "pairs.csv:3: unknown node id 'nobody' in column dst"),
+    ("2,{a},{b}", "pairs.csv:3: t=2 out of range"),
+    ("21,{a},{b}", "pairs.csv:3: t=21 out of range"),
+])
+def test_score_refuses_bad_rows_and_writes_nothing(string_id_graph_csv, tmp_path, capsys,
+                                                   row, message):
+    ids = pd.read_csv(string_id_graph_csv, dtype=str)
+    a, b = ids["src"].iloc[0], ids["dst"].iloc[0]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"t,src,dst\n5,{a},{b}\n" + row.format(a=a, b=b) + "\n")
+    out = tmp_path / "s.csv"
+    capsys.readouterr()
+    rc = main(["score", "--data", str(string_id_graph_csv), "--predictor", "adamic-adar",
+               "--pairs", str(pairs), "--out", str(out), *SPLIT])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == [pairs]
+
+
+def test_score_with_a_run_refuses_an_unknown_node(run, string_id_graph_csv, tmp_path, capsys):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("t,src,dst\n17,ghost,ghost\n")
+    out = tmp_path / "s.csv"
+    rc = main(["score", str(run), "--data", str(string_id_graph_csv), "--pairs", str(pairs),
+               "--out", str(out)])
+    assert rc == 2 and "pairs.csv:2: unknown node id 'ghost'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_refusals(string_id_graph_csv, tmp_path, capsys):
+    data = str(string_id_graph_csv)
+    pairs = tmp_path / "p.csv"
+    pairs.write_text("t,src,dst\n")
+    assert main(["score", "--data", data, "--pairs", str(pairs), "--out",
+                 str(tmp_path / "o.csv")]) == 2
+    assert "exactly one" in capsys.readouterr().err
+    assert main(["evaluate", "--data", data]) == 2                       # dense needs a run
+    assert "RUN_DIR" in capsys.readouterr().err
+    bad = tmp_path / "neg.csv"
+    bad.write_text("query,t,src,dst,label\n0,17,x,y,0\n")
+    rc = main(["evaluate", "--data", data, "--protocol", "ranking", *SPLIT,
+               "--negatives", str(bad)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "neg.csv:2:" in err and len(err.strip().splitlines()) == 1
+    assert main(["evaluate", "--data", data, "--protocol", "ranking", *SPLIT,
+                 "--baselines", "katz"]) == 2
+    assert "unknown baseline 'katz'" in capsys.readouterr().err
