@@ -65,7 +65,8 @@ class Candidates:
 
 
 # ----- negatives ------------------------------------------------------------------------
-def _sample_uniform(rng: np.random.Generator, n: int, need: int, excluded: np.ndarray) -> np.ndarray:
+def _sample_uniform(rng: np.random.Generator, n: int, need: int,
+                    excluded: np.ndarray) -> np.ndarray:
     """``need`` distinct nodes of ``0 .. n-1`` outside ``excluded`` (sorted unique), uniform;
     fewer distinct ones than asked -> all of them, then repeats drawn from them."""
     available = n - excluded.size
