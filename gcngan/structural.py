@@ -35,7 +35,9 @@ pref-attachment      :math:`d_u d_v`                                          wi
 
 The structural four use the undirected binary union of the window,
 :math:`U = 1[(C + C^\top) > 0]` (self-loops kept as they are in the data), and
-:math:`d_k = \sum_j U_{kj}`. Their predicted weight is the pair's window mean, so the
+:math:`d_k = \sum_j U_{kj}`. Adamic-Adar and resource-allocation scores are rounded to
+1e-9, so that equal sums added in a different order tie (ranks count ties half). Their
+predicted weight is the pair's window mean, so the
 weight error of a heuristic is that of the window mean: they rank, they do not forecast
 weights.
 
