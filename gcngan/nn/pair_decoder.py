@@ -1,0 +1,237 @@
+r"""Pair decoder: node states + the pair's history and structure -> link probability and
+weight for candidate pairs ``(u, v)`` only (never :math:`N \times N`).
+
+For ``P`` candidate pairs of one target snapshot ``t``:
+
+* :func:`pair_features` computes :data:`PAIR_FEATURES` from the window ``t-W .. t-1`` with
+  sparse operations (``scipy.sparse``, :mod:`gcngan.structural`'s definitions of the
+  common-neighbour heuristics), :math:`O(E + W P)` memory;
+* :class:`PairDecoder` maps ``[h_u, h_v, h_u * h_v, features]`` through an MLP (plus a
+  linear term on the features alone, so it can at least express a logistic regression on
+  the heuristics) to an existence logit and a weight in :math:`(0, 1)`; the prediction is a
+  hurdle: ``1[p > threshold] * weight`` with exact zeros, the expected weight ``p * weight``
+  is its differentiable form (for the critic and the reconstruction).
+
+The methods ``parts / pool / combine / link_score / reconstruction / selection`` mirror the
+dense decoders' contract (:class:`gcngan.nn.decoders.Decoder`) on pair-shaped tensors.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gcngan.errors import ConfigError
+
+#: Columns of :func:`pair_features`, in order. Counts/degrees are ``log1p``-compressed,
+#: window weights are on the model scale (the sequence's :class:`~gcngan.data.Scaler`).
+PAIR_FEATURES = (
+    "count",                # share of window snapshots with u -> v
+    "mean",                 # mean scaled weight of u -> v over the window (zeros included)
+    "last",                 # scaled weight of u -> v in the last window snapshot
+    "recency",              # 1 / (snapshots since u -> v was last linked), 0 if not in window
+    "reverse_count",        # share of window snapshots with v -> u
+    "seen_before",          # 1 if u -> v was linked in some snapshot before the window
+    "common_neighbours",    # log1p CN in the window's undirected binary union U
+    "adamic_adar",          # log1p AA
+    "resource_allocation",  # log1p RA
+    "degree_src",           # log1p d_u in U
+    "degree_dst",           # log1p d_v in U
+    "pref_attachment",      # log1p d_u * d_v
+)
+
+
+def pair_features(seq, t: int, window: int, src, dst) -> Tensor:
+    r"""History and structure features of the pairs ``src[i] -> dst[i]`` at target ``t``.
+
+    Args:
+        seq (SnapshotSequence | gcngan.structural.PairIndex): The data (only
+            ``edges(t)``, ``num_nodes``, ``num_snapshots`` and, if present, ``scaler`` are
+            used); pass one :class:`~gcngan.structural.PairIndex` to reuse its caches.
+        t (int): Target snapshot (``window <= t <= T``).
+        window (int): :math:`W`.
+        src, dst (array-like): Node indices, :math:`(P,)`.
+
+    Returns:
+        Tensor: :math:`(P, F)` float32, ``F = len(PAIR_FEATURES)``.
+
+    Raises:
+        InputError: ``t`` without a full window or node indices out of range.
+    """
+    from gcngan.structural import AdamicAdar, CommonNeighbours, ResourceAllocation, as_index
+
+    index = as_index(seq)
+    t, window = int(t), int(window)
+    src = np.asarray(src, dtype=np.int64).ravel()
+    dst = np.asarray(dst, dtype=np.int64).ravel()
+    # the heuristics check t, the window and the node indices before anything else
+    structure = [np.log1p(h.score_pairs(index, t, src, dst, window)[0])
+                 for h in (CommonNeighbours(), AdamicAdar(), ResourceAllocation())]
+    keys = index.keys(src, dst)
+    vals = index.window_values(t, window, keys)                          # (W, P) raw
+    rev = index.window_values(t, window, index.keys(dst, src))           # (W, P) raw
+    scaler = getattr(index.seq, "scaler", None)
+    scaled = vals if scaler is None else \
+        scaler.transform(torch.from_numpy(vals)).numpy()                  # (W, P)
+    present = vals != 0
+    count = present.sum(axis=0)                                          # (P,)
+    age = np.argmax(present[::-1], axis=0) + 1                           # 1 = last snapshot
+    recency = np.where(count > 0, 1.0 / age, 0.0)
+    seen = index.seen_before(t - window, keys)
+    cols = [count / window, scaled.mean(axis=0), scaled[-1], recency,
+            (rev != 0).sum(axis=0) / window, seen.astype(np.float64), *structure]
+    _, deg = index.union(t, window)
+    cols += [np.log1p(deg[src]), np.log1p(deg[dst]), np.log1p(deg[src] * deg[dst])]
+    return torch.from_numpy(np.stack(cols, axis=1)).float()              # (P, F)
+
+
+def hurdle_loss(parts: dict, target: Tensor, weight_coef: float = 1.0) -> Tensor:
+    r"""Reconstruction of a hurdle prediction: BCE of the existence logit against
+    ``target > 0`` plus ``weight_coef`` times the squared error of the weight head on the
+    linked pairs only.
+
+    Shapes:
+        - **parts:** ``logit`` :math:`(P,)`, ``weight`` :math:`(P,)`
+        - **target:** :math:`(P,)` model-scale weights, 0 = no link
+        - **output:** scalar
+    """
+    exists = (target > 0).to(parts["logit"].dtype)
+    loss = F.binary_cross_entropy_with_logits(parts["logit"], exists)
+    if bool(exists.any()):
+        linked = target > 0
+        loss = loss + weight_coef * ((parts["weight"][linked] - target[linked]) ** 2).mean()
+    return loss
+
+
+class PairDecoder(nn.Module):
+    r"""MLP on ``[h_u, h_v, h_u * h_v, f_uv]`` -> existence logit and weight of each pair.
+
+    .. math::
+        z = \mathrm{MLP}([h_u, h_v, h_u \odot h_v, f_{uv}]),\quad
+        \ell_{uv} = z_0 + a^\top f_{uv},\quad w_{uv} = \sigma(z_1)
+
+    Args:
+        in_channels (int): Node-state size :math:`H` (the LSTM's); ``0`` = no node states
+            (the "no GCN" ablation: ``h_src``/``h_dst`` are ignored).
+        pair_channels (int): Pair-feature size :math:`F` (``len(PAIR_FEATURES)``); ``0`` =
+            no features (the "no structure" ablation).
+        hidden_channels (int, optional): MLP width. (default: ``64``)
+        num_layers (int, optional): Hidden layers of the MLP. (default: ``2``)
+        dropout (float, optional): Dropout between hidden layers. (default: ``0.0``)
+        threshold (float, optional): Existence probability above which
+            :meth:`combine` predicts a link. (default: ``0.5``)
+
+    Shapes:
+        - **h_src, h_dst:** :math:`(P, H)` (or ``None`` when ``in_channels == 0``)
+        - **feats:** :math:`(P, F)` (or ``None`` when ``pair_channels == 0``)
+        - **output** of :meth:`forward`: ``(logit, weight)``, each :math:`(P,)`;
+          ``weight`` in :math:`(0, 1)` (model scale)
+    """
+
+    hedged: bool = False
+    reconstructions: tuple = ("hurdle",)
+
+    def __init__(self, in_channels: int, pair_channels: int, hidden_channels: int = 64,
+                 num_layers: int = 2, dropout: float = 0.0, threshold: float = 0.5) -> None:
+        super().__init__()
+        if in_channels < 0 or pair_channels < 0 or in_channels + pair_channels == 0:
+            raise ValueError(f"PairDecoder: in_channels={in_channels} and pair_channels="
+                             f"{pair_channels} must be >= 0 and not both 0")
+        if num_layers < 1 or hidden_channels < 1:
+            raise ValueError(f"PairDecoder: num_layers={num_layers} and hidden_channels="
+                             f"{hidden_channels} must be >= 1")
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"PairDecoder: threshold={threshold} must be in (0, 1)")
+        self.in_channels = in_channels
+        self.pair_channels = pair_channels
+        self.hidden_channels = hidden_channels
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.threshold = threshold
+        sizes = [3 * in_channels + pair_channels] + [hidden_channels] * num_layers
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.out = nn.Linear(hidden_channels, 2)
+        if pair_channels:
+            self.linear = nn.Linear(pair_channels, 1, bias=False)
+        else:
+            self.register_module("linear", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for lin in self.hidden:
+            lin.reset_parameters()
+        self.out.reset_parameters()
+        if self.linear is not None:
+            nn.init.zeros_(self.linear.weight)
+
+    def inputs(self, h_src: Optional[Tensor], h_dst: Optional[Tensor],
+               feats: Optional[Tensor]) -> Tensor:
+        """The MLP input :math:`(P, 3H + F)`."""
+        parts = []
+        if self.in_channels:
+            if h_src is None or h_dst is None:
+                raise ValueError("PairDecoder: node states h_src, h_dst are required "
+                                 f"(in_channels={self.in_channels})")
+            parts += [h_src, h_dst, h_src * h_dst]                         # 3 x (P, H)
+        if self.pair_channels:
+            if feats is None or feats.shape[-1] != self.pair_channels:
+                raise ValueError(f"PairDecoder: expected pair features of size "
+                                 f"{self.pair_channels}, got "
+                                 f"{None if feats is None else tuple(feats.shape)}")
+            parts.append(feats)
+        return torch.cat(parts, dim=-1)                                    # (P, 3H + F)
+
+    def forward(self, h_src: Optional[Tensor], h_dst: Optional[Tensor],
+                feats: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+        z = self.inputs(h_src, h_dst, feats)
+        for lin in self.hidden:
+            z = F.dropout(F.relu(lin(z)), self.dropout, self.training)     # (P, hidden)
+        z = self.out(z)                                                    # (P, 2)
+        logit = z[:, 0]
+        if self.linear is not None:
+            logit = logit + self.linear(feats).squeeze(-1)                 # (P,)
+        return logit, torch.sigmoid(z[:, 1])
+
+    # ----- the decoder contract, on pairs -------------------------------------------------
+    def parts(self, h_src: Optional[Tensor], h_dst: Optional[Tensor],
+              feats: Optional[Tensor]) -> dict:
+        """``{'logit', 'prob', 'weight', 'pred'}``, each :math:`(P,)`; ``pred`` is the
+        differentiable expected weight ``prob * weight``."""
+        logit, weight = self(h_src, h_dst, feats)
+        prob = torch.sigmoid(logit)
+        return {"logit": logit, "prob": prob, "weight": weight, "pred": prob * weight}
+
+    def pool(self, draws: list) -> dict:
+        """Mean probability and weight over several noise draws' :meth:`parts`."""
+        prob = torch.stack([d["prob"] for d in draws]).mean(0)
+        weight = torch.stack([d["weight"] for d in draws]).mean(0)
+        return {"logit": torch.logit(prob.clamp(1e-7, 1 - 1e-7)), "prob": prob,
+                "weight": weight, "pred": prob * weight}
+
+    def combine(self, parts: dict) -> Tensor:
+        """Point prediction :math:`(P,)`: the weight where ``prob > threshold``, exactly 0
+        elsewhere."""
+        return torch.where(parts["prob"] > self.threshold, parts["weight"],
+                           torch.zeros_like(parts["weight"]))
+
+    def link_score(self, parts: dict) -> Tensor:
+        """Link scores :math:`(P,)` for ranking: the existence probability."""
+        return parts["prob"]
+
+    def reconstruction(self, name: str, train_config=None) -> Callable[[dict, Tensor], Tensor]:
+        """``fn(parts, target) -> scalar``: only ``hurdle`` (:func:`hurdle_loss`)."""
+        if name not in self.reconstructions:
+            raise ConfigError(f"train.recon={name!r}: the pair decoder supports "
+                              f"{', '.join(self.reconstructions)}")
+        return hurdle_loss
+
+    def selection(self):
+        """No hedge threshold chosen on validation."""
+        return None
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.in_channels}, {self.pair_channels}, "
+                f"hidden_channels={self.hidden_channels})")

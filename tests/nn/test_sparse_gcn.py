@@ -1,0 +1,127 @@
+"""The sparse GCN encoder: direction convention against PyG's dense layer, the disjoint
+union of a batch, the per-node LSTM, node inputs, gradients."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch_geometric.nn import DenseGCNConv
+
+from gcngan.nn.gcn import dense_gcn_norm
+from gcngan.nn.sparse_gcn import SparseGCNEncoder, SparseWindowBatch
+
+
+def _directed(n: int = 6, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    a = torch.rand(n, n, generator=g) * (torch.rand(n, n, generator=g) < 0.4)
+    a.fill_diagonal_(0)
+    assert not torch.equal(a, a.T)
+    return a                                                              # (N, N) adj[src, dst]
+
+
+def _sparse(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    src, dst = a.nonzero().T
+    return torch.stack([src, dst]), a[src, dst]
+
+
+def _dense_layer(conv) -> DenseGCNConv:
+    d = DenseGCNConv(conv.in_channels, conv.out_channels)
+    d.lin.weight.data.copy_(conv.lin.weight.data)
+    d.bias.data.copy_(conv.bias.data)
+    return d
+
+
+@pytest.mark.parametrize("flow", ["source_to_target", "target_to_source"])
+def test_direction_matches_dense_gcn_conv(flow):
+    """source_to_target (src -> dst messages) == DenseGCNConv(x, A.T); the other flow == A."""
+    torch.manual_seed(0)
+    a = _directed()
+    enc = SparseGCNEncoder(6, 4, [3], 5, l2_normalize=False, flow=flow)
+    batch = SparseWindowBatch.from_snapshots([[_sparse(a)]], nodes=torch.arange(6))
+    h = enc.convolve(batch)[0, 0]                                         # (N, 3)
+    dense = _dense_layer(enc.convs[0])
+    x = enc.embedding.weight
+    right = a.T if flow == "source_to_target" else a
+    wrong = a if flow == "source_to_target" else a.T
+    assert torch.allclose(h, torch.relu(dense(x, right)[0]), atol=1e-6)
+    assert not torch.allclose(h, torch.relu(dense(x, wrong)[0]), atol=1e-3)
+    # and the project's own dense normalisation
+    lin = x @ enc.convs[0].lin.weight.T
+    ref = dense_gcn_norm(a, flow=flow) @ lin + enc.convs[0].bias
+    assert torch.allclose(h, torch.relu(ref), atol=1e-6)
+
+
+def test_mirror_is_the_undirected_union():
+    torch.manual_seed(0)
+    a = _directed()
+    sym = a + a.T
+    enc = SparseGCNEncoder(6, 4, [3], 5, l2_normalize=False, mirror=True)
+    h = enc.convolve(SparseWindowBatch.from_snapshots([[_sparse(a)]], nodes=torch.arange(6)))
+    ref = torch.relu(_dense_layer(enc.convs[0])(enc.embedding.weight, sym)[0])
+    assert torch.allclose(h[0, 0], ref, atol=1e-6)
+
+
+def test_batch_equals_snapshot_by_snapshot_and_lstm_per_node():
+    """A B x W batch as one disjoint union gives what each snapshot gives alone, and the
+    output is a shared LSTM over each node's W embeddings."""
+    torch.manual_seed(1)
+    n, B, W = 7, 2, 3
+    snaps = [[_sparse(_directed(n, seed=10 * b + w)) for w in range(W)] for b in range(B)]
+    enc = SparseGCNEncoder(n, 5, [4, 3], 6)
+    enc.eval()
+    batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
+    assert batch.edge_index.max() < B * W * n and batch.num_local == n
+    h = enc.convolve(batch)                                               # (B, W, N, 3)
+    assert h.shape == (B, W, n, 3)
+    for b in range(B):
+        for w in range(W):
+            alone = enc.convolve(SparseWindowBatch.from_snapshots([[snaps[b][w]]],
+                                                                  nodes=torch.arange(n)))
+            assert torch.allclose(h[b, w], alone[0, 0], atol=1e-6)
+    out = enc(batch)                                                      # (B, N, H_lstm)
+    assert out.shape == (B, n, 6)
+    seq, _ = enc.lstm(h[1, :, 4].unsqueeze(0))                            # node 4, window 1
+    assert torch.allclose(out[1, 4], seq[0, -1], atol=1e-6)
+
+
+def test_active_nodes_only_give_the_same_states():
+    """Computing only the window's endpoints + asked nodes equals computing all N nodes."""
+    torch.manual_seed(2)
+    n = 50
+    a = torch.zeros(n, n)
+    a[3, 7], a[7, 11], a[11, 3], a[20, 7] = 0.5, 1.0, 0.2, 0.7
+    snaps = [[_sparse(a), _sparse(a.T.contiguous())]]
+    enc = SparseGCNEncoder(n, 4, [3], 5)
+    full = enc(SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n)))
+    part_batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.tensor([42]))
+    assert part_batch.nodes.tolist() == [3, 7, 11, 20, 42]
+    part = enc(part_batch)
+    assert torch.allclose(part[0], full[0, part_batch.nodes], atol=1e-6)
+    assert part_batch.local(torch.tensor([42, 3])).tolist() == [4, 0]
+    with pytest.raises(ValueError, match="not in the batch"):
+        part_batch.local(torch.tensor([5]))
+
+
+def test_gradients_features_noise_and_validation():
+    torch.manual_seed(3)
+    n = 8
+    snaps = [[_sparse(_directed(n, seed=s)) for s in range(2)]]
+    feats = torch.randn(n, 2)
+    enc = SparseGCNEncoder(n, 3, [4], 5, feature_channels=2, noise_std=0.5)
+    batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
+    out = enc(batch, feats)
+    out.pow(2).sum().backward()
+    for name, p in enc.named_parameters():
+        assert p.grad is not None and bool(p.grad.abs().sum() > 0), name
+    assert not torch.equal(enc(batch, feats), enc(batch, feats))         # noise draws differ
+    quiet = SparseGCNEncoder(n, 0, [4], 5, feature_channels=2)           # features only
+    assert quiet.embedding is None and quiet(batch, feats).shape == (1, n, 5)
+    assert torch.equal(quiet(batch, feats), quiet(batch, feats))
+    with pytest.raises(ValueError, match="node features"):
+        quiet(batch)
+    with pytest.raises(ValueError, match="flow"):
+        SparseGCNEncoder(n, 3, [4], 5, flow="both")
+    with pytest.raises(ValueError, match="must be > 0"):
+        SparseGCNEncoder(n, 0, [4], 5)
+    with pytest.raises(ValueError, match="same length"):
+        SparseWindowBatch.from_snapshots([snaps[0], snaps[0][:1]])
+    assert repr(enc) == "SparseGCNEncoder(8, 3, [4], lstm_hidden=5)"
