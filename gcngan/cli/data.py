@@ -104,7 +104,7 @@ def _split_summary(seq, cfg, explicit: bool):
     out = {"window": cfg.window, "train": len(sp.train), "val": len(sp.val),
            "test": len(sp.test)}
     try:
-        check_validation_targets(seq.adj, sp)
+        check_validation_targets(seq, sp)           # per-snapshot link counts: no N^2
     except InputError as exc:
         out["warning"] = str(exc)
     return out
@@ -140,8 +140,7 @@ def format_summary(s: dict, seq=None) -> str:
         f"max {s['density_max']:.4f}",
     ]
     if seq is not None:
-        per = (seq.adj > 0).flatten(1).sum(1).double() / (seq.num_nodes ** 2)
-        lines.append(f"per snapshot {_sparkline(per.tolist())}")
+        lines.append(f"per snapshot {_sparkline(seq.density().tolist())}")
     sp = s.get("split")
     lines.append(f"split       window {sp['window']}: {sp['train']} train / {sp['val']} val / "
                  f"{sp['test']} test targets" if sp else

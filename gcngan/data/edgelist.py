@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import io
 import logging
+import math
 import re
 import warnings
 import zipfile
@@ -726,3 +727,315 @@ def _f32_text(w: np.ndarray) -> np.ndarray:
     rest = np.flatnonzero(~integral)
     out[rest] = [np.format_float_positional(x, trim="-") for x in w[rest]]
     return out
+
+
+# ----------------------------------------------------------------------------- streamed columns
+#: Rows parsed per pandas chunk when a long CSV/TSV is streamed (bounded memory: only one
+#: chunk's text is held as Python objects at a time).
+CHUNK_ROWS = 1 << 19
+
+
+class _LineMap:
+    """File line of each kept row, stored per chunk: a start line where the chunk had no
+    blank rows (lines are consecutive), else that chunk's line array."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._lines: list = []
+        self._rows = 0
+
+    def add(self, lines: np.ndarray) -> None:
+        if len(lines) == 0:
+            return
+        self._starts.append(self._rows)
+        consecutive = int(lines[-1]) - int(lines[0]) == len(lines) - 1
+        self._lines.append(int(lines[0]) if consecutive else lines.copy())
+        self._rows += len(lines)
+
+    def __getitem__(self, row: int) -> int:
+        import bisect
+
+        k = bisect.bisect_right(self._starts, int(row)) - 1
+        part = self._lines[k]
+        off = int(row) - self._starts[k]
+        return part + off if isinstance(part, int) else int(part[off])
+
+    def __len__(self) -> int:
+        return self._rows
+
+
+@dataclass
+class EdgeColumns:
+    """Edge rows as compact numpy columns (no Python objects per row), what ingestion needs.
+
+    Attributes:
+        time: (E,) int64 snapshot index (``snapshots``/``files``), float64 Unix seconds
+            (``events`` whose timestamps were parsed), or ``None`` (``events`` read without a
+            valid ``--granularity``: ingestion refuses them).
+        src, dst: (E,) int32/int64 index into ``ids``.
+        ids: the distinct original node ids (int or str), sorted (integers numerically,
+            strings lexicographically), as :func:`node_index` orders them.
+        weight: (E,) float64.
+        kind, source, columns, line, file, snapshots: as in :class:`EdgeTable`.
+    """
+
+    time: Optional[np.ndarray]
+    src: np.ndarray
+    dst: np.ndarray
+    ids: list
+    weight: np.ndarray
+    kind: str
+    source: str
+    columns: dict
+    line: object
+    file: Optional[np.ndarray] = None
+    snapshots: Optional[int] = None
+
+    def where(self, row: int) -> str:
+        """``path:line`` (or ``path/member:line``) of row ``row``."""
+        if self.file is not None:
+            return f"{self.source}/{self.file[row]}:{int(self.line[row])}"
+        return f"{self.source}:{int(self.line[row])}"
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+
+class _IdCodes:
+    """Incremental id -> code map over chunks (codes in first-appearance order)."""
+
+    def __init__(self) -> None:
+        self.known = pd.Index([], dtype=object)
+
+    def codes(self, ids: pd.Series) -> np.ndarray:
+        local, uniques = pd.factorize(ids)
+        glob = self.known.get_indexer(uniques)
+        new = glob < 0
+        if new.any():
+            glob[new] = np.arange(len(self.known), len(self.known) + int(new.sum()))
+            self.known = self.known.append(pd.Index(uniques[new], dtype=object))
+        if len(self.known) >= 2 ** 31:
+            raise InputError("more than 2**31 distinct node ids")
+        return glob.astype(np.int32)[local]
+
+    def finish(self, src: np.ndarray, dst: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
+        """Decide the id type for all ids at once (int64 when every id is a 64-bit integer,
+        as :func:`_id_columns` does), sort them and re-code ``src``/``dst``."""
+        text = pd.Series(self.known.to_numpy(dtype=object))
+        ints = _as_int64(text.astype(str)) if len(text) else None
+        if ints is not None:
+            uniq, remap = np.unique(ints, return_inverse=True)
+            ids = [int(x) for x in uniq]
+        else:
+            uniq, remap = np.unique(text.astype(str).to_numpy(dtype=object), return_inverse=True)
+            ids = [str(x) for x in uniq]
+        remap = remap.astype(np.int32 if len(ids) < 2 ** 31 else np.int64)
+        return ids, remap[src], remap[dst]
+
+
+def _parse_times(chunk_table: EdgeTable, col: pd.Series, name, state: dict) -> np.ndarray:
+    """Timestamps of one chunk -> float64 seconds; refuses a column whose chunks mix Unix
+    seconds and datetimes (within one chunk :func:`parse_timestamps` refuses it)."""
+    from gcngan.data.events import parse_timestamps
+
+    secs = parse_timestamps(col, chunk_table.where, str(name))
+    first = col.iloc[0]
+    numeric = col.dtype.kind in "iuf" or _is_number(str(first).strip())
+    if state.setdefault("numeric", numeric) != numeric:
+        raise InputError(f"{chunk_table.where(0)}: column {str(name)!r}: unparseable timestamp "
+                         f"{first!r} (the column mixes Unix seconds and datetimes)")
+    return secs
+
+
+def _iter_raw(path: Path, header: "_Header", usecols: list, text_cols: tuple,
+              chunk_rows: int):
+    """The rows of a long CSV/TSV as pandas chunks (all columns read, as :func:`_read_raw`,
+    so a row with extra fields is an error); the same one-line errors."""
+    kw = dict(sep=header.sep, index_col=False, na_filter=False, comment=None,
+              skip_blank_lines=False, encoding=file_encoding(path), chunksize=chunk_rows)
+    if text_cols:
+        kw["dtype"] = {c: str for c in text_cols}
+    kw["skiprows"] = _first_data_line(path) - 1
+    kw["header"] = 0 if header.has_names else None
+    if header.sep != r"\s+":
+        kw["skipinitialspace"] = True
+
+    def guarded(step):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return step()
+        except pd.errors.ParserWarning:
+            line = kw["skiprows"] + 2
+            raise InputError(f"{path}: line {line}: more fields than the {len(header.names)} "
+                             f"header columns") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{path}: empty file (no rows)") from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"{path}: {_parser_message(exc)}") from None
+        except ValueError as exc:
+            raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
+                from None
+
+    reader = guarded(lambda: pd.read_csv(path, engine="c", **kw))
+    with reader:
+        while True:
+            chunk = guarded(lambda: next(reader, None))
+            if chunk is None:
+                return
+            missing = [c for c in usecols if c not in chunk.columns]
+            if missing:
+                raise InputError(f"{path}: line 1: column(s) {', '.join(map(str, missing))} "
+                                 f"not found")
+            yield chunk[usecols]
+
+
+def _time_kind_streamed(path: Path, header: "_Header", cols: dict,
+                        chunk_rows: int = CHUNK_ROWS) -> str:
+    """:func:`_time_kind` over the time column read chunk by chunk (the same decision)."""
+    name = cols.get("time")
+    low = str(name).strip().lower()
+    if name is None or (header.has_names and low in SNAPSHOT_NAMES + EVENT_NAMES):
+        return _time_kind(path, header, cols, pd.Series([0]))
+    lo, hi, integral, seen = math.inf, -math.inf, True, False
+    for chunk in _iter_raw(path, header, [name], (), chunk_rows):
+        values = chunk[name]
+        if values.dtype.kind == "O":
+            values = values[values.astype(str).str.strip() != ""]
+        if len(values) == 0:
+            continue
+        num = pd.to_numeric(values, errors="coerce")
+        if num.isna().any():
+            return "events"
+        arr = num.to_numpy(dtype=np.float64)
+        seen = True
+        integral &= bool(np.all(arr == np.round(arr)))
+        lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
+    if not seen or (integral and lo >= 0 and hi <= MAX_SNAPSHOT_INDEX):
+        return "snapshots"
+    return "events"
+
+
+def read_columns(path: str | Path, cfg: DataConfig,
+                 chunk_rows: Optional[int] = None) -> EdgeColumns:
+    """Read ``path`` into :class:`EdgeColumns`; long CSV/TSV files are streamed in chunks of
+    ``chunk_rows`` rows (default :data:`CHUNK_ROWS`), so memory is the numeric columns plus
+    one chunk. Directories/zips of per-snapshot files go through :func:`read_edge_files`.
+
+    Every check of :func:`read_edges` is made, with the same one-line errors; with several
+    chunks, the first problem is reported chunk by chunk (in file order).
+
+    Raises:
+        InputError: as :func:`read_edges`.
+    """
+    from gcngan.data.events import parse_granularity
+
+    path = Path(path)
+    chunk_rows = int(chunk_rows or CHUNK_ROWS)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if cfg.format is not None:
+        kind = cfg.format
+    elif path.is_dir() or path.suffix.lower() == ".zip":
+        kind = "files"
+    else:
+        kind = None
+    if kind == "files":
+        table = read_edges(path, cfg)
+        return columns_from_table(table, cfg)
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        raise InputError(f"{path}: a directory/zip holds per-snapshot files; use --format files")
+    header = _read_header(path, cfg)
+    if kind is None:                                     # the checks of detect_format first
+        _, found = _table_columns(path, header, cfg, allow_missing_time=True)
+        if found.get("time") is None:
+            _time_kind(path, header, found, None)        # raises: no time column
+    header, cols = _table_columns(path, header, cfg)
+    if kind is None:
+        kind = _time_kind_streamed(path, header, cols, chunk_rows)
+    parse_times = kind == "events" and cfg.granularity is not None
+    if parse_times:
+        try:
+            parse_granularity(cfg.granularity)
+        except InputError:
+            parse_times = False                    # refused after reading, as before
+    usecols = [c for c in cols.values() if c is not None]
+    if file_encoding(path) == "latin-1":
+        log.info("%s: not valid UTF-8; read as Latin-1", path)
+    line0 = _first_data_line(path) + (1 if header.has_names else 0)
+    ids = _IdCodes()
+    lines = _LineMap()
+    parts: dict = {"time": [], "src": [], "dst": [], "weight": []}
+    raw_rows, time_state = 0, {}
+    for raw in _iter_raw(path, header, usecols, (cols["src"], cols["dst"]), chunk_rows):
+        line = np.arange(line0 + raw_rows, line0 + raw_rows + len(raw), dtype=np.int64)
+        raw_rows += len(raw)
+        blank = _blank_rows(raw)
+        if blank.any():
+            raw, line = raw.loc[~blank].reset_index(drop=True), line[~blank]
+        if len(raw) == 0:
+            continue
+        chunk = EdgeTable(frame=pd.DataFrame(), kind=kind, source=str(path),
+                          columns=dict(cols), line=line)
+        if header.has_names:
+            _refuse_repeated_header(chunk, raw, usecols)
+        s = _id_text(chunk, raw[cols["src"]], cols["src"])
+        d = _id_text(chunk, raw[cols["dst"]], cols["dst"])
+        codes = ids.codes(pd.concat([s, d], ignore_index=True))
+        parts["src"].append(codes[: len(s)])
+        parts["dst"].append(codes[len(s):])
+        if kind != "events":
+            parts["time"].append(_int_column(chunk, raw[cols["time"]], cols["time"],
+                                             "snapshot index"))
+        parts["weight"].append(np.ones(len(raw)) if cols["weight"] is None else
+                               _float_column(chunk, raw[cols["weight"]], cols["weight"]))
+        if parse_times:
+            parts["time"].append(_parse_times(chunk, raw[cols["time"]], cols["time"],
+                                              time_state))
+        lines.add(line)
+    if raw_rows == 0:
+        raise InputError(f"{path}: empty file (a header but no rows)")
+    if len(lines) == 0:
+        raise InputError(f"{path}: empty file (no rows)")
+    out = {}
+    for key in ("src", "dst", "weight", "time"):
+        arrs = parts.pop(key)
+        out[key] = np.concatenate(arrs) if arrs else None
+        del arrs
+    node_ids, src, dst = ids.finish(out["src"], out["dst"])
+    log.debug("%s: %d %s rows, columns %s", path, len(src), kind, cols)
+    return EdgeColumns(time=out["time"], src=src, dst=dst, ids=node_ids,
+                       weight=out["weight"], kind=kind, source=str(path),
+                       columns=dict(cols), line=lines)
+
+
+def columns_from_table(table: EdgeTable, cfg: DataConfig) -> EdgeColumns:
+    """:class:`EdgeColumns` of an :class:`EdgeTable` already read (timestamps of events are
+    parsed when ``cfg.granularity`` is a valid width, else left to ingestion to refuse)."""
+    from gcngan.data.events import parse_timestamps
+
+    frame = table.frame
+    ids = _IdCodes()
+    codes = ids.codes(pd.concat([frame["src"], frame["dst"]], ignore_index=True))
+    node_ids, src, dst = ids.finish(codes[: len(frame)], codes[len(frame):])
+    time = None
+    if table.kind != "events":
+        time = frame["time"].to_numpy(dtype=np.int64)
+    elif cfg.granularity is not None and _granularity_error(cfg) is None:
+        time = parse_timestamps(frame["time"], table.where, str(table.columns["time"]))
+    return EdgeColumns(time=time, src=src, dst=dst, ids=node_ids,
+                       weight=frame["weight"].to_numpy(dtype=np.float64), kind=table.kind,
+                       source=table.source, columns=dict(table.columns), line=table.line,
+                       file=table.file, snapshots=table.snapshots)
+
+
+def _granularity_error(cfg: DataConfig) -> Optional[InputError]:
+    from gcngan.data.events import parse_granularity
+
+    try:
+        parse_granularity(cfg.granularity)
+    except InputError as exc:
+        return exc
+    return None

@@ -2,7 +2,8 @@
 
 Pipeline (every option is a :class:`~gcngan.config.DataConfig` field):
 
-1. read the rows (:func:`gcngan.data.edgelist.read_edges`, format auto-detected);
+1. read the rows (:func:`gcngan.data.edgelist.read_columns`, format auto-detected; long
+   CSV/TSV files are streamed in chunks into numeric columns, so memory stays ``O(E)``);
 2. events: bucket timestamps into snapshots of width ``granularity``; the snapshot
    count ``T`` is fixed here from all rows (or ``snapshots``), before steps 3-5 drop any;
 3. negative weights: refuse, or ``abs`` / ``drop`` them, or ``shift`` (``negative``; the
@@ -11,16 +12,18 @@ Pipeline (every option is a :class:`~gcngan.config.DataConfig` field):
 4. ``self_loops="drop"`` removes ``src == dst`` rows;
 5. map node ids to ``0..N-1`` (``nodes``; ``top_k`` keeps the most active nodes);
 6. aggregate duplicate ``(t, src, dst)`` rows with ``agg``;
-7. build ``adj[t, src, dst]`` (row = source), detect or impose direction
-   (undirected = every link mirrored with the same weight; ``directed=False``
+7. the sorted edge table ``(t, src, dst, weight)`` (row = source), direction detected or
+   imposed (undirected = every link mirrored with the same weight; ``directed=False``
    symmetrises with ``max(w_ij, w_ji)``);
 8. clip at ``max_threshold`` and fit the :class:`Scaler` (denominator = the cap if
    given, else the largest weight).
+
+No ``N x N`` tensor is built: the dense view ``seq.adj`` comes on request and is refused
+beyond :data:`~gcngan.data.snapshots.MAX_DENSE_ENTRIES` entries (naming ``--top-k``).
 """
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Optional
 
@@ -29,20 +32,21 @@ import pandas as pd
 import torch
 
 from gcngan.config import DataConfig
-from gcngan.data.edgelist import EdgeTable, node_index, read_edges
-from gcngan.data.events import bucket, parse_granularity, parse_timestamps
-from gcngan.data.snapshots import Scaler, SnapshotSequence
+from gcngan.data.edgelist import EdgeColumns, EdgeTable, columns_from_table, read_columns
+from gcngan.data.events import bucket, parse_granularity
+from gcngan.data.snapshots import MAX_DENSE_ENTRIES, Scaler, SnapshotSequence
 from gcngan.errors import InputError
 
 log = logging.getLogger(__name__)
 
-#: Largest dense tensor (T * N * N entries) built without complaint: 2**28 float32 = 1 GiB.
-MAX_DENSE_ENTRIES = 2 ** 28
+__all__ = ["MAX_DENSE_ENTRIES", "load_snapshots", "table_to_snapshots", "columns_to_snapshots"]
+
 #: Snapshots are float32: larger (aggregated) weights would silently become inf.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def load_snapshots(path: str | Path, cfg: Optional[DataConfig] = None) -> SnapshotSequence:
+def load_snapshots(path: str | Path, cfg: Optional[DataConfig] = None,
+                   chunk_rows: Optional[int] = None) -> SnapshotSequence:
     """Read an edge-list file, directory or zip into a :class:`SnapshotSequence`.
 
     Args:
@@ -50,10 +54,13 @@ def load_snapshots(path: str | Path, cfg: Optional[DataConfig] = None) -> Snapsh
             (``timestamp,src,dst,weight``), or a directory / ``.zip`` of per-snapshot
             ``src dst weight`` files.
         cfg: ingestion options (default: ``DataConfig()``, everything auto-detected).
+        chunk_rows: rows parsed per chunk of a long CSV/TSV (default
+            :data:`gcngan.data.edgelist.CHUNK_ROWS`).
 
     Returns:
-        Raw (clipped) weights ``adj`` of shape :math:`(T, N, N)` with the node-id map,
-        direction, scaler and snapshot labels.
+        The edges of ``T`` snapshots over ``N`` nodes (raw, clipped weights) with the
+        node-id map, direction, scaler and snapshot labels; ``seq.adj`` is the dense
+        :math:`(T, N, N)` view, built on request.
 
     Raises:
         InputError: one line naming the file, line, column and value of the first problem.
@@ -64,11 +71,15 @@ def load_snapshots(path: str | Path, cfg: Optional[DataConfig] = None) -> Snapsh
         (38, 445, False)
     """
     cfg = cfg or DataConfig()
-    table = read_edges(path, cfg)
-    return table_to_snapshots(table, cfg)
+    return columns_to_snapshots(read_columns(path, cfg, chunk_rows), cfg)
 
 
 def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
+    """Steps 2-8 of the pipeline on an :class:`EdgeTable` already read."""
+    return columns_to_snapshots(columns_from_table(table, cfg), cfg)
+
+
+def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequence:
     """Steps 2-8 of the pipeline on rows already read (see the module docstring).
 
     The snapshot count ``T`` comes from every row of the file (``--snapshots`` if given),
@@ -77,7 +88,6 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
     :attr:`SnapshotSequence.num_rows` counts the rows kept.
     """
     src_name = table.source
-    frame = table.frame
     if cfg.top_k is not None and cfg.nodes is not None:
         raise InputError("--top-k and --nodes cannot be combined (--top-k chooses the nodes)")
     if cfg.top_k is not None and cfg.top_k < 2:
@@ -91,21 +101,22 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
             raise InputError(f"{src_name}: an event stream (column {table.columns['time']!r}) "
                              f"needs --granularity, e.g. 3600, 1h, 1d, 7d")
         width = parse_granularity(cfg.granularity)
-        secs = parse_timestamps(frame["time"], table.where, str(table.columns["time"]))
+        secs = table.time
         span = (float(secs.max()) - float(secs.min())) / width
         if span >= MAX_DENSE_ENTRIES:
             raise InputError(f"{src_name}: --granularity {cfg.granularity} splits "
                              f"{span:.3g} x {_num(width)} s of events into too many snapshots")
         t, t0 = bucket(secs, width)
+        del secs
     else:
         if cfg.granularity is not None:
             raise InputError(f"{src_name}: --granularity {cfg.granularity} applies to event "
                              f"streams, but column {table.columns['time']!r} holds snapshot "
                              f"indices (force bucketing with --format events)")
-        t = frame["time"].to_numpy(dtype=np.int64)
+        t = table.time
         width, t0 = None, None
-    w = frame["weight"].to_numpy(dtype=np.float64)
-    src, dst = frame["src"], frame["dst"]
+    w = table.weight
+    src, dst = table.src, table.dst                  # indices into table.ids (sorted ids)
 
     # snapshot count, from every row (before any row or node is dropped)
     needed = int(t.max()) + 1 if len(t) else 0
@@ -134,10 +145,11 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
         elif cfg.negative == "abs":
             w = np.abs(w)
         # shift: after duplicates are combined (step 6), so that one offset undoes it
+    del neg
 
     # 4. self-loops
     if cfg.self_loops == "drop":
-        keep = (src.to_numpy() != dst.to_numpy())
+        keep = src != dst
         if not keep.all():
             t, w, src, dst = _take(keep, t, w, src, dst)
     if len(t) == 0:
@@ -145,7 +157,8 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
                          f"(self-loops={cfg.self_loops}, negative={cfg.negative})")
 
     # 5. node ids
-    node_ids, s, d = node_index(src, dst, cfg.nodes, src_name)
+    node_ids, s, d = _node_index(table.ids, src, dst, cfg.nodes, src_name)
+    del src, dst
     if cfg.top_k is not None and cfg.top_k < len(node_ids):
         node_ids, s, d, keep = _top_k(node_ids, s, d, cfg.top_k)
         t, w = t[keep], w[keep]
@@ -153,18 +166,14 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
             raise InputError(f"{src_name}: no edges left after filtering: --top-k {cfg.top_k} "
                              f"keeps {len(node_ids)} node(s) with no link between them")
     n = len(node_ids)
-    if num_t * n * n > MAX_DENSE_ENTRIES:
-        k_max = math.isqrt(MAX_DENSE_ENTRIES // num_t)
-        fixes = [f"keep the {k_max} most active nodes with --top-k {k_max}"] if k_max >= 2 \
-            else []
-        if width is not None:
-            fixes.append("use a coarser --granularity")
-        raise InputError(f"{src_name}: {num_t} snapshots x {n} x {n} nodes is too large for "
-                         f"dense snapshots (at most {MAX_DENSE_ENTRIES:,} entries); "
-                         f"{' or '.join(fixes) or 'use fewer snapshots'}")
+    if num_t * n * n >= 2 ** 63:
+        raise InputError(f"{src_name}: {num_t} snapshots x {n} x {n} nodes cannot be indexed; "
+                         f"use fewer snapshots or --top-k")
 
     # 6. duplicates
-    key = (t * n + s) * n + d
+    key = (t.astype(np.int64) * n + s) * n + d
+    num_rows = len(t)
+    del t, s, d
     key, w = _aggregate(key, w, cfg.agg)
     offset = 0.0
     if cfg.negative == "shift" and len(w) and (w < 0).any():
@@ -186,41 +195,96 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
                              f"(3.4e38); rescale the weights or clip them with --max-threshold")
         pre_clipped = int(big.sum())
         w = np.where(big, float(cap), w)
+    del big
 
-    # 7. dense snapshots and direction
-    adj = torch.zeros(num_t * n * n, dtype=torch.float32)
-    adj[torch.from_numpy(np.array(key, dtype=np.int64))] = torch.from_numpy(
-        np.array(w, dtype=np.float32))
-    adj = adj.view(num_t, n, n)
-    symmetric = bool(torch.equal(adj, adj.transpose(1, 2)))
+    # 7. the sorted edge table (float32, zeros left out, as in a dense tensor) and direction
+    w32 = torch.from_numpy(np.asarray(w, dtype=np.float32))
+    del w
+    order = np.argsort(key, kind="stable")
+    key, w32 = key[order], w32[torch.from_numpy(order)]
+    del order
+    nonzero = (w32 != 0).numpy()
+    if not nonzero.all():
+        key, w32 = key[nonzero], w32[torch.from_numpy(nonzero)]
+    del nonzero
+    tk, rest = np.divmod(key, n * n)
+    key_t = (tk * n + rest % n) * n + rest // n                    # key of the mirror entry
+    del tk, rest
+    order_t = np.argsort(key_t, kind="stable")
+    symmetric = bool(np.array_equal(key_t[order_t], key)
+                     and torch.equal(w32[torch.from_numpy(order_t)], w32))
     if cfg.directed is None:
         directed = not symmetric
     else:
         directed = bool(cfg.directed)
         if not directed and not symmetric:
-            adj = torch.maximum(adj, adj.transpose(1, 2)).contiguous()
+            key, w32 = _symmetrise(key, key_t, w32)
             log.info("%s: symmetrised links with max(w_ij, w_ji)", src_name)
+    del key_t, order_t
 
     # 8. clip and scale
     if cap is not None:
-        clipped = int((adj > cap).sum()) + pre_clipped
+        clipped = int((w32 > cap).sum()) + pre_clipped
         if clipped:
-            adj.clamp_(max=float(cap))
+            w32 = w32.clamp(max=float(cap))
             log.info("%s: clipped %d weights above %s", src_name, clipped, _num(cap))
-    wmax = float(adj.max()) if adj.numel() else 0.0
+    wmax = float(w32.max()) if w32.numel() else 0.0
+    if w32.numel() < num_t * n * n:                   # zero entries count, as in a dense max
+        wmax = max(wmax, 0.0)
     denom = float(cap) if cap is not None else (wmax if wmax > 0 else 1.0)
     if width is not None:
         times = [_num_value(t0 + k * width) for k in range(num_t)]
-    seq = SnapshotSequence(adj=adj, node_ids=list(node_ids), directed=directed,
-                           scaler=Scaler(cfg.scale, denom), times=times, source=src_name,
-                           num_rows=len(t), weight_offset=offset)
-    log.info("%s: %d nodes, %d snapshots, %d rows kept, %s", src_name, n, num_t, len(t),
+    tk, rest = np.divmod(key, n * n)
+    del key
+    seq = SnapshotSequence.from_edges(
+        tk, rest // n, rest % n, w32.numpy(), num_t, list(node_ids), directed,
+        Scaler(cfg.scale, denom), times=times, source=src_name, num_rows=num_rows,
+        weight_offset=offset, granularity=width)
+    log.info("%s: %d nodes, %d snapshots, %d rows kept, %s", src_name, n, num_t, num_rows,
              "directed" if directed else "undirected")
     return seq
 
 
-def _take(keep: np.ndarray, t, w, src: pd.Series, dst: pd.Series):
-    return t[keep], w[keep], src[keep].reset_index(drop=True), dst[keep].reset_index(drop=True)
+def _symmetrise(key: np.ndarray, key_t: np.ndarray, w32: torch.Tensor):
+    """Union of the entries and their mirrors, ``max(w_ij, w_ji)`` where both exist; keys
+    sorted and unique (weights are positive here, so a missing mirror is ``max(w, 0) = w``)."""
+    both = np.concatenate([key, key_t])
+    wb = torch.cat([w32, w32])
+    order = np.argsort(both, kind="stable")
+    both, wb = both[order], wb[torch.from_numpy(order)].numpy()
+    first = np.concatenate([[True], both[1:] != both[:-1]])
+    starts = np.flatnonzero(first)
+    return both[starts], torch.from_numpy(np.maximum.reduceat(wb, starts))
+
+
+def _node_index(ids: list, src: np.ndarray, dst: np.ndarray, num_nodes: Optional[int],
+                source: str) -> tuple[list, np.ndarray, np.ndarray]:
+    """:func:`gcngan.data.edgelist.node_index` on id codes: ``ids`` are the sorted distinct
+    ids of the file, ``src``/``dst`` index them; only the ids of the rows kept become nodes."""
+    integer = bool(ids) and isinstance(ids[0], int)
+    if integer and num_nodes is not None:
+        vals = np.asarray(ids, dtype=np.int64)
+        lo = min(int(vals[src].min()), int(vals[dst].min())) if len(src) else 0
+        hi = max(int(vals[src].max()), int(vals[dst].max())) if len(src) else -1
+        if len(src) and lo >= 0 and hi < num_nodes:
+            return list(range(num_nodes)), vals[src], vals[dst]
+    used = np.zeros(len(ids), dtype=bool)
+    used[src] = True
+    used[dst] = True
+    chosen = np.flatnonzero(used)
+    node_ids = [ids[i] for i in chosen]
+    if num_nodes is not None and len(node_ids) != num_nodes:
+        hint = (f"ids are not the integers 0..{num_nodes - 1}" if len(node_ids) < num_nodes
+                else "more ids than that")
+        raise InputError(f"{source}: --nodes {num_nodes} but the data has {len(node_ids)} "
+                         f"distinct node ids ({hint})")
+    remap = np.full(len(ids), -1, dtype=np.int64)
+    remap[chosen] = np.arange(len(chosen))
+    return node_ids, remap[src], remap[dst]
+
+
+def _take(keep: np.ndarray, t, w, src: np.ndarray, dst: np.ndarray):
+    return t[keep], w[keep], src[keep], dst[keep]
 
 
 def _top_k(node_ids: list, s: np.ndarray, d: np.ndarray, k: int):

@@ -55,12 +55,30 @@ def chronological_split(num_snapshots: int, window: int, val: int = 10, test: in
                  test=range(test_start, num_snapshots))
 
 
-def check_validation_targets(adj: torch.Tensor, split: Split, source: str = "") -> None:
+def split_of(seq, config) -> Split:
+    """The chronological split of ``seq``'s targets under ``config``'s ``window``, ``val``
+    and ``test``: the one place a sequence and a :class:`~gcngan.config.DataConfig` become
+    a :class:`Split` (trainer, checks, prediction, ``data inspect``, the benchmark).
+
+    Args:
+        seq (SnapshotSequence): Anything with ``num_snapshots``.
+        config (DataConfig): ``window``, ``val``, ``test``.
+
+    Raises:
+        InputError: as :func:`chronological_split`.
+    """
+    return chronological_split(seq.num_snapshots, config.window, config.val, config.test)
+
+
+def check_validation_targets(adj, split: Split, source: str = "") -> None:
     """Refuse a validation split whose target snapshots hold no link at all: every model and
     baseline scores zero error there, so nothing could be selected on it.
 
     Args:
-        adj (Tensor): :math:`(T, N, N)` snapshots.
+        adj (Tensor | ndarray | SnapshotSequence): :math:`(T, N, N)` snapshots, or (sparse
+            data) the number of non-zero entries of each snapshot, shape :math:`(T,)`
+            (:meth:`SnapshotSequence.link_counts`), or the sequence itself (its counts are
+            used: nothing of size :math:`N^2`).
         split (Split): the chronological split of ``adj``'s targets.
         source (str, optional): what the message starts with (e.g. the data's path).
 
@@ -75,9 +93,17 @@ def check_validation_targets(adj: torch.Tensor, split: Split, source: str = "") 
         gcngan.errors.InputError: the validation targets (snapshots 15..19) are all empty (snapshots 15..21 hold no link), so no model can be selected on them; choose --val/--test so that validation falls outside the empty stretch
     """
     val = split.val
-    if not len(val) or bool((adj[val.start:val.stop] != 0).any()):
-        return
-    empty = ~(adj.flatten(1) != 0).any(1)                                     # (T,)
+    if hasattr(adj, "link_counts"):
+        adj = adj.link_counts()
+    if not isinstance(adj, torch.Tensor) or adj.dim() == 1:                    # counts (T,)
+        counts = torch.as_tensor(adj)
+        if not len(val) or bool((counts[val.start:val.stop] != 0).any()):
+            return
+        empty = counts == 0                                                    # (T,)
+    else:
+        if not len(val) or bool((adj[val.start:val.stop] != 0).any()):
+            return
+        empty = ~(adj.flatten(1) != 0).any(1)                                 # (T,)
     first, last = val.start, val.stop - 1
     while first > 0 and bool(empty[first - 1]):
         first -= 1
@@ -93,24 +119,49 @@ def check_validation_targets(adj: torch.Tensor, split: Split, source: str = "") 
 class WindowDataset(Dataset):
     """Map-style dataset of ``(adj_seq (W, N, N), target (N, N))`` pairs; no iterator state.
 
+    A sample is an index range into the snapshots (:meth:`span`), not a copy; the dense
+    tensors are sliced only when an item or batch is asked for. Given a
+    :class:`~gcngan.data.SnapshotSequence`, its dense view (scaled to ``[0, 1]``, or raw with
+    ``scaled=False``) is built on the first such request, so sparse consumers that only use
+    :meth:`span` never build :math:`N^2` tensors.
+
     Args:
-        adj (Tensor): All snapshots, shape :math:`(T, N, N)` (usually scaled to [0, 1]).
+        adj (Tensor | SnapshotSequence): All snapshots, shape :math:`(T, N, N)` (usually
+            scaled to [0, 1]), or the sequence.
         window (int): History length :math:`W`.
         targets (range | Sequence[int]): Target snapshot indices, each ``>= W``.
+        scaled (bool, optional): For a sequence: items from ``seq.scaled()`` (default) or
+            the raw ``seq.adj``.
 
     Shapes:
         - **item:** ``(W, N, N)``, ``(N, N)``
         - **batch(idx):** ``(B, W, N, N)``, ``(B, N, N)``
     """
 
-    def __init__(self, adj: torch.Tensor, window: int, targets) -> None:
-        self.adj = adj
+    def __init__(self, adj, window: int, targets, *, scaled: bool = True) -> None:
+        self._source = adj
+        self._adj = adj if isinstance(adj, torch.Tensor) else None
+        self._scaled = bool(scaled)
+        num_t = int(adj.shape[0]) if self._adj is not None else int(adj.num_snapshots)
         self.window = int(window)
         self.targets = torch.as_tensor(list(targets), dtype=torch.long)
         if len(self.targets) and (int(self.targets.min()) < self.window
-                                  or int(self.targets.max()) >= adj.shape[0]):
-            raise InputError(f"targets must lie in [{self.window}, {adj.shape[0] - 1}]")
+                                  or int(self.targets.max()) >= num_t):
+            raise InputError(f"targets must lie in [{self.window}, {num_t - 1}]")
         self._offsets = torch.arange(-self.window, 0, dtype=torch.long)
+
+    @property
+    def adj(self) -> torch.Tensor:
+        """The dense snapshots :math:`(T, N, N)` (built from a sequence on first use)."""
+        if self._adj is None:
+            seq = self._source
+            self._adj = seq.scaled() if self._scaled else seq.adj
+        return self._adj
+
+    def span(self, i: int) -> tuple[range, int]:
+        """Sample ``i`` as indices: ``(range(t - W, t), t)`` (history snapshots, target)."""
+        t = int(self.targets[i])
+        return range(t - self.window, t), t
 
     def __len__(self) -> int:
         return len(self.targets)

@@ -214,15 +214,18 @@ def test_event_errors(write):
 def test_too_large_for_dense(write):
     rows = "\n".join(f"{i},{i},{i + 1}" for i in range(0, 3000, 3))
     path = write("big.csv", "timestamp,src,dst\n" + rows + "\n")
+    seq = load_snapshots(path, DataConfig(granularity="1"))     # sparse: ingests fine
+    assert (seq.num_snapshots, seq.num_nodes, seq.num_edges) == (2998, 2000, 1000)
+    assert not seq.fits_dense and seq.summary()["num_nonzero"] == 1000
     with pytest.raises(InputError, match=r"too large for dense snapshots \(.*\); .*--top-k"):
-        load_snapshots(path, DataConfig(granularity="1"))
+        seq.adj                                                  # the dense view is refused
 
 
 def test_too_large_hint_names_the_largest_top_k_that_fits(write):
     rows = "\n".join(f"{i},{i},{i + 1}" for i in range(0, 3000, 3))
     path = write("big.csv", "timestamp,src,dst\n" + rows + "\n")
     with pytest.raises(InputError) as err:
-        load_snapshots(path, DataConfig(granularity="1", top_k=400))
+        load_snapshots(path, DataConfig(granularity="1", top_k=400)).adj
     msg = str(err.value)             # 2998 snapshots: 299^2 * 2998 <= 2^28 < 300^2 * 2998
     assert "2998 snapshots x 400 x 400 nodes is too large" in msg
     assert msg.endswith("keep the 299 most active nodes with --top-k 299 or use a coarser "
@@ -234,7 +237,7 @@ def test_too_large_hint_names_the_largest_top_k_that_fits(write):
     with pytest.raises(InputError, match=r"100000 snapshots x 60 x 60 nodes is too large for "
                                          r"dense snapshots \(at most 268,435,456 entries\); "
                                          r"keep the 51 most active nodes with --top-k 51$"):
-        load_snapshots(path, DataConfig(top_k=60))
+        load_snapshots(path, DataConfig(top_k=60)).scaled()
 
 
 # ----------------------------------------------------------------------------- properties
