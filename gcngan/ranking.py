@@ -99,7 +99,8 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
     destinations drawn without replacement from ``u``'s links before ``t`` that are not
     links of ``A_t`` (and not ``u``), then uniform ones from the other nodes, no duplicates
     while the node count allows. A query whose source links to every other node has no
-    negative and is skipped.
+    negative and is skipped. Undirected data store both directions of a link, so each
+    link gives two queries (``u -> v`` and ``v -> u``), as in its snapshots.
 
     Args:
         seq (SnapshotSequence | PairIndex): The data.

@@ -40,8 +40,48 @@ COLUMNS = [("MRR", ("all", "mrr")), ("MRR new", ("new", "mrr")),
            ("AUC", ("auc",))]
 
 
+def data_flags(fields: dict) -> list[str]:
+    """DataConfig fields -> the same ingestion flags of the command line."""
+    out = []
+    for k, v in fields.items():
+        out += [f"--{k.replace('_', '-')}", str(v)]
+    return out
+
+
+def rank_trained_model(path: Path, fields: dict, cands, node_ids, *, window: int, test: int,
+                       epochs: int, seed: int) -> dict:
+    """Train the default preset through the command line (val = 3 targets before the test
+    targets) and rank it on the same candidates (``evaluate --protocol ranking
+    --negatives``); returns the model's result."""
+    import contextlib
+    import io
+    import json
+    import tempfile
+
+    from gcngan.cli import main as gcngan
+    from gcngan.ranking import write_negatives
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run, neg = Path(tmp) / "run", Path(tmp) / "negatives.csv"
+        write_negatives(neg, cands, node_ids)
+        flags = [*data_flags(fields), "--window", str(window), "--val", "3",
+                 "--test", str(test)]
+        rc = gcngan(["train", str(path), "--out", str(run), "--epochs", str(epochs),
+                     "--seed", str(seed), "--quiet", *flags])
+        if rc != 0:
+            raise RuntimeError(f"training on {path} failed (exit {rc})")
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            rc = gcngan(["evaluate", str(run), "--data", str(path), *data_flags(fields),
+                         "--protocol", "ranking", "--negatives", str(neg),
+                         "--baselines", "none", "--json"])
+        if rc != 0:
+            raise RuntimeError(f"ranking the model on {path} failed (exit {rc})")
+        return json.loads(buf.getvalue())["predictors"]["model"]
+
+
 def run_dataset(name: str, root: Path, *, window: int, q: int, max_queries: int, seed: int,
-                negatives_dir: Path | None) -> dict:
+                negatives_dir: Path | None, model_epochs: int = 0) -> dict:
     from gcngan.config import DataConfig
     from gcngan.data import chronological_split, load_snapshots
     from gcngan.ranking import (best_predictors, evaluate_ranking, generate_negatives,
@@ -70,6 +110,13 @@ def run_dataset(name: str, root: Path, *, window: int, q: int, max_queries: int,
         times[pname] = round(time.perf_counter() - t0, 2)
         results[pname] = res["predictors"][pname]
     summary = {k: res[k] for k in ("queries", "new", "repeated", "candidates", "weighted")}
+    if model_epochs > 0:
+        t0 = time.perf_counter()
+        label = f"default model ({model_epochs} epochs)"
+        results[label] = rank_trained_model(root / rel, fields, cands, seq.node_ids,
+                                            window=window, test=test, epochs=model_epochs,
+                                            seed=seed)
+        times[label] = round(time.perf_counter() - t0, 2)
     return {"dataset": name, "snapshots_made": how, "num_nodes": seq.num_nodes,
             "num_snapshots": seq.num_snapshots, "targets": targets, "window": window,
             "q": q, "max_queries": max_queries, "seed": seed, "sha256": cands.sha256,
@@ -138,6 +185,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--negatives-dir", dest="negatives_dir", default=None,
                     help="also write each dataset's negatives CSV (+ .sha256) here")
+    ap.add_argument("--model-epochs", dest="model_epochs", type=int, default=0,
+                    help="also train the default preset for this many epochs and rank it "
+                         "(default 0: baselines only)")
+    ap.add_argument("--model-datasets", dest="model_datasets", default="enron184",
+                    help="datasets the model is trained on when --model-epochs > 0 "
+                         "(default enron184: the dense model fits its N)")
     args = ap.parse_args(argv)
     from gcngan.io import atomic_write_json, atomic_write_text
 
@@ -148,12 +201,14 @@ def main(argv=None) -> int:
               f"{', '.join(DATASETS)}", file=sys.stderr)
         return 2
     neg_dir = None if args.negatives_dir is None else Path(args.negatives_dir)
+    model_sets = {n.strip() for n in args.model_datasets.split(",") if n.strip()}
     start = time.perf_counter()
     datasets = []
     for name in names:
         t0 = time.perf_counter()
         d = run_dataset(name, Path(args.root), window=args.window, q=args.q,
-                        max_queries=args.max_queries, seed=args.seed, negatives_dir=neg_dir)
+                        max_queries=args.max_queries, seed=args.seed, negatives_dir=neg_dir,
+                        model_epochs=args.model_epochs if name in model_sets else 0)
         d["seconds"]["total"] = round(time.perf_counter() - t0, 2)
         print(f"{name}: {d['queries']} queries, best MRR {d['best'].get('mrr')} "
               f"({d['seconds']['total']:.1f} s)", file=sys.stderr)

@@ -9,6 +9,7 @@ are ranked, on the data and split given by the flags (``--window``, ``--val``, `
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -59,8 +60,6 @@ def cmd_ranking(args: argparse.Namespace) -> int:
                                 generate_negatives, negatives_csv, read_negatives,
                                 write_negatives)
     from gcngan.structural import PairIndex, get_pair_predictor
-
-    import hashlib
 
     names = baseline_names(args.baselines)
     predictors = {}
