@@ -3,9 +3,9 @@ weight for candidate pairs ``(u, v)`` only (never :math:`N \times N`).
 
 For ``P`` candidate pairs of one target snapshot ``t``:
 
-* :func:`pair_features` computes :data:`PAIR_FEATURES` from the window ``t-W .. t-1`` with
-  sparse operations (``scipy.sparse``, :mod:`gcngan.structural`'s definitions of the
-  common-neighbour heuristics), :math:`O(E + W P)` memory;
+* :class:`PairFeaturizer` (or :func:`pair_features`) computes :data:`PAIR_FEATURES` from
+  the window ``t-W .. t-1`` with sparse operations (``scipy.sparse``, the definitions of
+  :mod:`gcngan.structural`), :math:`O(E + W P)` memory;
 * :class:`PairDecoder` maps ``[h_u, h_v, h_u * h_v, features]`` through an MLP (plus a
   linear term on the features alone, so it can at least express a logistic regression on
   the heuristics) to an existence logit and a weight in :math:`(0, 1)`; the prediction is a
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gcngan.errors import ConfigError
+from gcngan.errors import ConfigError, InputError
 
 #: Columns of :func:`pair_features`, in order. Counts/degrees are ``log1p``-compressed,
 #: window weights are on the model scale (the sequence's :class:`~gcngan.data.Scaler`).
@@ -44,48 +44,128 @@ PAIR_FEATURES = (
 )
 
 
-def pair_features(seq, t: int, window: int, src, dst) -> Tensor:
-    r"""History and structure features of the pairs ``src[i] -> dst[i]`` at target ``t``.
+class PairFeaturizer:
+    r"""Computes :data:`PAIR_FEATURES` for candidate pairs of any target snapshot, reusing
+    one :class:`~gcngan.structural.PairIndex` (sorted edge keys per snapshot, first-seen
+    table) and the last ``cache_size`` window unions.
+
+    The structural columns follow :mod:`gcngan.structural`'s definitions (the window's
+    undirected binary union ``U``, self-loops kept, ``d_k`` = degree in ``U``; AA terms with
+    ``d_k <= 1`` are 0) but are computed per pair as the intersection of the two rows
+    ``U[u]`` and ``U[v]`` (``scipy.sparse``, chunks of ``chunk`` pairs): time
+    :math:`O(\sum_{(u,v)} d_u + d_v)` and no two-hop rows, which for hubs approach
+    :math:`N` entries each.
 
     Args:
-        seq (SnapshotSequence | gcngan.structural.PairIndex): The data (only
-            ``edges(t)``, ``num_nodes``, ``num_snapshots`` and, if present, ``scaler`` are
-            used); pass one :class:`~gcngan.structural.PairIndex` to reuse its caches.
-        t (int): Target snapshot (``window <= t <= T``).
-        window (int): :math:`W`.
-        src, dst (array-like): Node indices, :math:`(P,)`.
-
-    Returns:
-        Tensor: :math:`(P, F)` float32, ``F = len(PAIR_FEATURES)``.
-
-    Raises:
-        InputError: ``t`` without a full window or node indices out of range.
+        seq (SnapshotSequence | PairIndex): The data (only ``edges(t)``, ``num_nodes``,
+            ``num_snapshots`` and, if present, ``scaler`` are used).
+        cache_size (int, optional): Window unions kept (each holds up to
+            :math:`2 E_{window}` entries). (default: ``4``)
+        chunk (int, optional): Pairs per sparse row intersection. (default: ``65536``)
     """
-    from gcngan.structural import AdamicAdar, CommonNeighbours, ResourceAllocation, as_index
 
-    index = as_index(seq)
-    t, window = int(t), int(window)
-    src = np.asarray(src, dtype=np.int64).ravel()
-    dst = np.asarray(dst, dtype=np.int64).ravel()
-    # the heuristics check t, the window and the node indices before anything else
-    structure = [np.log1p(h.score_pairs(index, t, src, dst, window)[0])
-                 for h in (CommonNeighbours(), AdamicAdar(), ResourceAllocation())]
-    keys = index.keys(src, dst)
-    vals = index.window_values(t, window, keys)                          # (W, P) raw
-    rev = index.window_values(t, window, index.keys(dst, src))           # (W, P) raw
-    scaler = getattr(index.seq, "scaler", None)
-    scaled = vals if scaler is None else \
-        scaler.transform(torch.from_numpy(vals)).numpy()                  # (W, P)
-    present = vals != 0
-    count = present.sum(axis=0)                                          # (P,)
-    age = np.argmax(present[::-1], axis=0) + 1                           # 1 = last snapshot
-    recency = np.where(count > 0, 1.0 / age, 0.0)
-    seen = index.seen_before(t - window, keys)
-    cols = [count / window, scaled.mean(axis=0), scaled[-1], recency,
-            (rev != 0).sum(axis=0) / window, seen.astype(np.float64), *structure]
-    _, deg = index.union(t, window)
-    cols += [np.log1p(deg[src]), np.log1p(deg[dst]), np.log1p(deg[src] * deg[dst])]
-    return torch.from_numpy(np.stack(cols, axis=1)).float()              # (P, F)
+    def __init__(self, seq, cache_size: int = 4, chunk: int = 65536) -> None:
+        from gcngan.structural import as_index
+
+        self.index = as_index(seq)
+        self.scaler = getattr(self.index.seq, "scaler", None)
+        self.cache_size = cache_size
+        self.chunk = chunk
+        self._unions: dict = {}
+
+    def union(self, t: int, window: int):
+        """The window's undirected binary union ``U`` (CSR :math:`(N, N)`, float64) and its
+        degrees ``d`` :math:`(N,)`."""
+        import scipy.sparse as sp
+
+        key = (int(t), int(window))
+        if key not in self._unions:
+            n = self.index.num_nodes
+            keys = np.concatenate([self.index.snapshot(k)[0] for k in range(t - window, t)])
+            src, dst = keys // n, keys % n
+            both = np.sort(np.concatenate([keys, dst * n + src]))          # np.unique: slow
+            if both.size:
+                both = both[np.concatenate([[True], both[1:] != both[:-1]])]
+            rows, cols = both // n, both % n
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+            u = sp.csr_matrix((np.ones(cols.size), cols, indptr), shape=(n, n))
+            if len(self._unions) >= self.cache_size:
+                self._unions.pop(next(iter(self._unions)))
+            self._unions[key] = (u, np.diff(indptr).astype(np.float64))
+        return self._unions[key]
+
+    def common_neighbours(self, t: int, window: int, src: np.ndarray,
+                          dst: np.ndarray) -> np.ndarray:
+        """CN, AA and RA of the pairs, :math:`(P, 3)` float64."""
+        u, deg = self.union(t, window)
+        node_w = np.zeros((deg.size, 3))
+        node_w[:, 0] = 1.0
+        big, pos = deg > 1, deg > 0
+        node_w[big, 1] = 1.0 / np.log(deg[big])
+        node_w[pos, 2] = 1.0 / deg[pos]
+        out = np.zeros((src.size, 3))
+        for a in range(0, src.size, self.chunk):
+            b = a + self.chunk
+            both = u[src[a:b]].multiply(u[dst[a:b]])                       # (c, N) sparse
+            out[a:b] = both @ node_w                                       # (c, 3)
+        return out
+
+    def __call__(self, t: int, window: int, src, dst) -> Tensor:
+        r"""Features of the pairs ``src[i] -> dst[i]`` at target ``t``.
+
+        Args:
+            t (int): Target snapshot (``window <= t <= T``).
+            window (int): :math:`W`.
+            src, dst (array-like): Node indices, :math:`(P,)`.
+
+        Returns:
+            Tensor: :math:`(P, F)` float32, ``F = len(PAIR_FEATURES)``.
+
+        Raises:
+            InputError: ``t`` without a full window, or node indices out of range.
+        """
+        index = self.index
+        t, window = int(t), int(window)
+        index.check_target(t, window)
+        src = np.asarray(src, dtype=np.int64).ravel()
+        dst = np.asarray(dst, dtype=np.int64).ravel()
+        if src.shape != dst.shape:
+            raise InputError(f"{src.size} sources for {dst.size} destinations")
+        n = index.num_nodes
+        for name, x in (("src", src), ("dst", dst)):
+            if x.size and (int(x.min()) < 0 or int(x.max()) >= n):
+                raise InputError(f"{name} node index out of range 0 .. {n - 1}")
+        keys = index.keys(src, dst)
+        vals = self._window_values(t, window, keys)                        # (W, P) raw
+        rev = self._window_values(t, window, index.keys(dst, src))         # (W, P) raw
+        scaled = vals if self.scaler is None else \
+            self.scaler.transform(torch.from_numpy(vals)).numpy()           # (W, P)
+        present = vals != 0
+        count = present.sum(axis=0)                                        # (P,)
+        age = np.argmax(present[::-1], axis=0) + 1                         # 1 = last snapshot
+        recency = np.where(count > 0, 1.0 / age, 0.0)
+        seen = index.seen_before(t - window, keys)
+        structure = np.log1p(self.common_neighbours(t, window, src, dst))  # (P, 3)
+        _, deg = self.union(t, window)
+        cols = [count / window, scaled.mean(axis=0), scaled[-1], recency,
+                (rev != 0).sum(axis=0) / window, seen.astype(np.float64), *structure.T,
+                np.log1p(deg[src]), np.log1p(deg[dst]), np.log1p(deg[src] * deg[dst])]
+        return torch.from_numpy(np.stack(cols, axis=1)).float()            # (P, F)
+
+    def _window_values(self, t: int, window: int, keys: np.ndarray) -> np.ndarray:
+        """``index.window_values`` with the keys looked up in sorted order (cache friendly)."""
+        order = np.argsort(keys, kind="stable")
+        out = np.empty((window, keys.size))
+        out[:, order] = self.index.window_values(t, window, keys[order])
+        return out
+
+
+def pair_features(seq, t: int, window: int, src, dst) -> Tensor:
+    r"""One-off :class:`PairFeaturizer` call: features :math:`(P, F)` of the pairs
+    ``src[i] -> dst[i]`` at target ``t`` (pass a :class:`~gcngan.structural.PairIndex` as
+    ``seq`` to share its caches; for many targets keep a :class:`PairFeaturizer`)."""
+    return PairFeaturizer(seq, cache_size=1)(t, window, src, dst)
 
 
 def hurdle_loss(parts: dict, target: Tensor, weight_coef: float = 1.0) -> Tensor:

@@ -8,7 +8,9 @@ import torch
 
 from gcngan.data.snapshots import Scaler
 from gcngan.errors import ConfigError, InputError
-from gcngan.nn.pair_decoder import PAIR_FEATURES, PairDecoder, hurdle_loss, pair_features
+from gcngan.nn.pair_decoder import (PAIR_FEATURES, PairDecoder, PairFeaturizer, hurdle_loss,
+                                    pair_features)
+from gcngan.structural import AdamicAdar, CommonNeighbours, PairIndex, ResourceAllocation
 
 
 class EdgeSeq:
@@ -71,12 +73,34 @@ def test_pair_features_match_dense_reference():
     assert (got[:, 0] > 0).any() and (got[:, 0] == 0).any() and (got[:, 6] > 0).any()
 
 
+def test_featurizer_reuses_caches_and_agrees_with_structural():
+    """One featurizer over many targets (cached unions, evicted past cache_size) gives the
+    one-off results; its row-intersection CN/AA/RA equal gcngan.structural's heuristics."""
+    adj = _random_adj(T=9, n=12, seed=3, p=0.3)
+    adj[4, 5, 5] = 2.0                                                    # a self-loop
+    index = PairIndex(EdgeSeq(adj))
+    fz = PairFeaturizer(index, cache_size=2, chunk=7)
+    rng = np.random.default_rng(2)
+    src, dst = rng.integers(0, 12, 60), rng.integers(0, 12, 60)
+    for t in (9, 5, 7, 9, 6):
+        got = fz(t, 4, src, dst)
+        assert torch.equal(got, pair_features(EdgeSeq(adj), t, 4, src, dst))
+        assert len(fz._unions) <= 2
+        for col, heuristic in zip((6, 7, 8), (CommonNeighbours(), AdamicAdar(),
+                                              ResourceAllocation())):
+            ref = heuristic.score_pairs(index, t, src, dst, 4)[0]
+            np.testing.assert_allclose(got[:, col].numpy(), np.log1p(ref), rtol=1e-6,
+                                       atol=1e-6)
+
+
 def test_pair_features_refuse_bad_input():
     seq = EdgeSeq(_random_adj())
     with pytest.raises(InputError, match="full window"):
         pair_features(seq, 2, 3, [0], [1])
     with pytest.raises(InputError, match="out of range"):
         pair_features(seq, 5, 3, [0], [9])
+    with pytest.raises(InputError, match="destinations"):
+        pair_features(seq, 5, 3, [0, 1], [2])
 
 
 def test_decoder_shapes_gradients_and_hurdle():
