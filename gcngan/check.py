@@ -29,7 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from gcngan.config import ExperimentConfig
-from gcngan.data.windows import chronological_split
+from gcngan.data.windows import split_of
 from gcngan.errors import GcnganError
 from gcngan.predict import noise_generator
 
@@ -75,7 +75,7 @@ def check_data(seq, config: ExperimentConfig) -> CheckResult:
                                "density_mean", "zero_share", "empty_snapshots", "directed")}
     problems = []
     try:
-        split = chronological_split(seq.num_snapshots, dc.window, dc.val, dc.test)
+        split = split_of(seq, dc)
         value["split"] = {"train": len(split.train), "val": len(split.val),
                           "test": len(split.test)}
         if len(split.val) < 2:

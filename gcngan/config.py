@@ -98,6 +98,10 @@ class ModelConfig:
     temporal: str = "graph"               # graph (paper: LSTM over all nodes) | node (per node)
     decoder: str = "dense"                # dense (paper: LSTM state -> N*N) | residual
     decoder_hidden: int = 64              # residual decoder: per-edge MLP width
+    decoder_high: float = 0.5             # residual: boundary of the high mode, a fraction of
+    #                                       the model scale (the cap, or the maximum weight)
+    decoder_log_floor: Optional[float] = None  # residual: epsilon of its log features on
+    #                                       the model scale; None = train.epsilon on it
     critic_hidden: list = field(default_factory=lambda: [512, 256, 64])
     critic_condition: str = "none"        # none | history (conditional critic)
     dropout: float = 0.2
@@ -117,8 +121,11 @@ class ModelConfig:
         self.critic_hidden = [int(c) for c in self.critic_hidden]
         if not self.gcn_channels:
             raise ConfigError("model.gcn_channels must list at least one layer size")
-        for name in ("noise_dim", "lstm_hidden", "lstm_layers", "decoder_hidden"):
+        for name in ("noise_dim", "lstm_hidden", "lstm_layers", "decoder_hidden",
+                     "decoder_log_floor"):
             _check_positive(o, name, getattr(self, name))
+        if not 0.0 < self.decoder_high < 1.0:
+            raise field_error("model", "decoder_high", self.decoder_high, "must be in (0, 1)")
         if not 0.0 <= self.dropout < 1.0:
             raise field_error("model", "dropout", self.dropout, "must be in [0, 1)")
 
@@ -140,6 +147,9 @@ class TrainConfig:
     n_critic: int = 1                     # critic steps per generator step
     alpha: float = 10.0                   # weight of the reconstruction term
     recon: str = "mse"                    # reconstruction term: mse (paper) | hurdle (residual)
+    hurdle_log_weight: float = 1.0        # hurdle: weight of the log-error term
+    hurdle_l1_weight: float = 10.0        # hurdle: weight of the L1 term (model scale)
+    hurdle_high_weight: float = 1.0       # hurdle: weight of the high-mode BCE term
     grad_clip: float = 0.0                # generator gradient-norm clipping; 0 = off
     adv_weight: float = 1.0               # weight of the adversarial term in the generator loss
     pretrain_epochs: int = 0              # MSE-only generator pre-training
@@ -159,7 +169,8 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "lr", "n_critic", "eval_samples", "patience"):
             _check_positive(o, name, getattr(self, name))
         for name in ("weight_decay", "clip", "gp_weight", "alpha", "adv_weight",
-                     "pretrain_epochs", "epsilon"):
+                     "pretrain_epochs", "epsilon", "hurdle_log_weight", "hurdle_l1_weight",
+                     "hurdle_high_weight"):
             _check_positive(o, name, getattr(self, name), allow_zero=True)
         if self.critic_lr is not None:
             _check_positive(o, "critic_lr", self.critic_lr)

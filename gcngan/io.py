@@ -67,3 +67,27 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -
     """Call ``writer(tmp_path)`` and move the result to ``path`` atomically."""
     with atomic_path(path) as tmp:
         writer(tmp)
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with NaN/inf floats replaced by ``None`` (and mapping keys as strings), so it
+    is strict JSON; lists and tuples become lists.
+
+    Examples:
+        >>> json_safe({"a": [1.0, float("nan")], 2: (float("inf"),)})
+        {'a': [1.0, None], '2': [None]}
+    """
+    import math
+
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    """One line of strict JSON (:func:`json_safe`): what the ``--json`` outputs print."""
+    return json.dumps(json_safe(obj), allow_nan=False)

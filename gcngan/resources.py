@@ -10,7 +10,8 @@ all :math:`N^2` links, so both weight matrices and every per-batch tensor grow w
   window, normalised adjacency, outputs, critic inputs, gradient penalty, their
   gradients) and of one evaluation batch; the ``residual`` decoder adds its per-entry MLP,
   :math:`\approx 4\,B\,a\,N^2\,(1.1\,(n_{in} + 4h + 9W + 22))` bytes
-  (:func:`residual_values_per_entry`; measured 540-560 values per entry at the default
+  (:meth:`ResidualDecoder.values_per_entry
+  <gcngan.nn.residual.ResidualDecoder.values_per_entry>`; measured 540-560 values per entry at the default
   sizes, N = 90-180), where :math:`a` is the largest share of entries active in one window
   (:func:`max_active_fraction`; 1 when the data is not known: every entry active), plus
   :math:`4\,B\,N^2\,(3W + 5)` bytes of dense per-window work that does not shrink with
@@ -108,21 +109,6 @@ def parameter_count(model_config, num_nodes: int, feature_dim: Optional[int] = N
     return sum(p.numel() for m in (gen, critic) for p in m.parameters())
 
 
-def residual_values_per_entry(model_config, window: int, train: bool = True) -> int:
-    """float32 values the ``residual`` decoder keeps per active entry in one batch: its MLP
-    input, hidden layers (pre- and post-ReLU), heads and window features; 10% more for
-    autograd's temporaries when ``train`` (fitted to peak-RSS measurements of a training
-    step), input and first hidden layer only when evaluating (no graph is kept)."""
-    from gcngan.nn.decoders import ResidualDecoder as R
-
-    n_in = (3 * model_config.lstm_hidden + R.NUM_EDGE_STATS + 2 * window
-            + 2 * R.NUM_NODE_STATS)
-    h = model_config.decoder_hidden
-    if not train:
-        return n_in + 2 * h + 5 * window
-    return int(1.1 * (n_in + 4 * h + 9 * window + 22))
-
-
 def max_active_fraction(adj: torch.Tensor, window: int) -> float:
     r"""Largest share of the :math:`N^2` entries of ``adj`` :math:`(T, N, N)` that are
     non-zero at least once within one window of ``window`` snapshots: what the ``residual``
@@ -171,8 +157,11 @@ def estimate_training_memory(config, num_nodes: int, num_snapshots: int,
     if config.model.decoder == "residual":         # the entries active in the densest window
         train_act += tc.batch_size * n2 * (3 * w + 5)       # its dense per-window work
         rows = math.ceil(active_fraction * n2)
-        train_act += tc.batch_size * rows * residual_values_per_entry(config.model, w)
-        eval_act += EVAL_BATCH * rows * residual_values_per_entry(config.model, w, train=False)
+        from gcngan.nn.residual import ResidualDecoder
+
+        per_entry = ResidualDecoder.values_per_entry
+        train_act += tc.batch_size * rows * per_entry(config.model, w)
+        eval_act += EVAL_BATCH * rows * per_entry(config.model, w, train=False)
     return MemoryEstimate(
         num_nodes=num_nodes, parameters=params,
         weights=BYTES_PER_VALUE * params,

@@ -1,13 +1,16 @@
 #!/usr/bin/env python
-"""Benchmark recipe: ``python scripts/benchmark.py [--quick] [options]``.
+"""Benchmark: ``python scripts/benchmark.py [--quick] [options]`` (``--help`` lists them).
 
-A thin wrapper of ``gcngan benchmark`` (see ``gcngan benchmark --help``): the full run writes
-``docs/results.md`` and ``docs/results.json``; ``--quick`` (a few minutes) writes to
-``runs/benchmark-quick/`` unless ``--out`` is given.
+The full run writes ``docs/results.md`` and ``docs/results.json``; ``--quick`` (a few
+minutes) writes to ``runs/benchmark-quick/`` unless ``--out`` is given. The harness is the
+``bench`` package beside this file (research code, not part of the installed ``gcngan``).
 """
 import sys
+from pathlib import Path
 
-from gcngan.cli import main
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(["benchmark", *sys.argv[1:]]))
+    sys.exit(main())

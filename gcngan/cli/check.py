@@ -39,7 +39,7 @@ def register(sub) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from gcngan.check import run_checks
-    from gcngan.cli.train import dumps
+    from gcngan.cli.common import dumps
     from gcngan.config import build_config
     from gcngan.data import load_snapshots
 

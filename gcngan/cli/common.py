@@ -1,9 +1,118 @@
-"""Flags shared by every command that reads data or splits it, and their mapping to configs."""
+"""What the subcommands share (they never import each other): the error boundary
+(:func:`run_command`), the data flags and their mapping to configs, JSON output
+(:func:`dumps`), and loading a run directory."""
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+import warnings
 
 from gcngan.config import AGGREGATIONS, FORMATS, NEGATIVE_POLICIES, SCALES, SELF_LOOPS
+from gcngan.errors import ConfigError, GcnganError
+from gcngan.io import dumps  # noqa: F401  (re-exported: JSON output of every command)
+
+
+def quiet_pyg_warnings() -> None:
+    """torch_geometric's import-time deprecation noise stays off the command line."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="torch_geometric")
+    warnings.filterwarnings("ignore", message=".*torch_geometric.*")
+
+
+def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                prog: str = "gcngan") -> int:
+    """Run ``args.func(args)`` behind the one error boundary of every command line (the
+    ``gcngan`` subcommands and ``scripts/benchmark.py``): expected errors
+    (:class:`~gcngan.errors.GcnganError`) print one line ``PROG: error: ...`` and return
+    their exit code (2); OS errors and running out of memory print one line and return 1;
+    an interrupt returns 130.
+    """
+    # every invocation starts from warnings only (a command such as train raises it);
+    # main() may run many times in one process (tests, notebooks)
+    install_log_handler()
+    try:
+        return int(args.func(args) or 0)
+    except GcnganError as exc:
+        print(f"{prog}: error: {flag_message(parser, args, exc)}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:          # disk full, permission denied ... (outputs are atomic)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{prog}: error: out of memory; try a smaller --batch-size, --top-k or model",
+              file=sys.stderr)
+        return 1
+    except Exception as exc:        # CUDA OOM not caught where it happened (predict, evaluate)
+        torch = sys.modules.get("torch")      # imported by then if a GPU ran out of memory
+        if torch is None or not isinstance(exc, torch.cuda.OutOfMemoryError):
+            raise
+        print(f"{prog}: error: CUDA out of memory; run it with --device cpu, or a smaller "
+              "--batch-size, --top-k or model", file=sys.stderr)
+        return 1
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is *now* (``main()`` may run many times in one
+    process, e.g. under pytest, where stderr is replaced between calls)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def install_log_handler() -> None:
+    """Library warnings of every command go to stderr as ``gcngan: <message>`` (once per
+    process); the level starts at WARNING on every call."""
+    logger = logging.getLogger("gcngan")
+    if not any(getattr(h, "_gcngan", False) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("gcngan: %(message)s"))
+        handler._gcngan = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.WARNING)
+
+
+def flag_message(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                 exc: GcnganError) -> str:
+    """The error's message, naming the command-line flag instead of the config field when
+    the bad value came from a flag the user gave (``--max-threshold -5.0 must be > 0``
+    rather than ``data.max_threshold=-5.0 must be > 0``). Values from a config file or
+    ``--set`` keep the field's name, which is what the user wrote there."""
+    if not isinstance(exc, ConfigError) or exc.key is None:
+        return str(exc)
+    field = exc.key.rsplit(".", 1)[-1]
+    given = getattr(args, field, None)
+    if given is None or given != exc.value:
+        return str(exc)
+    flag = _flag_for(parser, field)
+    return str(exc) if flag is None else f"{flag} {given} {exc.problem} ({exc.key})"
+
+
+def _flag_for(parser: argparse.ArgumentParser, dest: str) -> str | None:
+    """The longest option string of a flag storing to ``dest`` anywhere in the command
+    tree (sub-commands share their flags' names), or ``None``."""
+    for action in parser._actions:                                      # noqa: SLF001
+        if action.dest == dest and action.option_strings:
+            return max(action.option_strings, key=len)
+        for child in (getattr(action, "choices", None) or {}).values() \
+                if isinstance(action, argparse._SubParsersAction) else ():  # noqa: SLF001
+            found = _flag_for(child, dest)
+            if found:
+                return found
+    return None
+
+
 
 
 def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:

@@ -14,7 +14,6 @@ diff). The first SIGINT/SIGTERM stops after the current batch, saves ``last.pt``
 from __future__ import annotations
 
 import argparse
-import json
 import contextlib
 import logging
 import signal
@@ -205,7 +204,7 @@ def _stop_on_signals(trainer):
 def cmd_train(args: argparse.Namespace) -> int:
     from gcngan.config import build_config
     from gcngan.data import load_snapshots
-    from gcngan.io import atomic_write_json
+    from gcngan.io import atomic_write_json, json_safe
     from gcngan.train import Trainer, TrainingInterrupted, load_checkpoint
 
     import torch
@@ -291,7 +290,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "device": str(trainer.device),
         **scores,
     }
-    atomic_write_json(out / "metrics.json", _json_safe(metrics))
+    atomic_write_json(out / "metrics.json", json_safe(metrics))
     best = (f"best epoch {summary['best_epoch']} by {trainer.monitor} "
             f"({summary['best_metric']:.4g})" if summary["best_metric"] is not None else
             f"no epoch had a finite {trainer.monitor}: the last epoch's weights were kept")
@@ -349,19 +348,3 @@ def _mean(values) -> float:
     vals = [v for v in values if isinstance(v, float)]
     return sum(vals) / len(vals) if vals else float("nan")
 
-
-def _json_safe(obj):
-    """NaN/inf -> None so the file is strict JSON."""
-    import math
-
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def dumps(obj) -> str:
-    return json.dumps(_json_safe(obj), allow_nan=False)

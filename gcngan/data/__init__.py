@@ -9,9 +9,9 @@ from gcngan.data.ingest import load_snapshots
 from gcngan.data.registry import DatasetSpec, DownloadError, fetch, load_manifest, verify
 from gcngan.data.snapshots import Scaler, SnapshotSequence
 from gcngan.data.synthetic import MeshSpec, generate_mesh
-from gcngan.data.windows import Split, WindowDataset, chronological_split
+from gcngan.data.windows import Split, WindowDataset, chronological_split, split_of
 
 __all__ = ["DatasetSpec", "DownloadError", "EdgeTable", "MeshSpec", "Scaler",
            "SnapshotSequence", "Split", "WindowDataset", "chronological_split", "fetch",
            "generate_mesh", "load_manifest", "load_snapshots", "node_index", "read_edges",
-           "verify", "write_edges"]
+           "split_of", "verify", "write_edges"]

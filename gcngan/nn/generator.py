@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gcngan.errors import ConfigError
-from gcngan.nn.decoders import build_decoder
+from gcngan.nn.decoders import Decoder, build_decoder
 from gcngan.nn.encoders import USES_NODE_INPUT, build_encoder
 from gcngan.nn.temporal import NodeTemporalLSTM, TemporalLSTM
 
@@ -34,7 +34,8 @@ class Generator(nn.Module):
             :math:`(B, W, N, F)` or :math:`(N, F)`.
         encoder (nn.Module): ``encoder(x, adj_seq) -> (B, W, N, H)``, e.g. :class:`DenseGCNEncoder`.
         temporal (nn.Module): ``temporal(seq (B, W, N*H)) -> (out (B, W, H_lstm), last)``.
-        decoder (nn.Module): ``decoder(out, adj_seq) -> (B, N, N)`` in :math:`[0, 1]`.
+        decoder (Decoder): ``decoder(out, adj_seq) -> (B, N, N)`` in :math:`[0, 1]`, a
+            :class:`~gcngan.nn.decoders.Decoder` (the contract ``predict`` and the trainer use).
 
     Shapes:
         - **adj_seq:** :math:`(B, W, N, N)`, weights in :math:`[0, 1]`
@@ -42,7 +43,7 @@ class Generator(nn.Module):
     """
 
     def __init__(self, node_input: nn.Module, encoder: nn.Module, temporal: nn.Module,
-                 decoder: nn.Module) -> None:
+                 decoder: Decoder) -> None:
         super().__init__()
         self.node_input = node_input
         self.encoder = encoder
@@ -50,9 +51,10 @@ class Generator(nn.Module):
         self.decoder = decoder
 
     def reset_parameters(self) -> None:
-        for m in (self.node_input, self.encoder, self.temporal, self.decoder):
-            if hasattr(m, "reset_parameters"):
+        for m in (self.node_input, self.encoder, self.temporal):
+            if hasattr(m, "reset_parameters"):      # node inputs without weights have none
                 m.reset_parameters()
+        self.decoder.reset_parameters()
 
     def forward(self, adj_seq: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
         return self.decoder(self.state(adj_seq, generator), adj_seq)     # (B, N, N)
@@ -68,21 +70,18 @@ class Generator(nn.Module):
 
     def forward_parts(self, adj_seq: Tensor,
                       generator: Optional[torch.Generator] = None) -> dict:
-        """The decoder's heads (``decoder.parts``) for losses that need more than the output;
-        ``parts['pred']`` equals :meth:`forward`'s output. Decoders without ``parts`` give
-        ``{'pred': output}``."""
-        out = self.state(adj_seq, generator)
-        if hasattr(self.decoder, "parts"):
-            return self.decoder.parts(out, adj_seq)
-        return {"pred": self.decoder(out, adj_seq)}
+        """The decoder's :meth:`~gcngan.nn.decoders.Decoder.parts` for losses that need more
+        than the output; ``parts['pred']`` equals :meth:`forward`'s output."""
+        return self.decoder.parts(self.state(adj_seq, generator), adj_seq)
 
     @torch.no_grad()
     def predict(self, adj_seq: Tensor, samples: int = 1,
                 generator: Optional[torch.Generator] = None) -> Tensor:
         """Mean of ``samples`` forward passes in eval mode (restores the previous mode).
 
-        Same interface as the baselines in :mod:`gcngan.baselines`. A decoder with ``pool``
-        (e.g. ``residual``) pools its heads over the draws instead of averaging outputs.
+        Same interface as the baselines in :mod:`gcngan.baselines`. The decoder pools its
+        parts over the draws (:meth:`~gcngan.nn.decoders.Decoder.pool`: the mean output, or
+        e.g. ``residual``'s pooled heads).
 
         Shapes:
             - **adj_seq:** :math:`(B, W, N, N)` in :math:`[0, 1]`
@@ -94,9 +93,9 @@ class Generator(nn.Module):
     def predict_scores(self, adj_seq: Tensor, samples: int = 1,
                        generator: Optional[torch.Generator] = None) -> Tensor:
         """Link scores in :math:`[0, 1]` for ranking metrics (AUC/AP): higher means a link
-        is more likely. A decoder with ``link_score`` (``residual``: its existence
-        probability, pooled over ``samples`` draws) gives its own; otherwise the prediction
-        itself is the score. Same noise draws as :meth:`predict` for the same ``generator``
+        is more likely: the decoder's :meth:`~gcngan.nn.decoders.Decoder.link_score`
+        (``residual``: its existence probability, pooled over ``samples`` draws; by default
+        the prediction itself). Same noise draws as :meth:`predict` for the same ``generator``
         state.
 
         Shapes:
@@ -110,16 +109,9 @@ class Generator(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            if hasattr(self.decoder, "pool"):
-                draws = [self.forward_parts(adj_seq, generator) for _ in range(samples)]
-                pooled = self.decoder.pool(draws)
-                if scores and hasattr(self.decoder, "link_score"):
-                    return self.decoder.link_score(pooled)
-                return self.decoder.combine(pooled, self.decoder.delta)
-            pred = self(adj_seq, generator)
-            for _ in range(samples - 1):
-                pred = pred + self(adj_seq, generator)
-            return pred / samples
+            pooled = self.decoder.pool([self.forward_parts(adj_seq, generator)
+                                        for _ in range(samples)])
+            return self.decoder.link_score(pooled) if scores else self.decoder.combine(pooled)
         finally:
             self.train(was_training)
 
@@ -235,7 +227,8 @@ def build_node_input(config, num_nodes: int, node_features: Optional[Tensor] = N
 
 
 def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = None,
-                    window: Optional[int] = None) -> Generator:
+                    window: Optional[int] = None, link_floor: Optional[float] = None
+                    ) -> Generator:
     """Build the :class:`Generator` described by a :class:`~gcngan.config.ModelConfig`.
 
     Args:
@@ -244,6 +237,8 @@ def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = No
         node_features (Tensor, optional): :math:`(N, F)`, required for ``node_input='features'``
             (``noise_dim`` is then ignored).
         window (int, optional): :math:`W`, required by ``decoder='residual'``.
+        link_floor (float, optional): The data's :func:`~gcngan.nn.decoders.link_floor`
+            (scale-derived defaults of the decoder, e.g. ``residual``'s log floor).
 
     ``encoder='none'`` feeds the flattened adjacency :math:`(B, W, N^2)` to the LSTM (no
     node input): with the dense decoder and ``train.adv_weight=0`` this is the paper's LSTM
@@ -261,5 +256,6 @@ def build_generator(config, num_nodes: int, node_features: Optional[Tensor] = No
     else:
         temporal = TemporalLSTM(num_nodes * encoder.out_channels, config.lstm_hidden,
                                 num_layers=config.lstm_layers, dropout=config.dropout)
-    decoder = build_decoder(config, config.lstm_hidden, num_nodes, window=window)
+    decoder = build_decoder(config, config.lstm_hidden, num_nodes, window=window,
+                            link_floor=link_floor)
     return Generator(node_input, encoder, temporal, decoder)

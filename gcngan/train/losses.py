@@ -112,61 +112,11 @@ def reconstruction_loss(pred: Tensor, target: Tensor) -> Tensor:
     return (pred - target).pow(2).flatten(1).sum(1).mean()
 
 
-def hurdle_loss(parts: dict, target: Tensor, *, high: float = 0.5, log_weight: float = 1.0,
-                l1_weight: float = 10.0, high_weight: float = 1.0) -> Tensor:
-    r"""Reconstruction term of the ``residual`` decoder, over its active entries :math:`E`:
-
-    .. math::
-        \mathrm{BCE}(p_e, 1[y > 0]) + w_h \mathrm{BCE}(p_h, 1[y \ge \text{high}])
-        + w_{\log} \,\overline{|\ln v - \ln y|}_{y > 0,\, p_e > 1/2}
-        + w_1 \,\overline{|1[p_e > 1/2]\, v - y|}
-
-    (means over the entries; the log term only where the gate is open and :math:`y > 0`).
-    Scale-free on the model scale: ``high`` is a fraction of it.
-
-    Args:
-        parts (dict): ``ResidualDecoder.parts`` output: ``idx``, ``logit_e``, ``v``, ``logit_h``.
-        target (Tensor): :math:`(B, N, N)` on the model scale.
-
-    Returns:
-        Tensor: scalar.
-    """
-    y = target[parts["idx"]]                                             # (E,)
-    if y.numel() == 0:
-        return target.new_zeros(()) + 0.0 * parts["v"].sum()
-    exists = (y > 0).to(y.dtype)
-    bce_e = F.binary_cross_entropy_with_logits(parts["logit_e"], exists)
-    bce_h = F.binary_cross_entropy_with_logits(parts["logit_h"], (y >= high).to(y.dtype))
-    gate = (parts["logit_e"] > 0).to(y.dtype)
-    v = parts["v"]
-    both = (exists > 0) & (gate > 0)
-    if both.any():
-        l1_log = (v[both].clamp_min(1e-7).log() - y[both].log()).abs().mean()
-    else:
-        l1_log = v.new_zeros(())
-    l1 = (gate * v - y).abs().mean()
-    return bce_e + high_weight * bce_h + log_weight * l1_log + l1_weight * l1
-
-
 def mse_reconstruction(parts: dict, target: Tensor) -> Tensor:
-    """:func:`reconstruction_loss` on ``parts['pred']`` (the registry's ``mse``)."""
+    """:func:`reconstruction_loss` on ``parts['pred']``: ``train.recon='mse'`` of every
+    decoder (:meth:`~gcngan.nn.decoders.Decoder.reconstruction`; the ``residual`` decoder's
+    ``hurdle`` term is :func:`gcngan.nn.residual.hurdle_loss`)."""
     return reconstruction_loss(parts["pred"], target)
-
-
-#: ``TrainConfig.recon`` -> ``fn(parts, target) -> scalar``; ``parts`` is
-#: ``Generator.forward_parts`` output (``parts['pred']`` is the generator's output).
-RECONSTRUCTIONS: dict[str, Callable[[dict, Tensor], Tensor]] = {
-    "mse": mse_reconstruction, "hurdle": hurdle_loss,
-}
-
-
-def get_reconstruction(name: str) -> Callable[[dict, Tensor], Tensor]:
-    """The reconstruction term registered as ``name``; unknown names list the choices."""
-    try:
-        return RECONSTRUCTIONS[name]
-    except KeyError:
-        raise ConfigError(f"unknown reconstruction {name!r}; valid: "
-                          f"{', '.join(RECONSTRUCTIONS)}") from None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,11 @@ r"""The training loop — the only one: critic step, generator step, epochs, val
 
 Read top to bottom: :func:`seed_everything` and :func:`resolve_device`, then
 :class:`Trainer` — construction (data on the device, models, optimisers), the two steps,
-one epoch, :meth:`Trainer.fit`, :meth:`Trainer.evaluate`, and state for checkpoints.
+one epoch, :meth:`Trainer.evaluate`, :meth:`Trainer.fit`, and state for checkpoints.
+Around the loop, hooks (:mod:`gcngan.train.callbacks`) draw the progress bar, write
+``log.csv``, TensorBoard and plots; a decoder with its own model selection (the residual
+decoder's hedge, :class:`~gcngan.nn.residual.HedgeSelection`) brings it through the decoder
+contract (:meth:`~gcngan.nn.decoders.Decoder.selection`).
 
 Algorithm per batch of ``B`` windows (WGAN, Arjovsky et al. 2017; GCN-GAN reference code):
 
@@ -22,11 +26,9 @@ per evaluation, so validating never perturbs training. A run interrupted at a ba
 """
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import random
-import sys
 import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -37,23 +39,20 @@ from torch import Tensor, nn
 
 from gcngan.baselines import get_baseline
 from gcngan.config import ExperimentConfig
-from gcngan.data.windows import WindowDataset, check_validation_targets, chronological_split
+from gcngan.data.windows import WindowDataset, check_validation_targets, split_of
 from gcngan.errors import ConfigError, InputError, TrainingError
-from gcngan.io import atomic_path
-from gcngan.metrics import evaluate_predictions
-from gcngan.nn import build_critic, build_generator
-from gcngan.predict import evaluate_split, predict_split, predict_targets, refine
+from gcngan.nn import Decoder, Generator, build_critic, build_generator, link_floor
+from gcngan.predict import evaluate_split, predict_split, predict_targets
 from gcngan.resources import check_memory, max_active_fraction
 from gcngan.train.checkpoint import data_record, get_rng_state, save_checkpoint, set_rng_state
-from gcngan.train.losses import get_loss, get_reconstruction, gradient_penalty
+from gcngan.train.callbacks import Callback, default_callbacks, progress_stats
+from gcngan.train.losses import get_loss, gradient_penalty
 
 log = logging.getLogger("gcngan.train")
 
 MONITOR = "val_rmse"        # early stopping / best checkpoint on validation RMSE (raw scale)
-HEDGE_MONITOR = "val_score"  # ... for hedging decoders: the hedge-selection score (below)
-HEDGE_METRICS = ("rmse", "mae", "kl", "mlsd", "mismatch_rate")
-HEDGE_BASELINES = ("copy-last", "mean", "median", "ewma")
-HIGHER_IS_BETTER = False
+#                             (a decoder's selection hook may monitor its own score)
+BASELINES = ("copy-last", "mean", "median", "ewma")   # reported beside the model
 
 
 class TrainingInterrupted(Exception):
@@ -97,6 +96,8 @@ class Trainer:
         node_features (Tensor, optional): :math:`(N, F)` for ``model.node_input='features'``.
         quiet (bool, optional): No progress bar. (default: ``False``; the bar is also off
             when stderr is not a terminal)
+        callbacks (list, optional): Hooks of :meth:`fit` (:mod:`gcngan.train.callbacks`);
+            ``None`` installs :func:`~gcngan.train.callbacks.default_callbacks`.
         generator (nn.Module, optional): Use this generator instead of building one from
             ``config.model`` (same interface as :class:`~gcngan.nn.Generator`; e.g. the
             deliberately broken ones of ``gcngan check`` tests).
@@ -106,7 +107,8 @@ class Trainer:
     def __init__(self, config: ExperimentConfig, data, run_dir: Optional[str | Path] = None,
                  node_features: Optional[Tensor] = None, quiet: bool = False,
                  generator: Optional[nn.Module] = None,
-                 critic: Optional[nn.Module] = None) -> None:
+                 critic: Optional[nn.Module] = None,
+                 callbacks: Optional[list[Callback]] = None) -> None:
         self.config = config
         tc, dc = config.train, config.data
         seed_everything(tc.seed)
@@ -115,7 +117,7 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.quiet = quiet
         self.window = dc.window
-        self.split = chronological_split(data.num_snapshots, dc.window, dc.val, dc.test)
+        self.split = split_of(data, dc)
         check_validation_targets(data.adj, self.split, data.source or "data")
         # refuse up front (clear message with the largest N that fits) what would not fit
         check_memory(config, data.num_nodes, data.num_snapshots, self.device,
@@ -126,21 +128,18 @@ class Trainer:
         self.train_set = WindowDataset(self.adj, dc.window, self.split.train)
         self.loss = get_loss(tc.loss)
         n = data.num_nodes
-        if generator is None:
-            generator = build_generator(config.model, n, node_features, window=dc.window)
-            log_floor = getattr(generator.decoder, "log_floor", None)
-            if log_floor is not None:      # the refinement epsilon on the model scale
-                eps = float(data.scaler.transform(torch.tensor(float(tc.epsilon))))
-                log_floor.fill_(max(eps, 1e-6))
+        if generator is None:      # scale-derived decoder defaults: train.epsilon on [0, 1]
+            generator = build_generator(config.model, n, node_features, window=dc.window,
+                                        link_floor=link_floor(data.scaler, tc.epsilon))
         self.generator = generator.to(self.device)
-        self.recon = get_reconstruction(tc.recon)
-        decoder = getattr(self.generator, "decoder", None)        # None: an injected model
-        if tc.recon != "mse" and not hasattr(decoder, "parts"):
+        # the decoder contract (an injected model other than a Generator: plain MSE)
+        decoder = generator.decoder if isinstance(generator, Generator) else Decoder()
+        if tc.recon not in decoder.reconstructions:
             raise ConfigError(f"train.recon={tc.recon!r} needs a decoder with heads "
                               f"(model.decoder='residual'), not {config.model.decoder!r}")
-        self.hedging = hasattr(decoder, "delta_grid")
-        self.monitor = HEDGE_MONITOR if self.hedging else MONITOR
-        self._baseline_cache: dict = {}
+        self.recon = decoder.reconstruction(tc.recon, tc)
+        self.selection = decoder.selection()   # e.g. the residual decoder's hedge; or None
+        self.monitor = self.selection.monitor if self.selection is not None else MONITOR
         self.critic = (critic if critic is not None else build_critic(config.model, n)
                        ).to(self.device)
         self.lr = tc.lr if tc.lr is not None else self.loss.lr      # None: the loss's default
@@ -159,12 +158,7 @@ class Trainer:
         self.partial: Optional[dict] = None     # state of an epoch stopped half-way
         self.stop_requested = False             # set (e.g. by a signal handler) to stop safely
         self.best_state: Optional[dict] = None  # in-memory copy of the best generator weights
-        self._warned: set = set()
-        self._tb = None                         # TensorBoard writer (train.tensorboard)
-        if tc.tensorboard:
-            from gcngan.train.tblog import require_tensorboard
-
-            require_tensorboard()
+        self.callbacks = default_callbacks(self, quiet) if callbacks is None else callbacks
 
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
         wd = self.config.train.weight_decay
@@ -257,34 +251,6 @@ class Trainer:
             stats.update(self.generator_step(adj_seq, target, fake, parts))
         return stats
 
-    def update(self, targets, steps: int = 1) -> dict:
-        """Online update: ``steps`` training steps on the windows of ``targets`` as one batch
-        (e.g. the newest snapshot and a few before it), for rolling-origin evaluation.
-
-        Args:
-            targets (Sequence[int]): Target snapshot indices, each in ``[W, T)``.
-            steps (int, optional): Steps on that batch. (default: ``1``)
-
-        Returns:
-            dict: Statistics of the last step (``g_loss``, ``d_loss`` ...) as floats.
-
-        Raises:
-            TrainingError: non-finite loss.
-        """
-        if steps < 1:
-            raise ConfigError(f"Trainer.update: steps={steps!r} must be >= 1")
-        adj_seq, target = WindowDataset(self.adj, self.window, targets).batch(
-            list(range(len(targets))))                                   # (B, W, N, N), (B, N, N)
-        self.generator.train()
-        self.critic.train()
-        for _ in range(steps):
-            stats = self.train_batch(adj_seq, target)
-        out = {k: float(v) for k, v in stats.items()}
-        if not all(math.isfinite(v) for v in out.values()):
-            raise TrainingError(f"non-finite loss in an online update on targets "
-                                f"{list(targets)[:3]}...: {out}")
-        return out
-
     # ----- one epoch ------------------------------------------------------------------------
     def batches(self, epoch: int) -> list[Tensor]:
         """Shuffled index batches of epoch ``epoch`` (depends only on the seed and ``epoch``)."""
@@ -293,7 +259,8 @@ class Trainer:
         return list(perm.split(self.config.train.batch_size))
 
     def train_epoch(self, epoch: int, progress: Optional[Callable[[dict], None]] = None) -> dict:
-        """Run (or finish) epoch ``epoch``; returns the mean of each statistic.
+        """Run (or finish) epoch ``epoch``; returns the mean of each statistic. ``progress``
+        receives each batch's :func:`~gcngan.train.callbacks.progress_stats`.
 
         Raises:
             TrainingInterrupted: when :attr:`stop_requested` was set; the partial epoch is
@@ -322,7 +289,7 @@ class Trainer:
                 count[k] = count.get(k, 0) + 1
             self.check_finite(epoch, stats)
             if progress is not None:
-                progress(self._progress_stats(stats))
+                progress(progress_stats(self.loss, stats))
             if self.stop_requested and b + 1 < len(batches):
                 self.partial = {"epoch": epoch, "batch": b + 1,
                                 "sums": {k: float(v) for k, v in sums.items()},
@@ -378,11 +345,31 @@ class Trainer:
         return {"diversity_noise": float((a - b).abs().mean()),
                 "diversity_history": float(a.std(dim=0).mean()) / max(spread_true, 1e-12)}
 
+    @torch.no_grad()
+    def evaluate_baselines(self, split: str = "val", metrics=None,
+                           names: Sequence[str] = BASELINES) -> dict:
+        """``{baseline: evaluate-style result}`` of the naive baselines on ``split``, through
+        the generator's prediction path (the numbers to report beside :meth:`evaluate`)."""
+        tc = self.config.train
+        return {name: evaluate_split(get_baseline(name), self.data, self.split[split],
+                                     self.window, epsilon=tc.epsilon, metrics=metrics,
+                                     device=self.device, scaler=self.data.scaler)
+                for name in names}
+
+    def validate(self) -> tuple[dict, dict]:
+        """Validation after an epoch: ``(selection facts, metrics)``. The decoder's
+        selection hook (e.g. the residual hedge: sets its ``delta``, metrics at it), else
+        plain :meth:`evaluate` on ``val``."""
+        if self.selection is not None:
+            return self.selection.validate(self, "val")
+        return {}, self.evaluate("val")
+
     # ----- fit --------------------------------------------------------------------------------
     def fit(self, epochs: Optional[int] = None) -> dict:
         """Train up to ``epochs`` adversarial epochs (default ``config.train.epochs``) after
         ``pretrain_epochs`` MSE epochs, validating every epoch; keeps the best generator
-        (lowest validation RMSE), stops early after ``patience`` epochs without improvement.
+        (lowest :attr:`monitor`: validation RMSE, or the decoder's selection score), stops
+        early after ``patience`` epochs without improvement.
 
         Returns:
             dict: ``best_metric``, ``best_epoch``, ``epochs`` run, ``stopped_early``,
@@ -395,82 +382,78 @@ class Trainer:
         self.require_validation()
         tc = self.config.train
         total = tc.pretrain_epochs + (tc.epochs if epochs is None else epochs)
-        n_batches = len(self.batches(0))
-        bar = self._progress_bar(total, n_batches)
-        stopped_early = False
-        if self.hedging and self.epoch == 0 and self.best_state is None:
-            # the untrained decoder is the window-median rule: a candidate like any epoch
-            init = self.select_hedge("val")
-            if math.isfinite(init.get(HEDGE_MONITOR, float("nan"))):
-                self.best_metric, self.best_epoch = init[HEDGE_MONITOR], 0
-                self.best_state = {k: v.detach().clone()
-                                   for k, v in self.generator.state_dict().items()}
+        for cb in self.callbacks:
+            cb.on_fit_start(self, total, len(self.batches(0)))
+        if (self.selection is not None and self.selection.initial_candidate
+                and self.epoch == 0 and self.best_state is None):
+            # the untrained decoder (the window-median rule) is a candidate like any epoch
+            init = self.selection.validate(self, "val")[0]
+            if math.isfinite(init.get(self.monitor, float("nan"))):
+                self.best_metric, self.best_epoch = init[self.monitor], 0
+                self.best_state = self._generator_copy()
                 self.save("best.pt", optimizers=False)
-                log.info("init (window-median rule): %s %.4g, delta %.4g", HEDGE_MONITOR,
-                         init[HEDGE_MONITOR], init["delta"])
+                log.info("init (untrained decoder): %s %.4g, %s", self.monitor,
+                         init[self.monitor], init)
+        completed = False
         try:
-            while self.epoch < total:
-                if self.bad_epochs >= tc.patience:
-                    stopped_early = True
-                    break
-                epoch = self.epoch
-                try:
-                    row = self.train_epoch(epoch, progress=bar.update_batch if bar else None)
-                except TrainingInterrupted:
-                    self.save("last.pt")
-                    raise
-                except KeyboardInterrupt:
-                    # not at a safe point: last.pt keeps the last completed epoch
-                    log.warning("interrupted in epoch %d; last.pt holds epoch %d",
-                                epoch + 1, self.epoch)
-                    raise
-                self.epoch = epoch + 1
-                row = {"epoch": self.epoch, **row}
-                t_val = time.perf_counter()
-                if self.hedging:      # sets the decoder's delta; metrics at that delta
-                    hedge, val = self._select_hedge("val")
-                    row.update(hedge)
-                else:
-                    val = self.evaluate("val")
-                row.update({f"val_{k}": v["mean"] for k, v in val.items()})
-                row.update(self.diversity("val"))
-                row["val_seconds"] = time.perf_counter() - t_val
-                self.metrics = {k: v["mean"] for k, v in val.items()}
-                self._health(row)
-                self.history.append(row)
-                improved = self._improved(row[self.monitor])
-                if improved:
-                    self.best_metric, self.best_epoch, self.bad_epochs = \
-                        row[self.monitor], self.epoch, 0
-                    self.save("best.pt", optimizers=False)
-                    self.best_state = {k: v.detach().clone()
-                                       for k, v in self.generator.state_dict().items()}
-                else:
-                    self.bad_epochs += 1
-                self.save("last.pt")
-                self.write_log()
-                self._tensorboard(row)
-                if bar:
-                    bar.end_epoch(row)
-                log.info("epoch %d: d_loss %.4g g_loss %.4g %s %.4g%s", self.epoch,
-                         row.get("d_loss", float("nan")), row.get("g_loss", float("nan")),
-                         self.monitor, row[self.monitor], " *" if improved else "")
-                if self.stop_requested and self.epoch < total:
-                    raise TrainingInterrupted(f"stopped after epoch {self.epoch}")
+            while self.epoch < total and self.bad_epochs < tc.patience:
+                self._fit_epoch(total)
+            completed = True
         finally:
-            if bar:
-                bar.close()
-            if self._tb is not None:
-                self._tb.close()
-                self._tb = None
-        if self.bad_epochs >= tc.patience and self.epoch < total:
-            stopped_early = True
+            for cb in self.callbacks:
+                cb.on_fit_end(self, completed)
         if self.best_metric is None and self.history:
             log.warning("no epoch had a finite %s on validation: the last epoch's weights are "
                         "kept and no best.pt is written", self.monitor)
-        self.plot()
         return {"best_metric": self.best_metric, "best_epoch": self.best_epoch,
-                "epochs": self.epoch, "stopped_early": stopped_early, "history": self.history}
+                "epochs": self.epoch, "stopped_early": self.epoch < total,
+                "history": self.history}
+
+    def _fit_epoch(self, total: int) -> None:
+        """One epoch of :meth:`fit`: train, validate, keep the best, save, call the hooks."""
+        epoch = self.epoch
+        try:
+            row = self.train_epoch(epoch, progress=self._on_batch)
+        except TrainingInterrupted:
+            self.save("last.pt")
+            raise
+        except KeyboardInterrupt:
+            # not at a safe point: last.pt keeps the last completed epoch
+            log.warning("interrupted in epoch %d; last.pt holds epoch %d", epoch + 1, self.epoch)
+            raise
+        self.epoch = epoch + 1
+        row = {"epoch": self.epoch, **row}
+        t_val = time.perf_counter()
+        chosen, val = self.validate()
+        row.update(chosen)
+        row.update({f"val_{k}": v["mean"] for k, v in val.items()})
+        row.update(self.diversity("val"))
+        row["val_seconds"] = time.perf_counter() - t_val
+        self.metrics = {k: v["mean"] for k, v in val.items()}
+        self.history.append(row)
+        improved = self._improved(row[self.monitor])
+        if improved:
+            self.best_metric, self.best_epoch, self.bad_epochs = \
+                row[self.monitor], self.epoch, 0
+            self.save("best.pt", optimizers=False)
+            self.best_state = self._generator_copy()
+        else:
+            self.bad_epochs += 1
+        self.save("last.pt")
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, row)
+        log.info("epoch %d: d_loss %.4g g_loss %.4g %s %.4g%s", self.epoch,
+                 row.get("d_loss", float("nan")), row.get("g_loss", float("nan")),
+                 self.monitor, row[self.monitor], " *" if improved else "")
+        if self.stop_requested and self.epoch < total:
+            raise TrainingInterrupted(f"stopped after epoch {self.epoch}")
+
+    def _on_batch(self, stats: dict) -> None:
+        for cb in self.callbacks:
+            cb.on_batch_end(self, stats)
+
+    def _generator_copy(self) -> dict:
+        return {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
 
     def require_validation(self) -> None:
         """:meth:`fit` selects the model and stops early on the validation targets.
@@ -482,120 +465,10 @@ class Trainer:
             raise InputError("--val 0: training selects the model and stops early on the "
                              "validation targets; give at least one (--val 1 or more)")
 
-    # ----- hedge selection (decoders with a ``delta`` buffer) ---------------------------------
-    @torch.no_grad()
-    def evaluate_baselines(self, split: str = "val", metrics=None,
-                           names: Sequence[str] = HEDGE_BASELINES) -> dict:
-        """``{baseline: evaluate-style result}`` of the naive baselines on ``split``, through
-        the generator's prediction path (the numbers to report beside :meth:`evaluate`)."""
-        tc = self.config.train
-        return {name: evaluate_split(get_baseline(name), self.data, self.split[split],
-                                     self.window, epsilon=tc.epsilon, metrics=metrics,
-                                     device=self.device, scaler=self.data.scaler)
-                for name in names}
-
-    @torch.no_grad()
-    def baseline_metrics(self, split: str = "val") -> dict:
-        """``{baseline: {metric: mean}}`` of the naive baselines on ``split`` (cached)."""
-        if split not in self._baseline_cache:
-            self._baseline_cache[split] = {
-                name: {m: v["mean"] for m, v in res.items()}
-                for name, res in self.evaluate_baselines(split, HEDGE_METRICS).items()}
-        return self._baseline_cache[split]
-
-    @staticmethod
-    def hedge_score(metrics: dict, baselines: dict) -> float:
-        """Worst ratio to the best baseline over :data:`HEDGE_METRICS` (metrics whose best
-        baseline value is not positive have no ratio and are left out), plus 1 unless the
-        model beats every baseline on all but at most one metric (lower is better)."""
-        ratios, ok = [], True
-        for m in HEDGE_METRICS:
-            best = min(b[m] for b in baselines.values())
-            if not (math.isfinite(metrics[m]) and math.isfinite(best)) or best <= 0:
-                continue              # no ratio (e.g. the paper's KL can be <= 0)
-            ratios.append(metrics[m] / best)
-        for b in baselines.values():
-            wins = sum(metrics[m] < b[m] for m in HEDGE_METRICS)
-            ok = ok and wins >= len(HEDGE_METRICS) - 1
-        return (max(ratios) if ratios else math.inf) + (0.0 if ok else 1.0)
-
-    @torch.no_grad()
-    def select_hedge(self, split: str = "val") -> dict:
-        """Pick the decoder's hedge threshold ``delta`` on ``split`` from its ``delta_grid``
-        by :meth:`hedge_score` against the naive baselines; sets the ``delta`` buffer (so it
-        is saved with the weights) and returns ``{"delta": ..., "val_score": ...}``
-        (``delta`` on the model scale; ``inf`` = no hedge). Heads are computed once (pooled
-        over ``eval_samples`` draws, as at prediction time), the grid only recombines them.
-        """
-        return self._select_hedge(split)[0]
-
-    @torch.no_grad()
-    def _select_hedge(self, split: str) -> tuple[dict, dict]:
-        """:meth:`select_hedge` plus the :meth:`evaluate` result at the chosen ``delta``."""
-        dec = self.generator.decoder
-        if not len(self.split[split]):
-            return {}, self.evaluate(split)
-        base = self.baseline_metrics(split)
-        grid, refined, target, links = self._sweep_predictions(split)
-        scores = []
-        for pred in refined:
-            res = evaluate_predictions(pred, target, HEDGE_METRICS)
-            scores.append(self.hedge_score({m: v["mean"] for m, v in res.items()}, base))
-        k = min(range(len(grid)), key=lambda i: scores[i])
-        dec.delta.fill_(grid[k])
-        return ({"delta": grid[k], HEDGE_MONITOR: scores[k]},
-                evaluate_predictions(refined[k], target, scores=links))
-
-    @torch.no_grad()
-    def hedge_sweep(self, split: str = "test", metrics=None) -> list[dict]:
-        """Metrics on ``split`` at **every** hedge threshold of the decoder's grid, without
-        changing the chosen ``delta``: a diagnostic of what the hedge can reach (e.g. on
-        a backtest's test period), never a way to choose it.
-
-        Returns:
-            list[dict]: ``{"delta": float, "metrics": {name: mean over targets}}`` per grid
-            value, in grid order (``inf`` = no hedge).
-        """
-        grid, refined, target, _ = self._sweep_predictions(split)
-        return [{"delta": d, "metrics": {m: v["mean"] for m, v in
-                                         evaluate_predictions(pred, target, metrics).items()}}
-                for d, pred in zip(grid, refined)]
-
-    def _sweep_predictions(self, split: str) -> tuple[list, list, Tensor, Tensor]:
-        """``(grid, refined, target, links)``: the decoder's ``delta_grid``, the refined
-        raw-scale predictions of ``split`` at each of its values (``(K, N, N)`` each; heads
-        pooled over ``eval_samples`` draws once, the grid only recombines them), the true
-        snapshots and the link scores of those same heads (as :func:`score_split`)."""
-        tc = self.config.train
-        targets = self.split[split]
-        grid = [float(d) for d in self.generator.decoder.delta_grid]
-        out = predict_targets(_HedgeSweep(self.generator, grid), self.adj, targets,
-                              self.window, samples=tc.eval_samples, seed=tc.seed)  # (K, D+1, N, N)
-        refined = [refine(self.data.scaler.inverse(out[:, k].float()).cpu(), tc.epsilon,
-                          self.data.directed) for k in range(len(grid))]
-        links = refine(out[:, -1].float().cpu(), epsilon=None, directed=self.data.directed)
-        target = self.data.adj[torch.as_tensor(list(targets), dtype=torch.long)]
-        return grid, refined, target, links
-
-    def restore_best(self) -> bool:
-        """Load the best-validation generator weights of this session's :meth:`fit` into
-        :attr:`generator` (kept in memory, so it works without a run directory).
-
-        Returns:
-            bool: ``False`` when no epoch has been validated yet (weights unchanged).
-        """
-        if self.best_state is None:
-            return False
-        self.generator.load_state_dict(self.best_state)
-        return True
-        return True
-
     def _improved(self, value: float) -> bool:
         if not math.isfinite(value):
             return False
-        if self.best_metric is None:
-            return True
-        return value > self.best_metric if HIGHER_IS_BETTER else value < self.best_metric
+        return self.best_metric is None or value < self.best_metric    # lower is better
 
     def check_finite(self, epoch: int, stats: dict) -> None:
         """Stop on a non-finite loss or weight, before anything is saved.
@@ -622,34 +495,6 @@ class Trainer:
             raise TrainingError(f"{what} at epoch {epoch + 1}, step {self.step}; training "
                                 f"stopped and the last good checkpoint is kept; try a lower "
                                 f"learning rate, e.g. --set lr={lr / 10:.3g}")
-
-    def _health(self, row: dict) -> None:
-        """Warn once, in plain words, when a training-health signal looks wrong."""
-        def warn(key: str, msg: str) -> None:
-            if key not in self._warned:
-                self._warned.add(key)
-                log.warning(msg)
-        if row.get("phase") != "adversarial":
-            return
-        adversarial = sum(1 for r in self.history if r.get("phase") == "adversarial")
-        if adversarial < 3:          # the first epochs are noisy by nature
-            return
-        d_loss = row.get("d_loss", float("nan"))
-        if self.loss.wasserstein and abs(d_loss) < 1e-8:
-            warn("critic-flat", f"epoch {row['epoch']}: the critic loss is stuck at zero — the "
-                 "critic gives the generator no signal (try a larger clip or wgan-gp)")
-        if not self.loss.wasserstein:
-            if d_loss < 0.1:
-                warn("critic-won", f"epoch {row['epoch']}: the discriminator wins outright "
-                     f"(D loss {d_loss:.3g}, equilibrium 1.386); the generator gets little "
-                     "gradient (try label smoothing or a lower critic lr)")
-            elif abs(d_loss - 2 * math.log(2)) > 1.0:
-                warn("bce-far", f"epoch {row['epoch']}: D loss {d_loss:.3g} is far from the "
-                     "equilibrium 2 ln 2 = 1.386")
-        if row.get("diversity_history", 1.0) < 0.05:
-            warn("collapse", f"epoch {row['epoch']}: the generator's output hardly changes with "
-                 "the history (diversity_history "
-                 f"{row['diversity_history']:.3g}) — mode collapse; try a larger alpha")
 
     # ----- state, files --------------------------------------------------------------------
     def state_dict(self, optimizers: bool = True) -> dict:
@@ -700,128 +545,3 @@ class Trainer:
         path = self.run_dir / name
         save_checkpoint(path, self.state_dict(optimizers=optimizers))
         return path
-
-    LOG_COLUMNS = ("epoch", "phase", "d_loss", "g_loss", "g_adv", "g_rec", "wasserstein",
-                   "d_real", "d_fake", "grad_norm_g", "grad_norm_d", "diversity_noise",
-                   "diversity_history")
-
-    def write_log(self) -> None:
-        """Rewrite ``run_dir/log.csv`` (one row per epoch) atomically."""
-        if self.run_dir is None or not self.history:
-            return
-        cols = list(self.LOG_COLUMNS)
-        for row in self.history:
-            cols += [k for k in row if k not in cols]
-        with atomic_path(self.run_dir / "log.csv") as tmp:
-            with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                w = csv.DictWriter(fh, fieldnames=cols, restval="")
-                w.writeheader()
-                for row in self.history:
-                    w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
-                                for k, v in row.items()})
-
-    def plot(self) -> list[Path]:
-        """Write the run's PNGs (:mod:`gcngan.plots`): ``losses.png`` (training health),
-        ``metrics.png`` (validation metrics per epoch) and ``prediction.png`` (the best
-        generator on the first test target, else the first validation target)."""
-        if self.run_dir is None or not self.history:
-            return []
-        from gcngan.plots import plot_run
-
-        split = "test" if len(self.split.test) else "val"
-        targets = list(self.split[split])
-        prediction = None
-        if targets:
-            current = None
-            if self.best_state is not None:
-                current = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
-                self.generator.load_state_dict(self.best_state)
-            try:
-                prediction = self.predict(split)
-            finally:
-                if current is not None:
-                    self.generator.load_state_dict(current)
-        name = Path(str(getattr(self.data, "source", "") or "data")).name
-        return plot_run(self.run_dir, history=self.history, best_epoch=self.best_epoch,
-                        prediction=prediction, target_index=0,
-                        target_label=f"{split} snapshot {targets[0]}" if targets else None,
-                        title=f"{name}: {self.config.train.loss}, best epoch {self.best_epoch}")
-
-    def _tensorboard(self, row: dict) -> None:
-        """Log an epoch's numbers to ``run_dir/tensorboard`` when ``train.tensorboard``."""
-        if not self.config.train.tensorboard or self.run_dir is None:
-            return
-        if self._tb is None:
-            from gcngan.train.tblog import summary_writer
-
-            self._tb = summary_writer(self.run_dir / "tensorboard")
-        for key, value in row.items():
-            if isinstance(value, (int, float)) and key != "epoch" and math.isfinite(value):
-                tag = f"val/{key[4:]}" if key.startswith("val_") else f"train/{key}"
-                self._tb.add_scalar(tag, value, row["epoch"])
-        self._tb.flush()
-
-    def _progress_stats(self, stats: dict) -> dict:
-        """Live numbers for the progress bar: D and G losses, and the Wasserstein estimate
-        (WGAN) or mean critic logits on real / fake (BCE; 0 = undecided)."""
-        out = {k: float(stats[k]) for k in ("d_loss", "g_loss") if k in stats}
-        if "d_real" in stats:
-            real, fake = float(stats["d_real"]), float(stats["d_fake"])
-            if self.loss.wasserstein:
-                out["W"] = real - fake
-            else:
-                out["D_real"], out["D_fake"] = real, fake
-        return out
-
-    def _progress_bar(self, total_epochs: int, n_batches: int):
-        if self.quiet or not sys.stderr.isatty():
-            return None
-        return _Progress(total_epochs - self.epoch, n_batches)
-
-
-class _HedgeSweep(nn.Module):
-    """Predictor for :func:`predict_targets` returning a generator's predictions at every
-    hedge threshold at once, then its link scores: ``predict(adj_seq) -> (B, D + 1, N, N)``."""
-
-    def __init__(self, generator: nn.Module, deltas: list) -> None:
-        super().__init__()
-        self.generator = generator
-        self.deltas = deltas
-
-    @torch.no_grad()
-    def predict(self, adj_seq: Tensor, samples: int = 1,
-                generator: Optional[torch.Generator] = None) -> Tensor:
-        g = self.generator
-        was_training = g.training
-        g.eval()
-        try:
-            parts = g.decoder.pool([g.forward_parts(adj_seq, generator)
-                                    for _ in range(samples)])
-            return torch.stack([g.decoder.combine(parts, d) for d in self.deltas]
-                               + [g.decoder.link_score(parts)], 1)
-        finally:
-            g.train(was_training)
-
-
-class _Progress:
-    """tqdm bar over batches of all remaining epochs with live D/G losses."""
-
-    def __init__(self, epochs: int, n_batches: int) -> None:
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=epochs * n_batches, unit="batch", dynamic_ncols=True,
-                        file=sys.stderr, leave=False)
-        self.post: dict = {}
-
-    def update_batch(self, stats: dict) -> None:
-        self.post.update({k: f"{v:.4g}" for k, v in stats.items()})
-        self.bar.set_postfix(self.post, refresh=False)
-        self.bar.update(1)
-
-    def end_epoch(self, row: dict) -> None:
-        self.post["epoch"] = row["epoch"]
-        self.post["val_rmse"] = f"{row[MONITOR]:.4g}"
-        self.bar.set_postfix(self.post)
-
-    def close(self) -> None:
-        self.bar.close()

@@ -3,7 +3,8 @@ import torch
 from torch import nn
 
 from gcngan.errors import ConfigError
-from gcngan.nn import DECODERS, DenseDecoder, build_decoder, build_generator, register_decoder
+from gcngan.nn import (DECODERS, Decoder, DenseDecoder, build_decoder, build_generator,
+                       register_decoder)
 
 
 
@@ -19,12 +20,12 @@ def test_dense_decoder_shape_range_and_uses_last_state():
 
 
 def test_decoder_registry_is_pluggable(small):
-    class MeanDecoder(nn.Module):
+    class MeanDecoder(Decoder):
         def forward(self, h, adj_seq):
             return adj_seq.mean(1)
 
     @register_decoder("test-mean")
-    def _build(config, in_channels, num_nodes):
+    def _build(config, in_channels, num_nodes, window=None, link_floor=None):
         return MeanDecoder()
 
     try:
@@ -33,6 +34,13 @@ def test_decoder_registry_is_pluggable(small):
         g = build_generator(cfg, 5)
         adj_seq = torch.rand(2, 4, 5, 5)
         torch.testing.assert_close(g(adj_seq), adj_seq.mean(1))
+        # the contract's defaults: parts, pooled prediction = score, mse only, no hedge
+        torch.testing.assert_close(g.forward_parts(adj_seq)["pred"], adj_seq.mean(1))
+        torch.testing.assert_close(g.predict(adj_seq, samples=3), adj_seq.mean(1))
+        torch.testing.assert_close(g.predict_scores(adj_seq, samples=2), adj_seq.mean(1))
+        assert not g.decoder.hedged and g.decoder.selection() is None
+        with pytest.raises(ConfigError, match="recon='hurdle'"):
+            g.decoder.reconstruction("hurdle")
     finally:
         DECODERS.pop("test-mean")
     cfg = small()
@@ -42,7 +50,7 @@ def test_decoder_registry_is_pluggable(small):
 
 
 # ----- residual decoder ---------------------------------------------------------------------
-from gcngan.nn.decoders import ResidualDecoder, masked_median  # noqa: E402
+from gcngan.nn.residual import EDGE_FEATURES, ResidualDecoder, masked_median  # noqa: E402
 from gcngan.predict import refine  # noqa: E402
 
 
@@ -164,7 +172,11 @@ def test_residual_features_are_computed_for_the_given_entries_only():
     adj_seq[0, :, 0, 1] = torch.tensor([0.0, 0.2, 0.0, 0.6])
     adj_seq[0, :, 1, 0] = torch.tensor([0.4, 0.4, 0.4, 0.0])
     idx = (torch.tensor([0, 0]), torch.tensor([0, 1]), torch.tensor([1, 0]))
-    ef, node, win, srt = d.features(adj_seq, idx)
+    f = d.features(adj_seq, idx)
+    ef, node, win, srt = f.edge, f.node, f.win, f.srt
+    for k, name in enumerate(EDGE_FEATURES):                 # named columns, in column order
+        torch.testing.assert_close(f.named[name], ef[:, k])
+    torch.testing.assert_close(f.named["link_share"], torch.tensor([0.5, 0.75]))
     assert ef.shape == (2, ResidualDecoder.NUM_EDGE_STATS + 2 * W) and node.shape == (2, N, 5)
     own, rev = ef[:, :14], ef[:, 14:18]
     assert own[0, 7] == pytest.approx(0.5) and own[1, 7] == pytest.approx(0.75)  # link share

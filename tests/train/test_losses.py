@@ -87,7 +87,8 @@ def test_registry_is_data_and_unknown_names_list_choices():
 def test_hurdle_loss_by_hand():
     import math
 
-    from gcngan.train.losses import RECONSTRUCTIONS, hurdle_loss
+    from gcngan.nn.residual import ResidualDecoder, hurdle_loss
+    from gcngan.nn.decoders import DenseDecoder
 
     target = torch.zeros(1, 2, 2)
     target[0, 0, 1] = 0.5
@@ -102,7 +103,17 @@ def test_hurdle_loss_by_hand():
     l1 = (abs(0.25 - 0.5) + 0.0) / 2
     expected = bce_e + bce_h + l1_log + 10 * l1
     assert float(hurdle_loss(parts, target)) == pytest.approx(expected, rel=1e-5)
-    assert set(RECONSTRUCTIONS) == {"mse", "hurdle"}
+    # the decoder contract gives the loss family: the residual decoder's hurdle term at its
+    # own high with the config's weights; the dense decoder has mse only
+    from gcngan.config import TrainConfig
+
+    dec = ResidualDecoder(4, 2, 3, high=0.4)
+    fn = dec.reconstruction("hurdle", TrainConfig(hurdle_l1_weight=2.0))
+    assert float(fn(parts, target)) == pytest.approx(
+        float(hurdle_loss(parts, target, high=0.4, l1_weight=2.0)), rel=1e-6)
+    assert dec.reconstructions == ("mse", "hurdle")
+    with pytest.raises(ConfigError, match="recon='hurdle'"):
+        DenseDecoder(4, 2).reconstruction("hurdle")
 
 
 def test_default_learning_rates_per_optimiser():

@@ -1,5 +1,8 @@
 r"""Benchmark harness: datasets x methods x seeds under one protocol, the paper's online
-(rolling-origin) protocol, and training speed; results as JSON and a generated Markdown page.
+(rolling-origin) protocol, and training speed; results as a JSON document
+(:mod:`bench.report` renders it as Markdown).
+
+Research code, outside the installed package: it uses only :mod:`gcngan`'s public API.
 
 Reading order:
 
@@ -8,20 +11,21 @@ Reading order:
    :class:`~gcngan.train.Trainer`); :data:`PROFILES` (``full``, ``quick``).
 2. **Split protocol** — :func:`run_split`: for every dataset, method and seed, train with
    early stopping on validation RMSE, restore the best-validation generator
-   (:meth:`Trainer.restore_best`) and score the test targets. Nothing is chosen on test.
+   (:func:`restore_best`) and score the test targets. Nothing is chosen on test.
 3. **Online protocol** — :func:`run_online`: rolling origin as in the GCN-GAN reference code:
    predict target :math:`\tau` from its window, then update the model on it
-   (:meth:`Trainer.update`, a few steps on the newest windows) before moving on.
+   (:func:`online_update`, a few steps on the newest windows) before moving on.
 4. **Earlier origins** — :func:`run_backtest`: the split protocol again with the last
    ``k x test`` snapshots cut off, so that a verdict is seen on several test periods.
 5. **Existence from the window** — :func:`run_existence`: no model; how well any summary
-   of the window predicts which entries are links (:mod:`gcngan.existence`), on training
+   of the window predicts which entries are links (:mod:`bench.existence`), on training
    targets only: the ceiling of the mismatch rate against the window median's rule.
 6. **Speed** — :func:`run_speed`: training windows/s and seconds per epoch, over training
    steps only, after a warm-up epoch; growth with :math:`N` and with the window length.
 7. **Verdicts** — :func:`win_counts` and :func:`criterion`: issue 4's conditions (a) and (b)
    computed from the mean over seeds.
-8. **Report** — :func:`render_markdown` turns the JSON document into ``docs/results.md``.
+8. **Report** — :func:`bench.report.render_markdown` turns the JSON document into
+   ``docs/results.md``.
 """
 from __future__ import annotations
 
@@ -40,15 +44,18 @@ import torch
 
 from gcngan.baselines import get_baseline
 from gcngan.config import ExperimentConfig, build_config, merge_dict
-from gcngan.data import chronological_split, generate_mesh, load_snapshots
+from gcngan.data import generate_mesh, load_snapshots, split_of
 from gcngan.errors import ConfigError, InputError
-from gcngan.existence import best_rule, existence_study
 from gcngan.metrics import evaluate_predictions
-from gcngan.predict import evaluate_split, predict_split, predict_targets, refine
+from gcngan.predict import (evaluate_split, keeps_self_loops, predict_split, predict_targets,
+                            refine)
+
+from bench.existence import best_rule, existence_study
 
 log = logging.getLogger("gcngan.benchmark")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The real datasets: ``../shared/datasets`` next to the repository (``--root`` overrides).
 DEFAULT_ROOT = REPO_ROOT.parent / "shared" / "datasets"
 
 # ----- 1. what is compared ------------------------------------------------------------------
@@ -327,11 +334,53 @@ def timing(history: list[dict], num_windows: int) -> dict:
 def evaluate_baseline(method: Method, case: DatasetCase, seq, cfg: ExperimentConfig,
                       split: str = "test") -> dict:
     """Test metrics of a naive baseline, through the same prediction/refinement path."""
-    dc = cfg.data
-    targets = chronological_split(seq.num_snapshots, dc.window, dc.val, dc.test)[split]
-    res = evaluate_split(get_baseline(method.baseline), seq, targets, dc.window,
+    targets = split_of(seq, cfg.data)[split]
+    res = evaluate_split(get_baseline(method.baseline), seq, targets, cfg.data.window,
                          epsilon=cfg.train.epsilon, metrics=case.metrics)
     return {k: v["mean"] for k, v in res.items()}
+
+
+def restore_best(trainer) -> bool:
+    """Load the best-validation generator weights of ``trainer``'s last :meth:`fit` (kept in
+    memory as :attr:`~gcngan.train.Trainer.best_state`); ``False`` when none was validated."""
+    if trainer.best_state is None:
+        return False
+    trainer.generator.load_state_dict(trainer.best_state)
+    return True
+
+
+def online_update(trainer, targets: Sequence[int], steps: int = 1) -> dict:
+    """Online update: ``steps`` training steps (:meth:`~gcngan.train.Trainer.train_batch`)
+    on the windows of ``targets`` as one batch (e.g. the newest snapshot and a few before
+    it), for rolling-origin evaluation.
+
+    Args:
+        targets (Sequence[int]): Target snapshot indices, each in ``[W, T)``.
+        steps (int, optional): Steps on that batch. (default: ``1``)
+
+    Returns:
+        dict: Statistics of the last step (``g_loss``, ``d_loss`` ...) as floats.
+
+    Raises:
+        TrainingError: non-finite loss.
+    """
+    from gcngan.data import WindowDataset
+    from gcngan.errors import TrainingError
+
+    if steps < 1:
+        raise ConfigError(f"online_update: steps={steps!r} must be >= 1")
+    targets = list(targets)
+    adj_seq, target = WindowDataset(trainer.adj, trainer.window, targets).batch(
+        list(range(len(targets))))                                   # (B, W, N, N), (B, N, N)
+    trainer.generator.train()
+    trainer.critic.train()
+    for _ in range(steps):
+        stats = trainer.train_batch(adj_seq, target)
+    out = {k: float(v) for k, v in stats.items()}
+    if not all(math.isfinite(v) for v in out.values()):
+        raise TrainingError(f"non-finite loss in an online update on targets "
+                            f"{targets[:3]}...: {out}")
+    return out
 
 
 def train_and_test(cfg: ExperimentConfig, seq, metrics: Sequence[str],
@@ -339,8 +388,9 @@ def train_and_test(cfg: ExperimentConfig, seq, metrics: Sequence[str],
     """Fit with early stopping on validation RMSE, restore the best-validation generator,
     score the test split. Returns test metrics, validation metrics and training facts;
     with ``sweep`` and a hedging decoder also ``hedge_sweep``: the test metrics at every
-    hedge threshold of its grid (:meth:`~gcngan.train.Trainer.hedge_sweep`, a diagnostic:
+    hedge threshold of its grid (:func:`gcngan.nn.residual.hedge_sweep`, a diagnostic:
     the reported metrics stay those of the validation-chosen threshold)."""
+    from gcngan.nn.residual import hedge_sweep
     from gcngan.train import Trainer
 
     device = torch.device("cuda" if cfg.train.device == "cuda" else "cpu")
@@ -349,7 +399,7 @@ def train_and_test(cfg: ExperimentConfig, seq, metrics: Sequence[str],
     trainer = Trainer(cfg, seq, run_dir=None, quiet=True)
     summary = trainer.fit()
     fit_s = time.perf_counter() - t0
-    trainer.restore_best()
+    restore_best(trainer)
     test = trainer.evaluate("test", list(metrics))
     val = trainer.evaluate("val", ["rmse"])
     train = {"epochs": summary["epochs"], "best_epoch": summary["best_epoch"],
@@ -358,9 +408,14 @@ def train_and_test(cfg: ExperimentConfig, seq, metrics: Sequence[str],
              **timing(summary["history"], len(trainer.train_set)), **peak_memory(device)}
     out = {"metrics": {k: v["mean"] for k, v in test.items()},
            "val_rmse": val["rmse"]["mean"], "train": train}
-    if sweep and trainer.hedging:
-        out["hedge_sweep"] = trainer.hedge_sweep("test", list(metrics))
-        out["delta"] = float(trainer.generator.decoder.delta)
+    decoder = trainer.generator.decoder
+    if sweep and decoder.hedged:
+        tc = cfg.train
+        out["hedge_sweep"] = hedge_sweep(trainer.generator, seq, trainer.adj,
+                                         trainer.split.test, cfg.data.window,
+                                         epsilon=tc.epsilon, samples=tc.eval_samples,
+                                         seed=tc.seed, metrics=list(metrics))
+        out["delta"] = float(decoder.delta)
     return out
 
 
@@ -487,7 +542,7 @@ def run_online(settings: OnlineSettings, *, root: str | Path = DEFAULT_ROOT,
     ``settings.methods``.
 
     For each target :math:`\\tau` = ``first .. last``: predict :math:`A_\\tau` from the
-    window :math:`A_{\\tau-W} .. A_{\\tau-1}`; then :meth:`Trainer.update` on the windows of
+    window :math:`A_{\\tau-W} .. A_{\\tau-1}`; then :func:`online_update` on the windows of
     targets :math:`\\max(W, \\tau-R+1) .. \\tau` (``R = replay``) for ``steps`` steps. Before
     the first target the model takes ``warmup_steps`` steps on the targets ``W .. first-1``.
     The model never sees a snapshot before predicting it. Metrics: the paper's three (plus
@@ -522,15 +577,15 @@ def run_online(settings: OnlineSettings, *, root: str | Path = DEFAULT_ROOT,
             w, tc = cfg.data.window, cfg.train
             warm = list(range(w, settings.first))
             if warm and settings.warmup_steps:
-                trainer.update(warm, steps=settings.warmup_steps)
+                online_update(trainer, warm, steps=settings.warmup_steps)
             preds = []
             for tau in targets:
                 preds.append(predict_targets(trainer.generator, trainer.adj, [tau], w,
                                              samples=tc.eval_samples, seed=tc.seed + tau))
-                trainer.update(range(max(w, tau - settings.replay + 1), tau + 1),
-                               steps=settings.steps)
+                online_update(trainer, range(max(w, tau - settings.replay + 1), tau + 1),
+                              steps=settings.steps)
             pred = refine(seq.scaler.inverse(torch.cat(preds).float()).cpu(), tc.epsilon,
-                          seq.directed)
+                          seq.directed, keeps_self_loops(seq))
             target = seq.adj[torch.as_tensor(targets)]
             rec = {"method": mname, "seed": seed, "seconds": time.perf_counter() - t0,
                    "loadavg": _loadavg(),
@@ -837,495 +892,3 @@ def _run_facts(doc: dict) -> dict:
     return {"command": doc.get("command", ""), "generated": doc.get("generated"),
             "torch_threads": env.get("torch_threads"), "loadavg_start": env.get("loadavg_start"),
             "loadavg_end": env.get("loadavg_end"), "total_seconds": env.get("total_seconds")}
-
-
-# ----- 6. report ------------------------------------------------------------------------------
-def _fmt(x: Optional[float], digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if isinstance(x, float) and math.isinf(x):
-        return "∞"
-    return f"{x:.{digits}g}"
-
-
-def _cell(stat: dict, bold: bool = False) -> str:
-    txt = _fmt(stat["mean"])
-    if stat.get("std") is not None:
-        txt += f" ± {_fmt(stat['std'], 2)}"
-    return f"**{txt}**" if bold else txt
-
-
-def _table(header: list, rows: list, numeric: bool = True) -> list[str]:
-    """A Markdown table; ``numeric`` right-aligns every column but the first."""
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 or not numeric else "---:"
-                            for i in range(len(header))) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return lines
-
-
-def render_markdown(doc: dict) -> str:
-    """The report ``docs/results.md`` from a :func:`run_benchmark` document."""
-    env = doc["environment"]
-    date = doc["generated"][:10]
-    L = [f"<!-- generated by scripts/benchmark.py on {doc['generated']}; do not edit: rerun "
-         "`python scripts/benchmark.py` -->",
-         "# Benchmark results", "",
-         f"*Generated by `scripts/benchmark.py` on {date} (profile `{doc['profile']}`), do not "
-         "edit — rerun the script to regenerate. Raw numbers: the JSON file beside this one.*",
-         "", "Command(s):", "", "```", *doc["command"].strip().splitlines(), "```", ""]
-    L += ["## Machine", ""]
-    L += _table(["item", "value"], [
-        ["device", env["device"] + (f" ({env['gpu']})" if env.get("gpu") else "")],
-        ["torch / gcngan / python", f"{env['torch']} / {env['gcngan']} / {env['python']}"],
-        ["CPU", f"{env['cpu']}, {env['cpu_count']} cores visible"
-                + ("" if env.get("runs") else f", {env['torch_threads']} torch threads")],
-        *([] if env.get("runs") else [["load average (1, 5, 15 min) at start / end",
-                                       f"{env.get('loadavg_start')} / {env.get('loadavg_end')}"]]),
-        ["total run time", f"{env.get('total_seconds', 0) / 60:.1f} min"
-         + (f" (sum over {env['merged_runs']} merged runs)" if env.get("merged_runs") else "")],
-    ], numeric=False)
-    if env.get("runs"):
-        L += ["", "Runs merged into this report (`--merge`, `--render-only --combine`; runs "
-              "started at the same time shared the cores, so compare training speeds only "
-              "within one run):", ""]
-        L += _table(["command", "started", "torch threads", "load avg at start / end",
-                     "minutes"],
-                    [[f"`{r['command'].replace('python scripts/benchmark.py', '…')}`",
-                      (r.get("generated") or "")[11:16], r.get("torch_threads"),
-                      f"{r.get('loadavg_start')} / {r.get('loadavg_end')}",
-                      _fmt((r.get("total_seconds") or 0) / 60, 3)] for r in env["runs"]],
-                    numeric=False)
-    L += ["", "The machine is shared: a load average above the core count means other jobs "
-          "ran at the same time, so absolute times are noisy; compare ratios measured in the "
-          "same run.", ""]
-    proto = doc.get("protocol", {})
-    if doc.get("split"):
-        L += _render_split(doc, proto)
-    if doc.get("backtest"):
-        L += _render_backtest(doc["backtest"])
-    if doc.get("existence"):
-        L += _render_existence(doc["existence"])
-    if doc.get("online"):
-        L += _render_online(doc["online"])
-    if doc.get("speed"):
-        L += _render_speed(doc["speed"], env)
-    return "\n".join(L).rstrip() + "\n"
-
-
-def _render_split(doc: dict, proto: dict) -> list[str]:
-    L = ["## Protocol", ""]
-    rows = []
-    for d, c in _ordered(proto.get("datasets", {}), DATASETS):
-        data = c["data"]
-        rows.append([d, c.get("note", ""), data.get("window"), data.get("val"),
-                     data.get("test"), _fmt(data.get("max_threshold")),
-                     "AUC, AP, mismatch" if c.get("binary") else "RMSE, MAE, KL, MLSD, mismatch"])
-    L += _table(["dataset", "data", "window", "val targets", "test targets", "cap",
-                 "metrics"], rows, numeric=False)
-    seeds = proto.get("seeds", [])
-    L += ["", "Chronological split by target index: the last *test* targets are the test set, "
-          "the *val* targets before them the validation set, all earlier targets train "
-          "(windows may look back across a boundary). Every predictor goes through the same "
-          "prediction path: window on the model scale → prediction → raw scale → refinement "
-          "(negatives and the diagonal to 0, undirected data symmetrised, raw weights ≤ 0.01 "
-          "set to 0). Metrics are per target snapshot on the raw scale, then averaged; AUC/AP "
-          "pool all off-diagonal entries and rank each predictor's link score: the default "
-          "model's existence probability, the predicted weight for every other method. KL "
-          "(paper) skips entries that are zero in either matrix, as the paper's code does, so "
-          "it can reward predicting fewer links and can even be slightly negative.", "",
-          f"Trained methods: seeds {', '.join(map(str, seeds))}; each preset's own epochs "
-          f"capped at {proto.get('max_epochs')}, early stopping on validation RMSE (the "
-          "preset's patience), and the **best-validation** generator is scored on test. "
-          "Nothing is chosen on test. Cells: mean ± sample std over seeds (naive baselines "
-          "are deterministic: one run). Best value per column in **bold**.", ""]
-    L += ["### Methods", ""]
-    L += _table(["method", "what", "preset + overrides"], [
-        [m, c["description"], "–" if c.get("baseline") else
-         f"`{c['preset']}`" + "".join(f" `{o}`" for o in c.get("overrides", ()))]
-        for m, c in _ordered(proto.get("methods", {}), METHODS)], numeric=False)
-    L += [""]
-    summary = summarize(doc["split"])
-    for d, methods in _ordered(summary, DATASETS):
-        methods = dict(_ordered(methods, METHODS))
-        case = DATASETS.get(d)
-        metrics = list(case.metrics if case else
-                       [k for k in next(iter(methods.values())) if k != "train"])
-        L += [f"### {d}", ""]
-        best = {}
-        for m in metrics:
-            vals = [(e[m]["mean"], name) for name, e in methods.items()
-                    if e.get(m) and e[m]["mean"] is not None and not math.isnan(e[m]["mean"])]
-            if vals:
-                best[m] = (max if m in HIGHER_IS_BETTER else min)(vals)[0]
-        header = ["method"] + [METRIC_LABELS.get(m, m) + (" ↑" if m in HIGHER_IS_BETTER
-                                                          else " ↓") for m in metrics]
-        header += ["train s/epoch", "windows/s", "epochs (best)", "peak RSS MB"]
-        rows = []
-        for name, e in methods.items():
-            row = [name] + [_cell(e[m], bold=best.get(m) == e[m]["mean"]) if m in e else "–"
-                            for m in metrics]
-            t = e.get("train", {})
-            row += [_fmt(t.get("s_per_epoch", {}).get("mean"), 3),
-                    _fmt(t.get("windows_per_s", {}).get("mean"), 3),
-                    (f"{_fmt(t['epochs']['mean'], 3)} ({_fmt(t['best_epoch']['mean'], 3)})"
-                     if "epochs" in t and "best_epoch" in t else "–"),
-                    _fmt(t.get("peak_rss_mb", {}).get("mean"), 4)]
-            rows.append(row)
-        L += _table(header, rows) + [""]
-    L += _render_verdicts(summary)
-    return L
-
-
-def _ordered(table: dict, reference: dict) -> list[tuple]:
-    """``table``'s items in the order of ``reference``'s keys (unknown keys last)."""
-    rank = {k: i for i, k in enumerate(reference)}
-    return sorted(table.items(), key=lambda kv: rank.get(kv[0], len(rank)))
-
-
-def _render_verdicts(summary: dict) -> list[str]:
-    results = dict(_ordered(verdicts(summary, "default"), DATASETS))
-    if not results:
-        return []
-    L = ["## The default preset against the naive baselines", "",
-         "Issue 4 asks, on mesh1 and ucsb-meshnet-1005 (mean over seeds): (a) beat **each** "
-         "naive baseline on at least 4 of the 5 metrics RMSE, MAE, KL (paper), MLSD, mismatch "
-         "rate, and (b) be within 5% of the best naive baseline on every one of them. "
-         "Computed by `gcngan.benchmark.criterion` from the tables above; other weighted "
-         "datasets are shown for information.", ""]
-    rows = []
-    for d, r in results.items():
-        case = DATASETS.get(d)
-        wins = ", ".join(f"{b} {n}/5" for b, n in r["wins"].items())
-        ratio = ", ".join(f"{METRIC_LABELS.get(m, m)} {x:.3f}" for m, x in r["ratio"].items())
-        rows.append([d + ("" if case and case.criterion else " (info)"), wins,
-                     "**pass**" if r["a"] else "fail", ratio, "**pass**" if r["b"] else "fail"])
-    L += _table(["dataset", "wins of default vs each baseline", "(a)",
-                 "default / best baseline per metric", "(b)"], rows, numeric=False)
-    needed = [d for d, r in results.items() if DATASETS.get(d) and DATASETS[d].criterion]
-    held = [d for d in needed if results[d]["a"] and results[d]["b"]]
-    failed = [d for d in needed if d not in held]
-    parts = ([f"hold on {', '.join(held)}"] if held else []) + \
-        ([f"do **not** hold on {', '.join(failed)}"] if failed else [])
-    L += ["", f"Verdict: issue 4's conditions {'; '.join(parts) or 'were not checked'}"
-          f"{' — the issue is not done' if failed else ''}.", ""]
-    return L
-
-
-def backtest_verdicts(runs: list[dict], model: str = "default") -> list[dict]:
-    """:func:`criterion` per (dataset, origin) of :func:`run_backtest` records (mean over
-    seeds), in run order: ``dataset``, ``origin``, ``test_targets`` and the result."""
-    groups: dict = {}
-    for r in runs:
-        groups.setdefault((r["dataset"], r["origin"]), []).append(r)
-    out = []
-    for (d, k), recs in groups.items():
-        summary = summarize(recs).get(d, {})
-        if model not in summary or not all(b in summary for b in NAIVE):
-            continue
-        scores = {m: {x: v["mean"] for x, v in e.items() if x != "train"}
-                  for m, e in summary.items()}
-        out.append({"dataset": d, "origin": k, "test_targets": recs[0]["test_targets"],
-                    **criterion(scores, model),
-                    "any_delta": hedge_reach(recs, scores, model)})
-    return out
-
-
-def hedge_reach(runs: list[dict], scores: dict[str, dict], model: str = "default"
-                ) -> Optional[dict]:
-    """What the model's hedge threshold could reach on a test period if it were picked with
-    that period in view (a ceiling, never a selection): :func:`criterion` at each grid
-    value, on the mean over seeds of the ``hedge_sweep`` records, against the baselines of
-    ``scores``.
-
-    Returns:
-        dict | None: ``a``, ``b``, ``both``: the grid values at which (a), (b), both hold;
-        ``None`` when the model's runs carry no sweep.
-    """
-    sweeps = [r["hedge_sweep"] for r in runs if r.get("method") == model and r.get("hedge_sweep")]
-    if not sweeps:
-        return None
-    reach = {"a": [], "b": [], "both": []}
-    for i, point in enumerate(sweeps[0]):
-        mean = {m: sum(s[i]["metrics"][m] for s in sweeps) / len(sweeps)
-                for m in point["metrics"]}
-        c = criterion({**{b: scores[b] for b in NAIVE}, model: mean}, model)
-        for key, ok in (("a", c["a"]), ("b", c["b"]), ("both", c["a"] and c["b"])):
-            if ok:
-                reach[key].append(point["delta"])
-    return reach
-
-
-def _render_backtest(backtest: dict) -> list[str]:
-    results = backtest_verdicts(backtest["runs"])
-    if not results:
-        return []
-    s = backtest["settings"]
-    L = ["## Earlier origins (backtest)", "",
-         "The verdict above is measured on one test period per dataset. To see whether it is "
-         "a property of the method or of that period, the split protocol is re-run with the "
-         f"last k × test snapshots cut off (k = {', '.join(map(str, s['origins']))}): each "
-         "earlier origin has its own validation targets right before its own test targets "
-         "and never sees the real test period. Same seeds, epochs and selection as above; "
-         "(a) and (b) as in issue 4.", ""]
-    rows = []
-    for r in results:
-        wins = ", ".join(f"{b} {n}/5" for b, n in r["wins"].items())
-        ratio = ", ".join(f"{METRIC_LABELS.get(m, m)} {x:.3f}" for m, x in r["ratio"].items())
-        first, last = r["test_targets"]
-        rows.append([r["dataset"], f"k={r['origin']}: targets {first}..{last}", wins,
-                     "**pass**" if r["a"] else "fail", ratio, "**pass**" if r["b"] else "fail"])
-    L += _table(["dataset", "test period", "wins of default vs each baseline", "(a)",
-                 "default / best baseline per metric", "(b)"], rows, numeric=False)
-    held = sum(r["a"] and r["b"] for r in results)
-    L += ["", f"Conditions (a) and (b) both hold at {held} of {len(results)} earlier "
-          "origins.", ""]
-    reach = [r for r in results if r.get("any_delta")]
-    if reach:
-        L += ["**Could another hedge threshold pass?** The default decoder's hedge threshold "
-              "δ is picked on validation. As a ceiling, not a selection, each earlier origin's "
-              "test period is also scored at every δ of the decoder's grid (model scale, a "
-              "fraction of the cap; ∞ = no hedge), same trained models, mean over seeds: the "
-              "δ at which (a), (b) and both would hold if δ were picked with that test period "
-              "in view.", ""]
-        rows = [[r["dataset"], f"k={r['origin']}", _delta_set(r["any_delta"]["a"]),
-                 _delta_set(r["any_delta"]["b"]), _delta_set(r["any_delta"]["both"])]
-                for r in reach]
-        L += _table(["dataset", "origin", "(a) holds at δ", "(b) holds at δ", "both at δ"],
-                    rows, numeric=False)
-        some = sum(bool(r["any_delta"]["both"]) for r in reach)
-        L += ["", f"Some δ meets both at {some} of {len(reach)} earlier origins: "
-              + ("where none does, a better choice of δ cannot make the default pass — the "
-                 "hedge trades RMSE for MAE and MLSD along one frontier." if some < len(reach)
-                 else "the threshold choice, not the frontier, is what fails."), ""]
-    return L
-
-
-EXISTENCE_RULES = ("count", "count+last", "count+reverse", "order")
-
-
-def _ratio(x: Optional[float]) -> str:
-    return "–" if x is None else f"{x:.3f}"
-
-
-def existence_means(runs: list[dict]) -> dict[str, dict[str, float]]:
-    """dataset -> rule -> mean over held-out blocks of the rule's ratio to the median rule."""
-    out: dict[str, dict[str, list]] = {}
-    for r in runs:
-        for k, x in r["ratio"].items():
-            if k != "median":
-                out.setdefault(r["dataset"], {}).setdefault(k, []).append(x)
-    return {d: {k: statistics.fmean(v) for k, v in m.items()} for d, m in out.items()}
-
-
-def _render_existence(existence: dict) -> list[str]:
-    runs = existence["runs"]
-    if not runs:
-        return []
-    W = runs[0]["window"]
-    L = ["## Which entries are links: can the window beat the median's rule?", "",
-         "The mismatch rate scores only which entries a prediction makes non-zero, and the "
-         f"window median makes an entry a link when at least ⌈W/2⌉ of the W = {W} window "
-         "snapshots have it. How far any predictor that sees only the window can beat that "
-         "rule is a property of the data, measured here without a model "
-         "(`gcngan.existence`): on training targets only (validation and test cut off), "
-         "P(link at the target | a summary of the window) is counted for each value of the "
-         "summary, and the rule *link where that probability exceeds 1/2* is scored on "
-         "later training targets it was not fitted on. Summaries: **count** (how many window "
-         "snapshots have the link), **count+last** (and whether the newest has it), "
-         "**count+reverse** (and the reverse link's count; directed data), **order** (the "
-         "full pattern of the window). Richer tables are shrunk towards the count table.", ""]
-    latest = {}
-    for r in runs:
-        if r["block"] == 1:
-            latest[r["dataset"]] = r
-    if latest:
-        L += ["P(link at the target | k of the W window snapshots have it), fitted on the "
-              "training targets before the last held-out block:", ""]
-        L += _table(["dataset", *(f"k={k}" for k in range(W + 1))],
-                    [[d, *(f"{p:.3f}" for p in r["p_link_given_count"])]
-                     for d, r in latest.items()])
-        L += [""]
-    rows, means = [], existence_means(runs)
-    for r in runs:
-        first, last = r["holdout_targets"]
-        rows.append([r["dataset"], f"{first}..{last}", f"{r['fit_targets'][0]}.."
-                     f"{r['fit_targets'][1]}", _fmt(r["mismatch"]["median"]),
-                     *(_ratio(r["ratio"].get(k)) for k in EXISTENCE_RULES)])
-        if r["block"] == 1:
-            rows.append([f"**{r['dataset']}**", "**mean over blocks**", "", "",
-                         *(f"**{_ratio(means[r['dataset']].get(k))}**"
-                           for k in EXISTENCE_RULES)])
-    L += ["Held-out mismatch rate of the median's rule, and of each fitted rule relative to "
-          "it (below 1: better than the median's rule):", ""]
-    L += _table(["dataset", "held-out targets", "fitted on targets", "median rule",
-                 *(f"{k} ÷ median" for k in EXISTENCE_RULES)], rows)
-    best = {d: min(m.items(), key=lambda kv: kv[1]) for d, m in means.items()}
-    L += ["", "Best rule per dataset, mean ratio over the held-out blocks: "
-          + "; ".join(f"{d} {x:.3f} ({k})" for d, (k, x) in best.items()) + "."]
-    spread = max(abs(r["ratio"][k] - means[r["dataset"]][k]) for r in runs
-                 for k in r["ratio"] if k != "median")
-    if all(x >= 0.98 for _, x in best.values()):
-        L += [f"No summary of the window beats the median's rule by 2% or more on average, "
-              f"while single blocks stray from their rule's mean by up to {spread:.1%}: from "
-              "the window, the mismatch rate can at most be nudged below the window "
-              "median's, so a mismatch win or loss of about 1% against it in the tables "
-              "above is within chance, not a property of the method."]
-    return L + [""]
-
-
-def _delta_set(deltas: list) -> str:
-    """``[0.0375, 0.05, inf]`` -> ``"0.0375, 0.05, ∞"``; empty -> ``"none"``. ``None`` is
-    ∞ read back from the JSON file (which stores non-finite numbers as null)."""
-    return ", ".join("∞" if d is None or math.isinf(d) else f"{d:.4g}" for d in deltas) \
-        or "none"
-
-
-def _render_online(online: dict) -> list[str]:
-    s = online["settings"]
-    directed = {**DATASETS[s["dataset"]].data, **s.get("data", {})}.get("directed")
-    view = ("directed" if directed else "read as undirected, as the reference code reads it "
-            "(every link mirrored; on this file the same as max(w_ij, w_ji)), so that the "
-            "numbers are comparable with the published ones")
-    L = ["## Paper protocol: rolling origin on UCSB", "",
-         f"Dataset `{s['dataset']}` ({view}; cap 2000), targets {s['first']}..{s['last']} "
-         f"({s['last'] - s['first'] + 1} snapshots), seed{'s' if len(s['seeds']) > 1 else ''} "
-         f"{', '.join(map(str, s['seeds']))} for the trained models, window "
-         f"{DATASETS[s['dataset']].data['window']}. For each target the model predicts it from "
-         "its window, then is updated on it (`Trainer.update`: "
-         f"{s['steps']} step{'s' if s['steps'] != 1 else ''} on the newest {s['replay']} "
-         "windows) before the next target; "
-         f"before the first target it takes {s['warmup_steps']} steps on the "
-         "windows already known. No model ever sees a snapshot before predicting it. "
-         "Published GCN-GAN numbers (Lei et al., INFOCOM 2019) beside ours. The reference code "
-         "trains at each target for up to 1000 pre-training and 4000 adversarial steps on the "
-         "newest window only, with an 11-snapshot window; we keep the window at 10, as in "
-         "the split protocol. There is no validation split online, so nothing is selected on "
-         "one: no early stopping, and a decoder whose hedge threshold is chosen on validation "
-         "(the `default` preset's) keeps its initial value (no hedge).", ""]
-    summary = summarize([{**r, "dataset": s["dataset"]} for r in online["runs"]])
-    methods = dict(_ordered(summary.get(s["dataset"], {}), METHODS))
-    metrics = list(PAPER_METRICS) + ["rmse", "mae"]
-    best = {m: min(e[m]["mean"] for e in methods.values()) for m in metrics}
-    rows = [["GCN-GAN, published"] + [_fmt(PUBLISHED_GCN_GAN.get(m), 5) for m in metrics]]
-    for name, e in methods.items():
-        rows.append([name] + [_cell(e[m], bold=e[m]["mean"] == best[m]) for m in metrics])
-    L += _table(["method"] + [METRIC_LABELS[m] + " ↓" for m in metrics], rows)
-    secs = {}
-    for r in online["runs"]:
-        if r.get("seed") is not None:
-            secs.setdefault(r["method"], []).append(r["seconds"])
-    if secs:
-        L += ["", "Time per online run (initial steps + all targets): " + ", ".join(
-            f"{m} {statistics.fmean(v):.0f} s" for m, v in secs.items()) + "."]
-    return L + [""]
-
-
-def _render_speed(speed: dict, env: dict) -> list[str]:
-    runs = [{"threads": env.get("torch_threads"), **r} for r in speed["runs"]]
-    ref = REFERENCE_SPEED
-    L = ["## Speed", "",
-         f"Preset `paper` (batch {runs[0]['batch_size'] if runs else '?'}), "
-         f"{speed['epochs']} epochs per measurement, the first one a warm-up and left out. "
-         "Windows/s counts training windows over the time of the training steps only "
-         "(validation excluded); *epoch incl. val* adds the validation pass. Peak RSS is the "
-         "whole process's resident memory (data included).", ""]
-
-    def rows_of(kind: str, device: str) -> list:
-        return [r for r in runs if r["kind"] == kind and r["device"].startswith(device)]
-
-    ds = sorted(rows_of("dataset", "cpu"), key=lambda r: r["threads"])
-    if ds:
-        L += [f"### {speed['dataset']} on the CPU", ""]
-        rows = [["published reference (one window per step; issue 4, idle CPU)", "–",
-                 _fmt(ref["windows_per_s"]), "–", f"≈ {_fmt(ref['epoch_seconds'])}", "1×",
-                 "–"]]
-        rows += [["gcngan (batched windows, supports built once per batch)", r["threads"],
-                  _fmt(r.get("windows_per_s"), 4), _fmt(r.get("s_per_epoch"), 3),
-                  _fmt(r.get("epoch_s_with_val"), 3),
-                  f"{r.get('windows_per_s', 0) / ref['windows_per_s']:.0f}×",
-                  r.get("loadavg")] for r in ds]
-        L += _table(["implementation", "threads", "windows/s", "s/epoch (training)",
-                     "s/epoch incl. val", "vs reference", "load avg after"], rows)
-        top = max(r.get("windows_per_s", 0) for r in ds)
-        L += ["", f"Target of issue 4: ≥ 150 windows/s on this CPU — "
-              f"{'met' if top >= 150 else 'not met'} in this run (best {top:.0f} windows/s). "
-              "With more busy threads than cores, OpenMP's spinning threads collapse: "
-              "compare the thread counts under the load shown.", ""]
-    for kind, title, key in (("nodes", "Cost against the number of nodes (synthetic meshes)",
-                              "num_nodes"),
-                             ("window", "Cost against the window length", "window")):
-        rs = rows_of(kind, "cpu") + ([r for r in rows_of("dataset", "cpu")
-                                      if r["threads"] == env.get("torch_threads")]
-                                     if kind == "window" else [])
-        rs = sorted(rs, key=lambda r: r[key])
-        if not rs:
-            continue
-        base = rs[0]
-        L += [f"### {title} (CPU, {env.get('torch_threads')} threads)", ""]
-        L += _table([key.replace("_", " "), "train windows", "windows/s", "s/epoch",
-                     "ms per window", "relative cost per window", "peak RSS MB"],
-                    [[r[key], r["train_windows"], _fmt(r.get("windows_per_s"), 4),
-                      _fmt(r.get("s_per_epoch"), 3), _fmt(1000 / r["windows_per_s"], 3),
-                      f"{base['windows_per_s'] / r['windows_per_s']:.2f}×",
-                      _fmt(r.get("peak_rss_mb"), 4)] for r in rs])
-        L += [""]
-        last = rs[-1]
-        growth = base["windows_per_s"] / last["windows_per_s"]
-        if kind == "nodes":
-            n0, n1 = base["num_nodes"], last["num_nodes"]
-            L += [f"From N = {n0} to {n1}, N² grows {(n1 / n0) ** 2:.0f}× and the cost per "
-                  f"window {growth:.1f}×. At small N the LSTM (1024 units, input N·16) "
-                  "dominates and grows about linearly with N; the parts of size N² — the dense "
-                  "decoder (1024 → N²), the critic's first layer (N² → 512), their optimiser "
-                  "states and the adjacency windows — take over as N grows, and memory grows "
-                  "with them. The GCN's dense propagation (N³ per snapshot) stays small at "
-                  "these sizes.", ""]
-        else:
-            w0, w1 = base["window"], last["window"]
-            L += [f"From W = {w0} to {w1} ({w1 / w0:.0f}× longer) the cost per window grows "
-                  f"{growth:.1f}×: the GCN and the LSTM run once per snapshot of the window, "
-                  "on top of a part that does not depend on W (decoder, critic, optimiser "
-                  "steps).", ""]
-    gpu = [r for r in runs if r["device"].startswith("cuda")]
-    L += ["### GPU", ""]
-    if gpu:
-        L += _table(["measurement", "N", "W", "windows/s", "s/epoch", "peak CUDA MB"],
-                    [[r["kind"], r["num_nodes"], r["window"], _fmt(r.get("windows_per_s"), 4),
-                      _fmt(r.get("s_per_epoch"), 3), _fmt(r.get("peak_cuda_mb"), 4)]
-                     for r in gpu])
-        L += ["", f"GPU: {env.get('gpu', '?')}.", ""]
-    else:
-        L += ["No GPU was available in this session: no GPU numbers.", ""]
-    return L
-
-
-def write_outputs(doc: dict, md_path: str | Path) -> tuple[Path, Path]:
-    """Write ``md_path`` and the JSON beside it (same stem, ``.json``), atomically."""
-    from gcngan.io import atomic_write_json, atomic_write_text
-
-    md_path = Path(md_path)
-    json_path = md_path.with_suffix(".json")
-    text = render_markdown(doc)           # before writing anything: no half-written pair
-    md_path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(json_path, _json_safe(doc))
-    atomic_write_text(md_path, text)
-    return md_path, json_path
-
-
-def _json_safe(obj):
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-__all__ = ["BacktestSettings", "CRITERION_METRICS", "DATASETS", "DatasetCase",
-           "ExistenceSettings", "METHODS", "Method", "NAIVE", "OnlineSettings", "PROFILES",
-           "Profile", "PUBLISHED_GCN_GAN", "SpeedSettings", "backtest_verdicts", "criterion",
-           "merge_documents", "render_markdown", "run_backtest", "run_benchmark",
-           "run_existence", "run_online", "run_speed", "run_split", "summarize", "verdicts",
-           "win_counts", "write_outputs"]

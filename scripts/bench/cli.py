@@ -1,6 +1,11 @@
-"""``gcngan benchmark``: datasets x methods x seeds, the online protocol and speed; writes
-``docs/results.md`` and ``docs/results.json`` (``--quick``: a smaller run written under
-``runs/benchmark-quick/`` unless ``--out`` says otherwise)."""
+"""``python scripts/benchmark.py``: datasets x methods x seeds, the online protocol and speed;
+writes ``docs/results.md`` and ``docs/results.json`` (``--quick``: a smaller run written under
+``runs/benchmark-quick/`` unless ``--out`` says otherwise).
+
+:func:`main` parses the flags and runs :func:`cmd_benchmark` behind the same error boundary
+as the ``gcngan`` command (:func:`gcngan.cli.common.run_command`): one line and exit status 2
+for bad input, no traceback.
+"""
 from __future__ import annotations
 
 import argparse
@@ -25,11 +30,11 @@ def _ints(text: str) -> tuple:
         raise ConfigError(f"expected comma-separated integers, got {text!r}") from None
 
 
-def register(sub) -> None:
-    from gcngan.benchmark import DATASETS, METHODS
+def build_parser() -> argparse.ArgumentParser:
+    from bench.harness import DATASETS, METHODS
 
-    p = sub.add_parser(
-        "benchmark", help="benchmark methods on datasets; write docs/results.md and .json",
+    p = argparse.ArgumentParser(
+        prog="python scripts/benchmark.py",
         description="Run datasets x methods x seeds under one protocol (train, early stopping "
                     "on validation, best-validation generator scored on test), the paper's "
                     "rolling-origin protocol on UCSB and speed measurements; write a "
@@ -74,11 +79,21 @@ def register(sub) -> None:
                    help="device of the split and online protocols (default cpu; the speed "
                         "protocol also measures cuda when available)")
     p.set_defaults(func=cmd_benchmark)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark with command-line ``argv``; returns the exit status."""
+    from gcngan.cli.common import run_command
+
+    parser = build_parser()
+    return run_command(parser, parser.parse_args(argv), prog="benchmark")
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from gcngan import benchmark as bm
     from gcngan.errors import ConfigError, InputError
+
+    import bench as bm
 
     profile = bm.PROFILES["quick" if args.quick else "full"]
     changes = {}

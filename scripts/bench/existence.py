@@ -18,7 +18,8 @@ Summaries (the *rules*; each predicts a link where its fitted probability exceed
 Every richer table is shrunk towards the ``count`` table (pseudo-count
 :data:`SHRINKAGE`), so keys seen rarely fall back to it. The diagonal is never a link.
 
-:func:`existence_study` is what the benchmark reports (``--protocol existence``).
+:func:`existence_study` is what the benchmark reports
+(``python scripts/benchmark.py --protocol existence``).
 """
 from __future__ import annotations
 

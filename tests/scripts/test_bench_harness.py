@@ -1,5 +1,5 @@
 """The benchmark harness on a tiny synthetic dataset (seconds), its verdict code on hand-made
-numbers, the LSTM baseline's model and ``Trainer.update``."""
+numbers, the LSTM baseline's model and :func:`bench.online_update`."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,12 @@ import math
 import pytest
 import torch
 
-from gcngan import benchmark as bm
-from gcngan.cli import main
+import bench as bm
+from bench.cli import main
+from bench.report import _delta_set
 from gcngan.data import generate_mesh, write_edges
+from gcngan.errors import ConfigError
+from gcngan.io import json_safe
 from gcngan.nn import AdjacencyEncoder, build_generator
 
 
@@ -28,7 +31,7 @@ def tiny_root(tmp_path, monkeypatch):
 
 def test_cli_split_protocol_writes_report(tiny_root):
     out = tiny_root / "report" / "results.md"
-    code = main(["benchmark", "--protocol", "split", "--datasets", "tiny",
+    code = main(["--protocol", "split", "--datasets", "tiny",
                  "--methods", "copy-last,mean,median,ewma,lstm,default", "--seeds", "0,1",
                  "--max-epochs", "1", "--root", str(tiny_root), "--out", str(out),
                  "--threads", "1"])
@@ -48,12 +51,12 @@ def test_cli_split_protocol_writes_report(tiny_root):
     trained = [r for r in runs if r["seed"] is not None]
     assert all(r["train"]["windows_per_s"] > 0 and r["train"]["epochs"] >= 1 for r in trained)
     # a second, merged run replaces only what it measured; --render-only re-renders
-    assert main(["benchmark", "--protocol", "split", "--datasets", "tiny", "--methods", "mean",
+    assert main(["--protocol", "split", "--datasets", "tiny", "--methods", "mean",
                  "--root", str(tiny_root), "--out", str(out), "--merge",
                  "--threads", "1"]) == 0
     merged = json.loads(out.with_suffix(".json").read_text())
     assert len(merged["split"]) == len(runs)
-    assert main(["benchmark", "--render-only", "--out", str(out)]) == 0
+    assert main(["--render-only", "--out", str(out)]) == 0
 
 
 def test_baseline_numbers_are_the_evaluators(tiny_root):
@@ -110,10 +113,10 @@ def test_backtest_cuts_the_end_and_matches_a_shorter_file(tiny_root, monkeypatch
     text = bm.render_markdown(doc)
     # the JSON file stores δ = ∞ as null: a report re-rendered from it (--merge,
     # --render-only) is the same
-    assert bm.render_markdown(json.loads(json.dumps(bm._json_safe(doc)))) == text
+    assert bm.render_markdown(json.loads(json.dumps(json_safe(doc)))) == text
     assert "## Earlier origins (backtest)" in text and "k=2: targets 9..11" in text
     assert "both hold at" in text and "Could another hedge threshold pass?" in text
-    with pytest.raises(bm.ConfigError, match="origin 0"):
+    with pytest.raises(ConfigError, match="origin 0"):
         bm.run_backtest(profile, bm.BacktestSettings(origins=(0,)), root=tiny_root)
 
 
@@ -130,10 +133,10 @@ def test_existence_protocol_uses_training_targets_only(tiny_root, monkeypatch):
     assert [(r["block"], r["holdout_targets"], r["fit_targets"]) for r in runs] == [
         (2, [7, 9], [3, 6]), (1, [10, 12], [3, 9])]
     assert {"median", "count", "count+last", "order"} <= set(runs[0]["mismatch"])
-    with pytest.raises(bm.ConfigError, match="blocks=0"):
+    with pytest.raises(ConfigError, match="blocks=0"):
         bm.run_existence(profile, bm.ExistenceSettings(blocks=0), root=tiny_root)
     out = tiny_root / "ex" / "results.md"
-    assert main(["benchmark", "--protocol", "existence", "--datasets", "tiny",
+    assert main(["--protocol", "existence", "--datasets", "tiny",
                  "--root", str(tiny_root), "--out", str(out)]) == 0
     text = out.read_text()
     assert "## Which entries are links" in text and "mean over blocks" in text
@@ -166,12 +169,12 @@ def test_hedge_reach_lists_the_thresholds_at_which_each_condition_would_hold():
     runs[0]["hedge_sweep"][0]["metrics"]["rmse"] = 10.6      # mean 10.55 > 1.05 x 10
     assert bm.hedge_reach(runs, base) == {"a": [0.1, 0.5, math.inf], "b": [], "both": []}
     assert bm.hedge_reach([{"method": "default"}], base) is None
-    assert bm._delta_set([0.0375, math.inf]) == "0.0375, ∞" and bm._delta_set([]) == "none"
+    assert _delta_set([0.0375, math.inf]) == "0.0375, ∞" and _delta_set([]) == "none"
     # read back from the JSON file, where ∞ is stored as null
-    stored = json.loads(json.dumps(bm._json_safe(bm.hedge_reach(
+    stored = json.loads(json.dumps(json_safe(bm.hedge_reach(
         [{**r, "hedge_sweep": sweep([(0.1, 10.3, 10.5), (math.inf, 11.6, 9.8)])}
          for r in runs[:2]], base))))
-    assert stored["a"] == [0.1, None] and bm._delta_set(stored["a"]) == "0.1, ∞"
+    assert stored["a"] == [0.1, None] and _delta_set(stored["a"]) == "0.1, ∞"
 
 
 def test_online_protocol_and_speed(tiny_root):
@@ -261,7 +264,7 @@ def test_lstm_baseline_model_shape():
 
 
 @pytest.mark.parametrize("method", ["paper", "lstm"])
-def test_trainer_update_changes_the_generator(method):
+def test_online_update_changes_the_generator(method):
     from gcngan.config import merge_dict
     from gcngan.train import Trainer
 
@@ -272,14 +275,14 @@ def test_trainer_update_changes_the_generator(method):
     trainer = Trainer(cfg, seq, quiet=True)
     g0 = [p.detach().clone() for p in trainer.generator.parameters()]
     d0 = [p.detach().clone() for p in trainer.critic.parameters()]
-    stats = trainer.update([5, 6, 7], steps=2)
+    stats = bm.online_update(trainer, [5, 6, 7], steps=2)
     assert all(math.isfinite(v) for v in stats.values()) and "g_loss" in stats
     assert any(not torch.equal(a, b) for a, b in zip(g0, trainer.generator.parameters()))
     critic_moved = any(not torch.equal(a, b) for a, b in zip(d0, trainer.critic.parameters()))
     assert critic_moved == (cfg.train.adv_weight > 0)        # no critic without adversary
     assert trainer.step == 2
     with pytest.raises(ValueError):
-        trainer.update([5], steps=0)
+        bm.online_update(trainer, [5], steps=0)
 
 
 def test_write_outputs_writes_nothing_when_the_report_cannot_be_rendered(tmp_path):

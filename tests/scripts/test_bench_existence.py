@@ -9,7 +9,7 @@ import torch
 
 from gcngan.baselines import get_baseline
 from gcngan.errors import ConfigError
-from gcngan.existence import WindowExistence, best_rule, existence_study, fit_table
+from bench.existence import WindowExistence, best_rule, existence_study, fit_table
 from gcngan.metrics import mismatch_rate
 
 
