@@ -805,15 +805,18 @@ class _IdCodes:
     """Incremental id -> code map over chunks (codes in first-appearance order)."""
 
     def __init__(self) -> None:
-        self.known = pd.Index([], dtype=object)
+        self.known: Optional[pd.Index] = None
 
     def codes(self, ids: pd.Series) -> np.ndarray:
         local, uniques = pd.factorize(ids)
+        uniques = pd.Index(uniques, dtype=np.int64 if ids.dtype == np.int64 else object)
+        if self.known is None:
+            self.known = uniques[:0]
         glob = self.known.get_indexer(uniques)
         new = glob < 0
         if new.any():
             glob[new] = np.arange(len(self.known), len(self.known) + int(new.sum()))
-            self.known = self.known.append(pd.Index(uniques[new], dtype=object))
+            self.known = self.known.append(uniques[new])
         if len(self.known) >= 2 ** 31:
             raise InputError("more than 2**31 distinct node ids")
         return glob.astype(np.int32)[local]
@@ -821,8 +824,12 @@ class _IdCodes:
     def finish(self, src: np.ndarray, dst: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
         """Decide the id type for all ids at once (int64 when every id is a 64-bit integer,
         as :func:`_id_columns` does), sort them and re-code ``src``/``dst``."""
-        text = pd.Series(self.known.to_numpy(dtype=object))
-        ints = _as_int64(text.astype(str)) if len(text) else None
+        known = self.known if self.known is not None else pd.Index([], dtype=object)
+        text = pd.Series(known.to_numpy(dtype=object))
+        if known.dtype == np.int64:                   # typed by the parser: int64 already
+            ints = known.to_numpy(dtype=np.int64)
+        else:
+            ints = _as_int64(text.astype(str)) if len(text) else None
         if ints is not None:
             uniq, remap = np.unique(ints, return_inverse=True)
             ids = [int(x) for x in uniq]
@@ -965,11 +972,33 @@ def read_columns(path: str | Path, cfg: DataConfig,
     if file_encoding(path) == "latin-1":
         log.info("%s: not valid UTF-8; read as Latin-1", path)
     line0 = _first_data_line(path) + (1 if header.has_names else 0)
+    try:                            # integer ids typed by the parser: no text per id
+        return _stream_columns(path, header, cols, kind, parse_times, chunk_rows, True)
+    except _TextIds:
+        pass                        # some id is not an integer: every id is text
+    return _stream_columns(path, header, cols, kind, parse_times, chunk_rows, False)
+
+
+class _TextIds(Exception):
+    """A chunk's id column is not typed int64 by the parser: read the ids as text."""
+
+
+def _stream_columns(path: Path, header: "_Header", cols: dict, kind: str, parse_times: bool,
+                    chunk_rows: int, int_ids: bool) -> EdgeColumns:
+    """One pass of :func:`read_columns`. ``int_ids``: let the parser type the id columns and
+    give up (:class:`_TextIds`) at the first chunk where either is not int64; the ids are
+    then the same integers that :func:`_id_columns` finds in their text."""
+    usecols = [c for c in cols.values() if c is not None]
+    line0 = _first_data_line(path) + (1 if header.has_names else 0)
     ids = _IdCodes()
     lines = _LineMap()
     parts: dict = {"time": [], "src": [], "dst": [], "weight": []}
     raw_rows, time_state = 0, {}
-    for raw in _iter_raw(path, header, usecols, (cols["src"], cols["dst"]), chunk_rows):
+    text_cols = () if int_ids else (cols["src"], cols["dst"])
+    for raw in _iter_raw(path, header, usecols, text_cols, chunk_rows):
+        if int_ids and not (raw[cols["src"]].dtype == np.int64
+                            and raw[cols["dst"]].dtype == np.int64):
+            raise _TextIds()
         line = np.arange(line0 + raw_rows, line0 + raw_rows + len(raw), dtype=np.int64)
         raw_rows += len(raw)
         blank = _blank_rows(raw)
@@ -981,11 +1010,15 @@ def read_columns(path: str | Path, cfg: DataConfig,
                           columns=dict(cols), line=line)
         if header.has_names:
             _refuse_repeated_header(chunk, raw, usecols)
-        s = _id_text(chunk, raw[cols["src"]], cols["src"])
-        d = _id_text(chunk, raw[cols["dst"]], cols["dst"])
+        if int_ids:
+            s, d = raw[cols["src"]], raw[cols["dst"]]
+        else:
+            s = _id_text(chunk, raw[cols["src"]], cols["src"])
+            d = _id_text(chunk, raw[cols["dst"]], cols["dst"])
         codes = ids.codes(pd.concat([s, d], ignore_index=True))
         parts["src"].append(codes[: len(s)])
         parts["dst"].append(codes[len(s):])
+        del s, d, codes
         if kind != "events":
             parts["time"].append(_int_column(chunk, raw[cols["time"]], cols["time"],
                                              "snapshot index"))

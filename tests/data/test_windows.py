@@ -77,3 +77,38 @@ def test_validation_on_empty_snapshots_is_refused_naming_the_empty_stretch():
     adj[17, 0, 1] = 2.0                                             # one link is enough
     check_validation_targets(adj, split)
     check_validation_targets(torch.zeros(30, 3, 3), chronological_split(30, 5, val=0, test=10))
+
+
+def test_validation_check_from_link_counts_matches_dense():
+    from gcngan.data import SnapshotSequence
+    from gcngan.data.windows import check_validation_targets
+
+    adj = torch.ones(30, 3, 3)
+    adj[13:22] = 0
+    split = chronological_split(30, 5, val=5, test=10)
+    seq = SnapshotSequence(adj, [0, 1, 2], directed=True)
+    messages = []
+    for arg in (adj, seq, seq.link_counts()):
+        with pytest.raises(InputError) as err:
+            check_validation_targets(arg, split, "x.csv")
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] == messages[2]
+    adj[17, 0, 1] = 2.0
+    check_validation_targets(SnapshotSequence(adj, [0, 1, 2], directed=True), split)
+
+
+def test_window_dataset_over_a_sequence_is_lazy(tiny_adj):
+    from gcngan.data import Scaler, SnapshotSequence
+
+    t, s, d = torch.nonzero(tiny_adj, as_tuple=True)
+    seq = SnapshotSequence.from_edges(t.numpy(), s.numpy(), d.numpy(),
+                                      tiny_adj[t, s, d].numpy(), 12, list(range(8)), True,
+                                      Scaler("linear", 100.0))
+    ds = WindowDataset(seq, window=3, targets=range(3, 12))
+    assert ds.span(2) == (range(2, 5), 5) and seq._dense is None      # indices, no tensors
+    hist, target = ds[2]
+    assert torch.equal(hist, tiny_adj[2:5] / 100.0) and torch.equal(target, tiny_adj[5] / 100.0)
+    raw = WindowDataset(seq, window=3, targets=[11], scaled=False)
+    assert torch.equal(raw.batch([0])[1][0], tiny_adj[11])
+    with pytest.raises(InputError, match="targets must lie in"):
+        WindowDataset(seq, window=3, targets=[12])
