@@ -90,8 +90,25 @@ class EdgeTable:
 def file_encoding(path: str | Path) -> str:
     """``"utf-8-sig"`` when the file is valid UTF-8 (BOM or not), else ``"latin-1"``.
 
-    The whole file is checked (about 1 ms per 2 MB), since one odd byte anywhere decides.
+    The whole file is checked (about 1 ms per 2 MB), since one odd byte anywhere decides;
+    the answer is remembered per file path, size and modification time.
     """
+    try:
+        st = Path(path).stat()
+        stamp = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    except OSError:
+        return _file_encoding(path)
+    if stamp not in _ENCODINGS:
+        if len(_ENCODINGS) > 64:
+            _ENCODINGS.clear()
+        _ENCODINGS[stamp] = _file_encoding(path)
+    return _ENCODINGS[stamp]
+
+
+_ENCODINGS: dict = {}
+
+
+def _file_encoding(path: str | Path) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(path, "rb") as fh:

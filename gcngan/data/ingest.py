@@ -239,7 +239,7 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     seq = SnapshotSequence.from_edges(
         tk, rest // n, rest % n, w32.numpy(), num_t, list(node_ids), directed,
         Scaler(cfg.scale, denom), times=times, source=src_name, num_rows=num_rows,
-        weight_offset=offset, granularity=width)
+        weight_offset=offset, granularity=width, presorted=True)
     log.info("%s: %d nodes, %d snapshots, %d rows kept, %s", src_name, n, num_t, num_rows,
              "directed" if directed else "undirected")
     return seq

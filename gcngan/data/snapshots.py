@@ -144,7 +144,8 @@ class SnapshotSequence:
     @classmethod
     def from_edges(cls, t: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
                    num_snapshots: int, node_ids: list, directed: bool,
-                   scaler: Optional[Scaler] = None, **kw) -> "SnapshotSequence":
+                   scaler: Optional[Scaler] = None, *, presorted: bool = False,
+                   **kw) -> "SnapshotSequence":
         """Build from the non-zero entries, without any ``N x N`` tensor.
 
         Args:
@@ -155,6 +156,8 @@ class SnapshotSequence:
             node_ids (list): Original ids, length ``N``.
             directed (bool): As in the constructor; ``kw``: ``times``, ``source``,
                 ``num_rows``, ``weight_offset``, ``granularity``.
+            presorted (bool): The entries are already sorted by ``(t, src, dst)``, unique
+                and non-zero (ingestion guarantees it): skip the sort and the checks.
 
         Raises:
             InputError: an index out of range or an entry ``(t, src, dst)`` given twice.
@@ -167,6 +170,9 @@ class SnapshotSequence:
         w = np.asarray(weight, dtype=np.float32)
         if not (len(t) == len(src) == len(dst) == len(w)):
             raise InputError(f"{seq.source or 'data'}: edge arrays differ in length")
+        if presorted:
+            seq._set_coo(num_t, n, t, src, dst, w)
+            return seq
         for name, arr, hi in (("snapshot", t, num_t), ("source", src, n), ("destination", dst, n)):
             if len(arr) and (int(arr.min()) < 0 or int(arr.max()) >= hi):
                 raise InputError(f"{seq.source or 'data'}: {name} index out of range 0..{hi - 1}")
