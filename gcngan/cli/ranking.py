@@ -69,7 +69,7 @@ def cmd_ranking(args: argparse.Namespace) -> int:
     if args.max_queries < 1:
         raise InputError(f"--max-queries {args.max_queries} must be >= 1")
     if args.run is not None:
-        from gcngan.cli.predict import load_run, split_targets
+        from gcngan.cli.common import load_run, split_targets
 
         generator, config, seq, device = load_run(args)
         tc = config.train

@@ -44,7 +44,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if (args.run is None) == (args.predictor is None):
         raise InputError("give either RUN_DIR or --predictor NAME (exactly one)")
     if args.run is not None:
-        from gcngan.cli.predict import load_run
+        from gcngan.cli.common import load_run
 
         generator, config, seq, device = load_run(args)
         tc = config.train
