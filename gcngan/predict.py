@@ -15,12 +15,13 @@ from torch import Tensor, nn
 from gcngan.errors import InputError
 
 
-def refine(pred_raw: Tensor, epsilon: Optional[float] = 0.01, directed: bool = True) -> Tensor:
+def refine(pred_raw: Tensor, epsilon: Optional[float] = 0.01, directed: bool = True,
+           self_loops: bool = False) -> Tensor:
     r"""Post-process raw-scale predictions, as the reference code does, in one place.
 
     1. non-finite values and negatives become 0;
     2. undirected data: symmetrise, :math:`(\hat A + \hat A^\top)/2`;
-    3. zero the diagonal;
+    3. zero the diagonal, unless ``self_loops``;
     4. entries :math:`\le \epsilon` become 0.
 
     Args:
@@ -28,6 +29,11 @@ def refine(pred_raw: Tensor, epsilon: Optional[float] = 0.01, directed: bool = T
         epsilon (float, optional): Zero threshold on the raw scale; ``None`` skips step 4.
             (default: ``0.01``)
         directed (bool, optional): ``False`` symmetrises. (default: ``True``)
+        self_loops (bool, optional): Keep the predicted diagonal (links ``i -> i``): pass
+            :func:`keeps_self_loops` of the data, so that a predictor predicts, and is
+            scored on, the self-loops the data keeps; data without self-loops (none in the
+            file, or ``--self-loops drop``) has a zero diagonal on both sides.
+            (default: ``False``)
 
     Returns:
         Tensor: Same shape, a new tensor.
@@ -36,13 +42,45 @@ def refine(pred_raw: Tensor, epsilon: Optional[float] = 0.01, directed: bool = T
         >>> refine(torch.tensor([[5., 0.004], [2., 1.]]), epsilon=0.01, directed=False)
         tensor([[0.0000, 1.0020],
                 [1.0020, 0.0000]])
+        >>> refine(torch.tensor([[5., 0.004], [2., 1.]]), epsilon=0.01, self_loops=True)
+        tensor([[5., 0.],
+                [2., 1.]])
     """
     p = torch.nan_to_num(pred_raw.detach().clone(), nan=0.0, posinf=0.0, neginf=0.0)
     p = p.clamp_min(0.0)
     if not directed:
         p = 0.5 * (p + p.transpose(-1, -2))
-    p.diagonal(dim1=-2, dim2=-1).zero_()
+    if not self_loops:
+        p.diagonal(dim1=-2, dim2=-1).zero_()
     return p if epsilon is None else p.masked_fill(p <= epsilon, 0.0)
+
+
+def self_loop_entries(seq) -> int:
+    """Non-zero diagonal entries (links ``i -> i``) over all snapshots of ``seq``, read
+    through :meth:`SnapshotSequence.edges` (nothing of size :math:`N^2`).
+
+    Args:
+        seq (SnapshotSequence): The data.
+
+    Returns:
+        int: 0 for data without self-loops, or ingested with ``--self-loops drop``.
+    """
+    count = 0
+    for t in range(seq.num_snapshots):
+        src, dst, w = seq.edges(t)
+        count += int(((src == dst) & (w != 0)).sum())
+    return count
+
+
+def keeps_self_loops(seq) -> bool:
+    """Whether predictions of ``seq`` keep their diagonal (:func:`refine`'s ``self_loops``):
+    the data kept its self-loops at ingestion (``--self-loops keep``, the default) and has
+    at least one. The single rule every prediction path of the package follows."""
+    for t in range(seq.num_snapshots):
+        src, dst, w = seq.edges(t)
+        if ((src == dst) & (w != 0)).any():
+            return True
+    return False
 
 
 def _predict_batch(predictor, adj_seq: Tensor, samples: int,
@@ -101,7 +139,7 @@ def predict_targets(predictor, adj_scaled: Tensor, targets: Sequence[int], windo
 @torch.no_grad()
 def forecast(predictor, adj_scaled: Tensor, steps: int, window: int, *, scaler,
              epsilon: float = 0.01, directed: bool = True, samples: int = 1,
-             seed: int = 0, scores: bool = False):
+             seed: int = 0, scores: bool = False, self_loops: bool = False):
     """Recursive forecast of ``steps`` snapshots past the end of the data.
 
     Each refined raw prediction is scaled back to ``[0, 1]`` and appended to the window
@@ -110,6 +148,8 @@ def forecast(predictor, adj_scaled: Tensor, steps: int, window: int, *, scaler,
     Args:
         scores (bool, optional): Also return link scores (see :func:`score_split`) of each
             step, from the same window and the same noise draws as its prediction.
+        self_loops (bool, optional): Keep the predicted diagonal (:func:`refine`; pass
+            :func:`keeps_self_loops` of the data).
 
     Returns:
         Tensor: :math:`(K, N, N)` refined raw-scale predictions for ``T, T+1, ..., T+K-1``;
@@ -129,7 +169,7 @@ def forecast(predictor, adj_scaled: Tensor, steps: int, window: int, *, scaler,
         if scores:
             s = _predict_batch(predictor, hist[None], samples, gen_scores, scores=True)[0]
             links.append(refine(s.float(), epsilon=None, directed=directed))
-        raw = refine(scaler.inverse(p), epsilon, directed)
+        raw = refine(scaler.inverse(p), epsilon, directed, self_loops)
         preds.append(raw)
         hist = torch.cat([hist[1:], scaler.transform(raw).clamp(0.0, 1.0)[None]])
     return (torch.stack(preds), torch.stack(links)) if scores else torch.stack(preds)
@@ -141,7 +181,9 @@ def predict_split(predictor, seq, targets: Sequence[int], window: int, *, epsilo
     """Refined raw-scale one-step-ahead predictions for ``targets`` and the true snapshots.
 
     Args:
-        seq (SnapshotSequence): The data; ``scaler`` defaults to ``seq.scaler``.
+        seq (SnapshotSequence): The data; ``scaler`` defaults to ``seq.scaler``. The
+            predicted diagonal is kept when the data keeps self-loops
+            (:func:`keeps_self_loops`), else zero, like the targets.
 
     Returns:
         tuple: ``(pred_raw, target_raw)``, both :math:`(K, N, N)` float32 on the CPU.
@@ -150,7 +192,8 @@ def predict_split(predictor, seq, targets: Sequence[int], window: int, *, epsilo
     adj_scaled = scaler.transform(seq.adj).clamp(0.0, 1.0).to(device)
     pred = predict_targets(predictor, adj_scaled, targets, window, samples=samples, seed=seed,
                            batch_size=batch_size)
-    pred_raw = refine(scaler.inverse(pred.float()).cpu(), epsilon, seq.directed)
+    pred_raw = refine(scaler.inverse(pred.float()).cpu(), epsilon, seq.directed,
+                      keeps_self_loops(seq))
     return pred_raw, seq.adj[torch.as_tensor(list(targets), dtype=torch.long)]
 
 

@@ -75,6 +75,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     summary = seq.summary()
     summary["split"] = _split_summary(seq, cfg, explicit=any(
         getattr(args, k, None) is not None for k in ("window", "val", "test")))
+    summary["self_loops"] = _self_loop_summary(seq, cfg.self_loops)
     if args.plot:
         from gcngan.plots import plot_snapshots
 
@@ -108,6 +109,19 @@ def _split_summary(seq, cfg, explicit: bool):
     except InputError as exc:
         out["warning"] = str(exc)
     return out
+
+
+def _self_loop_summary(seq, setting: str) -> dict:
+    """Diagonal entries (links ``i -> i``) summed over snapshots, their share of the total
+    weight, and the ``--self-loops`` setting (kept ones are predicted and scored:
+    :func:`gcngan.predict.keeps_self_loops`)."""
+    entries, loops, total = 0, 0.0, 0.0
+    for t in range(seq.num_snapshots):
+        src, dst, w = seq.edges(t)
+        on = src == dst
+        entries += int(on.sum())
+        loops, total = loops + float(w[on].sum()), total + float(w.sum())
+    return {"setting": setting, "entries": entries, "weight_share": loops / total if total else 0.0}
 
 
 def _sparkline(values, width: int = 60) -> str:
@@ -147,6 +161,17 @@ def format_summary(s: dict, seq=None) -> str:
                  "split       -  (default window 10, val 10, test 50 do not fit)")
     if sp and sp.get("warning"):
         lines.append(f"            warning: {sp['warning']}")
+    loops = s.get("self_loops")
+    if loops and loops["setting"] == "drop":
+        lines.append("self-loops  dropped (--self-loops drop): the diagonal is zero in the data "
+                     "and in every prediction")
+    elif loops and loops["entries"]:
+        lines.append(f"self-loops  {loops['entries']} diagonal entries, "
+                     f"{loops['weight_share']:.1%} of the total weight: kept (--self-loops "
+                     f"keep), so every predictor predicts and is scored on them; "
+                     f"--self-loops drop removes them")
+    elif loops:
+        lines.append("self-loops  none")
     lines.append(f"scale       {s['scale']['kind']} / {s['scale']['denom']:.6g}")
     lines.append(f"fingerprint {s['fingerprint']}")
     if s.get("plot"):
