@@ -77,7 +77,11 @@ def rank_trained_model(path: Path, fields: dict, cands, node_ids, *, window: int
                          "--baselines", "none", "--json"])
         if rc != 0:
             raise RuntimeError(f"ranking the model on {path} failed (exit {rc})")
-        return json.loads(buf.getvalue())["predictors"]["model"]
+        metrics = json.loads((run / "metrics.json").read_text())
+        result = json.loads(buf.getvalue())["predictors"]["model"]
+        result["training"] = {k: metrics.get(k) for k in ("epochs", "best_epoch",
+                                                           "stopped_early")}
+        return result
 
 
 def run_dataset(name: str, root: Path, *, window: int, q: int, max_queries: int, seed: int,
@@ -112,10 +116,13 @@ def run_dataset(name: str, root: Path, *, window: int, q: int, max_queries: int,
     summary = {k: res[k] for k in ("queries", "new", "repeated", "candidates", "weighted")}
     if model_epochs > 0:
         t0 = time.perf_counter()
-        label = f"default model ({model_epochs} epochs)"
-        results[label] = rank_trained_model(root / rel, fields, cands, seq.node_ids,
-                                            window=window, test=test, epochs=model_epochs,
-                                            seed=seed)
+        res_model = rank_trained_model(root / rel, fields, cands, seq.node_ids,
+                                       window=window, test=test, epochs=model_epochs,
+                                       seed=seed)
+        tr = res_model["training"]
+        label = (f"default model ({tr['epochs']} of max {model_epochs} epochs, best "
+                 f"epoch {tr['best_epoch']})")
+        results[label] = res_model
         times[label] = round(time.perf_counter() - t0, 2)
     return {"dataset": name, "snapshots_made": how, "num_nodes": seq.num_nodes,
             "num_snapshots": seq.num_snapshots, "targets": targets, "window": window,

@@ -145,3 +145,22 @@ def test_cli_refusals(string_id_graph_csv, tmp_path, capsys):
     assert main(["evaluate", "--data", data, "--protocol", "ranking", *SPLIT,
                  "--baselines", "katz"]) == 2
     assert "unknown baseline 'katz'" in capsys.readouterr().err
+
+
+def test_score_past_the_end_matches_a_one_step_forecast(run, string_id_graph_csv, tmp_path):
+    """t = T (the snapshot after the data) is scored from the last window, as
+    ``predict --steps 1 --scores`` forecasts it."""
+    data = str(string_id_graph_csv)
+    fc = tmp_path / "fc.csv"
+    assert main(["predict", str(run), "--data", data, "--out", str(fc), "--steps", "1",
+                 "--scores"]) == 0
+    f = pd.read_csv(fc, dtype={"src": str, "dst": str})
+    assert len(f) > 0 and (f["t"] == 20).all()
+    pairs = tmp_path / "pairs.csv"
+    f[["t", "src", "dst"]].to_csv(pairs, index=False)
+    out = tmp_path / "s.csv"
+    assert main(["score", str(run), "--data", data, "--pairs", str(pairs),
+                 "--out", str(out)]) == 0
+    got = pd.read_csv(out, dtype={"src": str, "dst": str})
+    np.testing.assert_allclose(got["score"], f["score"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(got["weight"], f["weight"], rtol=1e-6, atol=1e-6)
