@@ -251,6 +251,8 @@ PER_SNAPSHOT: dict[str, Callable] = {
 }
 POOLED: dict[str, Callable] = {"auc": auc, "ap": ap}
 METRICS: tuple[str, ...] = tuple(PER_SNAPSHOT) + tuple(POOLED)
+#: Metrics where a higher value is better (the ranking metrics); lower is better for the rest.
+HIGHER_IS_BETTER: frozenset = frozenset(POOLED)
 
 
 def evaluate_predictions(pred, target, metrics: Optional[Sequence[str]] = None, *,
