@@ -336,12 +336,20 @@ def load_config_file(path: str | Path) -> dict:
     return data or {}
 
 
-def build_config(preset: str = "default", config_file: str | None = None,
-                 overrides: list[str] | None = None, **section_updates: dict) -> ExperimentConfig:
-    """Preset, then file, then ``section_updates`` (from explicit flags), then ``--set``."""
-    if preset not in PRESETS:
+def build_config(preset: Optional[str] = "default", config_file: str | None = None,
+                 overrides: list[str] | None = None, *, base: Optional[ExperimentConfig] = None,
+                 **section_updates: dict) -> ExperimentConfig:
+    """Preset, then file, then ``section_updates`` (from explicit flags), then ``--set``.
+
+    ``base`` (e.g. a run's stored config, for ``--resume``) replaces the defaults as the
+    starting point; with a base, ``preset`` is applied only when given (not ``None``).
+    """
+    if preset is not None and preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
-    cfg = merge_dict(ExperimentConfig(), PRESETS[preset])
+    if base is None:
+        cfg = merge_dict(ExperimentConfig(), PRESETS[preset or "default"])
+    else:
+        cfg = base if preset is None else merge_dict(base, PRESETS[preset])
     if config_file:
         cfg = merge_dict(cfg, load_config_file(config_file))
     if section_updates:
@@ -350,6 +358,25 @@ def build_config(preset: str = "default", config_file: str | None = None,
     if overrides:
         cfg = merge_dict(cfg, parse_overrides(overrides))
     return cfg
+
+
+#: Settings that may change when a run is resumed (everything else must match).
+RESUMABLE = ("train.epochs", "train.patience", "train.device", "train.lr", "train.critic_lr",
+             "train.eval_samples", "train.batch_size")
+
+
+def resume_changes(stored: ExperimentConfig, config: ExperimentConfig,
+                   mid_epoch: bool = False) -> list[str]:
+    """``section.key: old -> new`` lines of the changes from ``stored`` to ``config`` that a
+    resumed run may not make (anything outside :data:`RESUMABLE`; the batch size too when
+    the checkpoint was saved in the middle of an epoch)."""
+    changed = diff_configs(stored.to_dict(), config.to_dict(), ("data", "model", "train"))
+    refused = [line for line in changed if line.split(":", 1)[0] not in RESUMABLE]
+    if mid_epoch and config.train.batch_size != stored.train.batch_size:
+        refused.append(f"train.batch_size: {stored.train.batch_size!r} -> "
+                       f"{config.train.batch_size!r} (last.pt was saved in the middle of an "
+                       f"epoch; batch size may change only at an epoch boundary)")
+    return refused
 
 
 def diff_configs(old: dict, new: dict, sections: tuple = ("data", "model")) -> list[str]:

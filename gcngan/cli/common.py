@@ -7,9 +7,10 @@ import argparse
 import logging
 import sys
 import warnings
+from pathlib import Path
 
 from gcngan.config import AGGREGATIONS, FORMATS, NEGATIVE_POLICIES, SCALES, SELF_LOOPS
-from gcngan.errors import ConfigError, GcnganError
+from gcngan.errors import ConfigError, GcnganError, InputError
 from gcngan.io import dumps  # noqa: F401  (re-exported: JSON output of every command)
 
 
@@ -171,3 +172,60 @@ def data_config(args: argparse.Namespace):
     from gcngan.config import DataConfig
 
     return DataConfig(**data_updates(args))
+
+
+# ----- run directories (predict, evaluate, plot, score) -----------------------------------
+def checkpoint_path(run: str | Path) -> Path:
+    """``RUN_DIR/best.pt`` (else ``last.pt``), or the file itself."""
+    from gcngan.errors import CheckpointError
+
+    run = Path(run)
+    if run.is_file():
+        return run
+    for name in ("best.pt", "last.pt"):
+        if (run / name).is_file():
+            return run / name
+    raise CheckpointError(f"{run}: no best.pt or last.pt found (is it a run directory?)")
+
+
+def load_run(args: argparse.Namespace):
+    """Checkpoint + data (stored data config, command-line ingestion flags override) +
+    generator; refuses data that differ from the training data.
+
+    Returns:
+        tuple: ``(generator, config, seq, device)``.
+    """
+    from gcngan.config import merge_dict
+    from gcngan.data import load_snapshots
+    from gcngan.train import check_data_matches, load_checkpoint, resolve_device
+    from gcngan.train.checkpoint import generator_from_checkpoint
+
+    path = checkpoint_path(args.run)
+    state = load_checkpoint(path)
+    device = resolve_device(args.device)
+    generator, config = generator_from_checkpoint(state, device)
+    window = getattr(args, "window", None)
+    if window is not None and window != config.data.window:
+        raise InputError(f"{path}: the model was trained on windows of {config.data.window} "
+                         f"snapshots; --window {window} cannot change that (leave --window out)")
+    config = merge_dict(config, {"data": data_updates(args)})
+    seq = load_snapshots(args.data, config.data)
+    check_data_matches(state, seq, path)
+    return generator, config, seq, device
+
+
+def split_targets(seq, config, split: str) -> list[int]:
+    """Target snapshot indices of ``split`` under the run's split settings.
+
+    Raises:
+        InputError: the split has no target (e.g. a run trained with ``--test 0``).
+    """
+    from gcngan.data import split_of
+
+    dc = config.data
+    targets = list(split_of(seq, dc)[split])
+    if not targets:
+        other = "val" if split == "test" else "test"
+        raise InputError(f"the {split} split has no targets (this run uses --{split} "
+                         f"{getattr(dc, split)}): use --split {other}")
+    return targets

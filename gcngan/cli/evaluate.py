@@ -38,7 +38,7 @@ def register(sub) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from gcngan.baselines import get_baseline
-    from gcngan.cli.predict import load_run, split_targets
+    from gcngan.cli.common import load_run, split_targets
     from gcngan.cli.common import dumps
     from gcngan.metrics import format_table
     from gcngan.predict import evaluate_split

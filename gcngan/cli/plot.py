@@ -33,7 +33,7 @@ def register(sub) -> None:
 
 
 def _recorded_source(run: Path):
-    from gcngan.cli.predict import checkpoint_path
+    from gcngan.cli.common import checkpoint_path
     from gcngan.errors import CheckpointError
     from gcngan.train import load_checkpoint
 
@@ -55,7 +55,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     data = args.data or _recorded_source(run)
     prediction, index, label, title = None, 0, None, run.name
     if data is not None:
-        from gcngan.cli.predict import load_run, split_targets
+        from gcngan.cli.common import load_run, split_targets
         from gcngan.predict import predict_split
 
         args.data = data

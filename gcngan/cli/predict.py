@@ -1,7 +1,8 @@
 """``gcngan predict RUN_DIR --data DATA --out PRED.csv``: one-step-ahead or recursive forecasts.
 
 Writes ``t,src,dst,weight`` in the original node ids and raw weight scale, non-zero entries
-only, after refinement (zero diagonal, ``<= epsilon`` -> 0, symmetrised for undirected data).
+only, after refinement (zero diagonal unless the data keeps self-loops, ``<= epsilon`` -> 0,
+symmetrised for undirected data).
 ``--scores`` adds a ``score`` column (the model's link score, e.g. the default model's
 existence probability) and also writes the scored entries without a predicted link (weight 0).
 """
@@ -9,11 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from gcngan.cli.common import add_data_args, data_updates
+from gcngan.cli.common import add_data_args, load_run, split_targets
 from gcngan.config import DEVICES
-from gcngan.errors import InputError
 
 
 def register(sub) -> None:
@@ -40,65 +39,9 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_predict)
 
 
-def checkpoint_path(run: str | Path) -> Path:
-    """``RUN_DIR/best.pt`` (else ``last.pt``), or the file itself."""
-    from gcngan.errors import CheckpointError
-
-    run = Path(run)
-    if run.is_file():
-        return run
-    for name in ("best.pt", "last.pt"):
-        if (run / name).is_file():
-            return run / name
-    raise CheckpointError(f"{run}: no best.pt or last.pt found (is it a run directory?)")
-
-
-def load_run(args: argparse.Namespace):
-    """Checkpoint + data (stored data config, command-line ingestion flags override) +
-    generator; refuses data that differ from the training data.
-
-    Returns:
-        tuple: ``(generator, config, seq, device)``.
-    """
-    from gcngan.config import merge_dict
-    from gcngan.data import load_snapshots
-    from gcngan.train import check_data_matches, load_checkpoint, resolve_device
-    from gcngan.train.checkpoint import generator_from_checkpoint
-
-    path = checkpoint_path(args.run)
-    state = load_checkpoint(path)
-    device = resolve_device(args.device)
-    generator, config = generator_from_checkpoint(state, device)
-    window = getattr(args, "window", None)
-    if window is not None and window != config.data.window:
-        raise InputError(f"{path}: the model was trained on windows of {config.data.window} "
-                         f"snapshots; --window {window} cannot change that (leave --window out)")
-    config = merge_dict(config, {"data": data_updates(args)})
-    seq = load_snapshots(args.data, config.data)
-    check_data_matches(state, seq, path)
-    return generator, config, seq, device
-
-
-def split_targets(seq, config, split: str) -> list[int]:
-    """Target snapshot indices of ``split`` under the run's split settings.
-
-    Raises:
-        InputError: the split has no target (e.g. a run trained with ``--test 0``).
-    """
-    from gcngan.data import chronological_split
-
-    dc = config.data
-    targets = list(chronological_split(seq.num_snapshots, dc.window, dc.val, dc.test)[split])
-    if not targets:
-        other = "val" if split == "test" else "test"
-        raise InputError(f"the {split} split has no targets (this run uses --{split} "
-                         f"{getattr(dc, split)}): use --split {other}")
-    return targets
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
-    from gcngan.predict import (forecast, predict_split, score_split, time_labels,
-                                write_predictions)
+    from gcngan.predict import (forecast, keeps_self_loops, predict_split, score_split,
+                                time_labels, write_predictions)
 
     generator, config, seq, device = load_run(args)
     tc, dc = config.train, config.data
@@ -107,7 +50,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         adj = seq.scaled().to(device)
         out = forecast(generator, adj, args.steps, dc.window, scaler=seq.scaler,
                        epsilon=tc.epsilon, directed=seq.directed, samples=tc.eval_samples,
-                       seed=tc.seed, scores=args.scores)
+                       seed=tc.seed, scores=args.scores, self_loops=keeps_self_loops(seq))
         pred, scores = (out[0].cpu(), out[1].cpu()) if args.scores else (out.cpu(), None)
         idx = list(range(seq.num_snapshots, seq.num_snapshots + args.steps))
     else:

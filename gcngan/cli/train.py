@@ -7,9 +7,9 @@ baselines on the same targets) and ``losses.png``.
 
 A non-empty RUN_DIR is refused unless ``--force`` (start over: the run files are replaced) or
 ``--resume`` (continue from ``last.pt``; only training-length settings may change, see
-:data:`RESUMABLE`; model, data and the dataset fingerprint must match, else a key-by-key
-diff). The first SIGINT/SIGTERM stops after the current batch, saves ``last.pt``, prints the
-``--resume`` command and exits 130/143. See ``docs/reliability.md``.
+:data:`gcngan.config.RESUMABLE`; model, data and the dataset fingerprint must match, else a
+key-by-key diff). The first SIGINT/SIGTERM stops after the current batch, saves ``last.pt``,
+prints the ``--resume`` command and exits 130/143. See ``docs/reliability.md``.
 """
 from __future__ import annotations
 
@@ -69,9 +69,6 @@ def setup_logging(quiet: bool) -> None:
 RUN_FILES = ("config.json", "best.pt", "last.pt", "log.csv", "metrics.json", "losses.png",
              "metrics.png", "prediction.png")
 
-#: Training settings that may change on ``--resume`` (everything else must match).
-RESUMABLE = ("train.epochs", "train.patience", "train.device", "train.lr", "train.critic_lr",
-             "train.eval_samples", "train.batch_size")
 
 
 def check_run_dir(out: Path, force: bool) -> None:
@@ -115,41 +112,12 @@ def resume_hint(args: argparse.Namespace, extra: str = "") -> str:
 
 
 def resume_config(args: argparse.Namespace, state: dict, train_flags: dict):
-    """The run's stored config with what this command line sets explicitly on top.
+    """The run's stored config with what this command line sets explicitly on top
+    (:func:`gcngan.train.checkpoint.resume_config`)."""
+    from gcngan.train.checkpoint import resume_config as merge_resumed
 
-    Raises:
-        InputError: with one ``section.key: old -> new`` line per setting that may not change.
-    """
-    from gcngan.config import (ExperimentConfig, PRESETS, diff_configs, load_config_file,
-                               merge_dict, parse_overrides)
-    from gcngan.errors import CheckpointError, GcnganError, InputError
-
-    try:
-        stored = ExperimentConfig.from_dict(state["config"])
-    except GcnganError as exc:
-        raise CheckpointError(f"{args.out}/last.pt: stored config is invalid ({exc})") from None
-    config = stored
-    if args.preset is not None:
-        config = merge_dict(config, PRESETS[args.preset])
-    if args.config:
-        config = merge_dict(config, load_config_file(args.config))
-    flags = {"data": data_updates(args),
-             "train": {k: v for k, v in train_flags.items() if v is not None}}
-    config = merge_dict(config, {k: v for k, v in flags.items() if v})
-    if args.overrides:
-        config = merge_dict(config, parse_overrides(args.overrides))
-    changed = diff_configs(stored.to_dict(), config.to_dict(), ("data", "model", "train"))
-    refused = [line for line in changed if line.split(":", 1)[0] not in RESUMABLE]
-    if (config.train.batch_size != stored.train.batch_size
-            and state.get("partial_epoch") is not None):
-        refused.append(f"train.batch_size: {stored.train.batch_size!r} -> "
-                       f"{config.train.batch_size!r} (last.pt was saved in the middle of an "
-                       f"epoch; batch size may change only at an epoch boundary)")
-    if refused:
-        raise InputError(f"--resume: {args.out} was trained with other settings; these may "
-                         f"not change on resume (start a new run instead):\n  "
-                         + "\n  ".join(refused))
-    return config
+    return merge_resumed(state, args.out, preset=args.preset, config_file=args.config,
+                         overrides=args.overrides, data=data_updates(args), train=train_flags)
 
 
 def check_resume_data(args: argparse.Namespace, state: dict, seq) -> None:

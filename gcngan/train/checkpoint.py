@@ -213,3 +213,76 @@ def generator_from_checkpoint(state: dict, device: Any = "cpu"):
         raise CheckpointError(f"checkpoint weights contain NaN/inf ({bad[0]}); it cannot "
                               f"predict: use best.pt of the run or retrain with a lower lr")
     return gen.to(device).eval(), config
+
+
+def resume_config(state: dict, run_dir: str | Path, *, preset: Optional[str] = None,
+                  config_file: Optional[str] = None, overrides: Optional[list] = None,
+                  **section_updates: dict):
+    """The config a resumed run continues with: the checkpoint's stored config, then (as in
+    :func:`~gcngan.config.build_config`) the preset and config file when given, the flags'
+    ``section_updates`` and the ``--set`` overrides.
+
+    Raises:
+        CheckpointError: the stored config is invalid.
+        InputError: with one ``section.key: old -> new`` line per setting that may not
+            change (:func:`~gcngan.config.resume_changes`).
+    """
+    from gcngan.config import ExperimentConfig, build_config, resume_changes
+    from gcngan.errors import GcnganError, InputError
+
+    try:
+        stored = ExperimentConfig.from_dict(state["config"])
+    except GcnganError as exc:
+        raise CheckpointError(f"{run_dir}/last.pt: stored config is invalid ({exc})") from None
+    config = build_config(preset, config_file, overrides, base=stored, **section_updates)
+    refused = resume_changes(stored, config, mid_epoch=state.get("partial_epoch") is not None)
+    if refused:
+        raise InputError(f"--resume: {run_dir} was trained with other settings; these may "
+                         f"not change on resume (start a new run instead):\n  "
+                         + "\n  ".join(refused))
+    return config
+
+
+def trainer_state(trainer, optimizers: bool = True) -> dict:
+    """Everything a checkpoint of ``trainer`` holds: config, data record, both models,
+    optimisers (when ``optimizers``), progress, history and the RNG state."""
+    return {
+        "config": trainer.config.to_dict(),
+        "data": data_record(trainer.data),
+        "generator": trainer.generator.state_dict(),
+        "critic": trainer.critic.state_dict(),
+        "opt_g": trainer.opt_g.state_dict() if optimizers else None,
+        "opt_d": trainer.opt_d.state_dict() if optimizers else None,
+        "epoch": trainer.epoch,
+        "step": trainer.step,
+        "critic_steps": trainer.critic_steps,
+        "best_metric": trainer.best_metric,
+        "best_epoch": trainer.best_epoch,
+        "bad_epochs": trainer.bad_epochs,
+        "metrics": dict(trainer.metrics),
+        "history": list(trainer.history),
+        "partial_epoch": trainer.partial,
+        "rng": get_rng_state(),
+    }
+
+
+def load_trainer_state(trainer, state: dict) -> None:
+    """Restore a :func:`trainer_state` into ``trainer`` (models, optimisers, progress, RNG)
+    to continue training."""
+    trainer.generator.load_state_dict(state["generator"])
+    trainer.critic.load_state_dict(state["critic"])
+    if state.get("opt_g") is not None:
+        trainer.opt_g.load_state_dict(state["opt_g"])
+    if state.get("opt_d") is not None:
+        trainer.opt_d.load_state_dict(state["opt_d"])
+    trainer.epoch = int(state["epoch"])
+    trainer.step = int(state["step"])
+    trainer.critic_steps = int(state.get("critic_steps", 0))
+    trainer.best_metric = state.get("best_metric")
+    trainer.best_epoch = state.get("best_epoch")
+    trainer.bad_epochs = int(state.get("bad_epochs", 0))
+    trainer.metrics = dict(state.get("metrics") or {})
+    trainer.history = list(state.get("history") or [])
+    trainer.partial = state.get("partial_epoch")
+    if state.get("rng") is not None:
+        set_rng_state(state["rng"])

@@ -1,8 +1,8 @@
 r"""The training loop — the only one: critic step, generator step, epochs, validation.
 
-Read top to bottom: :func:`seed_everything` and :func:`resolve_device`, then
-:class:`Trainer` — construction (data on the device, models, optimisers), the two steps,
-one epoch, :meth:`Trainer.evaluate`, :meth:`Trainer.fit`, and state for checkpoints.
+Read top to bottom: :class:`Trainer` — construction (data on the device, models,
+optimisers), the two steps, one epoch, :meth:`Trainer.evaluate`, :meth:`Trainer.fit`, and
+state for checkpoints (kept in :mod:`gcngan.train.checkpoint`).
 Around the loop, hooks (:mod:`gcngan.train.callbacks`) draw the progress bar, write
 ``log.csv``, TensorBoard and plots; a decoder with its own model selection (the residual
 decoder's hedge, :class:`~gcngan.nn.residual.HedgeSelection`) brings it through the decoder
@@ -18,35 +18,36 @@ Algorithm per batch of ``B`` windows (WGAN, Arjovsky et al. 2017; GCN-GAN refere
 
 Reusing the step-1 ``fake`` in step 3 is exact: ``G`` has not changed in between.
 
-Determinism: one :func:`seed_everything`; the batch order of epoch ``e`` comes from its own
-generator seeded with ``(seed, e)``; training noise, dropout and the GP use the global RNG,
-whose state is saved in every checkpoint; evaluation noise comes from a generator re-seeded
-per evaluation, so validating never perturbs training. A run interrupted at a batch boundary
-(:attr:`Trainer.stop_requested`) and resumed from its checkpoint continues bit for bit on CPU.
+Determinism: one :func:`~gcngan.train.runtime.seed_everything`; the batch order of epoch
+``e`` comes from its own generator seeded with ``(seed, e)``; training noise, dropout and
+the GP use the global RNG, whose state is saved in every checkpoint; evaluation noise comes
+from a generator re-seeded per evaluation, so validating never perturbs training. A run
+interrupted at a batch boundary (:attr:`Trainer.stop_requested`) and resumed from its
+checkpoint continues bit for bit on CPU.
 """
 from __future__ import annotations
 
 import logging
 import math
-import random
 import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from gcngan.baselines import get_baseline
 from gcngan.config import ExperimentConfig
 from gcngan.data.windows import WindowDataset, check_validation_targets, split_of
-from gcngan.errors import ConfigError, InputError, TrainingError
+from gcngan.errors import ConfigError, InputError
 from gcngan.nn import Decoder, Generator, build_critic, build_generator, link_floor
-from gcngan.predict import evaluate_split, predict_split, predict_targets
+from gcngan.predict import evaluate_split, predict_split
 from gcngan.resources import check_memory, max_active_fraction
-from gcngan.train.checkpoint import data_record, get_rng_state, save_checkpoint, set_rng_state
 from gcngan.train.callbacks import Callback, default_callbacks, progress_stats
+from gcngan.train.checkpoint import load_trainer_state, save_checkpoint, trainer_state
+from gcngan.train.health import check_finite, diversity
 from gcngan.train.losses import get_loss, gradient_penalty
+from gcngan.train.runtime import grad_norm, resolve_device, seed_everything
 
 log = logging.getLogger("gcngan.train")
 
@@ -57,32 +58,6 @@ BASELINES = ("copy-last", "mean", "median", "ewma")   # reported beside the mode
 
 class TrainingInterrupted(Exception):
     """Raised by :meth:`Trainer.fit` after it stopped at a safe point and saved ``last.pt``."""
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and every CUDA device)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("train.device='cuda' but no CUDA device is available; use --device cpu")
-    if name not in ("cpu", "cuda"):
-        raise ConfigError(f"train.device={name!r} is not one of auto, cpu, cuda")
-    return torch.device(name)
-
-
-def grad_norm(params) -> Tensor:
-    """Global L2 norm of the gradients of ``params`` (0 when none has a gradient)."""
-    norms = [p.grad.detach().norm(2) for p in params if p.grad is not None]
-    if not norms:
-        return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack(norms), 2)
 
 
 class Trainer:
@@ -287,7 +262,7 @@ class Trainer:
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v.detach().float().cpu()
                 count[k] = count.get(k, 0) + 1
-            self.check_finite(epoch, stats)
+            check_finite(self, epoch, stats)
             if progress is not None:
                 progress(progress_stats(self.loss, stats))
             if self.stop_requested and b + 1 < len(batches):
@@ -324,26 +299,6 @@ class Trainer:
         return evaluate_split(self.generator, self.data, self.split[split], self.window,
                               epsilon=tc.epsilon, metrics=metrics, samples=tc.eval_samples,
                               seed=tc.seed, device=self.device, scaler=self.data.scaler)
-
-    @torch.no_grad()
-    def diversity(self, split: str = "val") -> dict:
-        """Collapse indicators on ``split`` (model scale ``[0, 1]``).
-
-        ``diversity_noise``: mean |difference| between two noise draws for the same windows
-        (0 for deterministic node inputs). ``diversity_history``: spread of the predictions
-        across windows (mean over entries of the std over targets) divided by the same
-        spread of the true snapshots; near 0 means the output ignores the history.
-        """
-        targets = self.split[split]
-        if len(targets) < 2:
-            return {}
-        seed = self.config.train.seed
-        a = predict_targets(self.generator, self.adj, targets, self.window, seed=seed + 1)
-        b = predict_targets(self.generator, self.adj, targets, self.window, seed=seed + 2)
-        true = self.adj[torch.as_tensor(list(targets), device=self.device)]
-        spread_true = float(true.std(dim=0).mean())
-        return {"diversity_noise": float((a - b).abs().mean()),
-                "diversity_history": float(a.std(dim=0).mean()) / max(spread_true, 1e-12)}
 
     @torch.no_grad()
     def evaluate_baselines(self, split: str = "val", metrics=None,
@@ -427,7 +382,7 @@ class Trainer:
         chosen, val = self.validate()
         row.update(chosen)
         row.update({f"val_{k}": v["mean"] for k, v in val.items()})
-        row.update(self.diversity("val"))
+        row.update(diversity(self, "val"))
         row["val_seconds"] = time.perf_counter() - t_val
         self.metrics = {k: v["mean"] for k, v in val.items()}
         self.history.append(row)
@@ -470,73 +425,14 @@ class Trainer:
             return False
         return self.best_metric is None or value < self.best_metric    # lower is better
 
-    def check_finite(self, epoch: int, stats: dict) -> None:
-        """Stop on a non-finite loss or weight, before anything is saved.
-
-        Raises:
-            TrainingError: naming the epoch (1-based), the generator step, what went
-                non-finite, and a learning rate ten times lower to try.
-        """
-        loss_now = float(stats.get("d_loss", 0.0)) + float(stats.get("g_loss", 0.0))
-        what = None
-        if not math.isfinite(loss_now):
-            what = (f"non-finite loss (d_loss={float(stats.get('d_loss', float('nan')))}, "
-                    f"g_loss={float(stats.get('g_loss', float('nan')))})")
-        else:
-            for name, module in (("generator", self.generator), ("critic", self.critic)):
-                finite = [torch.isfinite(p).all() for p in module.parameters()]
-                if finite and not bool(torch.stack(finite).all()):
-                    bad = next(k for k, p in module.named_parameters()
-                               if not bool(torch.isfinite(p).all()))
-                    what = f"non-finite weights in the {name} ({bad})"
-                    break
-        if what is not None:
-            lr = getattr(self, "lr", None) or self.config.train.lr
-            raise TrainingError(f"{what} at epoch {epoch + 1}, step {self.step}; training "
-                                f"stopped and the last good checkpoint is kept; try a lower "
-                                f"learning rate, e.g. --set lr={lr / 10:.3g}")
-
     # ----- state, files --------------------------------------------------------------------
     def state_dict(self, optimizers: bool = True) -> dict:
-        """Everything a checkpoint holds (see :mod:`gcngan.train.checkpoint`)."""
-        return {
-            "config": self.config.to_dict(),
-            "data": data_record(self.data),
-            "generator": self.generator.state_dict(),
-            "critic": self.critic.state_dict(),
-            "opt_g": self.opt_g.state_dict() if optimizers else None,
-            "opt_d": self.opt_d.state_dict() if optimizers else None,
-            "epoch": self.epoch,
-            "step": self.step,
-            "critic_steps": self.critic_steps,
-            "best_metric": self.best_metric,
-            "best_epoch": self.best_epoch,
-            "bad_epochs": self.bad_epochs,
-            "metrics": dict(self.metrics),
-            "history": list(self.history),
-            "partial_epoch": self.partial,
-            "rng": get_rng_state(),
-        }
+        """Everything a checkpoint holds (:func:`~gcngan.train.checkpoint.trainer_state`)."""
+        return trainer_state(self, optimizers)
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore a :meth:`state_dict` (models, optimisers, progress, RNG) to continue training."""
-        self.generator.load_state_dict(state["generator"])
-        self.critic.load_state_dict(state["critic"])
-        if state.get("opt_g") is not None:
-            self.opt_g.load_state_dict(state["opt_g"])
-        if state.get("opt_d") is not None:
-            self.opt_d.load_state_dict(state["opt_d"])
-        self.epoch = int(state["epoch"])
-        self.step = int(state["step"])
-        self.critic_steps = int(state.get("critic_steps", 0))
-        self.best_metric = state.get("best_metric")
-        self.best_epoch = state.get("best_epoch")
-        self.bad_epochs = int(state.get("bad_epochs", 0))
-        self.metrics = dict(state.get("metrics") or {})
-        self.history = list(state.get("history") or [])
-        self.partial = state.get("partial_epoch")
-        if state.get("rng") is not None:
-            set_rng_state(state["rng"])
+        """Restore a :meth:`state_dict` (models, optimisers, progress, RNG) to continue."""
+        load_trainer_state(self, state)
 
     def save(self, name: str, optimizers: bool = True) -> Optional[Path]:
         """Write the checkpoint ``run_dir/name`` atomically (no-op without a run directory)."""
