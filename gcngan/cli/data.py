@@ -92,12 +92,11 @@ def _split_summary(seq, cfg, explicit: bool):
     """Target counts of the chronological split, and the problem ``gcngan train`` would refuse
     it for (``warning``: validation on empty snapshots); errors only when the user asked for
     the split."""
-    from gcngan.data import chronological_split
-    from gcngan.data.windows import check_validation_targets
+    from gcngan.data.windows import check_validation_targets, split_of
     from gcngan.errors import InputError
 
     try:
-        sp = chronological_split(seq.num_snapshots, cfg.window, val=cfg.val, test=cfg.test)
+        sp = split_of(seq, cfg)
     except InputError:
         if explicit:
             raise

@@ -66,7 +66,7 @@ def load_snapshots(path: str | Path, cfg: Optional[DataConfig] = None,
         InputError: one line naming the file, line, column and value of the first problem.
 
     Examples:
-        >>> seq = load_snapshots("../shared/datasets/mesh1/mesh1.csv")  # doctest: +SKIP
+        >>> seq = load_snapshots("mesh1/mesh1.csv")                    # doctest: +SKIP
         >>> seq.num_nodes, seq.num_snapshots, seq.directed              # doctest: +SKIP
         (38, 445, False)
     """
