@@ -167,7 +167,7 @@ def _render_verdicts(summary: dict) -> list[str]:
          "Issue 4 asks, on mesh1 and ucsb-meshnet-1005 (mean over seeds): (a) beat **each** "
          "naive baseline on at least 4 of the 5 metrics RMSE, MAE, KL (paper), MLSD, mismatch "
          "rate, and (b) be within 5% of the best naive baseline on every one of them. "
-         "Computed by `gcngan.benchmark.criterion` from the tables above; other weighted "
+         "Computed by `bench.harness.criterion` (scripts/bench) from the tables above; other weighted "
          "datasets are shown for information.", ""]
     rows = []
     for d, r in results.items():
@@ -304,7 +304,7 @@ def _render_existence(existence: dict) -> list[str]:
          f"window median makes an entry a link when at least ⌈W/2⌉ of the W = {W} window "
          "snapshots have it. How far any predictor that sees only the window can beat that "
          "rule is a property of the data, measured here without a model "
-         "(`gcngan.existence`): on training targets only (validation and test cut off), "
+         "(`bench.existence`, scripts/bench): on training targets only (validation and test cut off), "
          "P(link at the target | a summary of the window) is counted for each value of the "
          "summary, and the rule *link where that probability exceeds 1/2* is scored on "
          "later training targets it was not fitted on. Summaries: **count** (how many window "
@@ -368,7 +368,7 @@ def _render_online(online: dict) -> list[str]:
          f"({s['last'] - s['first'] + 1} snapshots), seed{'s' if len(s['seeds']) > 1 else ''} "
          f"{', '.join(map(str, s['seeds']))} for the trained models, window "
          f"{DATASETS[s['dataset']].data['window']}. For each target the model predicts it from "
-         "its window, then is updated on it (`Trainer.update`: "
+         "its window, then is updated on it (`bench.harness.online_update`: "
          f"{s['steps']} step{'s' if s['steps'] != 1 else ''} on the newest {s['replay']} "
          "windows) before the next target; "
          f"before the first target it takes {s['warmup_steps']} steps on the "
