@@ -1,4 +1,5 @@
-"""Shared fixtures: the real datasets in ``<repo>/../shared/datasets`` and tiny edge lists."""
+"""Shared fixtures: the real datasets in ``<repo>/../shared/datasets`` and tiny edge lists;
+the ``slow`` marker of the tests listed in :data:`SLOW`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +9,43 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = (REPO / ".." / "shared" / "datasets").resolve()
+
+#: Node-id prefixes of the tests that take more than a few seconds each (measured with
+#: ``python -m pytest --durations=60`` on 2 shared CPU cores): marked ``slow`` here, so
+#: ``./scripts/test.sh -m "not slow"`` is a quick local run while ``./scripts/test.sh``
+#: (and CI) still runs everything. Test files may also mark themselves (``pytestmark``).
+SLOW = (
+    "tests/test_readme.py::test_readme_python_api_example_runs",
+    "tests/test_check.py::test_critic_separates_real_from_noise[wgan-gp]",
+    "tests/test_check.py::test_training_check_passes_and_a_history_blind_generator_fails",
+    "tests/test_io.py::test_predict_out_is_atomic",
+    "tests/test_io.py::test_kill_9_during_a_checkpoint_save_keeps_the_previous_one",
+    "tests/test_report.py::test_evaluate_text_ends_with_the_summary_of_its_own_numbers",
+    "tests/cli/test_train_cli.py::test_mesh1_end_to_end",
+    "tests/cli/test_train_cli.py::test_predict_scores_rank_candidate_links_as_evaluate_does",
+    "tests/cli/test_train_cli.py::test_resume_without_improvement_keeps_the_best_epoch_quietly",
+    "tests/cli/test_train_cli.py::test_shifted_negative_weights_are_predicted_in_their_own_units",
+    "tests/cli/test_train_cli.py::test_predict_warns_when_the_prediction_holds_no_link",
+    "tests/cli/test_train_cli.py::test_train_without_a_finite_validation_score_keeps_the_last",
+    "tests/cli/test_train_cli.py::test_predict_evaluate_plot_refuse_another_window",
+    "tests/cli/test_train_losses_cli.py::test_loss_variant_trains_one_epoch_on_mesh1",
+    "tests/cli/test_train_reliability.py::test_cuda_out_of_memory_elsewhere_is_one_line",
+    "tests/data/test_fuzz_ingest.py::test_fuzzed_files_ingest_exactly_or_fail_with_one_line",
+    "tests/train/test_checkpoint.py::test_checkpoint_keeps_the_hedge_delta",
+    "tests/train/test_checkpoint.py::test_save_load_identical_predictions",
+    "tests/train/test_trainer.py::test_interrupt_and_resume_is_identical",
+    "tests/train/test_trainer.py::test_run_dir_files_log_and_best",
+    "tests/train/test_trainer.py::test_fixed_seed_is_reproducible",
+    "tests/scripts/test_bench_harness.py::test_online_protocol_and_speed",
+    "tests/scripts/test_bench_harness.py::test_backtest_cuts_the_end_and_matches_a_shorter",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Add the ``slow`` marker to every test whose node id starts with one of :data:`SLOW`."""
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

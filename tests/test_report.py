@@ -56,3 +56,24 @@ def test_other_model_name_and_nothing_to_compare():
     assert summarize_table({"model": {"rmse": {"mean": 1.0}}}) == []
     assert summarize_table({"a": {"auc": {"mean": 0.5}}, "b": {"auc": {"mean": 0.6}}})[0] \
         .startswith("reading the table: higher is better for every metric; best: auc b")
+
+
+def test_evaluate_text_ends_with_the_summary_of_its_own_numbers(tmp_path, string_id_graph_csv,
+                                                                 capsys):
+    import json
+
+    from gcngan.cli import main
+
+    data, run = str(string_id_graph_csv), tmp_path / "run"
+    small = ["--set", "noise_dim=4", "--set", "gcn_channels=4,3", "--set", "lstm_hidden=16",
+             "--set", "critic_hidden=12,6", "--window", "3", "--val", "3", "--test", "4"]
+    assert main(["train", data, "--out", str(run), "--epochs", "1", "--device", "cpu",
+                 "--preset", "paper", "--quiet", *small]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--data", data, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    expected = summarize_table({"model": res["model"], **res["baselines"]})
+    assert len(expected) >= 2
+    assert main(["evaluate", str(run), "--data", data]) == 0
+    out = capsys.readouterr().out.rstrip("\n").splitlines()
+    assert out[-len(expected):] == expected

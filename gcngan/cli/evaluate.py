@@ -78,4 +78,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print("kl is the paper's KL: it skips entries that are zero in either matrix, so "
                   "it can be <= 0 and is 0 for a prediction without links; kl_floor is "
                   "taken over all entries")
+        from gcngan.report import summarize_table
+        for line in summarize_table({"model": result["model"], **result["baselines"]}):
+            print(line)
     return 0
