@@ -5,7 +5,9 @@ Conventions (the same for every metric unless its docstring says otherwise):
 * Inputs are predictions ``pred`` and ground truth ``target`` on the **raw weight scale**
   (after clipping at ``max_threshold``, before any normalisation), as torch tensors or
   numpy arrays of shape :math:`(N, N)` or :math:`(B, N, N)` (``B`` target snapshots).
-* Per-snapshot metrics use **all** :math:`N^2` entries of a snapshot, diagonal included,
+* Per-snapshot metrics use **all** :math:`N^2` entries of a snapshot, diagonal included
+  (predictions keep their diagonal only when the data keeps self-loops, see
+  :func:`gcngan.predict.refine`; otherwise it is zero on both sides and adds nothing),
   and return one value per snapshot: a 0-dim tensor for an :math:`(N, N)` input, a
   :math:`(B,)` tensor for a batch. :func:`evaluate_predictions` reports their mean and
   sample standard deviation (``ddof=1``) over snapshots.
