@@ -80,7 +80,8 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
 
 
 def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequence:
-    """Steps 2-8 of the pipeline on rows already read (see the module docstring).
+    """Steps 2-8 of the pipeline on rows already read (see the module docstring). The
+    columns of ``table`` are consumed (set to ``None``) so that each is freed once used.
 
     The snapshot count ``T`` comes from every row of the file (``--snapshots`` if given),
     before negative weights, self-loops or ``top_k`` drop rows, so the time axis does not
@@ -88,6 +89,9 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     :attr:`SnapshotSequence.num_rows` counts the rows kept.
     """
     src_name = table.source
+    # take the columns over: the function drops each as soon as it is used (memory)
+    cols = {k: getattr(table, k) for k in ("time", "src", "dst", "weight")}
+    table.time = table.src = table.dst = table.weight = None
     if cfg.top_k is not None and cfg.nodes is not None:
         raise InputError("--top-k and --nodes cannot be combined (--top-k chooses the nodes)")
     if cfg.top_k is not None and cfg.top_k < 2:
@@ -101,7 +105,7 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
             raise InputError(f"{src_name}: an event stream (column {table.columns['time']!r}) "
                              f"needs --granularity, e.g. 3600, 1h, 1d, 7d")
         width = parse_granularity(cfg.granularity)
-        secs = table.time
+        secs = cols.pop("time")
         span = (float(secs.max()) - float(secs.min())) / width
         if span >= MAX_DENSE_ENTRIES:
             raise InputError(f"{src_name}: --granularity {cfg.granularity} splits "
@@ -113,10 +117,9 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
             raise InputError(f"{src_name}: --granularity {cfg.granularity} applies to event "
                              f"streams, but column {table.columns['time']!r} holds snapshot "
                              f"indices (force bucketing with --format events)")
-        t = table.time
+        t = cols.pop("time")
         width, t0 = None, None
-    w = table.weight
-    src, dst = table.src, table.dst                  # indices into table.ids (sorted ids)
+    w, src, dst = cols.pop("weight"), cols.pop("src"), cols.pop("dst")   # src/dst: into ids
 
     # snapshot count, from every row (before any row or node is dropped)
     needed = int(t.max()) + 1 if len(t) else 0
@@ -171,10 +174,16 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
                          f"use fewer snapshots or --top-k")
 
     # 6. duplicates
-    key = (t.astype(np.int64) * n + s) * n + d
+    key = t.astype(np.int64, copy=True)                    # (t * N + s) * N + d, in place
     num_rows = len(t)
-    del t, s, d
-    key, w = _aggregate(key, w, cfg.agg)
+    del t
+    key *= n
+    key += s
+    del s
+    key *= n
+    key += d
+    del d
+    key, w, first_row = _aggregate(key, w, cfg.agg)                    # sorted by key
     offset = 0.0
     if cfg.negative == "shift" and len(w) and (w < 0).any():
         step = 1.0 if np.all(w == np.round(w)) else max((w.max() - w.min()) / 1000.0, 1e-12)
@@ -187,7 +196,8 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     pre_clipped = 0
     if big.any():
         if cap is None or not np.isfinite(w).all():
-            k = int(np.flatnonzero(big)[0])
+            cand = np.flatnonzero(big)                      # the one met first in the file
+            k = int(cand[np.argmin(first_row[cand])])
             tt, rest = divmod(int(key[k]), n * n)
             raise InputError(f"{src_name}: weight {w[k]:.6g} of snapshot {tt}, link "
                              f"{node_ids[rest // n]!r} -> {node_ids[rest % n]!r} (duplicates "
@@ -195,32 +205,28 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
                              f"(3.4e38); rescale the weights or clip them with --max-threshold")
         pre_clipped = int(big.sum())
         w = np.where(big, float(cap), w)
-    del big
+    del big, first_row
 
     # 7. the sorted edge table (float32, zeros left out, as in a dense tensor) and direction
     w32 = torch.from_numpy(np.asarray(w, dtype=np.float32))
     del w
-    order = np.argsort(key, kind="stable")
-    key, w32 = key[order], w32[torch.from_numpy(order)]
-    del order
     nonzero = (w32 != 0).numpy()
     if not nonzero.all():
         key, w32 = key[nonzero], w32[torch.from_numpy(nonzero)]
     del nonzero
-    tk, rest = np.divmod(key, n * n)
-    key_t = (tk * n + rest % n) * n + rest // n                    # key of the mirror entry
-    del tk, rest
-    order_t = np.argsort(key_t, kind="stable")
-    symmetric = bool(np.array_equal(key_t[order_t], key)
-                     and torch.equal(w32[torch.from_numpy(order_t)], w32))
-    if cfg.directed is None:
-        directed = not symmetric
+    if cfg.directed is True:
+        directed = True                          # imposed: no need to look at the mirror
     else:
-        directed = bool(cfg.directed)
-        if not directed and not symmetric:
-            key, w32 = _symmetrise(key, key_t, w32)
-            log.info("%s: symmetrised links with max(w_ij, w_ji)", src_name)
-    del key_t, order_t
+        key_t = _mirror_keys(key, n)
+        symmetric = _is_symmetric(key, key_t, w32, n)
+        if cfg.directed is None:
+            directed = not symmetric
+        else:
+            directed = False
+            if not symmetric:
+                key, w32 = _symmetrise(key, key_t, w32)
+                log.info("%s: symmetrised links with max(w_ij, w_ji)", src_name)
+        del key_t
 
     # 8. clip and scale
     if cap is not None:
@@ -278,7 +284,7 @@ def _node_index(ids: list, src: np.ndarray, dst: np.ndarray, num_nodes: Optional
                 else "more ids than that")
         raise InputError(f"{source}: --nodes {num_nodes} but the data has {len(node_ids)} "
                          f"distinct node ids ({hint})")
-    remap = np.full(len(ids), -1, dtype=np.int64)
+    remap = np.full(len(ids), -1, dtype=np.int32 if len(ids) < 2 ** 31 else np.int64)
     remap[chosen] = np.arange(len(chosen))
     return node_ids, remap[src], remap[dst]
 
@@ -292,20 +298,64 @@ def _top_k(node_ids: list, s: np.ndarray, d: np.ndarray, k: int):
     n = len(node_ids)
     activity = np.bincount(s, minlength=n) + np.bincount(d, minlength=n)
     chosen = np.sort(np.argsort(-activity, kind="stable")[:k])
-    remap = np.full(n, -1, dtype=np.int64)
+    remap = np.full(n, -1, dtype=np.int32 if n < 2 ** 31 else np.int64)
     remap[chosen] = np.arange(len(chosen))
     s2, d2 = remap[s], remap[d]
     keep = (s2 >= 0) & (d2 >= 0)
     return [node_ids[i] for i in chosen], s2[keep], d2[keep], keep
 
 
-def _aggregate(key: np.ndarray, w: np.ndarray, agg: str) -> tuple[np.ndarray, np.ndarray]:
-    """Combine rows with the same flat key; returns unique keys and their weights."""
-    if agg != "count" and not pd.Series(key).duplicated().any():
-        return key, w
-    g = pd.Series(w).groupby(key, sort=False)
-    out = {"sum": g.sum, "mean": g.mean, "max": g.max, "count": g.size, "last": g.last}[agg]()
-    return out.index.to_numpy(dtype=np.int64), out.to_numpy(dtype=np.float64)
+def _aggregate(key: np.ndarray, w: np.ndarray, agg: str
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Combine rows with the same flat key.
+
+    Returns:
+        ``(keys, weights, first_row)``: the distinct keys sorted, their combined weights and
+        the row where each key first occurs. One stable sort finds the groups; only rows
+        whose key repeats go through ``pandas.groupby`` (in file order, so ``sum``/``mean``
+        round exactly as a groupby over every row, and ``last`` is the last in the file).
+    """
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    start = np.ones(len(ks), dtype=bool)
+    start[1:] = ks[1:] != ks[:-1]
+    starts = np.flatnonzero(start)
+    first_row = order[starts]
+    if len(starts) == len(ks):                                   # no duplicates
+        out = np.ones(len(ks)) if agg == "count" else w[order]
+        return ks, out, first_row
+    if agg == "count":
+        sizes = np.diff(np.append(starts, len(ks)))
+        return ks[starts], sizes.astype(np.float64), first_row
+    out = w[order[starts]]                                       # singletons: the weight
+    rep = ~start                                                 # sorted rows of a repeated key
+    rep[:-1] |= ~start[1:]
+    pos = np.flatnonzero(rep)
+    group = np.searchsorted(starts, pos, side="right") - 1
+    rows = order[pos]                                            # grouped by key, file order
+    g = pd.Series(w[rows]).groupby(group, sort=True)
+    res = {"sum": g.sum, "mean": g.mean, "max": g.max, "last": g.last}[agg]()
+    out[res.index.to_numpy(dtype=np.int64)] = res.to_numpy(dtype=np.float64)
+    return ks[starts], out, first_row
+
+
+def _mirror_keys(key: np.ndarray, n: int) -> np.ndarray:
+    """Flat key of the mirror ``(t, dst, src)`` of each entry ``(t * N + src) * N + dst``."""
+    tk, rest = np.divmod(key, n * n)
+    return (tk * n + rest % n) * n + rest // n
+
+
+def _is_symmetric(key: np.ndarray, key_t: np.ndarray, w32: torch.Tensor, n: int) -> bool:
+    """Whether every entry's mirror is present with the same weight (``adj == adj^T``);
+    unequal counts above and below the diagonal decide without a sort."""
+    rest = key % (n * n)
+    upper = int(np.count_nonzero(rest // n < rest % n))
+    lower = int(np.count_nonzero(rest // n > rest % n))
+    if upper != lower:
+        return False
+    order_t = np.argsort(key_t, kind="stable")
+    return bool(np.array_equal(key_t[order_t], key)
+                and torch.equal(w32[torch.from_numpy(order_t)], w32))
 
 
 def _num(x: float) -> str:
