@@ -137,6 +137,11 @@ def _sparkline(values, width: int = 60) -> str:
     return "".join(SPARK[int(i)] for i in idx)
 
 
+def _share(x: float) -> str:
+    """A density: 4 decimals, or 3 significant digits below 0.001 (sparse graphs)."""
+    return f"{x:.4f}" if x == 0 or x >= 1e-3 else f"{x:.3g}"
+
+
 def format_summary(s: dict, seq=None) -> str:
     """Human-readable lines for ``gcngan data inspect``."""
     q = s.get("weight_quantiles") or {}
@@ -149,8 +154,8 @@ def format_summary(s: dict, seq=None) -> str:
         f"directed    {'yes' if s['directed'] else 'no (every link mirrored)'}",
         f"weights     min {s['weight_min']:.6g}  max {s['weight_max']:.6g}",
         f"quantiles   {qtext or '-'}",
-        f"density     mean {s['density_mean']:.4f}  min {s['density_min']:.4f}  "
-        f"max {s['density_max']:.4f}",
+        f"density     mean {_share(s['density_mean'])}  min {_share(s['density_min'])}  "
+        f"max {_share(s['density_max'])}",
     ]
     if seq is not None:
         lines.append(f"per snapshot {_sparkline(seq.density().tolist())}")
