@@ -95,20 +95,20 @@ class SparseWindowBatch:
         if any(len(s) != window for s in snapshots):
             raise ValueError("SparseWindowBatch: every window needs the same length")
         flat = [pair for win in snapshots for pair in win]                 # B*W (ei, ew)
-        ei = [e.long() for e, _ in flat]
-        if nodes is None:
-            parts = [e.reshape(-1) for e in ei]
-            if extra_nodes is not None:
-                parts.append(extra_nodes.reshape(-1).long())
-            nodes = torch.unique(torch.cat(parts)) if parts else torch.zeros(0, dtype=torch.long)
-        m = int(nodes.numel())
-        batch = cls(nodes, torch.zeros(2, 0, dtype=torch.long), torch.zeros(0), len(snapshots),
-                    window)
+        glob = torch.cat([e.long() for e, _ in flat], dim=1)               # (2, E)
         copy = torch.cat([torch.full((e.shape[1],), k, dtype=torch.long)
-                          for k, e in enumerate(ei)])                      # (E,)
-        glob = torch.cat(ei, dim=1)                                        # (2, E)
-        batch.edge_index = batch.local(glob) + copy * m                    # (2, E)
-        batch.edge_weight = torch.cat([w.reshape(-1) for _, w in flat]).float()
+                          for k, (e, _) in enumerate(flat)])               # (E,)
+        weight = torch.cat([w.reshape(-1) for _, w in flat]).float()      # (E,)
+        batch = cls(nodes, glob, weight, len(snapshots), window)
+        if nodes is None:                                  # one sort gives nodes and local ids
+            extra = (torch.zeros(0, dtype=torch.long) if extra_nodes is None
+                     else extra_nodes.reshape(-1).long())
+            batch.nodes, inverse = torch.unique(torch.cat([glob.reshape(-1), extra]),
+                                                return_inverse=True)
+            local = inverse[:glob.numel()].view(2, -1)                     # (2, E)
+        else:
+            local = batch.local(glob)                                      # (2, E)
+        batch.edge_index = local + copy * batch.num_local                  # (2, E)
         return batch
 
 
