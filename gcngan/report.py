@@ -9,6 +9,7 @@ snapshot to the next, so a low value says the links persist.
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Iterable, Optional
 
 from gcngan.metrics import HIGHER_IS_BETTER, METRICS
@@ -60,7 +61,7 @@ def winners(rows: dict[str, dict], metrics: Iterable[str] = METRICS) -> dict[str
 
 
 def summarize_table(rows: dict[str, dict], model: str = "model",
-                    metrics: Iterable[str] = METRICS) -> list[str]:
+                    metrics: Iterable[str] = METRICS, width: Optional[int] = None) -> list[str]:
     """Plain-words lines that explain an evaluation table.
 
     Says which direction is better, which predictor wins each metric, how many the
@@ -74,6 +75,8 @@ def summarize_table(rows: dict[str, dict], model: str = "model",
         rows: ``{predictor: {metric: {"mean": ..., "std": ...}}}`` (the evaluate table).
         model: The row of the trained model.
         metrics: Metric order.
+        width: Wrap each statement at this many characters (continuation lines indented);
+            ``None``: one line per statement.
 
     Returns:
         list[str]: Lines without trailing newlines; empty when there is nothing to compare.
@@ -114,7 +117,11 @@ def summarize_table(rows: dict[str, dict], model: str = "model",
         parts.append(f"{name} wins {len(ms)} ({', '.join(detail)}"
                      f"{f' than the {model}' if vs else ''})")
     lines.append("; ".join(parts))
-    return lines + _reasons(rows, best)
+    lines += _reasons(rows, best)
+    if width is None:
+        return lines
+    return [w for line in lines for w in textwrap.wrap(line, width, subsequent_indent="    ",
+                                                        break_on_hyphens=False)]
 
 
 def _reasons(rows: dict, best: dict) -> list[str]:

@@ -13,3 +13,5 @@ echo "== 3/4 predict the test snapshots -> $RUN/pred_test.csv"
 gcngan predict "$RUN" --data "$DATA" --split test --out "$RUN/pred_test.csv"
 echo "== 4/4 evaluate against the naive baselines"
 gcngan evaluate "$RUN" --data "$DATA" --split test
+echo "== the last lines above read the table (computed from its numbers); every preset and"
+echo "   baseline on the real datasets, over seeds: docs/results.md"

@@ -48,11 +48,21 @@ def test_reasons_only_when_the_numbers_show_them():
     assert len(summarize_table(rows)) == 2
 
 
+def test_wrapped_lines_hold_the_same_words():
+    rows = table(rmse=(22.43, 25.0, 20.94), mae=(5.0, 6.0, 5.5), mismatch_rate=(0.05, 0.03, 0.06),
+                 mlsd=(0.5, 0.3, 0.6), auc=(0.97, 0.96, 0.95))
+    one, wrapped = summarize_table(rows), summarize_table(rows, width=60)
+    assert len(wrapped) > len(one) and max(map(len, wrapped)) <= 60
+    assert " ".join(one).split() == " ".join(wrapped).split()
+    assert sum(not line.startswith("    ") for line in wrapped) == len(one)
+
+
 def test_other_model_name_and_nothing_to_compare():
     rows = {"gcn": {"rmse": {"mean": 1.0}, "auc": {"mean": 0.6}},
             "mean": {"rmse": {"mean": 2.0}, "auc": {"mean": 0.7}}}
     lines = summarize_table(rows, model="gcn")
-    assert lines[1] == "the gcn wins 1 of 2 metrics (rmse); mean wins 1 (auc 17% higher than the gcn)"
+    assert lines[1] == ("the gcn wins 1 of 2 metrics (rmse); "
+                        "mean wins 1 (auc 17% higher than the gcn)")
     assert summarize_table({"model": {"rmse": {"mean": 1.0}}}) == []
     assert summarize_table({"a": {"auc": {"mean": 0.5}}, "b": {"auc": {"mean": 0.6}}})[0] \
         .startswith("reading the table: higher is better for every metric; best: auc b")
@@ -72,8 +82,8 @@ def test_evaluate_text_ends_with_the_summary_of_its_own_numbers(tmp_path, string
     capsys.readouterr()
     assert main(["evaluate", str(run), "--data", data, "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    expected = summarize_table({"model": res["model"], **res["baselines"]})
-    assert len(expected) >= 2
+    expected = summarize_table({"model": res["model"], **res["baselines"]}, width=100)
+    assert len(expected) >= 2 and max(map(len, expected)) <= 100
     assert main(["evaluate", str(run), "--data", data]) == 0
     out = capsys.readouterr().out.rstrip("\n").splitlines()
     assert out[-len(expected):] == expected

@@ -79,6 +79,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                   "it can be <= 0 and is 0 for a prediction without links; kl_floor is "
                   "taken over all entries")
         from gcngan.report import summarize_table
-        for line in summarize_table({"model": result["model"], **result["baselines"]}):
+        for line in summarize_table({"model": result["model"], **result["baselines"]}, width=100):
             print(line)
     return 0
