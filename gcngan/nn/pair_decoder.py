@@ -12,8 +12,12 @@ For ``P`` candidate pairs of one target snapshot ``t``:
   hurdle: ``1[p > threshold] * weight`` with exact zeros, the expected weight ``p * weight``
   is its differentiable form (for the critic and the reconstruction).
 
-The methods ``parts / pool / combine / link_score / reconstruction / selection`` mirror the
-dense decoders' contract (:class:`gcngan.nn.decoders.Decoder`) on pair-shaped tensors.
+:class:`PairDecoder` is a :class:`gcngan.nn.decoders.Decoder`: ``parts / pool / combine /
+link_score / reconstruction / hedged / selection`` keep their meaning, on pair-shaped
+tensors. What does not fit the dense contract: ``forward`` and ``parts`` take
+``(h_src, h_dst, feats)`` of ``P`` candidate pairs instead of ``(h, adj_seq)``, and every
+output is :math:`(P,)` instead of :math:`(B, N, N)`; so the dense ``Generator`` cannot call
+it, and it is not registered under a ``model.decoder`` name (the sparse generator wires it).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gcngan.errors import ConfigError, InputError
+from gcngan.nn.decoders import Decoder
 
 #: Columns of :func:`pair_features`, in order. Counts/degrees are ``log1p``-compressed,
 #: window weights are on the model scale (the sequence's :class:`~gcngan.data.Scaler`).
@@ -186,7 +191,7 @@ def hurdle_loss(parts: dict, target: Tensor, weight_coef: float = 1.0) -> Tensor
     return loss
 
 
-class PairDecoder(nn.Module):
+class PairDecoder(Decoder):
     r"""MLP on ``[h_u, h_v, h_u * h_v, f_uv]`` -> existence logit and weight of each pair.
 
     .. math::

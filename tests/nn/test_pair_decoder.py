@@ -8,6 +8,7 @@ import torch
 
 from gcngan.data.snapshots import Scaler
 from gcngan.errors import ConfigError, InputError
+from gcngan.nn.decoders import Decoder
 from gcngan.nn.pair_decoder import (PAIR_FEATURES, PairDecoder, PairFeaturizer, hurdle_loss,
                                     pair_features)
 from gcngan.structural import AdamicAdar, CommonNeighbours, PairIndex, ResourceAllocation
@@ -130,7 +131,7 @@ def test_decoder_shapes_gradients_and_hurdle():
     assert torch.equal(dec.link_score(parts), parts["prob"])
     pooled = dec.pool([parts, {**parts, "prob": 1 - parts["prob"]}])
     assert torch.allclose(pooled["prob"], torch.full((P,), 0.5))
-    assert dec.selection() is None and not dec.hedged
+    assert dec.selection() is None and not dec.hedged and isinstance(dec, Decoder)
     with pytest.raises(ConfigError, match="hurdle"):
         dec.reconstruction("mse")
 
