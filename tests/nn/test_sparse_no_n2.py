@@ -7,6 +7,7 @@ from __future__ import annotations
 import tracemalloc
 
 import numpy as np
+import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
@@ -18,6 +19,8 @@ from gcngan.nn.sparse_gcn import SparseGCNEncoder, SparseWindowBatch
 from gcngan.structural import PairIndex
 
 N, T, W, LINKS = 20_000, 5, 3, 2
+
+pytestmark = pytest.mark.slow            # ~20 s each on the shared 2-core CPU
 
 
 class _EdgeSeq:

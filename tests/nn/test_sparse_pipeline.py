@@ -5,6 +5,7 @@ must tell real candidate sets from the untrained generator's."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from gcngan.data.snapshots import Scaler
@@ -14,6 +15,8 @@ from gcngan.nn.set_critic import WINDOW_SUMMARY, SetCritic, window_summary
 from gcngan.nn.sparse_gcn import SparseGCNEncoder, SparseWindowBatch
 
 N, T, W = 300, 9, 4
+
+pytestmark = pytest.mark.slow            # ~20 s each on the shared 2-core CPU
 
 
 class _Social:
