@@ -13,7 +13,8 @@ interpreter, torch and pandas are not counted as data). Measured:
 
 Usage::
 
-    python scripts/bench_ingest.py [--events 10000000] [--nodes 100000] [--out docs/results_ingest.md]
+    python scripts/bench_ingest.py [--events 10000000] [--nodes 100000] [--repeat 3]
+        [--repeat-large 2] [--out docs/results_ingest.md]
 
 Writes a Markdown fragment (``--out``) and prints it.
 """
@@ -134,7 +135,9 @@ def main(argv=None) -> int:
     ap.add_argument("--events", type=int, default=10_000_000)
     ap.add_argument("--nodes", type=int, default=100_000)
     ap.add_argument("--csv", default=None, help="synthetic stream (default /tmp/...csv)")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per small measurement")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per bitcoin_alpha measurement")
+    ap.add_argument("--repeat-large", type=int, default=1,
+                    help="runs per measurement of the synthetic stream (the fastest is kept)")
     ap.add_argument("--out", default=str(REPO / "docs" / "results_ingest.md"))
     args = ap.parse_args(argv)
 
@@ -145,13 +148,15 @@ def main(argv=None) -> int:
         print(f"wrote {csv} ({csv.stat().st_size / 2 ** 20:,.0f} MiB) in "
               f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
     size = csv.stat().st_size / 2 ** 20
+    load_before = os.getloadavg()[0]
     rows = []
     res = {}
     res["pandas"] = measure("pandas", csv)
-    res["load"] = measure("load", csv, "granularity=1d")
-    res["inspect"] = measure("inspect", csv, "--granularity", "1d", "--json")
+    res["load"] = measure("load", csv, "granularity=1d", repeat=args.repeat_large)
+    res["inspect"] = measure("inspect", csv, "--granularity", "1d", "--json",
+                             repeat=args.repeat_large)
     res["plot"] = measure("inspect", csv, "--granularity", "1d", "--json", "--plot",
-                          "/tmp/gcngan_bench_inspect.png")
+                          "/tmp/gcngan_bench_inspect.png", repeat=args.repeat_large)
     name = f"synthetic ({args.events:,} events, {args.nodes:,} nodes, {size:,.0f} MiB)"
     rows.append(_row(name, "`pandas.read_csv`", res["pandas"]))
     rows.append(_row(name, "`load_snapshots` (1-day snapshots)", res["load"]))
@@ -170,11 +175,14 @@ def main(argv=None) -> int:
     text = "\n".join([
         "## Ingestion: speed and memory",
         "",
-        f"`python scripts/bench_ingest.py --events {args.events} --nodes {args.nodes}` "
+        f"`python scripts/bench_ingest.py --events {args.events} --nodes {args.nodes} "
+        f"--repeat {args.repeat} --repeat-large {args.repeat_large}` "
         f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s) shared, "
         f"Python {platform.python_version()}). Each row is one fresh process; *peak* is its "
         f"`ru_maxrss`, *data* the peak minus the resident memory after imports "
-        f"(interpreter, torch, pandas).",
+        f"(interpreter, torch, pandas); seconds are the fastest of the runs (load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after: timings on a busy "
+        f"machine are upper bounds).",
         "",
         "| data | what | rows | seconds | rows/s | peak MiB | data MiB |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
