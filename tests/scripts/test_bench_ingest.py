@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import bench_ingest
 import pandas as pd
+import pytest
 
 
+@pytest.mark.slow                          # a fresh Python process imports torch and pandas
 def test_stream_and_one_measurement(tmp_path):
     path = tmp_path / "s.csv"
     bench_ingest.make_stream(path, events=3000, nodes=1000, seed=1)
