@@ -597,7 +597,7 @@ class DensePredictor:
 
     def prepare(self, seq, targets: Sequence[int], window: int) -> None:
         """Predict every target in one pass (cached; targets already predicted are kept)."""
-        from gcngan.predict import forecast, predict_split, score_split
+        from gcngan.predict import forecast, keeps_self_loops, predict_split, score_split
 
         index = as_index(seq)
         data = index.seq
@@ -615,7 +615,8 @@ class DensePredictor:
             adj = data.scaled().to(self.device)
             p, s = forecast(self.predictor, adj, 1, window, scaler=data.scaler,
                             epsilon=self.epsilon, directed=data.directed,
-                            samples=self.samples, seed=self.seed, scores=True)
+                            samples=self.samples, seed=self.seed, scores=True,
+                            self_loops=keeps_self_loops(data))
             self._cache[index.num_snapshots] = (s[0].cpu().double().numpy(),
                                                 p[0].cpu().double().numpy())
 
