@@ -30,7 +30,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from gcngan.errors import InputError
-from gcngan.structural import PairIndex, as_index
+from gcngan.structural import PairIndex, as_index, fit_predictors
 
 COLUMNS = ("query", "t", "src", "dst", "label")
 HITS = (1, 3, 10)
@@ -464,7 +464,8 @@ def score_candidates(predictor, index: PairIndex, cands: Candidates,
     return score, weight
 
 
-def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int) -> dict:
+def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int,
+                     train_targets: Optional[Sequence[int]] = None) -> dict:
     """Rank metrics of every predictor on the same candidates.
 
     Args:
@@ -473,6 +474,10 @@ def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int) -> d
         seq (SnapshotSequence | PairIndex): The data.
         cands (Candidates): The candidates (every ``t`` with a full window).
         window (int): :math:`W`.
+        train_targets (Sequence[int], optional): The training targets: pair predictors
+            that declare ``needs_fit`` (``stacked-heuristics``) are fitted on them first
+            (:func:`gcngan.structural.fit_predictors`). ``None``: they must be fitted
+            already. (default: ``None``)
 
     Returns:
         dict: ``{"predictors": {name: {"all": {...}, "new": {...}, "repeated": {...},
@@ -480,6 +485,8 @@ def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int) -> d
         "repeated", "candidates", "sha256", "weighted"}``.
     """
     index = as_index(seq)
+    if train_targets is not None:
+        fit_predictors(predictors, index, train_targets, window)
     pos_rows = np.flatnonzero(cands.label)
     pos_rows = pos_rows[np.argsort(cands.query[pos_rows], kind="stable")]  # (Q,) by query
     pkeys = index.keys(cands.src[pos_rows], cands.dst[pos_rows])

@@ -47,7 +47,7 @@ All computations gather the ``P`` queried pairs from the window's sorted edge ke
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -215,6 +215,30 @@ class PairPredictor:
     """
 
     name = "pair-predictor"
+    #: whether :meth:`fit` must run before :meth:`score_pairs` (learned predictors); the
+    #: ranking evaluation and ``gcngan score`` fit such predictors on the training targets
+    #: (:func:`fit_predictors`)
+    needs_fit = False
+
+    def fit(self, seq, train_targets: Sequence[int], window: int) -> "PairPredictor":
+        """Fit on the targets of the training range only (links of ``A_t`` and the
+        snapshots before them; never a validation or test target). The heuristics have
+        nothing to fit: this returns ``self`` unchanged.
+
+        Args:
+            seq (SnapshotSequence | PairIndex): The data.
+            train_targets (Sequence[int]): Target snapshot indices of the training range,
+                each with a full window before it.
+            window (int): :math:`W`.
+
+        Returns:
+            PairPredictor: ``self``.
+        """
+        return self
+
+    def fit_summary(self) -> dict:
+        """What :meth:`fit` learned, JSON-ready (``{}`` for the heuristics)."""
+        return {}
 
     def score_pairs(self, seq, t: int, src, dst, window: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and predicted raw weights of the pairs ``src -> dst`` at target ``t``.
@@ -401,6 +425,212 @@ PAIR_PREDICTORS: dict[str, Callable[[], PairPredictor]] = {
                         WindowMedianPairs, CopyLastPairs, EWMAPairs, CommonNeighbours,
                         AdamicAdar, ResourceAllocation, PrefAttachment)
 }
+
+
+# ----- a learned combination ----------------------------------------------------------------
+class StackedHeuristics(PairPredictor):
+    r"""Logistic regression on the heuristics' scores, fitted on training targets only.
+
+    Features of a pair (in :attr:`FEATURES` order) are the scores of ``window-count``,
+    ``window-mean``, ``copy-last``, ``ewma``, ``edgebank-inf``, ``common-neighbours``,
+    ``adamic-adar``, ``resource-allocation`` and ``pref-attachment``, each transformed by
+    :math:`\operatorname{sign}(x)\log(1 + |x|)` and standardised with the training rows'
+    mean and standard deviation (a constant feature keeps scale 1). The score is the
+    fitted logit :math:`b + \sum_j \beta_j z_j`; the predicted weight is the window mean
+    (it ranks, it does not forecast weights).
+
+    :meth:`fit` draws training candidates exactly as the ranking protocol draws them
+    (:func:`gcngan.ranking.generate_negatives`: each true link ``u -> v`` of a training
+    target against ``q`` negatives, up to half historical, the rest uniform, seeded) on the
+    last ``max_targets`` training targets, and minimises the mean logistic loss plus
+    :math:`\frac{l_2}{2}\lVert\beta\rVert^2` (intercept not penalised) by Newton's method
+    (:math:`10 \times 10` systems): deterministic for a seed. Only the training targets'
+    snapshots and those before them are read.
+
+    Args:
+        q (int, optional): Negatives per training query. (default: ``100``)
+        max_queries (int, optional): Training queries per target at most. (default: ``200``)
+        max_targets (int, optional): The last this many training targets are used.
+            (default: ``20``)
+        seed (int, optional): Seed of the training negatives. (default: ``0``)
+        l2 (float, optional): Ridge penalty on the standardised coefficients.
+            (default: ``1e-4``)
+
+    Attributes (after :meth:`fit`):
+        coef (ndarray): :math:`(F,)` coefficients of the standardised features.
+        intercept (float): :math:`b`.
+        mean, scale (ndarray): :math:`(F,)` standardisation of the transformed features.
+        fit_info (dict): targets used, training rows and queries, iterations, loss.
+    """
+
+    name = "stacked-heuristics"
+    needs_fit = True
+    FEATURES = ("window-count", "window-mean", "copy-last", "ewma", "edgebank-inf",
+                "common-neighbours", "adamic-adar", "resource-allocation", "pref-attachment")
+
+    def __init__(self, q: int = 100, max_queries: int = 200, max_targets: int = 20,
+                 seed: int = 0, l2: float = 1e-4) -> None:
+        if q < 1 or max_queries < 1 or max_targets < 1:
+            raise ConfigError(f"stacked-heuristics: q={q}, max_queries={max_queries} and "
+                              f"max_targets={max_targets} must be >= 1")
+        if not l2 >= 0.0:
+            raise ConfigError(f"stacked-heuristics: l2={l2!r} must be >= 0")
+        self.q, self.max_queries, self.max_targets = q, max_queries, max_targets
+        self.seed, self.l2 = seed, l2
+        self._parts = [PAIR_PREDICTORS[f]() for f in self.FEATURES]
+        self.coef: Optional[np.ndarray] = None
+        self.intercept = 0.0
+        self.mean = self.scale = None
+        self.fit_info: dict = {}
+
+    def features(self, index, t, window, src, dst, keys, vals) -> np.ndarray:
+        """Transformed, not yet standardised features :math:`(P, F)` of the pairs."""
+        cols = [part._score(index, t, window, src, dst, keys, vals)[0] for part in self._parts]
+        x = np.stack(cols, axis=1).astype(np.float64)                      # (P, F)
+        return np.sign(x) * np.log1p(np.abs(x))
+
+    def fit(self, seq, train_targets: Sequence[int], window: int) -> "StackedHeuristics":
+        """Fit the regression on the last ``max_targets`` of ``train_targets`` (see the
+        class docstring).
+
+        Raises:
+            InputError: No training target, a target without a full window, or no
+                training query (no link ``u -> v`` with ``u != v`` in the targets).
+        """
+        from gcngan.ranking import generate_negatives
+
+        index = as_index(seq)
+        targets = sorted({int(t) for t in train_targets})
+        if not targets:
+            raise InputError("stacked-heuristics: no training target to fit on")
+        for t in targets:
+            index.check_target(t, window)
+            if t >= index.num_snapshots:
+                raise InputError(f"stacked-heuristics: training target {t} is past the data")
+        targets = targets[-self.max_targets:]
+        cands = generate_negatives(index, targets, q=self.q, max_queries=self.max_queries,
+                                   seed=self.seed)
+        if not len(cands):
+            raise InputError(f"stacked-heuristics: the training targets {targets[0]} .. "
+                             f"{targets[-1]} hold no link u -> v with u != v to fit on")
+        xs, ys = [], []
+        for t in np.unique(cands.t).tolist():
+            rows = np.flatnonzero(cands.t == t)
+            src, dst = cands.src[rows], cands.dst[rows]
+            keys = index.keys(src, dst)
+            vals = index.window_values(t, window, keys)
+            xs.append(self.features(index, t, window, src, dst, keys, vals))
+            ys.append(cands.label[rows])
+        x = np.concatenate(xs)                                             # (R, F)
+        y = np.concatenate(ys).astype(np.float64)                          # (R,)
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[~(scale > 1e-12)] = 1.0
+        z = (x - mean) / scale
+        beta, iters, loss = _logistic_newton(z, y, self.l2)
+        self.mean, self.scale = mean, scale
+        self.intercept, self.coef = float(beta[0]), beta[1:]
+        self.fit_info = {"targets": [int(targets[0]), int(targets[-1])], "rows": int(y.size),
+                         "queries": int(y.sum()), "iterations": iters, "loss": loss}
+        return self
+
+    def _score(self, index, t, window, src, dst, keys, vals):
+        if self.coef is None:
+            raise ConfigError("stacked-heuristics is not fitted: call fit(seq, train_targets, "
+                              "window) first (the ranking evaluation and gcngan score do)")
+        z = (self.features(index, t, window, src, dst, keys, vals) - self.mean) / self.scale
+        return self.intercept + z @ self.coef, vals.mean(axis=0)
+
+    def coefficients(self) -> dict:
+        """``{feature: coefficient}`` of the standardised features (after :meth:`fit`)."""
+        if self.coef is None:
+            return {}
+        return {f: float(c) for f, c in zip(self.FEATURES, self.coef)}
+
+    def fit_summary(self) -> dict:
+        """``{"coefficients", "intercept", "targets", "rows", "queries", "iterations",
+        "loss"}`` after :meth:`fit`, else ``{}``."""
+        if self.coef is None:
+            return {}
+        return {"coefficients": self.coefficients(), "intercept": self.intercept,
+                **self.fit_info}
+
+    def __repr__(self) -> str:
+        return (f"StackedHeuristics(q={self.q}, max_queries={self.max_queries}, "
+                f"max_targets={self.max_targets}, seed={self.seed}, l2={self.l2})")
+
+
+def _logistic_newton(z: np.ndarray, y: np.ndarray, l2: float, max_iter: int = 100,
+                     tol: float = 1e-10) -> tuple[np.ndarray, int, float]:
+    r"""Minimise :math:`\frac1R\sum_r \log(1 + e^{-s_r m_r}) + \frac{l_2}{2}\lVert\beta\rVert^2`
+    (``m = b + z beta``, ``s = 2y - 1``) by Newton's method with step halving.
+
+    Args:
+        z (ndarray): :math:`(R, F)` standardised features.
+        y (ndarray): :math:`(R,)` labels 0/1.
+        l2 (float): Ridge penalty (not on the intercept).
+
+    Returns:
+        tuple: ``(beta (F+1,) with the intercept first, iterations, final loss)``.
+    """
+    r = y.size
+    xz = np.concatenate([np.ones((r, 1)), z], axis=1)                      # (R, F+1)
+    pen = np.full(xz.shape[1], l2)
+    pen[0] = 0.0
+
+    def loss_of(b: np.ndarray) -> float:
+        m = xz @ b
+        return float(np.mean(np.logaddexp(0.0, m) - y * m) + 0.5 * np.sum(pen * b * b))
+
+    beta = np.zeros(xz.shape[1])
+    p0 = min(max(float(y.mean()), 1e-9), 1 - 1e-9)
+    beta[0] = np.log(p0 / (1.0 - p0))
+    loss = loss_of(beta)
+    it = 0
+    for it in range(1, max_iter + 1):
+        p = 0.5 * (1.0 + np.tanh(0.5 * (xz @ beta)))                       # sigmoid, stable
+        grad = xz.T @ (p - y) / r + pen * beta
+        hess = (xz * (p * (1.0 - p))[:, None]).T @ xz / r + np.diag(pen + 1e-12)
+        step = np.linalg.solve(hess, grad)
+        lr, new = 1.0, np.inf
+        while lr >= 1e-6:
+            cand = beta - lr * step
+            new = loss_of(cand)
+            if new <= loss:
+                break
+            lr *= 0.5
+        if not new <= loss:                                  # no descent left: converged
+            break
+        converged = loss - new <= tol * max(1.0, abs(loss))
+        beta, loss = cand, new
+        if converged:
+            break
+    return beta, it, loss
+
+
+#: predictors that learn (they need :meth:`PairPredictor.fit` on training targets)
+LEARNED_PREDICTORS: dict[str, Callable[[], PairPredictor]] = {
+    StackedHeuristics.name: StackedHeuristics,
+}
+#: every pair predictor, by name: the heuristics, then the learned ones
+ALL_PREDICTORS: dict[str, Callable[[], PairPredictor]] = {**PAIR_PREDICTORS,
+                                                          **LEARNED_PREDICTORS}
+
+
+def fit_predictors(predictors: dict, seq, train_targets: Optional[Sequence[int]],
+                   window: int) -> None:
+    """Call :meth:`PairPredictor.fit` on every predictor of ``predictors`` (name -> object)
+    that declares ``needs_fit``, with the training targets.
+
+    Raises:
+        InputError: A predictor needs fitting and ``train_targets`` is ``None`` or empty.
+    """
+    for name, p in predictors.items():
+        if isinstance(p, PairPredictor) and p.needs_fit:
+            if not train_targets:
+                raise InputError(f"{name} must be fitted on training targets and none were "
+                                 f"given")
+            p.fit(seq, train_targets, window)
 #: names of the dense protocol's baselines (``gcngan evaluate --baselines mean``)
 ALIASES = {"mean": "window-mean", "median": "window-median"}
 
@@ -410,8 +640,8 @@ def get_pair_predictor(name: str) -> PairPredictor:
     ``window-mean``/``window-median``); unknown names list the choices."""
     key = ALIASES.get(name, name)
     try:
-        return PAIR_PREDICTORS[key]()
+        return ALL_PREDICTORS[key]()
     except KeyError:
         raise ConfigError(f"unknown baseline {name!r}; valid: "
-                          f"{', '.join(PAIR_PREDICTORS)}") from None
+                          f"{', '.join(ALL_PREDICTORS)}") from None
 

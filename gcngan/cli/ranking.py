@@ -43,11 +43,12 @@ def json_safe(obj):
 
 
 def baseline_names(spec: str | None) -> list[str]:
-    """``--baselines`` of the ranking protocol: default every pair predictor."""
-    from gcngan.structural import PAIR_PREDICTORS
+    """``--baselines`` of the ranking protocol: default every pair predictor (the
+    heuristics and ``stacked-heuristics``)."""
+    from gcngan.structural import ALL_PREDICTORS
 
     if spec is None:
-        return list(PAIR_PREDICTORS)
+        return list(ALL_PREDICTORS)
     if spec.strip().lower() in ("", "none"):
         return []
     return [b.strip() for b in spec.split(",") if b.strip()]
@@ -70,11 +71,13 @@ def cmd_ranking(args: argparse.Namespace) -> int:
         raise InputError(f"--max-queries {args.max_queries} must be >= 1")
     if args.run is not None:
         from gcngan.cli.common import load_run, split_targets
+        from gcngan.data import split_of
 
         generator, config, seq, device = load_run(args)
         tc = config.train
         window = config.data.window
         targets = split_targets(seq, config, args.split)
+        train_targets = list(split_of(seq, config.data)["train"])
         predictors["model"] = DensePredictor(generator, epsilon=tc.epsilon,
                                              samples=tc.eval_samples, seed=tc.seed,
                                              device=device)
@@ -85,8 +88,8 @@ def cmd_ranking(args: argparse.Namespace) -> int:
         cfg = data_config(args)
         seq = load_snapshots(args.data, cfg)
         window = cfg.window
-        targets = list(chronological_split(seq.num_snapshots, window, cfg.val,
-                                           cfg.test)[args.split])
+        split = chronological_split(seq.num_snapshots, window, cfg.val, cfg.test)
+        targets, train_targets = list(split[args.split]), list(split.train)
         if not targets:
             raise InputError(f"the {args.split} split has no targets (--{args.split} 0)")
     predictors.update(baselines)
@@ -111,7 +114,11 @@ def cmd_ranking(args: argparse.Namespace) -> int:
                   "q": args.q, "max_queries": args.max_queries, "seed": args.seed}
     if not len(cands):
         raise InputError(f"no queries: the {args.split} targets hold no link u -> v with u != v")
-    result = evaluate_ranking(predictors, index, cands, window)
+    # learned pair predictors (stacked-heuristics) are fitted on the training targets only
+    result = evaluate_ranking(predictors, index, cands, window, train_targets=train_targets)
+    fitted = {name: p.fit_summary() for name, p in baselines.items() if p.needs_fit}
+    if fitted:
+        result["fitted"] = fitted
     result["negatives"] = {**origin, "sha256": cands.sha256}
     result.update({"protocol": "ranking", "split": args.split, "window": window,
                    "num_nodes": seq.num_nodes})

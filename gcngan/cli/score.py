@@ -5,8 +5,10 @@ and predicted weight of any pairs, each from the true window before its ``t``.
 with a full window before it, ``T`` being the snapshot after the data); other columns are
 ignored, so a negatives file of ``evaluate --protocol ranking`` can be scored as it is.
 ``SCORES.csv`` gets ``t,src,dst,score,weight``. With ``--predictor NAME`` a baseline of
-:mod:`gcngan.structural` (e.g. ``adamic-adar``) scores instead of a trained run. This is
-how the model plugs into an external (TGB-style) evaluator.
+:mod:`gcngan.structural` (e.g. ``adamic-adar``) scores instead of a trained run;
+``stacked-heuristics`` is first fitted on the training targets of ``--val``/``--test``
+(rows whose ``t`` lies in that range are scored in-sample). This is how the model plugs
+into an external (TGB-style) evaluator.
 """
 from __future__ import annotations
 
@@ -59,6 +61,13 @@ def cmd_score(args: argparse.Namespace) -> int:
         cfg = data_config(args)
         seq = load_snapshots(args.data, cfg)
         window = cfg.window
-    rows = score_pairs_file(predictor, PairIndex(seq), args.pairs, args.out, window)
+    index = PairIndex(seq)
+    if args.predictor is not None and predictor.needs_fit:
+        # learned baselines (stacked-heuristics) fit on the training targets only
+        from gcngan.data import chronological_split
+
+        train = chronological_split(seq.num_snapshots, window, cfg.val, cfg.test).train
+        predictor.fit(index, list(train), window)
+    rows = score_pairs_file(predictor, index, args.pairs, args.out, window)
     print(f"wrote {rows} scored pairs to {args.out}", file=sys.stderr)
     return 0

@@ -10,7 +10,7 @@ import pytest
 
 from gcngan.cli import main
 from gcngan.ranking import query_ranks
-from gcngan.structural import PAIR_PREDICTORS
+from gcngan.structural import ALL_PREDICTORS, PAIR_PREDICTORS, StackedHeuristics
 
 SMALL = ["--set", "noise_dim=4", "--set", "gcn_channels=4,3", "--set", "lstm_hidden=16",
          "--set", "critic_hidden=12,6"]
@@ -38,7 +38,10 @@ def test_baselines_only_ranking_writes_and_reuses_the_negatives(string_id_graph_
     base = ["evaluate", "--data", str(string_id_graph_csv), "--protocol", "ranking", *SPLIT,
             "--q", "3", "--json"]
     first = ranking_json(capsys, [*base, "--negatives-out", str(neg)])
-    assert set(first["predictors"]) == set(PAIR_PREDICTORS)
+    assert set(first["predictors"]) == set(ALL_PREDICTORS) > set(PAIR_PREDICTORS)
+    fit = first["fitted"]["stacked-heuristics"]       # fitted on training targets 3 .. 12 only
+    assert 3 <= fit["targets"][0] <= fit["targets"][1] <= 12
+    assert set(fit["coefficients"]) == set(StackedHeuristics.FEATURES)
     digest = hashlib.sha256(neg.read_bytes()).hexdigest()
     assert first["negatives"]["sha256"] == digest and first["negatives"]["generated"]
     assert (tmp_path / "neg.csv.sha256").read_text().split()[0] == digest
@@ -95,6 +98,32 @@ def test_score_with_a_baseline(string_id_graph_csv, tmp_path):
     got = pd.read_csv(out, dtype={"src": str, "dst": str})
     assert got[["src", "dst"]].values.tolist() == [[a, b], [a, b]]
     assert ((got["score"] >= 0) & (got["score"] <= 3)).all()
+
+
+def test_score_with_stacked_heuristics_matches_the_ranking_fit(string_id_graph_csv, tmp_path):
+    """``score --predictor stacked-heuristics`` fits on the training targets of --val/--test,
+    as ``evaluate --protocol ranking`` does: the same scores for the same pairs."""
+    from gcngan.config import DataConfig
+    from gcngan.data import chronological_split, load_snapshots
+    from gcngan.structural import PairIndex
+
+    ids = pd.read_csv(string_id_graph_csv, dtype=str)
+    pairs = tmp_path / "pairs.csv"
+    rows = [(t, a, b) for t in (13, 19) for a, b in zip(ids["src"][:4], ids["dst"][::-1][:4])]
+    pairs.write_text("t,src,dst\n" + "".join(f"{t},{a},{b}\n" for t, a, b in rows))
+    out = tmp_path / "s.csv"
+    assert main(["score", "--data", str(string_id_graph_csv), "--predictor",
+                 "stacked-heuristics", "--pairs", str(pairs), "--out", str(out), *SPLIT]) == 0
+    got = pd.read_csv(out, dtype={"src": str, "dst": str})
+    seq = load_snapshots(string_id_graph_csv, DataConfig(window=3, val=3, test=4))
+    index = PairIndex(seq)
+    model = StackedHeuristics().fit(index, list(chronological_split(20, 3, 3, 4).train), 3)
+    pos = {str(x): i for i, x in enumerate(seq.node_ids)}
+    for t in (13, 19):
+        sel = got["t"] == t
+        want, _ = model.score_pairs(index, t, [pos[x] for x in got["src"][sel]],
+                                    [pos[x] for x in got["dst"][sel]], 3)
+        np.testing.assert_allclose(got["score"][sel], want, rtol=1e-8)
 
 
 @pytest.mark.parametrize("row, message", [
