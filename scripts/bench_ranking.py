@@ -4,12 +4,16 @@ on four real datasets under the one-vs-many protocol of :mod:`gcngan.ranking`.
 
 Protocol: test = the last 10 target snapshots (5 for Enron), window 10, q = 100 negatives
 per query (half historical where the source's history allows), at most 1000 queries per
-target, seed 0. Writes a Markdown fragment (``--out``, e.g. ``docs/results_ranking.md``)
-and the full results as JSON beside it (``.json``); both are rendered before either is
-written. Negatives files are written only with ``--negatives-dir`` (they are large); their
-sha256 is always recorded.
+target, seed 0. Every pair predictor of :data:`gcngan.structural.ALL_PREDICTORS` is ranked,
+``stacked-heuristics`` after fitting on the training targets (those before the test
+targets) only. The benchmark harness runs this as ``python scripts/benchmark.py --protocol
+ranking`` (:func:`run_report`, :func:`render`) and renders the section into
+``docs/results.md``; standalone, it writes a Markdown fragment (``--out``) and the full
+results as JSON beside it (``.json``), both rendered before either is written. Negatives
+files are written only with ``--negatives-dir`` (they are large); their sha256 is always
+recorded.
 
-    python scripts/bench_ranking.py --out docs/results_ranking.md [--datasets enron184,...]
+    python scripts/bench_ranking.py --out /tmp/ranking.md [--datasets enron184,...]
 """
 from __future__ import annotations
 
@@ -90,14 +94,15 @@ def run_dataset(name: str, root: Path, *, window: int, q: int, max_queries: int,
     from gcngan.data import chronological_split, load_snapshots
     from gcngan.ranking import (best_predictors, evaluate_ranking, generate_negatives,
                                 negatives_csv, write_negatives)
-    from gcngan.structural import PAIR_PREDICTORS, PairIndex
+    from gcngan.structural import ALL_PREDICTORS, PairIndex, fit_predictors
 
     rel, fields, test, how = DATASETS[name]
     t0 = time.perf_counter()
     cfg = DataConfig(window=window, val=0, test=test, **fields)
     seq = load_snapshots(root / rel, cfg)
     t_load = time.perf_counter() - t0
-    targets = list(chronological_split(seq.num_snapshots, window, 0, test).test)
+    split = chronological_split(seq.num_snapshots, window, 0, test)
+    targets, train_targets = list(split.test), list(split.train)
     index = PairIndex(seq)
     t0 = time.perf_counter()
     cands = generate_negatives(index, targets, q=q, max_queries=max_queries, seed=seed)
@@ -108,11 +113,16 @@ def run_dataset(name: str, root: Path, *, window: int, q: int, max_queries: int,
     t_neg = time.perf_counter() - t0
     times = {}
     results: dict = {}
-    for pname, make in PAIR_PREDICTORS.items():
+    fitted: dict = {}
+    for pname, make in ALL_PREDICTORS.items():
         t0 = time.perf_counter()
-        res = evaluate_ranking({pname: make()}, index, cands, window)
+        predictor = make()
+        fit_predictors({pname: predictor}, index, train_targets, window)   # learned ones only
+        res = evaluate_ranking({pname: predictor}, index, cands, window)
         times[pname] = round(time.perf_counter() - t0, 2)
         results[pname] = res["predictors"][pname]
+        if predictor.needs_fit:
+            fitted[pname] = predictor.fit_summary()
     summary = {k: res[k] for k in ("queries", "new", "repeated", "candidates", "weighted")}
     if model_epochs > 0:
         t0 = time.perf_counter()
@@ -128,34 +138,115 @@ def run_dataset(name: str, root: Path, *, window: int, q: int, max_queries: int,
             "num_snapshots": seq.num_snapshots, "targets": targets, "window": window,
             "q": q, "max_queries": max_queries, "seed": seed, "sha256": cands.sha256,
             **summary, "predictors": results, "best": best_predictors(results),
+            "fitted": fitted,
             "seconds": {"load": round(t_load, 2), "negatives": round(t_neg, 2),
                         "predictors": times}}
 
 
-def render(report: dict) -> str:
-    """Markdown fragment: one table per dataset, best of each column in bold."""
-    from gcngan.structural import PAIR_PREDICTORS
+def run_report(names, root: Path, *, window: int = 10, q: int = 100, max_queries: int = 1000,
+               seed: int = 0, negatives_dir: Path | None = None, model_epochs: int = 0,
+               model_datasets=("enron184",), progress=None) -> dict:
+    """Rank every predictor on the datasets ``names``; the JSON report :func:`render` reads.
+
+    Raises:
+        ConfigError: an unknown dataset name.
+    """
+    from gcngan.errors import ConfigError
+
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        raise ConfigError(f"unknown dataset(s) {', '.join(unknown)}; valid: "
+                          f"{', '.join(DATASETS)}")
+    start = time.perf_counter()
+    datasets = []
+    for name in names:
+        t0 = time.perf_counter()
+        d = run_dataset(name, Path(root), window=window, q=q, max_queries=max_queries,
+                        seed=seed, negatives_dir=negatives_dir,
+                        model_epochs=model_epochs if name in model_datasets else 0)
+        d["seconds"]["total"] = round(time.perf_counter() - t0, 2)
+        if progress is not None:
+            progress(f"ranking {name}: {d['queries']} queries, best MRR {d['best'].get('mrr')} "
+                     f"({d['seconds']['total']:.1f} s)")
+        datasets.append(d)
+    return {"date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "wall_seconds": round(time.perf_counter() - start, 1),
+            "machine": f"{platform.machine()} CPU, {platform.python_implementation()} "
+                       f"{platform.python_version()}",
+            "window": window, "q": q, "max_queries": max_queries, "seed": seed,
+            "datasets": datasets}
+
+
+def _mrr(r: dict) -> float:
+    v = r["all"]["mrr"]
+    return float("nan") if v is None else float(v)
+
+
+def verdict(d: dict) -> str:
+    """One line computed from a dataset's MRRs: the best predictor, the best single
+    heuristic, ``stacked-heuristics`` against it, and any trained model."""
+    from gcngan.structural import ALL_PREDICTORS, PAIR_PREDICTORS
+
+    mrr = {p: _mrr(r) for p, r in d["predictors"].items() if _mrr(r) == _mrr(r)}
+    if not mrr:
+        return "**Verdict:** no finite MRR."
+    top = max(mrr.values())
+    best = [p for p, v in mrr.items() if v == top]
+    parts = [f"best MRR {' = '.join(best)} ({top:.3f})"]
+    heur = {p: v for p, v in mrr.items() if p in PAIR_PREDICTORS}
+    if heur:
+        h = max(heur, key=heur.get)
+        parts.append(f"best single heuristic {h} ({heur[h]:.3f})")
+        if "stacked-heuristics" in mrr:
+            s = mrr["stacked-heuristics"]
+            how = "beats" if s > heur[h] else "matches" if s == heur[h] else "falls below"
+            rel = f" ({(s / heur[h] - 1) * 100:+.1f}%)" if heur[h] > 0 else ""
+            parts.append(f"stacked-heuristics {s:.3f} {how} it{rel}")
+        for p, v in mrr.items():
+            if p not in ALL_PREDICTORS:
+                how = ("beats" if v > heur[h] else "matches" if v == heur[h]
+                       else "falls below")
+                parts.append(f"{p} {v:.3f} {how} the best single heuristic")
+    return "**Verdict:** " + "; ".join(parts) + "."
+
+
+def render(report: dict, *, command: str = "python scripts/bench_ranking.py") -> str:
+    """Markdown section: one table per dataset (best of each column in bold) and a
+    verdict line per dataset computed from the MRRs."""
+    from gcngan.structural import ALL_PREDICTORS
 
     lines = ["## Ranking (one-vs-many, fixed negatives)", "",
-             f"Generated by `python scripts/bench_ranking.py` ({report['date']}, "
+             f"Measured by `{command}` ({report['date']}, "
              f"{report['wall_seconds']:.0f} s on {report['machine']}). Queries are the true "
              f"links u -> v (u != v) of each test target, at most {report['max_queries']} per "
              f"target (seed {report['seed']}), each against {report['q']} negatives v' "
              f"(A_t[u, v'] = 0; up to half historical, the rest uniform). Rank = 1 + "
              f"#(neg > pos) + 0.5 #(neg = pos); *new* = u -> v never linked before t. Window "
              f"{report['window']}; heuristics on the window's undirected binary union. "
+             f"`stacked-heuristics` is a logistic regression on nine heuristics' scores, "
+             f"fitted on training targets only (those before the test targets). "
              f"Best of each column in bold.", ""]
+    with_model = [d["dataset"] for d in report["datasets"]
+                  if any(p not in ALL_PREDICTORS for p in d["predictors"])]
+    if with_model:
+        lines += [f"Trained models were ranked on {', '.join(with_model)} only "
+                  f"(`--model-epochs`; the dense presets' training takes minutes per dataset "
+                  f"and needs the dense view of the data).", ""]
     for d in report["datasets"]:
         lines.append(f"### {d['dataset']}: N = {d['num_nodes']}, T = {d['num_snapshots']} "
                      f"({d['snapshots_made']}); targets {d['targets'][0]}..{d['targets'][-1]}")
         lines.append("")
         lines.append(f"{d['queries']} queries ({d['new']} new, {d['repeated']} repeated), "
                      f"{d['candidates']} candidates; negatives sha256 `{d['sha256'][:16]}…`")
+        fit = (d.get("fitted") or {}).get("stacked-heuristics")
+        if fit:
+            lines[-1] += (f"; stacked-heuristics fitted on targets {fit['targets'][0]}.."
+                          f"{fit['targets'][1]} ({fit['queries']} queries, {fit['rows']} rows)")
         lines.append("")
         lines.append("| predictor | " + " | ".join(c for c, _ in COLUMNS) + " |")
         lines.append("|---|" + "---:|" * len(COLUMNS))
         vals = {}
-        order = [p for p in PAIR_PREDICTORS if p in d["predictors"]]
+        order = [p for p in ALL_PREDICTORS if p in d["predictors"]]
         order += sorted(p for p in d["predictors"] if p not in order)
         for p in order:                                  # the same order from the JSON
             r = d["predictors"][p]
@@ -164,7 +255,7 @@ def render(report: dict) -> str:
                 v = r
                 for k in path:
                     v = v[k]
-                row.append(v)
+                row.append(float("nan") if v is None else v)
             vals[p] = row
         best = [max((v[i] for v in vals.values() if v[i] == v[i]), default=None)
                 for i in range(len(COLUMNS))]
@@ -176,7 +267,7 @@ def render(report: dict) -> str:
                     txt = f"**{txt}**"
                 cells.append(txt)
             lines.append(f"| {p} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += ["", verdict(d), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -209,23 +300,10 @@ def main(argv=None) -> int:
         return 2
     neg_dir = None if args.negatives_dir is None else Path(args.negatives_dir)
     model_sets = {n.strip() for n in args.model_datasets.split(",") if n.strip()}
-    start = time.perf_counter()
-    datasets = []
-    for name in names:
-        t0 = time.perf_counter()
-        d = run_dataset(name, Path(args.root), window=args.window, q=args.q,
+    report = run_report(names, Path(args.root), window=args.window, q=args.q,
                         max_queries=args.max_queries, seed=args.seed, negatives_dir=neg_dir,
-                        model_epochs=args.model_epochs if name in model_sets else 0)
-        d["seconds"]["total"] = round(time.perf_counter() - t0, 2)
-        print(f"{name}: {d['queries']} queries, best MRR {d['best'].get('mrr')} "
-              f"({d['seconds']['total']:.1f} s)", file=sys.stderr)
-        datasets.append(d)
-    report = {"date": time.strftime("%Y-%m-%d", time.gmtime()),
-              "wall_seconds": round(time.perf_counter() - start, 1),
-              "machine": f"{platform.machine()} CPU, {platform.python_implementation()} "
-                         f"{platform.python_version()}",
-              "window": args.window, "q": args.q, "max_queries": args.max_queries,
-              "seed": args.seed, "datasets": datasets}
+                        model_epochs=args.model_epochs, model_datasets=model_sets,
+                        progress=lambda line: print(line, file=sys.stderr))
     text = render(report)                                    # render before writing either
     out = Path(args.out)
     atomic_write_json(out.with_suffix(".json"), report)

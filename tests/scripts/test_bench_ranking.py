@@ -30,9 +30,16 @@ def test_bench_ranking_enron(shared_datasets, tmp_path, capsys):
     text = out.read_text()
     assert text == mod.render(report)
     rows = [line for line in text.splitlines() if line.startswith("| ") and "predictor" not in line]
-    assert len(rows) == len(d["predictors"]) == 11
+    assert len(rows) == len(d["predictors"]) == 12
     best = d["best"]["mrr"][0]
     assert any(line.startswith(f"| {best} | **") for line in rows)
+    fit = d["fitted"]["stacked-heuristics"]             # fitted before the test targets only
+    assert fit["targets"][1] < 21 and fit["queries"] > 0
+    mrr = {p: r["all"]["mrr"] for p, r in d["predictors"].items()}
+    heur = max((v, p) for p, v in mrr.items() if p != "stacked-heuristics")
+    (line,) = [x for x in text.splitlines() if x.startswith("**Verdict:**")]
+    assert f"best single heuristic {heur[1]} ({heur[0]:.3f})" in line
+    assert f"stacked-heuristics {mrr['stacked-heuristics']:.3f}" in line
 
 
 def test_unknown_dataset_is_refused(tmp_path, capsys):
