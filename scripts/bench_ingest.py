@@ -14,9 +14,11 @@ interpreter, torch and pandas are not counted as data). Measured:
 Usage::
 
     python scripts/bench_ingest.py [--events 10000000] [--nodes 100000] [--repeat 3]
-        [--repeat-large 2] [--out docs/results_ingest.md]
+        [--repeat-large 2] [--out FRAGMENT.md]
 
-Writes a Markdown fragment (``--out``) and prints it.
+Prints the Markdown section (and writes it to ``--out``); ``python scripts/benchmark.py
+--protocol ingest`` runs :func:`run_ingest` and renders :func:`render` into
+``docs/results.md``.
 """
 from __future__ import annotations
 
@@ -130,59 +132,62 @@ def _row(label: str, what: str, r: dict) -> str:
             f"{r['peak_mib']:,.0f} | {r['peak_mib'] - r['base_mib']:,.0f} |")
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", type=int, default=10_000_000)
-    ap.add_argument("--nodes", type=int, default=100_000)
-    ap.add_argument("--csv", default=None, help="synthetic stream (default /tmp/...csv)")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per bitcoin_alpha measurement")
-    ap.add_argument("--repeat-large", type=int, default=1,
-                    help="runs per measurement of the synthetic stream (the fastest is kept)")
-    ap.add_argument("--out", default=str(REPO / "docs" / "results_ingest.md"))
-    args = ap.parse_args(argv)
-
-    csv = Path(args.csv or f"/tmp/gcngan_stream_{args.events}_{args.nodes}.csv")
+def run_ingest(*, events: int = 10_000_000, nodes: int = 100_000, csv=None, repeat: int = 1,
+               repeat_large: int = 1, progress=None) -> dict:
+    """Every measurement (fresh processes) as the JSON report :func:`render` reads."""
+    csv = Path(csv or f"/tmp/gcngan_stream_{events}_{nodes}.csv")
     if not csv.exists():
         t0 = time.perf_counter()
-        make_stream(csv, args.events, args.nodes)
-        print(f"wrote {csv} ({csv.stat().st_size / 2 ** 20:,.0f} MiB) in "
-              f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    size = csv.stat().st_size / 2 ** 20
+        make_stream(csv, events, nodes)
+        if progress is not None:
+            progress(f"wrote {csv} ({csv.stat().st_size / 2 ** 20:,.0f} MiB) in "
+                     f"{time.perf_counter() - t0:.0f} s")
     load_before = os.getloadavg()[0]
-    rows = []
     res = {}
     res["pandas"] = measure("pandas", csv)
-    res["load"] = measure("load", csv, "granularity=1d", repeat=args.repeat_large)
+    res["load"] = measure("load", csv, "granularity=1d", repeat=repeat_large)
     res["inspect"] = measure("inspect", csv, "--granularity", "1d", "--json",
-                             repeat=args.repeat_large)
+                             repeat=repeat_large)
     res["plot"] = measure("inspect", csv, "--granularity", "1d", "--json", "--plot",
-                          "/tmp/gcngan_bench_inspect.png", repeat=args.repeat_large)
-    name = f"synthetic ({args.events:,} events, {args.nodes:,} nodes, {size:,.0f} MiB)"
-    rows.append(_row(name, "`pandas.read_csv`", res["pandas"]))
-    rows.append(_row(name, "`load_snapshots` (1-day snapshots)", res["load"]))
-    rows.append(_row(name, "`gcngan data inspect --json`", res["inspect"]))
-    rows.append(_row(name, "`gcngan data inspect --json --plot`", res["plot"]))
+                          "/tmp/gcngan_bench_inspect.png", repeat=repeat_large)
     if BITCOIN.exists():
-        res["btc_pandas"] = measure("pandas", BITCOIN, repeat=args.repeat)
+        res["btc_pandas"] = measure("pandas", BITCOIN, repeat=repeat)
         res["btc_load"] = measure("load", BITCOIN, "granularity=30d", "negative=shift",
-                                  repeat=args.repeat)
+                                  repeat=repeat)
         res["btc_inspect"] = measure("inspect", BITCOIN, "--granularity", "30d", "--negative",
-                                     "shift", "--json", repeat=args.repeat)
-        rows.append(_row("bitcoin_alpha", "`pandas.read_csv`", res["btc_pandas"]))
-        rows.append(_row("bitcoin_alpha", "`load_snapshots` (30-day, shift)", res["btc_load"]))
-        rows.append(_row("bitcoin_alpha", "`gcngan data inspect --json`", res["btc_inspect"]))
+                                     "shift", "--json", repeat=repeat)
+    return {"events": events, "nodes": nodes, "csv_mib": csv.stat().st_size / 2 ** 20,
+            "repeat": repeat, "repeat_large": repeat_large,
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
+                       f"CPU(s) shared, Python {platform.python_version()}",
+            "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
+            "results": res}
+
+
+def render(report: dict) -> str:
+    """Markdown section of a :func:`run_ingest` report."""
+    res = report["results"]
+    name = (f"synthetic ({report['events']:,} events, {report['nodes']:,} nodes, "
+            f"{report['csv_mib']:,.0f} MiB)")
+    rows = [_row(name, "`pandas.read_csv`", res["pandas"]),
+            _row(name, "`load_snapshots` (1-day snapshots)", res["load"]),
+            _row(name, "`gcngan data inspect --json`", res["inspect"]),
+            _row(name, "`gcngan data inspect --json --plot`", res["plot"])]
+    if "btc_pandas" in res:
+        rows += [_row("bitcoin_alpha", "`pandas.read_csv`", res["btc_pandas"]),
+                 _row("bitcoin_alpha", "`load_snapshots` (30-day, shift)", res["btc_load"]),
+                 _row("bitcoin_alpha", "`gcngan data inspect --json`", res["btc_inspect"])]
     lo = res["load"]
-    text = "\n".join([
+    return "\n".join([
         "## Ingestion: speed and memory",
         "",
-        f"`python scripts/bench_ingest.py --events {args.events} --nodes {args.nodes} "
-        f"--repeat {args.repeat} --repeat-large {args.repeat_large}` "
-        f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s) shared, "
-        f"Python {platform.python_version()}). Each row is one fresh process; *peak* is its "
-        f"`ru_maxrss`, *data* the peak minus the resident memory after imports "
+        f"Measured by `scripts/bench_ingest.py` (`--events {report['events']} --nodes "
+        f"{report['nodes']} --repeat {report['repeat']} --repeat-large "
+        f"{report['repeat_large']}`; {report['machine']}). Each row is one fresh process; "
+        f"*peak* is its `ru_maxrss`, *data* the peak minus the resident memory after imports "
         f"(interpreter, torch, pandas); seconds are the fastest of the runs (load average "
-        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after: timings on a busy "
-        f"machine are upper bounds).",
+        f"{report['loadavg_before']:.1f} before, {report['loadavg_after']:.1f} after: timings "
+        f"on a busy machine are upper bounds).",
         "",
         "| data | what | rows | seconds | rows/s | peak MiB | data MiB |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -196,9 +201,28 @@ def main(argv=None) -> int:
         f"numeric columns.",
         "",
     ])
-    Path(args.out).write_text(text)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--nodes", type=int, default=100_000)
+    ap.add_argument("--csv", default=None, help="synthetic stream (default /tmp/...csv)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per bitcoin_alpha measurement")
+    ap.add_argument("--repeat-large", type=int, default=1,
+                    help="runs per measurement of the synthetic stream (the fastest is kept)")
+    ap.add_argument("--out", default=None,
+                    help="also write the Markdown section here (docs/results.md gets it "
+                         "through python scripts/benchmark.py --protocol ingest)")
+    args = ap.parse_args(argv)
+    report = run_ingest(events=args.events, nodes=args.nodes, csv=args.csv,
+                        repeat=args.repeat, repeat_large=args.repeat_large,
+                        progress=lambda line: print(line, file=sys.stderr))
+    text = render(report)
+    if args.out:
+        Path(args.out).write_text(text)
     print(text)
-    print(json.dumps(res), file=sys.stderr)
+    print(json.dumps(report), file=sys.stderr)
     return 0
 
 

@@ -230,8 +230,9 @@ def render(report: dict, *, command: str = "python scripts/bench_ranking.py") ->
                   if any(p not in ALL_PREDICTORS for p in d["predictors"])]
     if with_model:
         lines += [f"Trained models were ranked on {', '.join(with_model)} only "
-                  f"(`--model-epochs`; the dense presets' training takes minutes per dataset "
-                  f"and needs the dense view of the data).", ""]
+                  f"(`scripts/bench_ranking.py --model-epochs`; their rows are kept while the "
+                  f"negatives' sha256 is unchanged; the dense presets' training takes minutes "
+                  f"per dataset and needs the dense view of the data).", ""]
     for d in report["datasets"]:
         lines.append(f"### {d['dataset']}: N = {d['num_nodes']}, T = {d['num_snapshots']} "
                      f"({d['snapshots_made']}); targets {d['targets'][0]}..{d['targets'][-1]}")

@@ -14,7 +14,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-PROTOCOLS = ("split", "online", "backtest", "existence", "speed")
+PROTOCOLS = ("split", "online", "backtest", "existence", "speed", "ranking", "ingest")
 
 
 def _csv(text: str) -> tuple:
@@ -45,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", default="all",
                    help="comma-separated: split, online, backtest (the split protocol at "
                         "earlier origins), existence (how well the window predicts which "
-                        "entries are links, no model), speed, or all (default: all)")
+                        "entries are links, no model), speed, ranking (one-vs-many link "
+                        "ranking of every pair predictor, scripts/bench_ranking.py), ingest "
+                        "(ingestion speed and memory, scripts/bench_ingest.py), or all "
+                        "(default: all)")
     p.add_argument("--datasets", type=_csv, default=None,
                    help=f"comma-separated subset of: {', '.join(DATASETS)}")
     p.add_argument("--methods", type=_csv, default=None,

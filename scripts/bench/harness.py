@@ -794,7 +794,7 @@ def environment(device: str) -> dict:
 # ----- the whole run --------------------------------------------------------------------------
 def run_benchmark(profile: Profile, *,
                   protocols: Sequence[str] = ("split", "online", "backtest", "existence",
-                                              "speed"),
+                                              "speed", "ranking", "ingest"),
                   root: str | Path = DEFAULT_ROOT, device: str = "cpu",
                   progress: Optional[Callable[[str], None]] = None,
                   argv: Optional[list] = None, threads: Optional[int] = None) -> dict:
@@ -834,6 +834,17 @@ def run_benchmark(profile: Profile, *,
     if "speed" in protocols and profile.speed is not None:
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         doc["speed"] = run_speed(profile.speed, root=root, devices=devices, progress=progress)
+        # the section keeps its own machine facts: later --merge runs replace "environment"
+        doc["speed"].update(torch_threads=doc["environment"].get("torch_threads"),
+                            cpu=doc["environment"].get("cpu"))
+    if "ranking" in protocols:
+        from bench.sections import run_ranking
+
+        doc["ranking"] = run_ranking(profile.name, root=root, progress=progress)
+    if "ingest" in protocols:
+        from bench.sections import run_ingest
+
+        doc["ingest"] = run_ingest(profile.name, progress=progress)
     doc["environment"]["loadavg_end"] = _loadavg()
     doc["environment"]["total_seconds"] = time.perf_counter() - t0
     return doc
@@ -881,9 +892,16 @@ def merge_documents(old: dict, new: dict) -> dict:
             out["online"] = {**new["online"], "runs": runs + new["online"]["runs"]}
         else:
             out["online"] = new["online"]
-    for key in ("backtest", "existence", "speed"):
+    if "speed" in old and "speed" not in new:       # keep the facts of the run that measured
+        out["speed"] = {"torch_threads": env_old.get("torch_threads"), "cpu": env_old.get("cpu"),
+                        **old["speed"]}
+    for key in ("backtest", "existence", "speed", "ingest"):
         if key in new:
             out[key] = new[key]
+    if "ranking" in new:
+        from bench.sections import merge_ranking
+
+        out["ranking"] = merge_ranking(old.get("ranking"), new["ranking"])
     return out
 
 

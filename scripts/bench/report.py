@@ -86,6 +86,14 @@ def render_markdown(doc: dict) -> str:
         L += _render_online(doc["online"])
     if doc.get("speed"):
         L += _render_speed(doc["speed"], env)
+    if doc.get("ranking"):
+        from bench.sections import render_ranking
+
+        L += render_ranking(doc["ranking"])
+    if doc.get("ingest"):
+        from bench.sections import render_ingest
+
+        L += render_ingest(doc["ingest"])
     return "\n".join(L).rstrip() + "\n"
 
 
@@ -398,6 +406,8 @@ def _render_online(online: dict) -> list[str]:
 
 
 def _render_speed(speed: dict, env: dict) -> list[str]:
+    env = {**env, "torch_threads": speed.get("torch_threads", env.get("torch_threads")),
+           "cpu": speed.get("cpu", env.get("cpu"))}        # the run that measured speed
     runs = [{"threads": env.get("torch_threads"), **r} for r in speed["runs"]]
     ref = REFERENCE_SPEED
     L = ["## Speed", "",
@@ -405,7 +415,8 @@ def _render_speed(speed: dict, env: dict) -> list[str]:
          f"{speed['epochs']} epochs per measurement, the first one a warm-up and left out. "
          "Windows/s counts training windows over the time of the training steps only "
          "(validation excluded); *epoch incl. val* adds the validation pass. Peak RSS is the "
-         "whole process's resident memory (data included).", ""]
+         "whole process's resident memory (data included)."
+         + (f" Measured on {speed['cpu']}." if speed.get("cpu") else ""), ""]
 
     def rows_of(kind: str, device: str) -> list:
         return [r for r in runs if r["kind"] == kind and r["device"].startswith(device)]
