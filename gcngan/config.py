@@ -24,6 +24,7 @@ NEGATIVE_POLICIES = ("error", "shift", "abs", "drop")
 NODE_INPUTS = ("noise", "embedding", "features")
 ENCODERS = ("gcn", "none")
 DECODERS = ("dense", "residual")
+FAMILIES = ("dense", "sparse")
 TEMPORALS = ("graph", "node")
 RECONSTRUCTIONS = ("mse", "hurdle")
 CRITIC_CONDITIONS = ("none", "history")
@@ -88,6 +89,11 @@ class DataConfig:
 class ModelConfig:
     """Architecture of the generator (GCN -> LSTM -> decoder) and the critic."""
 
+    family: str = "dense"                 # dense (N x N models) | sparse (sparse GCN, pair
+    #                                       decoder, set critic: gcngan.nn.sparse_model; uses
+    #                                       noise_dim as embedding size, node_noise,
+    #                                       gcn_channels, lstm_hidden, decoder_hidden,
+    #                                       critic_hidden[0], critic_condition, dropout)
     encoder: str = "gcn"                  # gcn (paper) | none (flattened adjacency -> LSTM)
     node_input: str = "noise"             # noise (paper) | embedding | features
     noise_dim: int = 32
@@ -108,6 +114,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         o = "model"
+        _check_choice(o, "family", self.family, FAMILIES)
         _check_choice(o, "encoder", self.encoder, ENCODERS)
         _check_choice(o, "node_input", self.node_input, NODE_INPUTS)
         _check_choice(o, "decoder", self.decoder, DECODERS)
@@ -159,6 +166,11 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = False             # also log epochs to RUN_DIR/tensorboard (extra)
+    # sparse family (model.family='sparse'): training candidates and validation ranking
+    max_links: int = 500                  # true links (queries) per training target at most
+    negatives: int = 20                   # sampled negatives per true link (half historical)
+    val_q: int = 100                      # validation ranking: negatives per query
+    val_queries: int = 500                # validation ranking: queries per target at most
 
     def __post_init__(self) -> None:
         o = "train"
@@ -166,7 +178,8 @@ class TrainConfig:
         _check_choice(o, "device", self.device, DEVICES)
         _check_choice(o, "recon", self.recon, RECONSTRUCTIONS)
         _check_positive(o, "grad_clip", self.grad_clip, allow_zero=True)
-        for name in ("epochs", "batch_size", "lr", "n_critic", "eval_samples", "patience"):
+        for name in ("epochs", "batch_size", "lr", "n_critic", "eval_samples", "patience",
+                     "max_links", "negatives", "val_q", "val_queries"):
             _check_positive(o, name, getattr(self, name))
         for name in ("weight_decay", "clip", "gp_weight", "alpha", "adv_weight",
                      "pretrain_epochs", "epsilon", "hurdle_log_weight", "hurdle_l1_weight",
@@ -221,6 +234,21 @@ PRESETS: dict[str, dict] = {
                   "weight_decay": 1e-5, "gp_weight": 10.0, "alpha": 1.0, "adv_weight": 0.01,
                   "batch_size": 32, "epochs": 20, "grad_clip": 5.0, "eval_samples": 5,
                   "patience": 6, "pretrain_epochs": 0},
+        "data": {"window": 10},
+    },
+    # Issue 15: the sparse family, O(E) memory (sparse GCN -> per-node LSTM -> pair decoder on
+    # candidate pairs, set critic); trained on true links + evaluation-style negatives, best
+    # epoch by validation MRR.
+    "sparse": {
+        "model": {"family": "sparse", "node_input": "embedding", "noise_dim": 32,
+                  "node_noise": 0.0, "gcn_channels": [32, 32], "lstm_hidden": 32,
+                  "temporal": "node", "decoder_hidden": 64, "critic_hidden": [64],
+                  "critic_condition": "history", "dropout": 0.0},
+        "train": {"loss": "wgan-gp", "recon": "hurdle", "lr": 3e-3, "critic_lr": 1e-3,
+                  "weight_decay": 0.0, "gp_weight": 10.0, "alpha": 1.0, "adv_weight": 0.01,
+                  "batch_size": 1, "epochs": 10, "grad_clip": 5.0, "eval_samples": 1,
+                  "patience": 3, "pretrain_epochs": 0, "max_links": 500, "negatives": 20,
+                  "val_q": 100, "val_queries": 500},
         "data": {"window": 10},
     },
 }

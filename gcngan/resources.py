@@ -289,4 +289,5 @@ def check_memory(config, num_nodes: int, num_snapshots: int, device: torch.devic
         f"optimiser state; {format_bytes(est.activations)} activations at batch size "
         f"{config.train.batch_size}; {format_bytes(est.data)} data), {format_bytes(free)} of "
         f"{where} free; with these settings {size} shrink --set lstm_hidden=... / "
-        f"critic_hidden=..., or --batch-size")
+        f"critic_hidden=..., or --batch-size; or train the sparse model (edge lists, no "
+        f"N x N tensors): --preset sparse")

@@ -57,6 +57,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     metrics = None if args.metrics is None else \
         [m.strip() for m in args.metrics.split(",") if m.strip()]
     generator, config, seq, device = load_run(args)
+    if config.model.family == "sparse":
+        from gcngan.errors import InputError
+        raise InputError(f"{args.run} is a sparse-family run: it scores candidate pairs, not "
+                         f"N x N snapshots; evaluate it with --protocol ranking")
     tc, dc = config.train, config.data
     idx = split_targets(seq, config, args.split)
 

@@ -57,7 +57,8 @@ def baseline_names(spec: str | None) -> list[str]:
 def cmd_ranking(args: argparse.Namespace) -> int:
     """Handler of ``gcngan evaluate --protocol ranking``."""
     from gcngan.errors import InputError
-    from gcngan.ranking import (DensePredictor, evaluate_ranking, format_ranking_table,
+    from gcngan.nn.sparse_model import model_predictor
+    from gcngan.ranking import (evaluate_ranking, format_ranking_table,
                                 generate_negatives, negatives_csv, read_negatives,
                                 write_negatives)
     from gcngan.structural import PairIndex, get_pair_predictor
@@ -78,9 +79,7 @@ def cmd_ranking(args: argparse.Namespace) -> int:
         window = config.data.window
         targets = split_targets(seq, config, args.split)
         train_targets = list(split_of(seq, config.data)["train"])
-        predictors["model"] = DensePredictor(generator, epsilon=tc.epsilon,
-                                             samples=tc.eval_samples, seed=tc.seed,
-                                             device=device)
+        predictors["model"] = model_predictor(generator, config, device)  # dense or sparse
     else:
         from gcngan.cli.common import data_config
         from gcngan.data import chronological_split, load_snapshots

@@ -40,19 +40,19 @@ def register(sub) -> None:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from gcngan.errors import InputError
-    from gcngan.ranking import DensePredictor, score_pairs_file
+    from gcngan.ranking import score_pairs_file
     from gcngan.structural import PairIndex, get_pair_predictor
 
     if (args.run is None) == (args.predictor is None):
         raise InputError("give either RUN_DIR or --predictor NAME (exactly one)")
     if args.run is not None:
         from gcngan.cli.common import load_run
+        from gcngan.nn.sparse_model import model_predictor
 
         generator, config, seq, device = load_run(args)
         tc = config.train
         window = config.data.window
-        predictor = DensePredictor(generator, epsilon=tc.epsilon, samples=tc.eval_samples,
-                                   seed=tc.seed, device=device)
+        predictor = model_predictor(generator, config, device)   # dense or sparse family
     else:
         from gcngan.cli.common import data_config
         from gcngan.data import load_snapshots

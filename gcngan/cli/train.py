@@ -271,10 +271,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _rmse_beside_naive(split: str, scores: dict) -> str:
     """``", test RMSE 22.43 (best naive: ewma 20.94)"``: the model's RMSE on ``split`` with
     the best naive baseline's beside it (empty when it was not computed)."""
+    naive = {name: res["rmse"]["mean"] for name, res in scores["baselines"][split].items()}
+    if not naive:                  # sparse family: ranking metrics, no dense baselines
+        mrr = scores[split].get("mrr", {}).get("mean")
+        return "" if mrr is None else f", {split} MRR {mrr:.4g}"
     rmse = scores[split].get("rmse", {}).get("mean")
     if rmse is None:
         return ""
-    naive = {name: res["rmse"]["mean"] for name, res in scores["baselines"][split].items()}
     name = min(naive, key=naive.get)
     return f", {split} RMSE {rmse:.4g} (best naive: {name} {naive[name]:.4g})"
 

@@ -182,7 +182,8 @@ def check_data_matches(state: dict, seq, path: Optional[str | Path] = None) -> N
 
 
 def generator_from_checkpoint(state: dict, device: Any = "cpu"):
-    """Rebuild the generator of a checkpoint (architecture from its config) with its weights.
+    """Rebuild the generator of a checkpoint (architecture from its config) with its weights
+    (a :class:`~gcngan.nn.sparse_model.SparseGenerator` for ``model.family='sparse'``).
 
     Returns:
         tuple: ``(generator in eval mode on device, ExperimentConfig)``.
@@ -201,8 +202,13 @@ def generator_from_checkpoint(state: dict, device: Any = "cpu"):
     weights = state["generator"]
     feats = weights.get("node_input.features") if isinstance(weights, dict) else None
     try:
-        gen = build_generator(config.model, int(state["data"]["num_nodes"]), feats,
-                              window=config.data.window)
+        if config.model.family == "sparse":
+            from gcngan.nn.sparse_model import SparseGenerator
+
+            gen = SparseGenerator(int(state["data"]["num_nodes"]), config.model)
+        else:
+            gen = build_generator(config.model, int(state["data"]["num_nodes"]), feats,
+                                  window=config.data.window)
         gen.load_state_dict(weights)
     except (RuntimeError, KeyError, TypeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -36,17 +36,14 @@ from typing import Callable, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
-from gcngan.baselines import get_baseline
 from gcngan.config import ExperimentConfig
-from gcngan.data.windows import WindowDataset, check_validation_targets, split_of
-from gcngan.errors import ConfigError, InputError
-from gcngan.nn import Decoder, Generator, build_critic, build_generator, link_floor
-from gcngan.predict import evaluate_split, predict_split
-from gcngan.resources import check_memory, max_active_fraction
+from gcngan.data.windows import split_of
+from gcngan.errors import InputError
 from gcngan.train.callbacks import Callback, default_callbacks, progress_stats
 from gcngan.train.checkpoint import load_trainer_state, save_checkpoint, trainer_state
-from gcngan.train.health import check_finite, diversity
-from gcngan.train.losses import get_loss, gradient_penalty
+from gcngan.train.family import get_family
+from gcngan.train.health import check_finite
+from gcngan.train.losses import get_loss
 from gcngan.train.runtime import grad_norm, resolve_device, seed_everything
 
 log = logging.getLogger("gcngan.train")
@@ -93,34 +90,16 @@ class Trainer:
         self.quiet = quiet
         self.window = dc.window
         self.split = split_of(data, dc)
-        check_validation_targets(data.adj, self.split, data.source or "data")
-        # refuse up front (clear message with the largest N that fits) what would not fit
-        check_memory(config, data.num_nodes, data.num_snapshots, self.device,
-                     None if node_features is None else int(node_features.shape[-1]),
-                     active_fraction=(max_active_fraction(data.adj, dc.window)
-                                      if config.model.decoder == "residual" else 1.0))
-        self.adj = data.scaled().to(self.device)                                 # (T, N, N)
-        self.train_set = WindowDataset(self.adj, dc.window, self.split.train)
+        # the model family builds what is model-shaped: windows, generator, critic,
+        # reconstruction, selection (gcngan.train.family; dense = the N x N models)
+        self.family = get_family(config)
         self.loss = get_loss(tc.loss)
-        n = data.num_nodes
-        if generator is None:      # scale-derived decoder defaults: train.epsilon on [0, 1]
-            generator = build_generator(config.model, n, node_features, window=dc.window,
-                                        link_floor=link_floor(data.scaler, tc.epsilon))
-        self.generator = generator.to(self.device)
-        # the decoder contract (an injected model other than a Generator: plain MSE)
-        decoder = generator.decoder if isinstance(generator, Generator) else Decoder()
-        if tc.recon not in decoder.reconstructions:
-            raise ConfigError(f"train.recon={tc.recon!r} needs a decoder with heads "
-                              f"(model.decoder='residual'), not {config.model.decoder!r}")
-        self.recon = decoder.reconstruction(tc.recon, tc)
-        self.selection = decoder.selection()   # e.g. the residual decoder's hedge; or None
+        self.family.setup(self, node_features, generator, critic)
+        log.info("%s", self.family.describe(self))
         self.monitor = self.selection.monitor if self.selection is not None else MONITOR
-        self.critic = (critic if critic is not None else build_critic(config.model, n)
-                       ).to(self.device)
         self.lr = tc.lr if tc.lr is not None else self.loss.lr      # None: the loss's default
         self.opt_g = self._optimizer(self.generator, self.lr)
         self.opt_d = self._optimizer(self.critic, tc.critic_lr or self.lr)
-        self.conditional = config.model.critic_condition == "history"
         # progress
         self.epoch = 0                 # completed epochs (pre-training included)
         self.step = 0                  # generator steps
@@ -155,7 +134,8 @@ class Trainer:
         else:
             loss = spec.critic(real_score, fake_score)
         if spec.gradient_penalty:
-            loss = loss + tc.gp_weight * gradient_penalty(self.critic, target, fake, adj_seq=cond)
+            loss = loss + tc.gp_weight * self.family.gradient_penalty(self.critic, target,
+                                                                      fake, cond)
         loss.backward()
         gnorm = grad_norm(self.critic.parameters())
         self.opt_d.step()
@@ -284,32 +264,24 @@ class Trainer:
 
     # ----- evaluation -----------------------------------------------------------------------
     @torch.no_grad()
-    def predict(self, split: str) -> tuple[Tensor, Tensor]:
-        """Refined raw-scale predictions and true snapshots for every target of ``split``."""
-        tc = self.config.train
-        return predict_split(self.generator, self.data, self.split[split], self.window,
-                             epsilon=tc.epsilon, samples=tc.eval_samples, seed=tc.seed,
-                             device=self.device, scaler=self.data.scaler)
+    def predict(self, split: str):
+        """Refined raw-scale predictions and true snapshots for every target of ``split``
+        (dense family; ``None`` for a family without a dense prediction)."""
+        return self.family.predict(self, split)
 
     @torch.no_grad()
     def evaluate(self, split: str = "val", metrics=None) -> dict:
-        """Metrics (mean/std over target snapshots, raw scale; AUC/AP on the generator's
-        link scores) of the generator on ``split``."""
-        tc = self.config.train
-        return evaluate_split(self.generator, self.data, self.split[split], self.window,
-                              epsilon=tc.epsilon, metrics=metrics, samples=tc.eval_samples,
-                              seed=tc.seed, device=self.device, scaler=self.data.scaler)
+        """Metrics of the generator on ``split`` (dense: mean/std over target snapshots, raw
+        scale, AUC/AP on its link scores; sparse: ranking metrics against seeded
+        negatives)."""
+        return self.family.evaluate(self, split, metrics)
 
     @torch.no_grad()
     def evaluate_baselines(self, split: str = "val", metrics=None,
                            names: Sequence[str] = BASELINES) -> dict:
         """``{baseline: evaluate-style result}`` of the naive baselines on ``split``, through
         the generator's prediction path (the numbers to report beside :meth:`evaluate`)."""
-        tc = self.config.train
-        return {name: evaluate_split(get_baseline(name), self.data, self.split[split],
-                                     self.window, epsilon=tc.epsilon, metrics=metrics,
-                                     device=self.device, scaler=self.data.scaler)
-                for name in names}
+        return self.family.evaluate_baselines(self, split, metrics, names)
 
     def validate(self) -> tuple[dict, dict]:
         """Validation after an epoch: ``(selection facts, metrics)``. The decoder's
@@ -382,7 +354,7 @@ class Trainer:
         chosen, val = self.validate()
         row.update(chosen)
         row.update({f"val_{k}": v["mean"] for k, v in val.items()})
-        row.update(diversity(self, "val"))
+        row.update(self.family.diversity(self, "val"))
         row["val_seconds"] = time.perf_counter() - t_val
         self.metrics = {k: v["mean"] for k, v in val.items()}
         self.history.append(row)

@@ -1,0 +1,249 @@
+r"""The sparse GCN-GAN (issue 15) as one generator and one critic: nothing of size
+:math:`N^2`.
+
+* :class:`SparseInputs` — one training or prediction batch: ``B`` windows as one
+  :class:`~gcngan.nn.sparse_gcn.SparseWindowBatch`, the ``P`` candidate pairs of their
+  targets with their :data:`~gcngan.nn.pair_decoder.PAIR_FEATURES`, which window each pair
+  belongs to (``graph``) and each window's :func:`~gcngan.nn.set_critic.window_summary`;
+  built by :func:`sparse_inputs`.
+* :class:`SparseGenerator` — :class:`~gcngan.nn.sparse_gcn.SparseGCNEncoder` ->
+  :class:`~gcngan.nn.pair_decoder.PairDecoder`: ``forward_parts(inputs)`` gives the hurdle
+  parts of every candidate pair, ``pred`` :math:`(P,)` being the differentiable expected
+  weight that the critic judges (the dense generator's ``(B, N, N)`` becomes ``(P,)``).
+* :class:`SparseCritic` — the :class:`~gcngan.nn.set_critic.SetCritic` called as the
+  trainer calls a critic: ``critic(weights (P,), inputs) -> (B,)``, raw scores.
+* :class:`SparsePredictor` — a trained :class:`SparseGenerator` as a pair predictor of
+  :mod:`gcngan.ranking` (``prepare`` / ``score_pairs``): any pairs, from the true window
+  before ``t``.
+
+Model sizes come from :class:`~gcngan.config.ModelConfig` (``family='sparse'``):
+``noise_dim`` = node-embedding size, ``node_noise`` = its noise std, ``gcn_channels``,
+``lstm_hidden``, ``decoder_hidden`` = pair-MLP width, ``critic_hidden[0]`` = set-critic
+width, ``dropout``; ``critic_condition='history'`` conditions the critic on the window
+summary.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from gcngan.nn.pair_decoder import PAIR_FEATURES, PairDecoder, PairFeaturizer
+from gcngan.nn.set_critic import WINDOW_SUMMARY, SetCritic, window_summary
+from gcngan.nn.sparse_gcn import SparseGCNEncoder, SparseWindowBatch
+
+
+@dataclass
+class SparseInputs:
+    r"""One batch of the sparse family.
+
+    Attributes:
+        batch (SparseWindowBatch): ``B`` windows, node set covering every candidate.
+        src, dst (Tensor): :math:`(P,)` long global node indices of the candidates.
+        graph (Tensor): :math:`(P,)` long, the window (``0 .. B-1``) of each candidate.
+        feats (Tensor): :math:`(P, F)` pair features.
+        condition (Tensor): :math:`(B, C)` window summaries.
+        targets (list[int]): The ``B`` target snapshots.
+    """
+
+    batch: SparseWindowBatch
+    src: Tensor
+    dst: Tensor
+    graph: Tensor
+    feats: Tensor
+    condition: Tensor
+    targets: list
+
+    @property
+    def num_graphs(self) -> int:
+        return len(self.targets)
+
+
+def scaled_weights(seq, w: np.ndarray) -> Tensor:
+    """Raw weights -> model scale ``[0, 1]`` (the sequence's scaler, clamped), float32."""
+    return seq.scaler.transform(torch.from_numpy(np.asarray(w, np.float32))).clamp(0.0, 1.0)
+
+
+def sparse_inputs(index, featurizer: PairFeaturizer, targets: Sequence[int], window: int,
+                  src: Sequence[np.ndarray], dst: Sequence[np.ndarray]) -> SparseInputs:
+    r"""Build :class:`SparseInputs` for the candidate pairs ``src[b], dst[b]`` of each target
+    ``targets[b]``, from the true windows ``t-W .. t-1``.
+
+    Args:
+        index (PairIndex): The data's index (:class:`~gcngan.structural.PairIndex`).
+        featurizer (PairFeaturizer): Pair features (on the same data).
+        targets (Sequence[int]): :math:`B` target snapshots (``W <= t <= T``).
+        window (int): :math:`W`.
+        src, dst: ``B`` arrays of :math:`P_b` node indices.
+    """
+    seq = index.seq
+    snaps = []
+    for t in targets:
+        win = []
+        for k in range(t - window, t):
+            s, d, w = seq.edges(k)
+            win.append((torch.from_numpy(np.stack([s, d]).astype(np.int64)),
+                        scaled_weights(seq, w)))
+        snaps.append(win)
+    s_all = torch.from_numpy(np.concatenate(src).astype(np.int64))            # (P,)
+    d_all = torch.from_numpy(np.concatenate(dst).astype(np.int64))            # (P,)
+    batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.cat([s_all, d_all]))
+    graph = torch.cat([torch.full((len(s),), b, dtype=torch.long) for b, s in enumerate(src)])
+    feats = torch.cat([featurizer(t, window, s, d) for t, s, d in zip(targets, src, dst)])
+    cond = torch.stack([window_summary(index, t, window) for t in targets])  # (B, C)
+    return SparseInputs(batch, s_all, d_all, graph, feats, cond, [int(t) for t in targets])
+
+
+class SparseGenerator(nn.Module):
+    r"""Sparse GCN -> per-node LSTM -> pair decoder.
+
+    Args:
+        num_nodes (int): :math:`N`.
+        config (ModelConfig): Sizes (see the module docstring).
+
+    Shapes:
+        - **inputs:** :class:`SparseInputs` with :math:`P` candidates
+        - **output** of :meth:`forward_parts`: ``{'logit', 'prob', 'weight', 'pred'}``, each
+          :math:`(P,)`
+    """
+
+    def __init__(self, num_nodes: int, config) -> None:
+        super().__init__()
+        self.num_nodes = num_nodes
+        self.encoder = SparseGCNEncoder(num_nodes, config.noise_dim, config.gcn_channels,
+                                        config.lstm_hidden, noise_std=config.node_noise,
+                                        dropout=config.dropout)
+        self.decoder = PairDecoder(config.lstm_hidden, len(PAIR_FEATURES),
+                                   hidden_channels=config.decoder_hidden,
+                                   dropout=config.dropout)
+
+    def forward_parts(self, inputs: SparseInputs) -> dict:
+        dev = self.encoder._device()
+        h = self.encoder(inputs.batch)                                     # (B, M, H)
+        graph = inputs.graph.to(dev)
+        hs = h[graph, inputs.batch.local(inputs.src).to(dev)]              # (P, H)
+        hd = h[graph, inputs.batch.local(inputs.dst).to(dev)]              # (P, H)
+        return self.decoder.parts(hs, hd, inputs.feats.to(dev))
+
+    def forward(self, inputs: SparseInputs) -> Tensor:
+        """Expected weights :math:`(P,)` (model scale)."""
+        return self.forward_parts(inputs)["pred"]
+
+
+class SparseCritic(nn.Module):
+    r""":class:`~gcngan.nn.set_critic.SetCritic` over each window's candidate set.
+
+    Shapes:
+        - **weight:** :math:`(P,)` real or generated model-scale weights
+        - **inputs:** :class:`SparseInputs` (features, graph, condition)
+        - **output:** :math:`(B,)` raw scores
+    """
+
+    def __init__(self, config) -> None:
+        super().__init__()
+        self.conditional = config.critic_condition == "history"
+        self.set_critic = SetCritic(len(PAIR_FEATURES),
+                                    len(WINDOW_SUMMARY) if self.conditional else 0,
+                                    hidden_channels=config.critic_hidden[0],
+                                    dropout=config.dropout)
+
+    def forward(self, weight: Tensor, inputs: SparseInputs) -> Tensor:
+        dev = weight.device
+        return self.set_critic(inputs.feats.to(dev), weight, inputs.graph.to(dev),
+                               inputs.num_graphs,
+                               inputs.condition.to(dev) if self.conditional else None)
+
+
+def sparse_gradient_penalty(critic: SparseCritic, real: Tensor, fake: Tensor,
+                            inputs: SparseInputs) -> Tensor:
+    r"""WGAN-GP on the candidate weights: one :math:`\epsilon \sim U(0, 1)` per window,
+    interpolates :math:`x = \epsilon w + (1-\epsilon)\hat w` :math:`(P,)`, gradient norm
+    per window (over its candidates). Not multiplied by :math:`\lambda`."""
+    real, fake = real.detach(), fake.detach()
+    graph = inputs.graph.to(real.device)
+    eps = torch.rand(inputs.num_graphs, device=real.device, dtype=real.dtype)[graph]  # (P,)
+    x = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x, inputs).sum(), x, create_graph=True)
+    sq = grad.new_zeros(inputs.num_graphs).index_add(0, graph, grad * grad)  # (B,)
+    return ((sq + 1e-12).sqrt() - 1.0).pow(2).mean()
+
+
+class SparsePredictor:
+    """A :class:`SparseGenerator` as a pair predictor (:mod:`gcngan.ranking`): ``score`` =
+    existence probability, ``weight`` = the hurdle prediction on the raw scale, each from
+    the true window before ``t``; evaluation noise re-seeded per target from ``seed``.
+
+    Args:
+        generator (SparseGenerator): Trained.
+        samples (int, optional): Noise draws averaged (:meth:`PairDecoder.pool`).
+        seed (int, optional): Evaluation-noise seed. (default: ``0``)
+        device (optional): (default: ``"cpu"``)
+        chunk (int, optional): Pairs per forward pass. (default: ``200000``)
+    """
+
+    name = "model"
+
+    def __init__(self, generator: SparseGenerator, *, samples: int = 1, seed: int = 0,
+                 device="cpu", chunk: int = 200_000) -> None:
+        self.generator, self.samples, self.seed = generator, max(int(samples), 1), seed
+        self.device, self.chunk = device, chunk
+        self._featurizer: Optional[PairFeaturizer] = None
+        self._index = None
+
+    def prepare(self, seq, targets: Sequence[int], window: int) -> None:
+        """Nothing to precompute (pairs are scored when asked)."""
+
+    def _features(self, index) -> PairFeaturizer:
+        if self._index is not index:
+            self._index, self._featurizer = index, PairFeaturizer(index)
+        return self._featurizer
+
+    @torch.no_grad()
+    def score_pairs(self, seq, t: int, src, dst, window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and raw-scale weights :math:`(P,)` of the pairs at target ``t``."""
+        from gcngan.structural import as_index
+
+        index = as_index(seq)
+        t = int(t)
+        index.check_target(t, window)
+        src = np.asarray(src, dtype=np.int64).ravel()
+        dst = np.asarray(dst, dtype=np.int64).ravel()
+        fz = self._features(index)
+        gen = self.generator
+        was_training = gen.training
+        gen.eval()
+        score = np.zeros(src.size)
+        weight = np.zeros(src.size)
+        try:
+            for a in range(0, src.size, self.chunk):
+                s, d = src[a:a + self.chunk], dst[a:a + self.chunk]
+                inputs = sparse_inputs(index, fz, [t], window, [s], [d])
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(self.seed * 1_000_003 + t)
+                    draws = [gen.forward_parts(inputs) for _ in range(self.samples)]
+                parts = draws[0] if self.samples == 1 else gen.decoder.pool(draws)
+                score[a:a + s.size] = gen.decoder.link_score(parts).double().cpu().numpy()
+                pred = gen.decoder.combine(parts).float().cpu()
+                weight[a:a + s.size] = index.seq.scaler.inverse(pred).double().numpy()
+        finally:
+            gen.train(was_training)
+        return score, weight
+
+    def __repr__(self) -> str:
+        return f"SparsePredictor({type(self.generator).__name__})"
+
+
+def model_predictor(generator, config, device="cpu"):
+    """The pair predictor of a trained run's generator for :mod:`gcngan.ranking`: a
+    :class:`SparsePredictor` for the sparse family (any pairs, no :math:`N^2`), else a
+    :class:`~gcngan.ranking.DensePredictor` (its dense output read at the pairs)."""
+    tc = config.train
+    if isinstance(generator, SparseGenerator):
+        return SparsePredictor(generator, samples=tc.eval_samples, seed=tc.seed, device=device)
+    from gcngan.ranking import DensePredictor
+
+    return DensePredictor(generator, epsilon=tc.epsilon, samples=tc.eval_samples,
+                          seed=tc.seed, device=device)

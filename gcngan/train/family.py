@@ -1,0 +1,309 @@
+r"""Model families: what :class:`~gcngan.train.Trainer` needs to know about a model, so that
+one training loop trains both the dense ``N x N`` GCN-GAN and the sparse one.
+
+A family (``config.model.family``) answers, for the trainer:
+
+* :meth:`~ModelFamily.setup` — the data checks, the training windows
+  (``trainer.train_set``: ``len()`` and ``batch(indices) -> (inputs, target)``), the
+  generator (``forward_parts(inputs) -> parts`` with ``parts['pred']``, the fake the critic
+  judges), the critic (``critic(x, cond) -> (B,)``, raw scores), the reconstruction
+  ``recon(parts, target)``, the model selection (``trainer.selection``/``monitor``) and
+  whether the critic gets the inputs as its condition (``trainer.conditional``);
+* :meth:`~ModelFamily.gradient_penalty`, :meth:`~ModelFamily.diversity`,
+  :meth:`~ModelFamily.predict`, :meth:`~ModelFamily.evaluate`,
+  :meth:`~ModelFamily.evaluate_baselines` — the model-shaped parts of the loop.
+
+:class:`DenseFamily` is today's behaviour, unchanged (bit for bit); :class:`SparseFamily`
+trains :mod:`gcngan.nn.sparse_model` on candidate pairs — each target's true links (at
+most ``train.max_links``) with ``train.negatives`` negatives each, sampled as the ranking
+evaluation samples them (:func:`gcngan.ranking.generate_negatives`: half historical, the
+rest uniform) — and selects the epoch by validation MRR against seeded negatives of the
+validation targets only (monitor ``val_mrr_loss = 1 - MRR``, lower is better, as the
+trainer's monitor). Nothing of size :math:`N^2` on the sparse path.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from gcngan.errors import ConfigError, InputError
+
+log = logging.getLogger("gcngan.train")
+
+
+class ModelFamily:
+    """Base of the families (see the module docstring)."""
+
+    name = "base"
+
+    def describe(self, trainer) -> str:                             # pragma: no cover
+        raise NotImplementedError
+
+    def setup(self, trainer, node_features, generator, critic) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class DenseFamily(ModelFamily):
+    """The ``N x N`` models of :mod:`gcngan.nn` (presets ``paper``, ``default``)."""
+
+    name = "dense"
+
+    def describe(self, trainer) -> str:
+        m = trainer.config.model
+        return (f"training the dense GCN-GAN ({m.decoder} decoder, N x N snapshots, "
+                f"N={trainer.data.num_nodes})")
+
+    def setup(self, trainer, node_features, generator, critic) -> None:
+        from gcngan.data.windows import WindowDataset, check_validation_targets
+        from gcngan.nn import Decoder, Generator, build_critic, build_generator, link_floor
+        from gcngan.resources import check_memory, max_active_fraction
+
+        config, data = trainer.config, trainer.data
+        tc, dc = config.train, config.data
+        check_validation_targets(data.adj, trainer.split, data.source or "data")
+        # refuse up front (clear message with the largest N that fits) what would not fit
+        check_memory(config, data.num_nodes, data.num_snapshots, trainer.device,
+                     None if node_features is None else int(node_features.shape[-1]),
+                     active_fraction=(max_active_fraction(data.adj, dc.window)
+                                      if config.model.decoder == "residual" else 1.0))
+        trainer.adj = data.scaled().to(trainer.device)                       # (T, N, N)
+        trainer.train_set = WindowDataset(trainer.adj, dc.window, trainer.split.train)
+        n = data.num_nodes
+        if generator is None:      # scale-derived decoder defaults: train.epsilon on [0, 1]
+            generator = build_generator(config.model, n, node_features, window=dc.window,
+                                        link_floor=link_floor(data.scaler, tc.epsilon))
+        trainer.generator = generator.to(trainer.device)
+        # the decoder contract (an injected model other than a Generator: plain MSE)
+        decoder = generator.decoder if isinstance(generator, Generator) else Decoder()
+        if tc.recon not in decoder.reconstructions:
+            raise ConfigError(f"train.recon={tc.recon!r} needs a decoder with heads "
+                              f"(model.decoder='residual'), not {config.model.decoder!r}")
+        trainer.recon = decoder.reconstruction(tc.recon, tc)
+        trainer.selection = decoder.selection()   # e.g. the residual decoder's hedge; or None
+        trainer.critic = (critic if critic is not None else build_critic(config.model, n)
+                          ).to(trainer.device)
+        trainer.conditional = config.model.critic_condition == "history"
+
+    def gradient_penalty(self, critic, real: Tensor, fake: Tensor, cond) -> Tensor:
+        from gcngan.train.losses import gradient_penalty
+
+        return gradient_penalty(critic, real, fake, adj_seq=cond)
+
+    def diversity(self, trainer, split: str) -> dict:
+        from gcngan.train.health import diversity
+
+        return diversity(trainer, split)
+
+    def predict(self, trainer, split: str):
+        from gcngan.predict import predict_split
+
+        tc = trainer.config.train
+        return predict_split(trainer.generator, trainer.data, trainer.split[split],
+                             trainer.window, epsilon=tc.epsilon, samples=tc.eval_samples,
+                             seed=tc.seed, device=trainer.device, scaler=trainer.data.scaler)
+
+    def evaluate(self, trainer, split: str, metrics=None) -> dict:
+        from gcngan.predict import evaluate_split
+
+        tc = trainer.config.train
+        return evaluate_split(trainer.generator, trainer.data, trainer.split[split],
+                              trainer.window, epsilon=tc.epsilon, metrics=metrics,
+                              samples=tc.eval_samples, seed=tc.seed, device=trainer.device,
+                              scaler=trainer.data.scaler)
+
+    def evaluate_baselines(self, trainer, split: str, metrics, names) -> dict:
+        from gcngan.baselines import get_baseline
+        from gcngan.predict import evaluate_split
+
+        tc = trainer.config.train
+        return {name: evaluate_split(get_baseline(name), trainer.data, trainer.split[split],
+                                     trainer.window, epsilon=tc.epsilon, metrics=metrics,
+                                     device=trainer.device, scaler=trainer.data.scaler)
+                for name in names}
+
+
+# ----- sparse ---------------------------------------------------------------------------------
+class SparseTrainingSet:
+    """Training targets of the sparse family: ``batch(indices)`` ->
+    ``(SparseInputs, target (P,))`` (model-scale weights, 0 for the negatives).
+
+    Each target's candidates (its true links, at most ``max_links``, ``negatives`` sampled
+    negatives each) are drawn once with the seed ``(seed, t)`` and kept with their pair
+    features, so an epoch costs the GCN and the decoder, not the sampling.
+    """
+
+    def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
+                 negatives: int, seed: int) -> None:
+        self.index, self.featurizer = index, featurizer
+        self.targets = [int(t) for t in targets]
+        self.window, self.max_links, self.negatives, self.seed = window, max_links, negatives, seed
+        self._cache: dict[int, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def candidates(self, t: int) -> tuple:
+        """``(src, dst, target (P,), feats (P, F), summary (C,))`` of target ``t``."""
+        from gcngan.nn.set_critic import window_summary
+        from gcngan.nn.sparse_model import scaled_weights
+        from gcngan.ranking import generate_negatives
+
+        if t not in self._cache:
+            idx = self.index
+            c = generate_negatives(idx, [t], q=self.negatives, max_queries=self.max_links,
+                                   seed=self.seed * 1_000_003 + t)
+            keys, w = idx.snapshot(t)
+            pos = np.searchsorted(keys, idx.keys(c.src, c.dst)).clip(max=max(keys.size - 1, 0))
+            raw = np.where(c.label, w[pos] if keys.size else 0.0, 0.0)
+            target = torch.where(torch.from_numpy(c.label), scaled_weights(idx.seq, raw),
+                                 torch.zeros(()))
+            self._cache[t] = (c.src, c.dst, target,
+                              self.featurizer(t, self.window, c.src, c.dst),
+                              window_summary(idx, t, self.window))
+        return self._cache[t]
+
+    def batch(self, indices: Tensor):
+        from gcngan.nn.sparse_gcn import SparseWindowBatch
+        from gcngan.nn.sparse_model import SparseInputs, scaled_weights
+
+        ts = [self.targets[int(i)] for i in indices]
+        cands = [self.candidates(t) for t in ts]
+        seq = self.index.seq
+        snaps = []
+        for t in ts:
+            win = []
+            for k in range(t - self.window, t):
+                s, d, w = seq.edges(k)
+                win.append((torch.from_numpy(np.stack([s, d]).astype(np.int64)),
+                            scaled_weights(seq, w)))
+            snaps.append(win)
+        src = torch.from_numpy(np.concatenate([c[0] for c in cands]))
+        dst = torch.from_numpy(np.concatenate([c[1] for c in cands]))
+        batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.cat([src, dst]))
+        graph = torch.cat([torch.full((len(c[0]),), b, dtype=torch.long)
+                           for b, c in enumerate(cands)])
+        inputs = SparseInputs(batch, src, dst, graph, torch.cat([c[3] for c in cands]),
+                              torch.stack([c[4] for c in cands]), ts)
+        return inputs, torch.cat([c[2] for c in cands])
+
+
+class RankingSelection:
+    """Model selection of the sparse family: validation MRR (one-vs-many, seeded negatives of
+    the validation targets only, as :func:`gcngan.ranking.generate_negatives` draws them);
+    the monitor is ``val_mrr_loss = 1 - MRR`` (lower is better)."""
+
+    monitor = "val_mrr_loss"
+    initial_candidate = False
+
+    def __init__(self, family: "SparseFamily") -> None:
+        self.family = family
+
+    def validate(self, trainer, split: str) -> tuple[dict, dict]:
+        res = self.family.evaluate(trainer, split)
+        return {self.monitor: 1.0 - res["mrr"]["mean"]}, res
+
+
+class SparseFamily(ModelFamily):
+    """Sparse GCN -> per-node LSTM -> pair decoder, set critic (preset ``sparse``)."""
+
+    name = "sparse"
+
+    def describe(self, trainer) -> str:
+        tc = trainer.config.train
+        return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} true links x "
+                f"{tc.negatives} negatives per target, N={trainer.data.num_nodes}; best "
+                f"epoch by validation MRR)")
+
+    def setup(self, trainer, node_features, generator, critic) -> None:
+        from gcngan.data.windows import check_validation_targets
+        from gcngan.nn.pair_decoder import PairFeaturizer
+        from gcngan.nn.sparse_model import SparseCritic, SparseGenerator
+        from gcngan.structural import PairIndex
+
+        config, data = trainer.config, trainer.data
+        tc, mc = config.train, config.model
+        if node_features is not None or mc.node_input == "features":
+            raise ConfigError("model.family='sparse' learns node embeddings; user node "
+                              "features are not supported by it yet")
+        if tc.recon != "hurdle":
+            raise ConfigError(f"train.recon={tc.recon!r}: the sparse family's pair decoder "
+                              f"trains with recon='hurdle'")
+        if tc.adv_weight > 0 and tc.loss == "bce":
+            raise ConfigError("model.family='sparse' trains WGAN-style: train.loss must be "
+                              "wgan-gp or wgan-clip")
+        check_validation_targets(data, trainer.split, data.source or "data")
+        self.index = PairIndex(data)
+        self.featurizer = PairFeaturizer(self.index)
+        trainer.train_set = SparseTrainingSet(self.index, self.featurizer, trainer.split.train,
+                                              trainer.window, max_links=tc.max_links,
+                                              negatives=tc.negatives, seed=tc.seed)
+        if generator is None:
+            generator = SparseGenerator(data.num_nodes, mc)
+        trainer.generator = generator.to(trainer.device)
+        trainer.recon = generator.decoder.reconstruction(tc.recon, tc)
+        trainer.critic = (critic if critic is not None else SparseCritic(mc)).to(trainer.device)
+        trainer.selection = RankingSelection(self)
+        trainer.conditional = True          # the critic reads the candidates' features
+        self._negatives: dict = {}
+
+    def gradient_penalty(self, critic, real: Tensor, fake: Tensor, cond) -> Tensor:
+        from gcngan.nn.sparse_model import sparse_gradient_penalty
+
+        return sparse_gradient_penalty(critic, real, fake, cond)
+
+    def diversity(self, trainer, split: str) -> dict:
+        return {}
+
+    def predict(self, trainer, split: str):
+        """No dense prediction on the sparse path (``None``; plots skip it)."""
+        return None
+
+    def negatives(self, trainer, split: str):
+        """The seeded candidates of ``split`` (generated once per run)."""
+        from gcngan.ranking import generate_negatives
+
+        if split not in self._negatives:
+            tc = trainer.config.train
+            self._negatives[split] = generate_negatives(
+                self.index, list(trainer.split[split]), q=tc.val_q, max_queries=tc.val_queries,
+                seed=tc.seed)
+        return self._negatives[split]
+
+    def predictor(self, trainer):
+        from gcngan.nn.sparse_model import SparsePredictor
+
+        tc = trainer.config.train
+        return SparsePredictor(trainer.generator, samples=tc.eval_samples, seed=tc.seed,
+                               device=trainer.device)
+
+    @torch.no_grad()
+    def evaluate(self, trainer, split: str, metrics=None) -> dict:
+        """Ranking metrics of the generator on ``split``: ``{name: {'mean': value}}`` (MRR,
+        Hits@k, AUC, AP over all queries; ``new_mrr``, ``repeated_mrr``)."""
+        from gcngan.ranking import evaluate_ranking, flat_metrics
+
+        cands = self.negatives(trainer, split)
+        if not len(cands):
+            raise InputError(f"the {split} targets hold no link u -> v with u != v: nothing "
+                             f"to rank")
+        res = evaluate_ranking({"model": self.predictor(trainer)}, self.index, cands,
+                               trainer.window)
+        flat = flat_metrics(res["predictors"]["model"])
+        return {k: {"mean": float("nan") if v is None else float(v)} for k, v in flat.items()}
+
+    def evaluate_baselines(self, trainer, split: str, metrics, names) -> dict:
+        """No dense baselines on the sparse path (rank them with ``evaluate --protocol
+        ranking``)."""
+        return {}
+
+
+FAMILIES = {"dense": DenseFamily, "sparse": SparseFamily}
+
+
+def get_family(config) -> ModelFamily:
+    """The :class:`ModelFamily` of ``config.model.family``."""
+    return FAMILIES[config.model.family]()
