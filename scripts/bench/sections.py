@@ -12,10 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-#: ranking settings per profile: the four datasets of issue 14 (test = last 10 targets,
-#: 5 for Enron; window 10; q = 100; 1000 queries per target), or one small dataset
+#: ranking settings per profile: the four datasets of issue 14 and the two more of issue 15
+#: (test = last 10 targets, 5 for Enron; window 10; q = 100; 1000 queries per target), or
+#: one small dataset
 RANKING = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "collegemsg",
-                                 "enron184"), "max_queries": 1000},
+                                 "enron184", "wikipedia", "email_eu_core_temporal"),
+                    "max_queries": 1000},
            "quick": {"datasets": ("enron184",), "max_queries": 200}}
 #: ingestion settings per profile: the synthetic stream's size
 INGEST = {"full": {"events": 10_000_000, "nodes": 100_000},
