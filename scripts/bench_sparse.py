@@ -7,12 +7,13 @@ the 3 targets before the test targets, as its default-model row), beside every p
 predictor on the same candidates.
 
     python scripts/bench_sparse.py [--datasets twitter_tennis_rg17,enron184] [--epochs 3]
-        [--json OUT.json]
+        [--threads 1] [--json OUT.json]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,7 @@ GCNGAN_RSS = [sys.executable, "-c",
 
 
 def run_one(name: str, root: Path, *, epochs: int, window: int, q: int, max_queries: int,
-            seed: int, extra: list[str]) -> dict:
+            seed: int, extra: list[str], threads: int = 1) -> dict:
     import pandas as pd
 
     from gcngan.config import DataConfig
@@ -46,22 +47,25 @@ def run_one(name: str, root: Path, *, epochs: int, window: int, q: int, max_quer
     seq = load_snapshots(path, DataConfig(window=window, val=0, test=test, **fields))
     targets = list(chronological_split(seq.num_snapshots, window, 0, test).test)
     cands = generate_negatives(PairIndex(seq), targets, q=q, max_queries=max_queries, seed=seed)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}    # torch's intra-op threads
     flags = [*data_flags(fields), "--window", str(window), "--val", "3", "--test", str(test)]
     with tempfile.TemporaryDirectory() as tmp:
         run, neg = Path(tmp) / "run", Path(tmp) / "negatives.csv"
         write_negatives(neg, cands, seq.node_ids)
         t0 = time.perf_counter()
         rss_file = Path(tmp) / "rss.txt"
-        subprocess.run([*GCNGAN_RSS, str(rss_file), "train", str(path), "--out", str(run), "--preset", "sparse",
+        subprocess.run([*GCNGAN_RSS, str(rss_file), "train", str(path), "--out", str(run),
+                        "--preset", "sparse",
                         "--epochs", str(epochs), "--seed", str(seed), "--quiet",
-                        "--set", f"patience={epochs}", *flags, *extra], check=True)
+                        "--set", f"patience={epochs}", *flags, *extra], check=True, env=env)
         wall = time.perf_counter() - t0
         rss = int(rss_file.read_text()) / 2**10                      # MiB (Linux: KiB)
         log = pd.read_csv(run / "log.csv")
         metrics = json.loads((run / "metrics.json").read_text())
         out = subprocess.run([*GCNGAN, "evaluate", str(run), "--data", str(path),
                               *data_flags(fields), "--protocol", "ranking", "--negatives",
-                              str(neg), "--json"], check=True, capture_output=True, text=True)
+                              str(neg), "--json"], check=True, capture_output=True, text=True,
+                             env=env)
     res = json.loads(out.stdout)
     preds = res["predictors"]
     single = {k: v for k, v in preds.items() if k not in ("model", "stacked-heuristics")}
@@ -71,7 +75,8 @@ def run_one(name: str, root: Path, *, epochs: int, window: int, q: int, max_quer
         return {"mrr": r["all"]["mrr"], "mrr_new": r["new"]["mrr"],
                 "mrr_repeated": r["repeated"]["mrr"]}
 
-    return {"dataset": name, "num_nodes": seq.num_nodes, "num_snapshots": seq.num_snapshots,
+    return {"dataset": name, "threads": threads, "num_nodes": seq.num_nodes,
+            "num_snapshots": seq.num_snapshots,
             "queries": res["queries"], "sha256": res["negatives"]["sha256"],
             "epochs": int(metrics["epochs"]), "best_epoch": metrics["best_epoch"],
             "train_seconds_per_epoch": [round(float(x), 1) for x in log["train_seconds"]],
@@ -95,13 +100,17 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--set", dest="extra", action="append", default=[],
                     help="extra --set KEY=VALUE for training")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="OMP_NUM_THREADS of the training/evaluation processes (default 1: "
+                         "the model's tensors are small; on a shared CPU more threads spin)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     extra = [x for kv in args.extra for x in ("--set", kv)]
     out = []
     for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
         r = run_one(name, Path(args.root), epochs=args.epochs, window=args.window, q=args.q,
-                    max_queries=args.max_queries, seed=args.seed, extra=extra)
+                    max_queries=args.max_queries, seed=args.seed, extra=extra,
+                    threads=args.threads)
         print(json.dumps(r), flush=True)
         out.append(r)
     if args.json:

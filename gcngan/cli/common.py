@@ -214,6 +214,18 @@ def load_run(args: argparse.Namespace):
     return generator, config, seq, device
 
 
+def require_dense(config, run, what: str) -> None:
+    """Refuse a sparse-family run where an ``N x N`` prediction is needed.
+
+    Raises:
+        InputError: naming what does work for it (``evaluate --protocol ranking``, ``score``).
+    """
+    if config.model.family == "sparse":
+        raise InputError(f"{run} is a sparse-family run (--preset sparse): it scores candidate "
+                         f"pairs, not N x N snapshots, so {what} does not apply; use "
+                         f"gcngan evaluate --protocol ranking or gcngan score")
+
+
 def split_targets(seq, config, split: str) -> list[int]:
     """Target snapshot indices of ``split`` under the run's split settings.
 

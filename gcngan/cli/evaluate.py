@@ -38,7 +38,7 @@ def register(sub) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from gcngan.baselines import get_baseline
-    from gcngan.cli.common import load_run, split_targets
+    from gcngan.cli.common import load_run, require_dense, split_targets
     from gcngan.cli.common import dumps
     from gcngan.metrics import format_table
     from gcngan.predict import evaluate_split
@@ -57,10 +57,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     metrics = None if args.metrics is None else \
         [m.strip() for m in args.metrics.split(",") if m.strip()]
     generator, config, seq, device = load_run(args)
-    if config.model.family == "sparse":
-        from gcngan.errors import InputError
-        raise InputError(f"{args.run} is a sparse-family run: it scores candidate pairs, not "
-                         f"N x N snapshots; evaluate it with --protocol ranking")
+    require_dense(config, args.run, "the N x N protocol")
     tc, dc = config.train, config.data
     idx = split_targets(seq, config, args.split)
 

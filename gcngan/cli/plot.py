@@ -55,22 +55,25 @@ def cmd_plot(args: argparse.Namespace) -> int:
     data = args.data or _recorded_source(run)
     prediction, index, label, title = None, 0, None, run.name
     if data is not None:
-        from gcngan.cli.common import load_run, split_targets
+        from gcngan.cli.common import load_run, require_dense, split_targets
         from gcngan.predict import predict_split
 
         args.data = data
         generator, config, seq, device = load_run(args)
-        tc, dc = config.train, config.data
-        targets = split_targets(seq, config, args.split)
         if args.target is not None:
-            if args.target not in targets:
-                raise InputError(f"--target {args.target} is not a {args.split} target; "
-                                 f"choose one of {targets[0]}..{targets[-1]}")
-            index = targets.index(args.target)
-        prediction = predict_split(generator, seq, targets, dc.window, epsilon=tc.epsilon,
-                                   samples=tc.eval_samples, seed=tc.seed, device=device)
-        label = f"{args.split} snapshot {targets[index]}"
-        title = f"{Path(str(data)).name}: {tc.loss} ({run.name})"
+            require_dense(config, args.run, "--target (a predicted snapshot)")
+        if config.model.family != "sparse":        # sparse runs: the history plots only
+            tc, dc = config.train, config.data
+            targets = split_targets(seq, config, args.split)
+            if args.target is not None:
+                if args.target not in targets:
+                    raise InputError(f"--target {args.target} is not a {args.split} target; "
+                                     f"choose one of {targets[0]}..{targets[-1]}")
+                index = targets.index(args.target)
+            prediction = predict_split(generator, seq, targets, dc.window, epsilon=tc.epsilon,
+                                       samples=tc.eval_samples, seed=tc.seed, device=device)
+            label = f"{args.split} snapshot {targets[index]}"
+            title = f"{Path(str(data)).name}: {tc.loss} ({run.name})"
     elif args.target is not None:
         raise InputError("--target needs the data (--data DATA)")
     written = plot_run(run, history=history, prediction=prediction, target_index=index,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gcngan.cli.common import add_data_args, load_run, split_targets
+from gcngan.cli.common import add_data_args, load_run, require_dense, split_targets
 from gcngan.config import DEVICES
 
 
@@ -44,6 +44,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                                 time_labels, write_predictions)
 
     generator, config, seq, device = load_run(args)
+    require_dense(config, args.run, "predict")
     tc, dc = config.train, config.data
     scores = None
     if args.steps is not None:

@@ -80,9 +80,15 @@ def test_train_evaluate_score_through_the_cli(social_csv, tmp_path, capsys, monk
                         cands["label"].to_numpy().astype(bool))
     assert float(np.mean(1.0 / ranks)) == pytest.approx(model["all"]["mrr"], rel=1e-9)
 
-    capsys.readouterr()
-    assert main(["evaluate", str(run), "--data", str(social_csv)]) == 2
-    assert "--protocol ranking" in capsys.readouterr().err
+    for cmd in (["evaluate", str(run)], ["predict", str(run), "--out", str(tmp_path / "p.csv")]):
+        capsys.readouterr()
+        assert main([*cmd, "--data", str(social_csv)]) == 2                 # one line, exit 2
+        err = capsys.readouterr().err
+        assert "sparse-family run" in err and "--protocol ranking" in err
+        assert "Traceback" not in err
+    assert not (tmp_path / "p.csv").exists()
+    assert main(["plot", str(run), "--data", str(social_csv)]) == 0   # history plots only
+    assert (run / "metrics.png").exists() and not (run / "prediction.png").exists()
 
 
 def test_resume_continues_as_one_run(social_csv, tmp_path, capsys):
