@@ -72,10 +72,11 @@ def test_max_active_fraction_is_the_densest_window():
 
 def test_trainer_checks_memory_with_the_datas_active_share(monkeypatch):
     from gcngan.data import generate_mesh
+    from gcngan.train import family as family_mod
     from gcngan.train import trainer as trainer_mod
 
     seen = {}
-    monkeypatch.setattr(trainer_mod, "check_memory",
+    monkeypatch.setattr(family_mod, "check_memory",         # the dense family checks it
                         lambda *a, **kw: seen.update(kw))
     seq = generate_mesh(num_nodes=8, num_snapshots=30, seed=0)
     cfg = build_config("default", overrides=["window=4", "val=3", "test=3"])

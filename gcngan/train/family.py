@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from gcngan.errors import ConfigError, InputError
+from gcngan.resources import check_memory, max_active_fraction
 
 log = logging.getLogger("gcngan.train")
 
@@ -60,7 +61,6 @@ class DenseFamily(ModelFamily):
     def setup(self, trainer, node_features, generator, critic) -> None:
         from gcngan.data.windows import WindowDataset, check_validation_targets
         from gcngan.nn import Decoder, Generator, build_critic, build_generator, link_floor
-        from gcngan.resources import check_memory, max_active_fraction
 
         config, data = trainer.config, trainer.data
         tc, dc = config.train, config.data
