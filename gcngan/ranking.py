@@ -30,7 +30,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from gcngan.errors import InputError
-from gcngan.structural import PairIndex, as_index, fit_predictors
+from gcngan.structural import PairIndex, PairPredictor, as_index, fit_predictors
 
 COLUMNS = ("query", "t", "src", "dst", "label")
 HITS = (1, 3, 10)
@@ -317,7 +317,7 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
     score = np.zeros(t.size, dtype=np.float64)
     weight = np.zeros(t.size, dtype=np.float64)
     ts = np.unique(t)
-    if hasattr(predictor, "prepare") and ts.size:
+    if ts.size:
         predictor.prepare(index, ts.tolist(), window)
     for tt in ts.tolist():
         rows = np.flatnonzero(t == tt)
@@ -455,8 +455,7 @@ def score_candidates(predictor, index: PairIndex, cands: Candidates,
     score = np.zeros(len(cands), dtype=np.float64)
     weight = np.zeros(len(cands), dtype=np.float64)
     ts = np.unique(cands.t)
-    if hasattr(predictor, "prepare"):
-        predictor.prepare(index, ts.tolist(), window)
+    predictor.prepare(index, ts.tolist(), window)
     for t in ts.tolist():
         rows = np.flatnonzero(cands.t == t)
         s, w = predictor.score_pairs(index, t, cands.src[rows], cands.dst[rows], window)
@@ -575,7 +574,7 @@ def format_ranking_table(result: dict, columns: Optional[Sequence[str]] = None,
 
 
 # ----- dense models ---------------------------------------------------------------------
-class DensePredictor:
+class DensePredictor(PairPredictor):
     """A trained generator (or a dense baseline of :mod:`gcngan.baselines`) as a pair
     predictor: its dense one-step-ahead output for each target, read at the pairs.
 

@@ -240,6 +240,17 @@ class PairPredictor:
         """What :meth:`fit` learned, JSON-ready (``{}`` for the heuristics)."""
         return {}
 
+    def prepare(self, seq, targets: Sequence[int], window: int) -> None:
+        """Called once with every target about to be scored, before :meth:`score_pairs`
+        (e.g. a dense model predicts all of them in one pass). Nothing to do for the
+        heuristics, which read each window when asked.
+
+        Args:
+            seq (SnapshotSequence | PairIndex): The data.
+            targets (Sequence[int]): Target snapshot indices.
+            window (int): :math:`W`.
+        """
+
     def score_pairs(self, seq, t: int, src, dst, window: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and predicted raw weights of the pairs ``src -> dst`` at target ``t``.
 

@@ -15,7 +15,7 @@ from gcngan.errors import InputError
 from gcngan.ranking import (ap_score, auc_score, evaluate_ranking, format_ranking_table,
                             generate_negatives, query_ranks, rank_summary, read_negatives,
                             sha256_path, write_negatives)
-from gcngan.structural import PairIndex
+from gcngan.structural import PairIndex, PairPredictor
 
 
 def test_hand_computed_mrr_with_ties():
@@ -80,7 +80,7 @@ def small(write):
     return load_snapshots(path, DataConfig(directed=True))
 
 
-class Fixed:
+class Fixed(PairPredictor):
     """A predictor returning a given score/weight per (src, dst) of node ids."""
 
     def __init__(self, seq, table: dict) -> None:

@@ -82,12 +82,12 @@ def cmd_ranking(args: argparse.Namespace) -> int:
         predictors["model"] = model_predictor(generator, config, device)  # dense or sparse
     else:
         from gcngan.cli.common import data_config
-        from gcngan.data import chronological_split, load_snapshots
+        from gcngan.data import load_snapshots, split_of
 
         cfg = data_config(args)
         seq = load_snapshots(args.data, cfg)
         window = cfg.window
-        split = chronological_split(seq.num_snapshots, window, cfg.val, cfg.test)
+        split = split_of(seq, cfg)
         targets, train_targets = list(split[args.split]), list(split.train)
         if not targets:
             raise InputError(f"the {args.split} split has no targets (--{args.split} 0)")

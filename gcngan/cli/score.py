@@ -64,9 +64,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     index = PairIndex(seq)
     if args.predictor is not None and predictor.needs_fit:
         # learned baselines (stacked-heuristics) fit on the training targets only
-        from gcngan.data import chronological_split
+        from gcngan.data import split_of
 
-        train = chronological_split(seq.num_snapshots, window, cfg.val, cfg.test).train
+        train = split_of(seq, cfg).train
         predictor.fit(index, list(train), window)
     rows = score_pairs_file(predictor, index, args.pairs, args.out, window)
     print(f"wrote {rows} scored pairs to {args.out}", file=sys.stderr)

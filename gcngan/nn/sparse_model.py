@@ -34,6 +34,7 @@ from torch import Tensor, nn
 from gcngan.nn.pair_decoder import PAIR_FEATURES, PairDecoder, PairFeaturizer
 from gcngan.nn.set_critic import WINDOW_SUMMARY, SetCritic, window_summary
 from gcngan.nn.sparse_gcn import SparseGCNEncoder, SparseWindowBatch
+from gcngan.structural import PairPredictor
 
 
 @dataclass
@@ -171,7 +172,7 @@ def sparse_gradient_penalty(critic: SparseCritic, real: Tensor, fake: Tensor,
     return ((sq + 1e-12).sqrt() - 1.0).pow(2).mean()
 
 
-class SparsePredictor:
+class SparsePredictor(PairPredictor):
     """A :class:`SparseGenerator` as a pair predictor (:mod:`gcngan.ranking`): ``score`` =
     existence probability, ``weight`` = the hurdle prediction on the raw scale, each from
     the true window before ``t``; evaluation noise re-seeded per target from ``seed``.
