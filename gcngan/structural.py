@@ -190,7 +190,12 @@ def as_index(seq) -> PairIndex:
     return seq if isinstance(seq, PairIndex) else PairIndex(seq)
 
 
-def _pairs(index: PairIndex, src, dst) -> tuple[np.ndarray, np.ndarray]:
+def check_pairs(index: PairIndex, src, dst) -> tuple[np.ndarray, np.ndarray]:
+    """``src``, ``dst`` as flat int64 arrays :math:`(P,)`, checked to be node indices.
+
+    Raises:
+        InputError: different lengths, or an index outside ``0 .. N-1``.
+    """
     src = np.asarray(src, dtype=np.int64).ravel()
     dst = np.asarray(dst, dtype=np.int64).ravel()
     if src.shape != dst.shape:
@@ -266,7 +271,7 @@ class PairPredictor:
         index = as_index(seq)
         t = int(t)
         index.check_target(t, window)
-        src, dst = _pairs(index, src, dst)
+        src, dst = check_pairs(index, src, dst)
         keys = index.keys(src, dst)
         vals = index.window_values(t, window, keys)                        # (W, P)
         score, weight = self._score(index, t, window, src, dst, keys, vals)

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gcngan.errors import ConfigError, InputError
+from gcngan.errors import ConfigError
 from gcngan.nn.decoders import Decoder
 
 #: Columns of :func:`pair_features`, in order. Counts/degrees are ``log1p``-compressed,
@@ -133,14 +133,9 @@ class PairFeaturizer:
         index = self.index
         t, window = int(t), int(window)
         index.check_target(t, window)
-        src = np.asarray(src, dtype=np.int64).ravel()
-        dst = np.asarray(dst, dtype=np.int64).ravel()
-        if src.shape != dst.shape:
-            raise InputError(f"{src.size} sources for {dst.size} destinations")
-        n = index.num_nodes
-        for name, x in (("src", src), ("dst", dst)):
-            if x.size and (int(x.min()) < 0 or int(x.max()) >= n):
-                raise InputError(f"{name} node index out of range 0 .. {n - 1}")
+        from gcngan.structural import check_pairs
+
+        src, dst = check_pairs(index, src, dst)
         keys = index.keys(src, dst)
         vals = self._window_values(t, window, keys)                        # (W, P) raw
         rev = self._window_values(t, window, index.keys(dst, src))         # (W, P) raw
