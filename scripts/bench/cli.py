@@ -14,7 +14,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-PROTOCOLS = ("split", "online", "backtest", "existence", "speed", "ranking", "ingest")
+PROTOCOLS = ("split", "online", "backtest", "existence", "speed", "ranking", "ingest",
+             "sparse")
 
 
 def _csv(text: str) -> tuple:
@@ -47,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "earlier origins), existence (how well the window predicts which "
                         "entries are links, no model), speed, ranking (one-vs-many link "
                         "ranking of every pair predictor, scripts/bench_ranking.py), ingest "
-                        "(ingestion speed and memory, scripts/bench_ingest.py), or all "
+                        "(ingestion speed and memory, scripts/bench_ingest.py), sparse (the "
+                        "sparse preset on the ranking protocol, scripts/bench_sparse.py), "
+                        "or all "
                         "(default: all)")
     p.add_argument("--datasets", type=_csv, default=None,
                    help=f"comma-separated subset of: {', '.join(DATASETS)}")

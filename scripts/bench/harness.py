@@ -794,7 +794,7 @@ def environment(device: str) -> dict:
 # ----- the whole run --------------------------------------------------------------------------
 def run_benchmark(profile: Profile, *,
                   protocols: Sequence[str] = ("split", "online", "backtest", "existence",
-                                              "speed", "ranking", "ingest"),
+                                              "speed", "ranking", "ingest", "sparse"),
                   root: str | Path = DEFAULT_ROOT, device: str = "cpu",
                   progress: Optional[Callable[[str], None]] = None,
                   argv: Optional[list] = None, threads: Optional[int] = None) -> dict:
@@ -845,6 +845,10 @@ def run_benchmark(profile: Profile, *,
         from bench.sections import run_ingest
 
         doc["ingest"] = run_ingest(profile.name, progress=progress)
+    if "sparse" in protocols:
+        from bench.sections import run_sparse
+
+        doc["sparse"] = run_sparse(profile.name, root=root, progress=progress)
     doc["environment"]["loadavg_end"] = _loadavg()
     doc["environment"]["total_seconds"] = time.perf_counter() - t0
     return doc
@@ -895,7 +899,7 @@ def merge_documents(old: dict, new: dict) -> dict:
     if "speed" in old and "speed" not in new:       # keep the facts of the run that measured
         out["speed"] = {"torch_threads": env_old.get("torch_threads"), "cpu": env_old.get("cpu"),
                         **old["speed"]}
-    for key in ("backtest", "existence", "speed", "ingest"):
+    for key in ("backtest", "existence", "speed", "ingest", "sparse"):
         if key in new:
             out[key] = new[key]
     if "ranking" in new:

@@ -94,6 +94,10 @@ def render_markdown(doc: dict) -> str:
         from bench.sections import render_ingest
 
         L += render_ingest(doc["ingest"])
+    if doc.get("sparse"):
+        from bench.sections import render_sparse
+
+        L += render_sparse(doc["sparse"])
     return "\n".join(L).rstrip() + "\n"
 
 

@@ -1,10 +1,11 @@
-"""The ranking and ingestion sections of the benchmark (issues 14 and 15): the harness runs
-``scripts/bench_ranking.py``'s and ``scripts/bench_ingest.py``'s measurements
-(``python scripts/benchmark.py --protocol ranking`` / ``ingest``), keeps their reports in
-the JSON beside ``docs/results.md`` (keys ``ranking`` and ``ingest``) and renders them
+"""The ranking, ingestion and sparse-model sections of the benchmark (issues 14 and 15): the
+harness runs ``scripts/bench_ranking.py``'s, ``scripts/bench_ingest.py``'s and
+``scripts/bench_sparse.py``'s measurements (``python scripts/benchmark.py --protocol
+ranking`` / ``ingest`` / ``sparse``), keeps their reports in the JSON beside
+``docs/results.md`` (keys ``ranking``, ``ingest`` and ``sparse``) and renders them
 with those scripts' own renderers, so the page and the scripts never disagree.
 
-Both scripts live beside the ``bench`` package (``scripts/``, on ``sys.path`` as
+The scripts live beside the ``bench`` package (``scripts/``, on ``sys.path`` as
 ``python scripts/benchmark.py`` puts it).
 """
 from __future__ import annotations
@@ -20,6 +21,11 @@ RANKING = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "colleg
                     "max_queries": 1000},
            "quick": {"datasets": ("enron184",), "max_queries": 200}}
 #: ingestion settings per profile: the synthetic stream's size
+#: sparse-model settings per profile (scripts/bench_sparse.py's defaults: 3 epochs, one
+#: thread, the ranking negatives), or one small dataset and one epoch
+SPARSE = {"full": {"datasets": ("twitter_tennis_rg17", "enron184"), "epochs": 3,
+                   "max_queries": 1000, "threads": 1},
+          "quick": {"datasets": ("enron184",), "epochs": 1, "max_queries": 200, "threads": 1}}
 INGEST = {"full": {"events": 10_000_000, "nodes": 100_000},
           "quick": {"events": 200_000, "nodes": 10_000}}
 
@@ -40,6 +46,16 @@ def run_ingest(profile: str, *, progress: Optional[Callable[[str], None]] = None
     import bench_ingest
 
     return bench_ingest.run_ingest(**INGEST.get(profile, INGEST["full"]), progress=progress)
+
+
+def run_sparse(profile: str, *, root: str | Path,
+               progress: Optional[Callable[[str], None]] = None) -> dict:
+    """:func:`bench_sparse.run_report` with the profile's settings."""
+    import bench_sparse
+
+    s = dict(SPARSE.get(profile, SPARSE["full"]))
+    return bench_sparse.run_report(list(s.pop("datasets")), Path(root), **s,
+                                   progress=progress)
 
 
 def merge_ranking(old: Optional[dict], new: dict) -> dict:
@@ -83,5 +99,13 @@ def render_ingest(report: dict) -> list[str]:
     return bench_ingest.render(report).rstrip("\n").splitlines() + [""]
 
 
-__all__ = ["INGEST", "RANKING", "merge_ranking", "render_ingest", "render_ranking",
-           "run_ingest", "run_ranking"]
+def render_sparse(report: dict) -> list[str]:
+    """The sparse model's section's Markdown lines."""
+    import bench_sparse
+
+    return bench_sparse.render(report, command="python scripts/benchmark.py --protocol "
+                                               "sparse").rstrip("\n").splitlines() + [""]
+
+
+__all__ = ["INGEST", "RANKING", "SPARSE", "merge_ranking", "render_ingest", "render_ranking",
+           "render_sparse", "run_ingest", "run_ranking", "run_sparse"]
