@@ -808,11 +808,7 @@ class EdgeColumns:
     file: Optional[np.ndarray] = None
     snapshots: Optional[int] = None
 
-    def where(self, row: int) -> str:
-        """``path:line`` (or ``path/member:line``) of row ``row``."""
-        if self.file is not None:
-            return f"{self.source}/{self.file[row]}:{int(self.line[row])}"
-        return f"{self.source}:{int(self.line[row])}"
+    where = EdgeTable.where      # ``path:line`` (or ``path/member:line``) of row ``row``
 
     def __len__(self) -> int:
         return len(self.src)
