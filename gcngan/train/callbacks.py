@@ -219,11 +219,15 @@ def plot_run_of(trainer, run_dir: Path) -> list:
 def default_callbacks(trainer, quiet: bool = False) -> list[Callback]:
     """The callbacks :class:`~gcngan.train.Trainer` installs: a progress bar (unless
     ``quiet``), health warnings, and with a run directory ``log.csv``, TensorBoard (when
-    ``train.tensorboard``) and the plots."""
+    ``train.tensorboard``) and the plots. Data-parallel: rank 0's only (the others get
+    none: one bar, one log, one set of plots)."""
     if trainer.config.train.tensorboard:       # refused up front, run directory or not
         from gcngan.train.tblog import require_tensorboard
 
         require_tensorboard()
+    dist = getattr(trainer, "dist", None)
+    if dist is not None and not dist.main:
+        return []
     out: list[Callback] = [] if quiet else [ProgressBar()]
     out.append(HealthWarnings())
     if trainer.run_dir is not None:

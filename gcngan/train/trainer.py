@@ -24,11 +24,18 @@ the GP use the global RNG, whose state is saved in every checkpoint; evaluation 
 from a generator re-seeded per evaluation, so validating never perturbs training. A run
 interrupted at a batch boundary (:attr:`Trainer.stop_requested`) and resumed from its
 checkpoint continues bit for bit on CPU.
+
+Data-parallel (``torchrun``, :mod:`gcngan.train.distributed`): with ``k`` processes each
+global batch holds ``batch_size x k`` windows and every process trains on its slice; the
+gradients are averaged over processes after each ``backward`` (:meth:`Trainer._sync`),
+so the weights stay identical; every process validates (the same numbers), rank 0 alone
+writes files. With one process none of this runs.
 """
 from __future__ import annotations
 
 import logging
 import math
+import signal
 import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -40,7 +47,9 @@ from gcngan.config import ExperimentConfig
 from gcngan.data.windows import split_of
 from gcngan.errors import InputError
 from gcngan.train.callbacks import Callback, default_callbacks, progress_stats
-from gcngan.train.checkpoint import load_trainer_state, save_checkpoint, trainer_state
+from gcngan.train import distributed
+from gcngan.train.checkpoint import (get_rng_state, load_trainer_state, save_checkpoint,
+                                     set_rng_state, trainer_state)
 from gcngan.train.family import get_family
 from gcngan.train.health import check_finite
 from gcngan.train.losses import get_loss
@@ -95,6 +104,15 @@ class Trainer:
         self.family = get_family(config)
         self.loss = get_loss(tc.loss)
         self.family.setup(self, node_features, generator, critic)
+        self.dist = distributed.context()      # rank / world size (1 without torchrun)
+        self.comm_seconds = 0.0                # time in gradient all-reduces (k > 1)
+        self._shard = (1, 1)                   # (this process's windows, global batch's)
+        if self.dist.active:
+            distributed.check_shardable(len(self.train_set), self.dist.world_size)
+            distributed.broadcast_module(self.generator)       # identical start, bit for bit
+            distributed.broadcast_module(self.critic)
+            if not self.dist.main:             # own noise/dropout/GP draws per process
+                seed_everything(distributed.rank_seed(tc.seed, self.dist.rank))
         log.info("%s", self.family.describe(self))
         self.monitor = self.selection.monitor if self.selection is not None else MONITOR
         self.lr = tc.lr if tc.lr is not None else self.loss.lr      # None: the loss's default
@@ -111,6 +129,7 @@ class Trainer:
         self.history: list[dict] = []
         self.partial: Optional[dict] = None     # state of an epoch stopped half-way
         self.stop_requested = False             # set (e.g. by a signal handler) to stop safely
+        self.stop_signal: Optional[int] = None  # which signal asked (set by the CLI)
         self.best_state: Optional[dict] = None  # in-memory copy of the best generator weights
         self.callbacks = default_callbacks(self, quiet) if callbacks is None else callbacks
 
@@ -137,6 +156,7 @@ class Trainer:
             loss = loss + tc.gp_weight * self.family.gradient_penalty(self.critic, target,
                                                                       fake, cond)
         loss.backward()
+        self._sync(self.critic)
         gnorm = grad_norm(self.critic.parameters())
         self.opt_d.step()
         if spec.clip:
@@ -165,6 +185,7 @@ class Trainer:
         rec = self.recon(parts if parts is not None else {"pred": fake}, target)
         loss = tc.adv_weight * adv + tc.alpha * rec
         loss.backward()
+        self._sync(self.generator)
         gnorm = self._clip_generator()
         self.opt_g.step()
         self.step += 1
@@ -176,10 +197,18 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         rec = self.recon(self.generator.forward_parts(adj_seq), target)
         rec.backward()
+        self._sync(self.generator)
         gnorm = self._clip_generator()
         self.opt_g.step()
         self.step += 1
         return {"g_loss": rec.detach(), "g_rec": rec.detach(), "grad_norm_g": gnorm}
+
+    def _sync(self, module: nn.Module) -> None:
+        """Data-parallel: every process's gradients become the window-weighted mean over
+        processes (:func:`~gcngan.train.distributed.sync_gradients`), before clipping and
+        the optimiser step; nothing with one process."""
+        if self.dist.active:
+            self.comm_seconds += distributed.sync_gradients(module.parameters(), *self._shard)
 
     def _clip_generator(self) -> Tensor:
         """Gradient norm of the generator (before clipping to ``train.grad_clip`` when > 0)."""
@@ -208,9 +237,14 @@ class Trainer:
 
     # ----- one epoch ------------------------------------------------------------------------
     def batches(self, epoch: int) -> list[Tensor]:
-        """Shuffled index batches of epoch ``epoch`` (depends only on the seed and ``epoch``)."""
+        """Shuffled index batches of epoch ``epoch`` (depends only on the seed and ``epoch``);
+        with ``k`` processes the global batches of ``batch_size x k`` windows
+        (:func:`~gcngan.train.distributed.global_batches`)."""
         g = torch.Generator().manual_seed(self.config.train.seed * 1_000_003 + epoch)
         perm = torch.randperm(len(self.train_set), generator=g)
+        if self.dist.active:
+            return distributed.global_batches(perm, self.config.train.batch_size,
+                                              self.dist.world_size)
         return list(perm.split(self.config.train.batch_size))
 
     def train_epoch(self, epoch: int, progress: Optional[Callable[[dict], None]] = None) -> dict:
@@ -237,8 +271,18 @@ class Trainer:
         batches = self.batches(epoch)
         t0 = time.perf_counter()
         for b in range(start, len(batches)):
-            adj_seq, target = self.train_set.batch(batches[b])       # (B, W, N, N), (B, N, N)
+            idx = batches[b]
+            if self.dist.active:               # this process's slice of the global batch
+                self._shard = (len(idx) // self.dist.world_size
+                               + (self.dist.rank < len(idx) % self.dist.world_size), len(idx))
+                idx = distributed.shard(idx, self.dist.rank, self.dist.world_size)
+            adj_seq, target = self.train_set.batch(idx)              # (B, W, N, N), (B, N, N)
             stats = self.train_batch(adj_seq, target, pretrain=pretrain)
+            if self.dist.active:               # the global batch's numbers; the agreed stop
+                stats, stop = distributed.reduce_stats(
+                    stats, *self._shard, self.stop_signal if self.stop_signal is not None
+                    else (0 if self.stop_requested else None))
+                self._agreed_stop(stop)
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v.detach().float().cpu()
                 count[k] = count.get(k, 0) + 1
@@ -257,6 +301,9 @@ class Trainer:
             out["wasserstein"] = out["d_real"] - out["d_fake"]
         out["train_seconds"] = seconds
         out["windows_per_s"] = len(self.train_set) / seconds if seconds > 0 else float("nan")
+        if self.dist.active:
+            out["allreduce_seconds"] = self.comm_seconds
+            self.comm_seconds = 0.0
         if self.device.type == "cuda":
             out["peak_cuda_mb"] = torch.cuda.max_memory_allocated(self.device) / 2**20
         out["phase"] = "pretrain" if pretrain else "adversarial"
@@ -372,8 +419,19 @@ class Trainer:
         log.info("epoch %d: d_loss %.4g g_loss %.4g %s %.4g%s", self.epoch,
                  row.get("d_loss", float("nan")), row.get("g_loss", float("nan")),
                  self.monitor, row[self.monitor], " *" if improved else "")
+        if self.dist.active:                   # a signal may have come during validation
+            self._agreed_stop(distributed.agree_stop(
+                self.stop_signal if self.stop_signal is not None
+                else (0 if self.stop_requested else None)))
         if self.stop_requested and self.epoch < total:
             raise TrainingInterrupted(f"stopped after epoch {self.epoch}")
+
+    def _agreed_stop(self, stop: Optional[int]) -> None:
+        """Take the stop request the processes agreed on (any process's signal stops all)."""
+        if stop is not None:
+            self.stop_requested = True
+            if self.stop_signal is None or stop == signal.SIGTERM:
+                self.stop_signal = stop
 
     def _on_batch(self, stats: dict) -> None:
         for cb in self.callbacks:
@@ -399,17 +457,45 @@ class Trainer:
 
     # ----- state, files --------------------------------------------------------------------
     def state_dict(self, optimizers: bool = True) -> dict:
-        """Everything a checkpoint holds (:func:`~gcngan.train.checkpoint.trainer_state`)."""
-        return trainer_state(self, optimizers)
+        """Everything a checkpoint holds (:func:`~gcngan.train.checkpoint.trainer_state`);
+        with ``k`` processes also ``world_size`` and every process's RNG state
+        (``rng_ranks``; collective: every process must call it)."""
+        state = trainer_state(self, optimizers)
+        if self.dist.active:
+            state["world_size"] = self.dist.world_size
+            state["rng_ranks"] = distributed.all_gather(get_rng_state())
+        return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore a :meth:`state_dict` (models, optimisers, progress, RNG) to continue."""
+        """Restore a :meth:`state_dict` (models, optimisers, progress, RNG) to continue;
+        each process takes its own RNG state when the world size is the one saved.
+
+        Raises:
+            InputError: a checkpoint saved in the middle of an epoch with another number of
+                processes (its batches were cut for that number).
+        """
+        saved = int(state.get("world_size", 1))
+        if state.get("partial_epoch") is not None and saved != self.dist.world_size:
+            raise InputError(f"--resume: last.pt was saved in the middle of an epoch by "
+                             f"{saved} process(es); resume it with {saved} (this run has "
+                             f"{self.dist.world_size})")
         load_trainer_state(self, state)
+        if self.dist.active and not self.dist.main:
+            ranks = state.get("rng_ranks") or []
+            if len(ranks) == self.dist.world_size:
+                set_rng_state(ranks[self.dist.rank])
+            else:                              # other world size: a fresh stream per process
+                seed_everything(distributed.rank_seed(self.config.train.seed, self.dist.rank,
+                                                      self.epoch))
 
     def save(self, name: str, optimizers: bool = True) -> Optional[Path]:
-        """Write the checkpoint ``run_dir/name`` atomically (no-op without a run directory)."""
+        """Write the checkpoint ``run_dir/name`` atomically (no-op without a run directory;
+        with ``k`` processes rank 0 writes, after every process gave its RNG state)."""
         if self.run_dir is None:
             return None
+        state = self.state_dict(optimizers=optimizers)
+        if not self.dist.main:
+            return None
         path = self.run_dir / name
-        save_checkpoint(path, self.state_dict(optimizers=optimizers))
+        save_checkpoint(path, state)
         return path
