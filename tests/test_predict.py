@@ -117,3 +117,88 @@ def test_evaluate_split_ranks_auc_by_the_predictors_link_scores():
     ranked = evaluate_split(oracle, s, targets, 3, epsilon=0.01, metrics=["rmse", "auc"])
     assert ranked["auc"]["mean"] == 1.0 > plain["auc"]["mean"]
     assert ranked["rmse"] == plain["rmse"]                              # weights: copy-last
+
+
+# ----- the sparse family's edge-list prediction (issue 15) ---------------------------------------
+@pytest.mark.parametrize("directed", [True, False])
+@pytest.mark.parametrize("self_loops", [True, False])
+def test_refine_pairs_is_refine_on_pairs(directed, self_loops):
+    import numpy as np
+
+    from gcngan.predict import refine_pairs
+
+    g = torch.Generator().manual_seed(1)
+    n = 7
+    w = torch.rand(n, n, generator=g) * 3
+    w[w < 0.8] = 0.0
+    w[0, 1], w[2, 3], w[4, 4] = float("nan"), -2.0, 0.015       # nan, negative, near epsilon
+    s = torch.rand(n, n, generator=g)
+    dense_w = refine(w, epsilon=0.02, directed=directed, self_loops=self_loops)
+    dense_s = refine(s, epsilon=None, directed=directed)          # score_split's rule
+    rng = np.random.default_rng(0)
+    for subset in (np.ones(n * n, bool), rng.random(n * n) < 0.5):   # all pairs, some pairs
+        src, dst = np.divmod(np.flatnonzero(subset), n)
+        ww = np.where(subset.reshape(n, n), w.numpy(), 0.0)          # unscored = 0 (dense)
+        ss = np.where(subset.reshape(n, n), s.numpy(), 0.0)
+        rw, rs = refine_pairs(n, src, dst, ww[src, dst], ss[src, dst], epsilon=0.02,
+                              directed=directed, self_loops=self_loops)
+        ref_w = refine(torch.from_numpy(ww).float(), epsilon=0.02, directed=directed,
+                       self_loops=self_loops)
+        ref_s = refine(torch.from_numpy(ss).float(), epsilon=None, directed=directed)
+        assert np.array_equal(rw.astype(np.float32), ref_w.numpy()[src, dst])
+        assert np.array_equal(rs.astype(np.float32), ref_s.numpy()[src, dst])
+        if subset.all():
+            assert np.array_equal(rw.astype(np.float32), dense_w.numpy()[src, dst])
+            assert np.array_equal(rs.astype(np.float32), dense_s.numpy()[src, dst])
+
+
+def test_sparse_forecast_is_the_dense_forecast_on_pairs():
+    """--steps K on the sparse path is the dense path's autoregressive forecast: with the
+    window mean as the pair predictor and all pairs as candidates it reproduces
+    forecast(WindowMean) snapshot for snapshot (each prediction fed back)."""
+    from gcngan.baselines import WindowMean
+    from gcngan.predict import sparse_prediction
+    from gcngan.structural import WindowMeanPairs
+
+    s = seq(T=8, N=3)
+    s.adj[s.adj < 4] = 0                                              # some non-links
+    dense = forecast(WindowMean(), s.scaled(), 4, 3, scaler=s.scaler, epsilon=0.01,
+                     directed=True)
+    pp = sparse_prediction(WindowMeanPairs(), s, 3, steps=4, epsilon=0.01)
+    assert sorted(set(pp.t.tolist())) == [8, 9, 10, 11]
+    pred, _ = pp.dense([8, 9, 10, 11], 3)
+    torch.testing.assert_close(pred, dense, atol=1e-5, rtol=1e-5)
+    assert not torch.equal(dense[0], dense[-1])                       # the window moved
+    # candidates only (no all-pairs): the pairs active in each window are still scored
+    pp2 = sparse_prediction(WindowMeanPairs(), s, 3, steps=4, epsilon=0.01, all_pairs_limit=0)
+    torch.testing.assert_close(pp2.dense([8, 9, 10, 11], 3)[0], dense, atol=1e-5, rtol=1e-5)
+
+
+def test_predict_sparse_frame_in_the_datas_terms():
+    import numpy as np
+
+    from gcngan.predict import predict_sparse, sparse_prediction
+    from gcngan.structural import CopyLastPairs
+
+    s = seq(T=6, N=3)
+    s.adj[s.adj < 5] = 0
+    s.weight_offset = 1.0                                              # shifted at ingestion
+    s.times = [100, 110, 120, 130, 140, 150]
+    frame = predict_sparse(CopyLastPairs(), s, 2, targets=[4, 5], epsilon=0.01)
+    assert list(frame.columns) == ["t", "src", "dst", "weight"]
+    last = {(t, a, b): float(s.adj[t - 1, i, j]) - 1.0
+            for t in (4, 5) for i, a in enumerate("abc") for j, b in enumerate("abc")
+            if s.adj[t - 1, i, j] > 0}
+    got = {(s.times.index(int(r.t)), r.src, r.dst): float(r.weight) for r in frame.itertuples()}
+    assert got.keys() == last.keys()
+    assert all(abs(got[k] - last[k]) < 1e-5 for k in got)
+    ranked = predict_sparse(CopyLastPairs(), s, 2, targets=[4], epsilon=0.01, scores=True)
+    assert list(ranked.columns) == ["t", "src", "dst", "weight", "score"]
+    assert len(ranked) == 6 and (ranked["weight"].astype(float) == 0).any()
+    assert np.all(np.diff(ranked["score"].astype(float).to_numpy()) <= 0)    # ranked
+    with pytest.raises(Exception, match="--steps 0 must be >= 1"):
+        sparse_prediction(CopyLastPairs(), s, 2, steps=0)
+    with pytest.raises(Exception, match="full window"):
+        sparse_prediction(CopyLastPairs(), s, 2, targets=[1])
+    with pytest.raises(Exception, match="sparse-family generator"):
+        sparse_prediction(CopyLast(), s, 2, targets=[4])

@@ -218,12 +218,14 @@ def require_dense(config, run, what: str) -> None:
     """Refuse a sparse-family run where an ``N x N`` prediction is needed.
 
     Raises:
-        InputError: naming what does work for it (``evaluate --protocol ranking``, ``score``).
+        InputError: naming what does work for it (``predict``, ``evaluate --protocol
+            ranking``, ``score``).
     """
     if config.model.family == "sparse":
         raise InputError(f"{run} is a sparse-family run (--preset sparse): it scores candidate "
                          f"pairs, not N x N snapshots, so {what} does not apply; use "
-                         f"gcngan evaluate --protocol ranking or gcngan score")
+                         f"gcngan predict (an edge list), gcngan evaluate --protocol ranking "
+                         f"or gcngan score")
 
 
 def split_targets(seq, config, split: str) -> list[int]:

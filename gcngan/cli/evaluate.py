@@ -2,6 +2,9 @@
 
 Every predictor goes through the same prediction, rescaling and refinement path; metrics
 are per target snapshot on the raw scale, then mean and sample std (AUC/AP pooled).
+A sparse-family run on a small graph (``N*N <= 250,000``) is scored on this protocol by
+predicting all ``N x N`` pairs of each target (:func:`gcngan.predict.evaluate_sparse_split`);
+on larger graphs it is refused with a pointer to ``--protocol ranking``.
 """
 from __future__ import annotations
 
@@ -38,10 +41,9 @@ def register(sub) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from gcngan.baselines import get_baseline
-    from gcngan.cli.common import load_run, require_dense, split_targets
-    from gcngan.cli.common import dumps
+    from gcngan.cli.common import dumps, load_run, split_targets
     from gcngan.metrics import format_table
-    from gcngan.predict import evaluate_split
+    from gcngan.predict import evaluate_sparse_split, evaluate_split
 
     if args.protocol == "ranking":
         from gcngan.cli.ranking import cmd_ranking
@@ -57,8 +59,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     metrics = None if args.metrics is None else \
         [m.strip() for m in args.metrics.split(",") if m.strip()]
     generator, config, seq, device = load_run(args)
-    require_dense(config, args.run, "the N x N protocol")
     tc, dc = config.train, config.data
+    sparse = config.model.family == "sparse"
+    if sparse:
+        require_small(seq.num_nodes, args.run)
     idx = split_targets(seq, config, args.split)
 
     def score(predictor) -> dict:
@@ -66,11 +70,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                               metrics=metrics, samples=tc.eval_samples, seed=tc.seed,
                               device=device)
 
-    result = {"model": score(generator),
+    model = evaluate_sparse_split(generator, seq, idx, dc.window, epsilon=tc.epsilon,
+                                  metrics=metrics, samples=tc.eval_samples, seed=tc.seed,
+                                  device=device) if sparse else score(generator)
+    result = {"model": model,
               "baselines": {name: score(b) for name, b in baselines.items()}}
     if args.json:
         print(dumps(result))
     else:
+        if sparse:
+            print("model: the sparse-family run's prediction of all N x N pairs of each "
+                  "target (gcngan predict writes the same links)")
         print(f"{args.split} split: {len(idx)} target snapshots, {seq.num_nodes} nodes "
               f"(mean ± sample std over snapshots; auc/ap pooled over snapshots, ranking "
               f"each predictor's link score: see predict --scores)")
@@ -83,3 +93,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for line in summarize_table({"model": result["model"], **result["baselines"]}, width=100):
             print(line)
     return 0
+
+
+def require_small(num_nodes: int, run) -> None:
+    """Refuse the dense protocol for a sparse-family run whose graph is too large to score
+    all ``N x N`` pairs (:data:`gcngan.candidates.ALL_PAIRS_LIMIT`).
+
+    Raises:
+        InputError: one line naming ``--protocol ranking``.
+    """
+    from gcngan.candidates import ALL_PAIRS_LIMIT, all_pairs_fit
+    from gcngan.errors import InputError
+
+    if not all_pairs_fit(num_nodes, ALL_PAIRS_LIMIT):
+        raise InputError(f"{run} is a sparse-family run on N={num_nodes} nodes: the dense "
+                         f"protocol scores all N x N pairs of every target, done only up to "
+                         f"N x N = {ALL_PAIRS_LIMIT:,} (N <= {int(ALL_PAIRS_LIMIT ** 0.5)}); "
+                         f"use --protocol ranking (or gcngan predict / gcngan score)")

@@ -5,13 +5,22 @@ only, after refinement (zero diagonal unless the data keeps self-loops, ``<= eps
 symmetrised for undirected data).
 ``--scores`` adds a ``score`` column (the model's link score, e.g. the default model's
 existence probability) and also writes the scored entries without a predicted link (weight 0).
+
+A sparse-family run (``--preset sparse``) writes the same format without an ``N x N``
+matrix: the candidate pairs of each target (all pairs when ``N*N <= 250,000``, else the
+window's active pairs and each node's ``--two-hop`` best 2-hop pairs by resource
+allocation; :mod:`gcngan.candidates`) are scored by the pair decoder and a link is written
+where its existence probability passes the decoder's threshold
+(:func:`gcngan.predict.predict_sparse`). ``--steps K`` is autoregressive on both paths: each
+predicted snapshot's links are appended to the window of the next step.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from gcngan.cli.common import add_data_args, load_run, require_dense, split_targets
+from gcngan.candidates import ALL_PAIRS_LIMIT, TWO_HOP
+from gcngan.cli.common import add_data_args, load_run, split_targets
 from gcngan.config import DEVICES
 
 
@@ -34,6 +43,11 @@ def register(sub) -> None:
                         "model's probability of a link); entries it scores but predicts no "
                         "link for are written too, with weight 0, so the file ranks "
                         "candidate links")
+    p.add_argument("--two-hop", dest="two_hop", type=int, default=None, metavar="K",
+                   help=f"sparse runs: 2-hop candidate pairs per node, by resource "
+                        f"allocation, added to the window's active pairs when N*N > "
+                        f"{ALL_PAIRS_LIMIT:,} (smaller graphs: all pairs are scored; "
+                        f"default {TWO_HOP})")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="default cpu")
     add_data_args(p, split=True)
     p.set_defaults(func=cmd_predict)
@@ -43,8 +57,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from gcngan.predict import (forecast, keeps_self_loops, predict_split, score_split,
                                 time_labels, write_predictions)
 
+    from gcngan.errors import InputError
+
+    if args.steps is not None and args.steps < 1:
+        raise InputError(f"--steps {args.steps} must be >= 1")
+    if args.two_hop is not None and args.two_hop < 0:
+        raise InputError(f"--two-hop {args.two_hop} must be >= 0")
     generator, config, seq, device = load_run(args)
-    require_dense(config, args.run, "predict")
+    if config.model.family == "sparse":
+        return _predict_sparse(args, generator, config, seq, device)
+    if args.two_hop is not None:
+        raise InputError(f"--two-hop applies to sparse-family runs (--preset sparse); "
+                         f"{args.run} is a dense run, which predicts all N x N entries")
     tc, dc = config.train, config.data
     scores = None
     if args.steps is not None:
@@ -73,8 +97,38 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict_sparse(args: argparse.Namespace, generator, config, seq, device) -> int:
+    """``predict`` for a sparse-family run: :func:`gcngan.predict.sparse_prediction`, the
+    edge list written atomically (nothing is written on an error)."""
+    from gcngan.io import atomic_path
+    from gcngan.predict import sparse_prediction
+
+    tc, dc = config.train, config.data
+    what = dict(steps=args.steps) if args.steps is not None else \
+        dict(targets=split_targets(seq, config, args.split))
+    pp = sparse_prediction(generator, seq, dc.window, **what,
+                           two_hop=TWO_HOP if args.two_hop is None else args.two_hop,
+                           epsilon=tc.epsilon, samples=tc.eval_samples, seed=tc.seed,
+                           device=device)
+    frame = pp.to_frame(seq, scores=args.scores)
+    with atomic_path(args.out) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+    count = len(what.get("targets", ())) or args.steps
+    kind = "forecast" if args.steps is not None else args.split
+    print(f"wrote {pp.num_links} links of {count} {kind} snapshots ({len(pp)} candidate "
+          f"pairs scored{', all written' if args.scores else ''}) to {args.out}")
+    if pp.num_links == 0:
+        print(f"gcngan: warning: the prediction holds no link at all{_no_link_hint(config)}",
+              file=sys.stderr)
+    return 0
+
+
 def _no_link_hint(config) -> str:
     """Why a run may predict an empty network, for the warning of ``gcngan predict``."""
+    if config.model.family == "sparse":
+        return ("; the sparse model predicts a link only where its existence probability "
+                "passes the pair decoder's threshold (0.5): --scores writes every scored "
+                "candidate pair with its probability, a ranked list")
     if config.model.decoder == "residual":
         return ("; the default model predicts a link only where it expects one more likely "
                 "than not (at first: where the window holds it in at least half of its "

@@ -1,0 +1,184 @@
+r"""Candidate pairs for a sparse model's prediction of one target snapshot (issue 15): which
+``(u, v)`` the pair decoder is asked about when it predicts a whole next adjacency.
+
+For a target ``t`` with the window ``t-W .. t-1`` (:func:`candidate_pairs`):
+
+* **all pairs** when :math:`N^2 \le` ``all_pairs_limit`` (:data:`ALL_PAIRS_LIMIT` =
+  250,000, i.e. :math:`N \le 500`): nothing is missed and scoring them all is cheap;
+* otherwise the union of
+
+  1. the window's **active pairs** — every ``u -> v`` linked in some window snapshot;
+  2. the **2-hop pairs with the best structural scores per node** — for each node ``u``,
+     the ``two_hop`` nodes ``v`` at distance 2 in the window's undirected binary union
+     ``U`` (not linked to ``u`` in ``U``, ``v != u``) with the highest
+     resource-allocation score :math:`\sum_k U_{uk} U_{kv} / d_k`
+     (:class:`gcngan.structural.ResourceAllocation`; ties broken by the smaller ``v``);
+  3. for undirected data, the reverse of every pair above (so that the prediction can be
+     symmetrised as :func:`gcngan.predict.refine` does).
+
+Memory is :math:`O(W E + N k)` (``k = two_hop``): the 2-hop rows are computed for blocks
+of nodes whose 2-hop neighbourhoods together hold at most ``block_entries`` entries
+(bounded by :math:`\sum_{k \in N(u)} d_k` per node), and only each row's best ``k`` are
+kept. Nothing of size :math:`N^2` is built outside the all-pairs case, whose size the limit
+bounds.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from gcngan.errors import InputError
+
+#: Largest :math:`N^2` for which every pair is a candidate (:math:`N \le 500`).
+ALL_PAIRS_LIMIT = 250_000
+#: Default number of 2-hop candidates per node.
+TWO_HOP = 10
+#: Entries of 2-hop rows computed at once (a bound, not a cap on the result).
+BLOCK_ENTRIES = 1 << 21
+
+
+def all_pairs_fit(num_nodes: int, all_pairs_limit: int = ALL_PAIRS_LIMIT) -> bool:
+    """Whether every pair of ``num_nodes`` nodes is a candidate (:math:`N^2 \\le` limit).
+
+    Examples:
+        >>> all_pairs_fit(38), all_pairs_fit(1000)
+        (True, False)
+    """
+    return int(num_nodes) ** 2 <= int(all_pairs_limit)
+
+
+def all_pairs(num_nodes: int, self_loops: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair ``(u, v)`` of ``num_nodes`` nodes in row-major order, the diagonal
+    only with ``self_loops``.
+
+    Returns:
+        tuple: ``src``, ``dst`` :math:`(P,)` int64, :math:`P = N^2` or :math:`N(N-1)`.
+
+    Examples:
+        >>> all_pairs(3)
+        (array([0, 0, 1, 1, 2, 2]), array([1, 2, 0, 2, 0, 1]))
+    """
+    n = int(num_nodes)
+    src, dst = np.divmod(np.arange(n * n, dtype=np.int64), n)
+    if not self_loops:
+        keep = src != dst
+        src, dst = src[keep], dst[keep]
+    return src, dst
+
+
+def active_keys(index, t: int, window: int) -> np.ndarray:
+    """Sorted unique keys ``u * N + v`` (int64) of the pairs linked in some snapshot of the
+    window ``t-W .. t-1``: :math:`O(W E)`."""
+    index.check_target(int(t), int(window))
+    keys = [index.snapshot(k)[0] for k in range(int(t) - int(window), int(t))]
+    return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+
+
+def two_hop_keys(index, t: int, window: int, k: int = TWO_HOP,
+                 block_entries: int = BLOCK_ENTRIES) -> np.ndarray:
+    r"""Keys ``u * N + v`` of each node's best ``k`` 2-hop pairs (see the module docstring),
+    sorted and unique: at most :math:`N k` of them.
+
+    Args:
+        index (PairIndex): The data's index (:class:`gcngan.structural.PairIndex`).
+        t (int): Target snapshot (``window <= t <= T``).
+        window (int): :math:`W`.
+        k (int, optional): Pairs per node; ``0`` gives none. (default: :data:`TWO_HOP`)
+        block_entries (int, optional): Bound on the 2-hop entries computed at once.
+            (default: :data:`BLOCK_ENTRIES`)
+
+    Returns:
+        ndarray: :math:`(\le N k,)` int64.
+    """
+    import scipy.sparse as sp
+
+    if k < 0:
+        raise InputError(f"two_hop={k} must be >= 0")
+    n = index.num_nodes
+    if k == 0 or n == 0:
+        return np.zeros(0, np.int64)
+    u, deg = index.union(int(t), int(window))                     # CSR (N, N), (N,)
+    inv = np.zeros_like(deg)
+    inv[deg > 0] = 1.0 / deg[deg > 0]
+    u_ra = u @ sp.diags(inv)                                       # U diag(1/d), E entries
+    bound = np.asarray(u @ deg).ravel()                            # (N,) >= 2-hop row sizes
+    ends = np.cumsum(bound)                                        # (N,)
+    out = []
+    start = 0
+    while start < n:
+        done = ends[start - 1] if start else 0.0
+        stop = int(np.searchsorted(ends, done + block_entries, side="right"))
+        stop = min(max(stop, start + 1), n)                       # at least one row
+        block = (u_ra[start:stop] @ u).tocsr()                     # (b, N) RA scores
+        block = (block - block.multiply(u[start:stop])).tocsr()    # drop pairs linked in U
+        block.eliminate_zeros()
+        block.sort_indices()
+        block = block.tocoo()
+        rows = block.row.astype(np.int64) + start
+        cols = block.col.astype(np.int64)
+        score = np.round(block.data, 9)                            # equal sums tie
+        keep = (rows != cols) & (score > 0)
+        rows, cols, score = rows[keep], cols[keep], score[keep]
+        # by row, best score first, then the smaller v: two stable sorts of a row-major,
+        # column-sorted list (np.lexsort is ~10x slower here)
+        order = np.argsort(-score, kind="stable")
+        order = order[np.argsort(rows[order], kind="stable")]
+        rows, cols = rows[order], cols[order]
+        new_row = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else \
+            np.zeros(0, np.int64)
+        first = np.repeat(new_row, np.diff(np.r_[new_row, rows.size]))
+        sel = np.arange(rows.size) - first < k
+        out.append(rows[sel] * n + cols[sel])
+        start = stop
+    keys = np.concatenate(out) if out else np.zeros(0, np.int64)
+    return np.unique(keys)
+
+
+def candidate_pairs(index, t: int, window: int, *, two_hop: int = TWO_HOP,
+                    all_pairs_limit: int = ALL_PAIRS_LIMIT, symmetric: bool = False,
+                    self_loops: bool = False,
+                    block_entries: int = BLOCK_ENTRIES) -> tuple[np.ndarray, np.ndarray]:
+    r"""The candidate pairs of target ``t`` (see the module docstring), sorted by
+    ``(src, dst)``.
+
+    Args:
+        index (PairIndex): The data's index (:class:`gcngan.structural.PairIndex`; a
+            sequence extended by predicted snapshots works as well).
+        t (int): Target snapshot, ``window <= t <= T``.
+        window (int): :math:`W`.
+        two_hop (int, optional): 2-hop pairs per node. (default: :data:`TWO_HOP`)
+        all_pairs_limit (int, optional): Every pair when :math:`N^2` is at most this.
+            (default: :data:`ALL_PAIRS_LIMIT`)
+        symmetric (bool, optional): Add the reverse of every candidate (undirected data).
+            (default: ``False``)
+        self_loops (bool, optional): Keep pairs ``(u, u)``. (default: ``False``)
+        block_entries (int, optional): See :func:`two_hop_keys`.
+
+    Returns:
+        tuple: ``src``, ``dst`` :math:`(P,)` int64 node indices; :math:`P \le N^2` when all
+        pairs fit, else :math:`P \le 2(E_{window} + N k)`.
+
+    Raises:
+        InputError: ``t`` without a full window before it, or ``two_hop < 0``.
+    """
+    n = index.num_nodes
+    index.check_target(int(t), int(window))
+    if two_hop < 0:
+        raise InputError(f"two_hop={two_hop} must be >= 0")
+    if all_pairs_fit(n, all_pairs_limit):
+        return all_pairs(n, self_loops)
+    keys = np.concatenate([active_keys(index, t, window),
+                           two_hop_keys(index, t, window, two_hop, block_entries)])
+    src, dst = keys // n, keys % n
+    if symmetric:
+        keys = np.concatenate([keys, dst * n + src])
+    keys = np.unique(keys)
+    src, dst = keys // n, keys % n
+    if not self_loops:
+        keep = src != dst
+        src, dst = src[keep], dst[keep]
+    return src, dst
+
+
+__all__ = ["ALL_PAIRS_LIMIT", "TWO_HOP", "all_pairs_fit", "all_pairs", "active_keys",
+           "two_hop_keys", "candidate_pairs"]
+
