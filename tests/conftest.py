@@ -49,6 +49,8 @@ SLOW = (
     "tests/train/test_trainer.py::test_fixed_seed_is_reproducible",
     "tests/scripts/test_bench_harness.py::test_online_protocol_and_speed",
     "tests/scripts/test_bench_harness.py::test_backtest_cuts_the_end_and_matches_a_shorter",
+    "tests/cli/test_sparse_predict_cli.py::test_train_says_its_path_once",
+    "tests/cli/test_sparse_predict_cli.py::test_sigint_during_sparse_training",
 )
 
 

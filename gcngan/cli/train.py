@@ -197,10 +197,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     seq = load_snapshots(args.data, config.data)
     if state is not None:
         check_resume_data(args, state, seq)
+    if config.model.family == "sparse":     # few targets = few windows to learn from
+        from gcngan.data.windows import few_training_targets, split_of
+        note = few_training_targets(split_of(seq, config.data), config.data.window)
+        if note:
+            log.warning("%s", note)
     trainer = None
     try:
         trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
         trainer.require_validation()          # before anything is written
+        if not args.quiet and not log.isEnabledFor(logging.INFO):
+            print(f"gcngan: {trainer.family.describe(trainer)}", file=sys.stderr)  # no INFO
         if state is not None:
             _restore(trainer, state, out / "last.pt")
             _remove_stale_temp_files(out)

@@ -70,6 +70,33 @@ def split_of(seq, config) -> Split:
     return chronological_split(seq.num_snapshots, config.window, config.val, config.test)
 
 
+#: Fewer training targets than this draw a warning from ``gcngan train`` (sparse family).
+FEW_TRAINING_TARGETS = 5
+
+
+def few_training_targets(split: Split, window: int,
+                         minimum: int = FEW_TRAINING_TARGETS) -> str | None:
+    """A warning when ``split`` leaves fewer than ``minimum`` training targets (e.g.
+    ``enron184``: 26 snapshots, ``--window 10 --val 10 --test 5`` leave 1), naming the
+    flags that give more; ``None`` otherwise.
+
+    Examples:
+        >>> few_training_targets(chronological_split(26, 10, val=10, test=5), 10)[:42]
+        'only 1 training target (snapshot 10): the '
+        >>> few_training_targets(chronological_split(445, 10), 10) is None
+        True
+    """
+    n = len(split.train)
+    if n >= minimum:
+        return None
+    where = (f"snapshot {split.train.start}" if n == 1 else
+             f"snapshots {split.train.start}..{split.train.stop - 1}")
+    return (f"only {n} training target{'s' if n != 1 else ''} ({where}): the model learns "
+            f"from {n} window{'s' if n != 1 else ''}; for more, lower --val "
+            f"{len(split.val)} or --test {len(split.test)}, or use a shorter --window "
+            f"{window}")
+
+
 def check_validation_targets(adj, split: Split, source: str = "") -> None:
     """Refuse a validation split whose target snapshots hold no link at all: every model and
     baseline scores zero error there, so nothing could be selected on it.

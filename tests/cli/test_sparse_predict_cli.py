@@ -181,7 +181,10 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(social, mesh, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pairs.csv", "pred.csv"]  # no temp
 
 
-def test_train_says_its_path_once_and_warns_of_few_training_targets(tmp_path, capsys):
+def test_train_says_its_path_once_and_warns_of_few_training_targets(tmp_path, capsys,
+                                                                     monkeypatch):
+    """On a terminal (progress bar, no INFO epoch lines) too: the path is printed once."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     df = generate_social(num_nodes=30, num_snapshots=9, links_per_node=2, seed=3)
     csv = tmp_path / "g.csv"
     df.to_csv(csv, index=False)
@@ -191,6 +194,7 @@ def test_train_says_its_path_once_and_warns_of_few_training_targets(tmp_path, ca
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert err.count("training the sparse GCN-GAN") == 1
+    assert "epoch 1:" not in err                          # no INFO lines: printed by the CLI
     warn = [line for line in err.splitlines() if "training target" in line]
     assert len(warn) == 1 and "1 training target" in warn[0]
     assert "--val" in warn[0] and "--test" in warn[0] and "--window" in warn[0]
