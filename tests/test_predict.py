@@ -202,3 +202,16 @@ def test_predict_sparse_frame_in_the_datas_terms():
         sparse_prediction(CopyLastPairs(), s, 2, targets=[1])
     with pytest.raises(Exception, match="sparse-family generator"):
         sparse_prediction(CopyLast(), s, 2, targets=[4])
+
+
+def test_sparse_api_is_exported_from_the_package():
+    import gcngan
+    import gcngan.candidates
+    import gcngan.predict
+
+    assert gcngan.predict_sparse is gcngan.predict.predict_sparse
+    assert gcngan.load_sparse_run is gcngan.predict.load_sparse_run
+    assert gcngan.candidate_pairs is gcngan.candidates.candidate_pairs
+    assert {"predict_sparse", "load_sparse_run", "candidate_pairs"} <= set(gcngan.__all__)
+    with pytest.raises(AttributeError):
+        gcngan.no_such_name
