@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 PROTOCOLS = ("split", "online", "backtest", "existence", "speed", "ranking", "ingest",
-             "sparse")
+             "sparse", "sparse-cost")
 
 
 def _csv(text: str) -> tuple:
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "ranking of every pair predictor, scripts/bench_ranking.py), ingest "
                         "(ingestion speed and memory, scripts/bench_ingest.py), sparse (the "
                         "sparse preset on the ranking protocol, scripts/bench_sparse.py), "
+                        "sparse-cost (its time and memory against N, and against the dense "
+                        "default on Twitter mentions, scripts/bench_sparse_cost.py), "
                         "or all "
                         "(default: all)")
     p.add_argument("--datasets", type=_csv, default=None,
@@ -57,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", type=_csv, default=None,
                    help=f"comma-separated subset of: {', '.join(METHODS)}")
     p.add_argument("--seeds", type=_ints, default=None, help="e.g. 0,1,2")
+    p.add_argument("--sparse-datasets", dest="sparse_datasets", type=_csv, default=None,
+                   help="sparse protocol: ranking datasets (default: the six of issue 15)")
+    p.add_argument("--sparse-variants", dest="sparse_variants", type=_csv, default=None,
+                   help="sparse protocol: sparse, no-gcn, no-structure, no-adversarial "
+                        "(default: all; --seeds then applies to each)")
     p.add_argument("--max-epochs", dest="max_epochs", type=int, default=None,
                    help="cap on each preset's epochs (default: 30, quick: 3)")
     p.add_argument("--online-methods", dest="online_methods", type=_csv, default=None,
@@ -162,7 +169,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             raise ConfigError(f"--threads {args.threads!r}: expected an integer or auto") \
                 from None
     doc = bm.run_benchmark(profile, protocols=protocols, root=root, device=args.device,
-                           progress=progress, argv=_given_options(args), threads=threads)
+                           progress=progress, argv=_given_options(args), threads=threads,
+                           sparse={"datasets": args.sparse_datasets,
+                                   "variants": args.sparse_variants, "seeds": args.seeds})
     if args.merge and json_path.is_file():
         doc = bm.merge_documents(json.loads(json_path.read_text(encoding="utf-8")), doc)
     bm.write_outputs(doc, md_path)
@@ -181,7 +190,8 @@ def _given_options(args: argparse.Namespace) -> list[str]:
     """The options this run was given, for the report's command line."""
     out = ["--quick"] if args.quick else []
     for name in ("protocol", "datasets", "methods", "seeds", "max_epochs", "online_methods",
-                 "online_seeds", "out", "root", "threads", "device"):
+                 "online_seeds", "sparse_datasets", "sparse_variants", "out", "root",
+                 "threads", "device"):
         value = getattr(args, name)
         if value is None or (name, value) in (("protocol", "all"), ("device", "cpu"),
                                               ("threads", "auto")):

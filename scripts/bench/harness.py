@@ -797,8 +797,12 @@ def run_benchmark(profile: Profile, *,
                                               "speed", "ranking", "ingest", "sparse"),
                   root: str | Path = DEFAULT_ROOT, device: str = "cpu",
                   progress: Optional[Callable[[str], None]] = None,
-                  argv: Optional[list] = None, threads: Optional[int] = None) -> dict:
+                  argv: Optional[list] = None, threads: Optional[int] = None,
+                  sparse: Optional[dict] = None) -> dict:
     """Run the chosen protocols of ``profile``; returns the JSON document.
+
+    ``sparse``: the sparse protocol's ``datasets``/``variants``/``seeds`` from the command
+    line (:func:`bench.sections.run_sparse`).
 
     ``threads`` sets ``torch.set_num_threads`` for the whole run: on a shared machine one
     thread per process avoids the collapse of OpenMP's spinning threads when the cores are
@@ -848,7 +852,12 @@ def run_benchmark(profile: Profile, *,
     if "sparse" in protocols:
         from bench.sections import run_sparse
 
-        doc["sparse"] = run_sparse(profile.name, root=root, progress=progress)
+        doc["sparse"] = run_sparse(profile.name, root=root, progress=progress, options=sparse)
+    if "sparse-cost" in protocols:
+        from bench.sections import run_sparse_cost
+
+        doc.setdefault("sparse", {})["cost"] = run_sparse_cost(profile.name, root=root,
+                                                               progress=progress)
     doc["environment"]["loadavg_end"] = _loadavg()
     doc["environment"]["total_seconds"] = time.perf_counter() - t0
     return doc
@@ -899,9 +908,13 @@ def merge_documents(old: dict, new: dict) -> dict:
     if "speed" in old and "speed" not in new:       # keep the facts of the run that measured
         out["speed"] = {"torch_threads": env_old.get("torch_threads"), "cpu": env_old.get("cpu"),
                         **old["speed"]}
-    for key in ("backtest", "existence", "speed", "ingest", "sparse"):
+    for key in ("backtest", "existence", "speed", "ingest"):
         if key in new:
             out[key] = new[key]
+    if "sparse" in new:
+        from bench.sections import merge_sparse
+
+        out["sparse"] = merge_sparse(old.get("sparse"), new["sparse"])
     if "ranking" in new:
         from bench.sections import merge_ranking
 

@@ -1,8 +1,9 @@
 """The ranking, ingestion and sparse-model sections of the benchmark (issues 14 and 15): the
 harness runs ``scripts/bench_ranking.py``'s, ``scripts/bench_ingest.py``'s and
 ``scripts/bench_sparse.py``'s measurements (``python scripts/benchmark.py --protocol
-ranking`` / ``ingest`` / ``sparse``), keeps their reports in the JSON beside
-``docs/results.md`` (keys ``ranking``, ``ingest`` and ``sparse``) and renders them
+ranking`` / ``ingest`` / ``sparse``; ``sparse-cost`` runs ``scripts/bench_sparse_cost.py``),
+keeps their reports in the JSON beside ``docs/results.md`` (keys ``ranking``, ``ingest``
+and ``sparse``, the cost under ``sparse.cost``) and renders them
 with those scripts' own renderers, so the page and the scripts never disagree.
 
 The scripts live beside the ``bench`` package (``scripts/``, on ``sys.path`` as
@@ -20,12 +21,23 @@ RANKING = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "colleg
                                  "enron184", "wikipedia", "email_eu_core_temporal"),
                     "max_queries": 1000},
            "quick": {"datasets": ("enron184",), "max_queries": 200}}
-#: ingestion settings per profile: the synthetic stream's size
-#: sparse-model settings per profile (scripts/bench_sparse.py's defaults: 3 epochs, one
-#: thread, the ranking negatives), or one small dataset and one epoch
-SPARSE = {"full": {"datasets": ("twitter_tennis_rg17", "enron184"), "epochs": 3,
+#: sparse-model settings per profile (issue 15): the six ranking datasets, the preset's
+#: epochs and early stopping, 3 seeds for the model and 1 for each ablation, one thread,
+#: the ranking negatives; or one small dataset, one seed and one epoch
+SPARSE = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "collegemsg",
+                                "enron184", "wikipedia", "email_eu_core_temporal"),
+                   "variants": ("sparse", "no-gcn", "no-structure", "no-adversarial"),
+                   "seeds": (0, 1, 2), "ablation_seeds": (0,), "epochs": None,
                    "max_queries": 1000, "threads": 1},
-          "quick": {"datasets": ("enron184",), "epochs": 1, "max_queries": 200, "threads": 1}}
+          "quick": {"datasets": ("enron184",), "variants": ("sparse",), "seeds": (0,),
+                    "ablation_seeds": (0,), "epochs": 1, "max_queries": 200, "threads": 1}}
+#: sparse-model cost settings per profile (scripts/bench_sparse_cost.py): synthetic N,
+#: training targets per epoch, epochs, the Twitter dense-against-sparse sizes
+SPARSE_COST = {"full": {"sizes": (1000, 10000, 100000), "train_targets": 4, "epochs": 2,
+                        "largest_epochs": 1, "twitter_topk": (100, 200, 400)},
+               "quick": {"sizes": (300, 600), "train_targets": 2, "epochs": 1,
+                         "largest_epochs": 1, "twitter_topk": ()}}
+#: ingestion settings per profile: the synthetic stream's size
 INGEST = {"full": {"events": 10_000_000, "nodes": 100_000},
           "quick": {"events": 200_000, "nodes": 10_000}}
 
@@ -49,13 +61,48 @@ def run_ingest(profile: str, *, progress: Optional[Callable[[str], None]] = None
 
 
 def run_sparse(profile: str, *, root: str | Path,
-               progress: Optional[Callable[[str], None]] = None) -> dict:
-    """:func:`bench_sparse.run_report` with the profile's settings."""
+               progress: Optional[Callable[[str], None]] = None,
+               options: Optional[dict] = None) -> dict:
+    """:func:`bench_sparse.run_report` with the profile's settings; ``options`` (from the
+    command line: ``datasets``, ``variants``, ``seeds``) replace the profile's where not
+    ``None`` (``seeds`` then applies to the ablations too)."""
     import bench_sparse
 
     s = dict(SPARSE.get(profile, SPARSE["full"]))
+    opts = {k: v for k, v in (options or {}).items() if v is not None}
+    if "seeds" in opts:
+        opts["ablation_seeds"] = opts["seeds"]
+    s.update(opts)
     return bench_sparse.run_report(list(s.pop("datasets")), Path(root), **s,
                                    progress=progress)
+
+
+def run_sparse_cost(profile: str, *, root: str | Path,
+                    progress: Optional[Callable[[str], None]] = None) -> dict:
+    """:func:`bench_sparse_cost.run_cost` with the profile's settings."""
+    import bench_sparse_cost
+
+    return bench_sparse_cost.run_cost(**SPARSE_COST.get(profile, SPARSE_COST["full"]),
+                                      root=Path(root), progress=progress)
+
+
+def merge_sparse(old: Optional[dict], new: dict) -> dict:
+    """The sparse section of ``new`` over ``old``'s: quality runs merged run by run
+    (:func:`bench_sparse.merge`), the cost report (key ``cost``) replaced only when ``new``
+    measured it; either part is kept when ``new`` lacks it."""
+    import bench_sparse
+
+    old = dict(old or {})
+    new = dict(new)
+    cost = new.pop("cost", None) or old.pop("cost", None)
+    old.pop("cost", None)
+    if "datasets" not in new:
+        out = old
+    elif "datasets" not in old:
+        out = new
+    else:
+        out = bench_sparse.merge(old, new)
+    return {**out, **({"cost": cost} if cost else {})}
 
 
 def merge_ranking(old: Optional[dict], new: dict) -> dict:
@@ -100,12 +147,23 @@ def render_ingest(report: dict) -> list[str]:
 
 
 def render_sparse(report: dict) -> list[str]:
-    """The sparse model's section's Markdown lines."""
+    """The sparse model's section's Markdown lines: the quality table (when measured) and
+    the cost tables (key ``cost``, when measured)."""
     import bench_sparse
+    import bench_sparse_cost
 
-    return bench_sparse.render(report, command="python scripts/benchmark.py --protocol "
-                                               "sparse").rstrip("\n").splitlines() + [""]
+    if "datasets" in report:
+        lines = bench_sparse.render(report, command="python scripts/benchmark.py --protocol "
+                                                    "sparse").rstrip("\n").splitlines() + [""]
+    else:
+        lines = ["## Sparse GCN-GAN on the ranking protocol", "",
+                 "The quality table has not been measured yet (`python scripts/benchmark.py "
+                 "--protocol sparse`).", ""]
+    if report.get("cost"):
+        lines += bench_sparse_cost.render(report["cost"])
+    return lines
 
 
-__all__ = ["INGEST", "RANKING", "SPARSE", "merge_ranking", "render_ingest", "render_ranking",
-           "render_sparse", "run_ingest", "run_ranking", "run_sparse"]
+__all__ = ["INGEST", "RANKING", "SPARSE", "SPARSE_COST", "merge_ranking", "merge_sparse",
+           "render_ingest", "render_ranking", "render_sparse", "run_ingest", "run_ranking",
+           "run_sparse", "run_sparse_cost"]
