@@ -111,6 +111,9 @@ class ModelConfig:
     critic_hidden: list = field(default_factory=lambda: [512, 256, 64])
     critic_condition: str = "none"        # none | history (conditional critic)
     dropout: float = 0.2
+    pair_features: bool = True            # sparse: the pair decoder reads the pairs' history
+    #                                       and structure features (false = node states
+    #                                       only: the "no structure features" ablation)
 
     def __post_init__(self) -> None:
         o = "model"
@@ -135,6 +138,9 @@ class ModelConfig:
             raise field_error("model", "decoder_high", self.decoder_high, "must be in (0, 1)")
         if not 0.0 <= self.dropout < 1.0:
             raise field_error("model", "dropout", self.dropout, "must be in [0, 1)")
+        if not self.pair_features and self.family != "sparse":
+            raise ConfigError("model.pair_features=false applies to model.family='sparse' "
+                              "only (the dense decoders read no pair features)")
 
 
 @dataclass
@@ -171,6 +177,12 @@ class TrainConfig:
     negatives: int = 20                   # sampled negatives per true link (half historical)
     val_q: int = 100                      # validation ranking: negatives per query
     val_queries: int = 500                # validation ranking: queries per target at most
+    rank_weight: float = 0.0              # sparse: weight of the per-query softmax
+    #                                       (listwise) loss added to the reconstruction
+    regression_init: bool = False         # sparse: start the pair decoder at a logistic
+    #                                       regression on the features of the last 20
+    #                                       training targets (the untrained model is then a
+    #                                       selection candidate, epoch 0)
 
     def __post_init__(self) -> None:
         o = "train"
@@ -183,7 +195,7 @@ class TrainConfig:
             _check_positive(o, name, getattr(self, name))
         for name in ("weight_decay", "clip", "gp_weight", "alpha", "adv_weight",
                      "pretrain_epochs", "epsilon", "hurdle_log_weight", "hurdle_l1_weight",
-                     "hurdle_high_weight"):
+                     "hurdle_high_weight", "rank_weight"):
             _check_positive(o, name, getattr(self, name), allow_zero=True)
         if self.critic_lr is not None:
             _check_positive(o, "critic_lr", self.critic_lr)
@@ -248,7 +260,7 @@ PRESETS: dict[str, dict] = {
                   "weight_decay": 0.0, "gp_weight": 10.0, "alpha": 1.0, "adv_weight": 0.01,
                   "batch_size": 1, "epochs": 10, "grad_clip": 5.0, "eval_samples": 1,
                   "patience": 3, "pretrain_epochs": 0, "max_links": 500, "negatives": 20,
-                  "val_q": 100, "val_queries": 500},
+                  "val_q": 100, "val_queries": 500, "regression_init": True},
         "data": {"window": 10},
     },
 }

@@ -46,6 +46,15 @@ PAIR_FEATURES = (
     "degree_src",           # log1p d_u in U
     "degree_dst",           # log1p d_v in U
     "pref_attachment",      # log1p d_u * d_v
+    "ewma",                 # exponentially weighted mean of the scaled weights (alpha 0.5,
+    #                         gcngan.structural.EWMAPairs' weights)
+    "src_share",            # share of u's window links (link-snapshots u -> *) going to v
+    "in_degree_dst",        # log1p distinct sources x -> v in the window (directed)
+    "in_degree_dst_last",   # log1p sources x -> v in the last window snapshot
+    "new_in_dst",           # log1p links x -> v in the window new when made (never before)
+    "new_in_dst_last",      # log1p new links x -> v in the last window snapshot
+    "recency_dst",          # 1 / (snapshots since v last had any link), 0 if none in window
+    "src_new_share",        # share of u's window links that were new when made
 )
 
 
@@ -77,6 +86,7 @@ class PairFeaturizer:
         self.cache_size = cache_size
         self.chunk = chunk
         self._unions: dict = {}
+        self._nodes: dict = {}
 
     def union(self, t: int, window: int):
         """The window's undirected binary union ``U`` (CSR :math:`(N, N)`, float64) and its
@@ -116,6 +126,41 @@ class PairFeaturizer:
             out[a:b] = both @ node_w                                       # (c, 3)
         return out
 
+    def node_stats(self, t: int, window: int) -> dict:
+        r"""Per-node statistics of the window ``t-W .. t-1``, each :math:`(N,)` float64,
+        cached like the unions: ``in_degree`` (distinct sources ``x -> v``), ``in_last``
+        (sources ``x -> v`` in the last snapshot), ``new_in`` / ``new_in_last`` (links
+        ``x -> v`` new when made: never linked before their snapshot), ``out_links`` /
+        ``out_new`` (link-snapshots ``u -> *`` and the new ones among them), ``last_active``
+        (the last window snapshot, ``1 .. W`` oldest first, with a link of the node in
+        either direction; 0 = none). Time :math:`O(E_{window} \log E + W N)`."""
+        key = (int(t), int(window))
+        if key not in self._nodes:
+            index, n = self.index, self.index.num_nodes
+            z = lambda: np.zeros(n)                                        # noqa: E731
+            out = {k: z() for k in ("in_degree", "in_last", "new_in", "new_in_last",
+                                    "out_links", "out_new", "last_active")}
+            allkeys = []
+            for j, k in enumerate(range(t - window, t)):
+                keys = index.snapshot(k)[0]
+                s_, d_ = keys // n, keys % n
+                new = ~index.seen_before(k, keys)
+                out["out_links"] += np.bincount(s_, minlength=n)
+                out["out_new"] += np.bincount(s_[new], minlength=n)
+                out["new_in"] += np.bincount(d_[new], minlength=n)
+                out["last_active"][s_] = j + 1
+                out["last_active"][d_] = j + 1
+                if k == t - 1:
+                    out["in_last"] = np.bincount(d_, minlength=n).astype(np.float64)
+                    out["new_in_last"] = np.bincount(d_[new], minlength=n).astype(np.float64)
+                allkeys.append(keys)
+            uniq = np.unique(np.concatenate(allkeys)) if allkeys else np.zeros(0, np.int64)
+            out["in_degree"] = np.bincount(uniq % n, minlength=n).astype(np.float64)
+            if len(self._nodes) >= self.cache_size:
+                self._nodes.pop(next(iter(self._nodes)))
+            self._nodes[key] = out
+        return self._nodes[key]
+
     def __call__(self, t: int, window: int, src, dst) -> Tensor:
         r"""Features of the pairs ``src[i] -> dst[i]`` at target ``t``.
 
@@ -130,11 +175,11 @@ class PairFeaturizer:
         Raises:
             InputError: ``t`` without a full window, or node indices out of range.
         """
+        from gcngan.structural import EWMAPairs, check_pairs
+
         index = self.index
         t, window = int(t), int(window)
         index.check_target(t, window)
-        from gcngan.structural import check_pairs
-
         src, dst = check_pairs(index, src, dst)
         keys = index.keys(src, dst)
         vals = self._window_values(t, window, keys)                        # (W, P) raw
@@ -148,9 +193,19 @@ class PairFeaturizer:
         seen = index.seen_before(t - window, keys)
         structure = np.log1p(self.common_neighbours(t, window, src, dst))  # (P, 3)
         _, deg = self.union(t, window)
+        ns = self.node_stats(t, window)
+        out_links = ns["out_links"][src]
+        share = np.divide(count, out_links, out=np.zeros(src.size), where=out_links > 0)
+        new_share = np.divide(ns["out_new"][src], out_links, out=np.zeros(src.size),
+                              where=out_links > 0)
+        active = ns["last_active"][dst]
         cols = [count / window, scaled.mean(axis=0), scaled[-1], recency,
                 (rev != 0).sum(axis=0) / window, seen.astype(np.float64), *structure.T,
-                np.log1p(deg[src]), np.log1p(deg[dst]), np.log1p(deg[src] * deg[dst])]
+                np.log1p(deg[src]), np.log1p(deg[dst]), np.log1p(deg[src] * deg[dst]),
+                EWMAPairs().weights(window) @ scaled, share,
+                np.log1p(ns["in_degree"][dst]), np.log1p(ns["in_last"][dst]),
+                np.log1p(ns["new_in"][dst]), np.log1p(ns["new_in_last"][dst]),
+                np.where(active > 0, 1.0 / (window + 1 - active), 0.0), new_share]
         return torch.from_numpy(np.stack(cols, axis=1)).float()            # (P, F)
 
     def _window_values(self, t: int, window: int, keys: np.ndarray) -> np.ndarray:
@@ -184,6 +239,54 @@ def hurdle_loss(parts: dict, target: Tensor, weight_coef: float = 1.0) -> Tensor
         linked = target > 0
         loss = loss + weight_coef * ((parts["weight"][linked] - target[linked]) ** 2).mean()
     return loss
+
+
+def listwise_loss(logit: Tensor, query: Tensor, positive: Tensor) -> Tensor:
+    r"""Per-query softmax cross-entropy: each query's candidates (one true link and its
+    negatives) compete in a softmax over their logits and the true link should win,
+    :math:`-\frac1Q \sum_q \big(\ell_{q^+} - \log \sum_{i \in q} e^{\ell_i}\big)` —
+    the smooth surrogate of the reciprocal rank that the ranking protocol measures.
+
+    Shapes:
+        - **logit:** :math:`(P,)`
+        - **query:** :math:`(P,)` long, the query of each candidate, ``0 .. Q-1``
+        - **positive:** :math:`(P,)` bool, the true links (one per query)
+        - **output:** scalar (0 when no candidate is positive)
+    """
+    if not bool(positive.any()):
+        return logit.new_zeros(())
+    q = int(query.max()) + 1
+    top = torch.full((q,), float("-inf"), dtype=logit.dtype, device=logit.device)
+    top = top.scatter_reduce(0, query, logit.detach(), "amax")             # (Q,)
+    sums = logit.new_zeros(q).index_add(0, query, torch.exp(logit - top[query]))  # (Q,)
+    lse = top + torch.log(sums)                                            # (Q,)
+    return (lse[query[positive]] - logit[positive]).mean()
+
+
+def fit_regression(feats: Tensor, label: Tensor, l2: float = 1e-3) -> dict:
+    r"""Standardise the features on these rows and fit a ridge-penalised logistic
+    regression on them (:func:`gcngan.structural._logistic_newton`, the estimator of
+    ``stacked-heuristics``).
+
+    Args:
+        feats (Tensor): :math:`(R, F)` pair features.
+        label (Tensor): :math:`(R,)` bool or 0/1, the true links.
+        l2 (float, optional): Ridge penalty on the standardised coefficients.
+
+    Returns:
+        dict: ``mean``, ``scale`` :math:`(F,)`, ``coef`` :math:`(F,)`, ``intercept``
+        (float), ``loss`` (float); a constant column keeps scale 1 (coefficient 0).
+    """
+    from gcngan.structural import _logistic_newton
+
+    x = feats.double().numpy()
+    y = label.double().numpy()
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[~(scale > 1e-12)] = 1.0
+    beta, _, loss = _logistic_newton((x - mean) / scale, y, l2)
+    return {"mean": torch.from_numpy(mean).float(), "scale": torch.from_numpy(scale).float(),
+            "coef": torch.from_numpy(beta[1:]).float(), "intercept": float(beta[0]),
+            "loss": float(loss)}
 
 
 class PairDecoder(Decoder):
@@ -238,6 +341,9 @@ class PairDecoder(Decoder):
             self.linear = nn.Linear(pair_channels, 1, bias=False)
         else:
             self.register_module("linear", None)
+        # standardisation of the pair features (set from training candidates)
+        self.register_buffer("feat_mean", torch.zeros(pair_channels))
+        self.register_buffer("feat_scale", torch.ones(pair_channels))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -246,6 +352,21 @@ class PairDecoder(Decoder):
         self.out.reset_parameters()
         if self.linear is not None:
             nn.init.zeros_(self.linear.weight)
+
+    def init_regression(self, fit: dict) -> None:
+        """Start where a logistic regression on the features is (:func:`fit_regression`):
+        the features are standardised with its ``mean``/``scale``, the linear term gets its
+        coefficients, the MLP's existence output is zeroed (weights 0, bias = the
+        intercept), so the untrained decoder's logit is the regression's, whatever the
+        node states."""
+        if self.linear is None:
+            raise ValueError("PairDecoder.init_regression: no pair features to regress on")
+        with torch.no_grad():
+            self.feat_mean.copy_(fit["mean"])
+            self.feat_scale.copy_(fit["scale"])
+            self.linear.weight.copy_(fit["coef"].reshape(1, -1))
+            self.out.weight[0].zero_()
+            self.out.bias[0] = float(fit["intercept"])
 
     def inputs(self, h_src: Optional[Tensor], h_dst: Optional[Tensor],
                feats: Optional[Tensor]) -> Tensor:
@@ -261,8 +382,12 @@ class PairDecoder(Decoder):
                 raise ValueError(f"PairDecoder: expected pair features of size "
                                  f"{self.pair_channels}, got "
                                  f"{None if feats is None else tuple(feats.shape)}")
-            parts.append(feats)
+            parts.append(self.standardize(feats))
         return torch.cat(parts, dim=-1)                                    # (P, 3H + F)
+
+    def standardize(self, feats: Tensor) -> Tensor:
+        """``(feats - feat_mean) / feat_scale`` :math:`(P, F)` (identity until set)."""
+        return (feats - self.feat_mean) / self.feat_scale
 
     def forward(self, h_src: Optional[Tensor], h_dst: Optional[Tensor],
                 feats: Optional[Tensor]) -> tuple[Tensor, Tensor]:
@@ -272,7 +397,7 @@ class PairDecoder(Decoder):
         z = self.out(z)                                                    # (P, 2)
         logit = z[:, 0]
         if self.linear is not None:
-            logit = logit + self.linear(feats).squeeze(-1)                 # (P,)
+            logit = logit + self.linear(self.standardize(feats)).squeeze(-1)  # (P,)
         return logit, torch.sigmoid(z[:, 1])
 
     # ----- the decoder contract, on pairs -------------------------------------------------

@@ -134,6 +134,10 @@ class SparseGCNEncoder(nn.Module):
         flow (str, optional): ``"source_to_target"`` or ``"target_to_source"``.
         mirror (bool, optional): Propagate along both directions of every link.
             (default: ``False``)
+        convolve (bool, optional): ``False`` = no graph convolution (the "no GCN"
+            ablation, ``model.encoder='none'``): each node's input goes straight to the
+            LSTM at every step of its window, so its state does not depend on the links.
+            (default: ``True``)
 
     Shapes:
         - **batch:** :class:`SparseWindowBatch` with :math:`B, W, M, E`
@@ -145,7 +149,8 @@ class SparseGCNEncoder(nn.Module):
     def __init__(self, num_nodes: int, in_channels: int, gcn_channels: Sequence[int],
                  lstm_hidden: int, feature_channels: int = 0, noise_std: float = 0.0,
                  dropout: float = 0.0, l2_normalize: bool = True,
-                 flow: str = "source_to_target", mirror: bool = False) -> None:
+                 flow: str = "source_to_target", mirror: bool = False,
+                 convolve: bool = True) -> None:
         super().__init__()
         from torch_geometric.nn import GCNConv
 
@@ -167,13 +172,16 @@ class SparseGCNEncoder(nn.Module):
         self.l2_normalize = l2_normalize
         self.flow = flow
         self.mirror = mirror
+        self.convolve_links = convolve
         if in_channels:
             self.embedding = nn.Embedding(num_nodes, in_channels)
         else:
             self.register_module("embedding", None)
         sizes = [in_channels + feature_channels] + self.gcn_channels
+        if not convolve:
+            sizes = sizes[:1]                                              # no layer at all
         self.convs = nn.ModuleList(GCNConv(a, b, flow=flow) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.lstm = nn.LSTM(self.gcn_channels[-1], lstm_hidden, batch_first=True)
+        self.lstm = nn.LSTM(sizes[-1], lstm_hidden, batch_first=True)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -200,9 +208,12 @@ class SparseGCNEncoder(nn.Module):
         return h
 
     def convolve(self, batch: SparseWindowBatch, x: Optional[Tensor] = None) -> Tensor:
-        """The GCN part: embeddings of every node in every snapshot, :math:`(B, W, M, H)`."""
+        """The GCN part: embeddings of every node in every snapshot, :math:`(B, W, M, H)`
+        (without convolution: the node inputs, :math:`(B, W, M, F)`)."""
         B, W, M = batch.batch_size, batch.window, batch.num_local
         h0 = self.node_inputs(batch.nodes.to(self._device()), x)           # (M, F)
+        if not self.convolve_links:
+            return h0.expand(B, W, M, h0.shape[-1])                        # (B, W, M, F)
         h = h0.repeat(B * W, 1)                                            # (BWM, F)
         ei, ew = batch.edge_index.to(h.device), batch.edge_weight.to(h)
         if self.mirror:

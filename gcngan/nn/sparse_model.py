@@ -48,6 +48,9 @@ class SparseInputs:
         feats (Tensor): :math:`(P, F)` pair features.
         condition (Tensor): :math:`(B, C)` window summaries.
         targets (list[int]): The ``B`` target snapshots.
+        query (Tensor, optional): :math:`(P,)` long, the ranking query (one true link and
+            its negatives) of each candidate, ``0 .. Q-1``, for the listwise loss
+            (training batches; ``None`` at prediction).
     """
 
     batch: SparseWindowBatch
@@ -57,6 +60,7 @@ class SparseInputs:
     feats: Tensor
     condition: Tensor
     targets: list
+    query: Optional[Tensor] = None
 
     @property
     def num_graphs(self) -> int:
@@ -116,8 +120,10 @@ class SparseGenerator(nn.Module):
         self.num_nodes = num_nodes
         self.encoder = SparseGCNEncoder(num_nodes, config.noise_dim, config.gcn_channels,
                                         config.lstm_hidden, noise_std=config.node_noise,
-                                        dropout=config.dropout)
-        self.decoder = PairDecoder(config.lstm_hidden, len(PAIR_FEATURES),
+                                        dropout=config.dropout,
+                                        convolve=config.encoder != "none")
+        self.decoder = PairDecoder(config.lstm_hidden,
+                                   len(PAIR_FEATURES) if config.pair_features else 0,
                                    hidden_channels=config.decoder_hidden,
                                    dropout=config.dropout)
 
@@ -127,7 +133,11 @@ class SparseGenerator(nn.Module):
         graph = inputs.graph.to(dev)
         hs = h[graph, inputs.batch.local(inputs.src).to(dev)]              # (P, H)
         hd = h[graph, inputs.batch.local(inputs.dst).to(dev)]              # (P, H)
-        return self.decoder.parts(hs, hd, inputs.feats.to(dev))
+        feats = inputs.feats.to(dev) if self.decoder.pair_channels else None
+        parts = self.decoder.parts(hs, hd, feats)
+        if inputs.query is not None:
+            parts["query"] = inputs.query.to(dev)                          # (P,)
+        return parts
 
     def forward(self, inputs: SparseInputs) -> Tensor:
         """Expected weights :math:`(P,)` (model scale)."""

@@ -147,7 +147,8 @@ class SparseTrainingSet:
         return len(self.targets)
 
     def candidates(self, t: int) -> tuple:
-        """``(src, dst, target (P,), feats (P, F), summary (C,))`` of target ``t``."""
+        """``(src, dst, target (P,), feats (P, F), summary (C,), query (P,))`` of target
+        ``t`` (``query``: the ranking query of each candidate, ``0 .. Q_t-1``)."""
         from gcngan.nn.set_critic import window_summary
         from gcngan.nn.sparse_model import scaled_weights
         from gcngan.ranking import generate_negatives
@@ -163,7 +164,8 @@ class SparseTrainingSet:
                                  torch.zeros(()))
             self._cache[t] = (c.src, c.dst, target,
                               self.featurizer(t, self.window, c.src, c.dst),
-                              window_summary(idx, t, self.window))
+                              window_summary(idx, t, self.window),
+                              torch.from_numpy(c.query.astype(np.int64)))
         return self._cache[t]
 
     def batch(self, indices: Tensor):
@@ -186,9 +188,33 @@ class SparseTrainingSet:
         batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.cat([src, dst]))
         graph = torch.cat([torch.full((len(c[0]),), b, dtype=torch.long)
                            for b, c in enumerate(cands)])
+        offset = np.cumsum([0] + [int(c[5].max()) + 1 if len(c[5]) else 0 for c in cands])
+        query = torch.cat([c[5] + int(o) for c, o in zip(cands, offset)])      # (P,)
         inputs = SparseInputs(batch, src, dst, graph, torch.cat([c[3] for c in cands]),
-                              torch.stack([c[4] for c in cands]), ts)
+                              torch.stack([c[4] for c in cands]), ts, query)
         return inputs, torch.cat([c[2] for c in cands])
+
+    def regression_rows(self, max_targets: int = 20) -> tuple[Tensor, Tensor]:
+        """Pair features :math:`(R, F)` and labels :math:`(R,)` (bool) of the candidates of
+        the last ``max_targets`` training targets (the rows the decoder's starting
+        regression is fitted on)."""
+        cands = [self.candidates(t) for t in self.targets[-max_targets:]]
+        return (torch.cat([c[3] for c in cands]), torch.cat([c[2] for c in cands]) > 0)
+
+
+def ranking_recon(recon, weight: float):
+    """``recon(parts, target) + weight * listwise_loss`` over the parts' ranking queries
+    (:func:`gcngan.nn.pair_decoder.listwise_loss`; plain ``recon`` where the parts carry
+    no ``query``)."""
+    from gcngan.nn.pair_decoder import listwise_loss
+
+    def fn(parts: dict, target: Tensor) -> Tensor:
+        loss = recon(parts, target)
+        if parts.get("query") is not None:
+            loss = loss + weight * listwise_loss(parts["logit"], parts["query"], target > 0)
+        return loss
+
+    return fn
 
 
 class RankingSelection:
@@ -197,10 +223,12 @@ class RankingSelection:
     the monitor is ``val_mrr_loss = 1 - MRR`` (lower is better)."""
 
     monitor = "val_mrr_loss"
-    initial_candidate = False
 
-    def __init__(self, family: "SparseFamily") -> None:
+    def __init__(self, family: "SparseFamily", initial_candidate: bool = False) -> None:
         self.family = family
+        #: the untrained generator is a candidate (epoch 0): it is the regression the
+        #: decoder starts from (``train.regression_init``)
+        self.initial_candidate = initial_candidate
 
     def validate(self, trainer, split: str) -> tuple[dict, dict]:
         res = self.family.evaluate(trainer, split)
@@ -220,7 +248,7 @@ class SparseFamily(ModelFamily):
 
     def setup(self, trainer, node_features, generator, critic) -> None:
         from gcngan.data.windows import check_validation_targets
-        from gcngan.nn.pair_decoder import PairFeaturizer
+        from gcngan.nn.pair_decoder import PairFeaturizer, fit_regression
         from gcngan.nn.sparse_model import SparseCritic, SparseGenerator
         from gcngan.structural import PairIndex
 
@@ -243,10 +271,21 @@ class SparseFamily(ModelFamily):
                                               negatives=tc.negatives, seed=tc.seed)
         if generator is None:
             generator = SparseGenerator(data.num_nodes, mc)
+        started = False
+        if tc.regression_init and generator.decoder.pair_channels:
+            feats, label = trainer.train_set.regression_rows()
+            if bool(label.any()) and not bool(label.all()):
+                fit = fit_regression(feats, label)
+                generator.decoder.init_regression(fit)
+                started = True
+                log.info("pair decoder starts at a logistic regression on %d training "
+                         "candidates (loss %.4g)", int(label.numel()), fit["loss"])
         trainer.generator = generator.to(trainer.device)
         trainer.recon = generator.decoder.reconstruction(tc.recon, tc)
+        if tc.rank_weight > 0:
+            trainer.recon = ranking_recon(trainer.recon, tc.rank_weight)
         trainer.critic = (critic if critic is not None else SparseCritic(mc)).to(trainer.device)
-        trainer.selection = RankingSelection(self)
+        trainer.selection = RankingSelection(self, initial_candidate=started)
         trainer.conditional = True          # the critic reads the candidates' features
         self._negatives: dict = {}
 

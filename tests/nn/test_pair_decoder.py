@@ -9,8 +9,8 @@ import torch
 from gcngan.data.snapshots import Scaler
 from gcngan.errors import ConfigError, InputError
 from gcngan.nn.decoders import Decoder
-from gcngan.nn.pair_decoder import (PAIR_FEATURES, PairDecoder, PairFeaturizer, hurdle_loss,
-                                    pair_features)
+from gcngan.nn.pair_decoder import (PAIR_FEATURES, PairDecoder, PairFeaturizer, fit_regression,
+                                    hurdle_loss, listwise_loss, pair_features)
 from gcngan.structural import AdamicAdar, CommonNeighbours, PairIndex, ResourceAllocation
 
 
@@ -42,19 +42,35 @@ def _reference(adj, t, window, src, dst, denom):
     c = (win != 0).sum(0)
     u = ((c + c.T) > 0).astype(float)
     deg = u.sum(1)
+    # new[k, x, y]: x -> y linked in snapshot k and in no snapshot before it
+    linked = adj != 0
+    new = linked & ~(np.cumsum(linked, axis=0) - linked).astype(bool)    # (T, N, N)
+    new_win = new[t - window:t]
+    ewma = 0.5 * 0.5 ** np.arange(window - 1, -1, -1.0)
+    ewma[0] = 0.5 ** (window - 1)
     for a, b in zip(src, dst):
         series = win[:, a, b]
         present = np.flatnonzero(series)
         cn = sum(u[a, k] * u[k, b] for k in range(adj.shape[1]))
         aa = sum(u[a, k] * u[k, b] / np.log(deg[k]) for k in range(adj.shape[1]) if deg[k] > 1)
         ra = sum(u[a, k] * u[k, b] / deg[k] for k in range(adj.shape[1]) if deg[k] > 0)
+        out_links = (win[:, a, :] != 0).sum()
+        active = [j + 1 for j in range(window) if (win[j, b, :] != 0).any()
+                  or (win[j, :, b] != 0).any()]
         rows.append([
             len(present) / window, series.mean() / denom, series[-1] / denom,
             1.0 / (window - present[-1]) if len(present) else 0.0,
             (win[:, b, a] != 0).sum() / window,
             float((adj[:t - window, a, b] != 0).any()),
             np.log1p(cn), np.log1p(aa), np.log1p(ra),
-            np.log1p(deg[a]), np.log1p(deg[b]), np.log1p(deg[a] * deg[b])])
+            np.log1p(deg[a]), np.log1p(deg[b]), np.log1p(deg[a] * deg[b]),
+            ewma @ series / denom,
+            len(present) / out_links if out_links else 0.0,
+            np.log1p((win[:, :, b] != 0).any(axis=0).sum()),
+            np.log1p((win[-1, :, b] != 0).sum()),
+            np.log1p(new_win[:, :, b].sum()), np.log1p(new_win[-1, :, b].sum()),
+            1.0 / (window + 1 - active[-1]) if active else 0.0,
+            new_win[:, a, :].sum() / out_links if out_links else 0.0])
     return np.array(rows)
 
 
@@ -167,3 +183,54 @@ def test_decoder_ablations_and_linear_term():
     with pytest.raises(ValueError, match="not both 0"):
         PairDecoder(0, 0)
     assert repr(dec) == "PairDecoder(4, 5, hidden_channels=64)"
+
+
+def test_regression_init_makes_the_untrained_decoder_the_regression():
+    """After init_regression the logit is the fitted regression's on standardised features,
+    whatever the node states (train mode, dropout on), and the MLP still gets gradients."""
+    torch.manual_seed(0)
+    P, H, F = 300, 6, 4
+    feats = torch.randn(P, F) * torch.tensor([3.0, 0.1, 1.0, 0.0]) + 2.0  # a constant column
+    label = (feats[:, 0] - 0.5 * feats[:, 2] + torch.randn(P)) > 2.0
+    fit = fit_regression(feats, label, l2=1e-3)
+    assert fit["scale"][3] == 1.0 and fit["coef"][3] == 0.0
+    # the fit is the penalised optimum: zero gradient of mean log-loss + l2/2 |coef|^2
+    beta = torch.tensor([fit["intercept"], *fit["coef"].tolist()], dtype=torch.float64,
+                        requires_grad=True)
+    z = ((feats - fit["mean"]) / fit["scale"]).double()
+    m = beta[0] + z @ beta[1:]
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(m, label.double()) + \
+        0.5e-3 * (beta[1:] ** 2).sum()
+    loss.backward()
+    assert float(beta.grad.abs().max()) < 1e-6
+    assert fit["coef"][0] > 0 > fit["coef"][2]
+    dec = PairDecoder(H, F, hidden_channels=16, dropout=0.5)
+    dec.init_regression(fit)
+    want = (fit["intercept"] + z @ fit["coef"].double()).float()
+    for _ in range(2):
+        logit, weight = dec(torch.randn(P, H), torch.randn(P, H), feats)
+        assert torch.allclose(logit, want, atol=1e-5)
+    h = torch.randn(P, H, requires_grad=True)
+    parts = dec.parts(h, h, feats)
+    hurdle_loss(parts, label.float()).backward()
+    assert dec.out.weight.grad[0].abs().sum() > 0                     # the MLP can learn
+    assert dec.feat_mean.requires_grad is False and "feat_scale" in dec.state_dict()
+    with pytest.raises(ValueError, match="no pair features"):
+        PairDecoder(H, 0).init_regression(fit)
+
+
+def test_listwise_loss_is_the_per_query_softmax_cross_entropy():
+    torch.manual_seed(2)
+    query = torch.tensor([2, 0, 0, 1, 2, 0, 1, 1, 2, 1])
+    positive = torch.tensor([0, 1, 0, 0, 1, 0, 0, 1, 0, 0]).bool()
+    logit = (torch.randn(10) * 5).requires_grad_()
+    got = listwise_loss(logit, query, positive)
+    want = torch.stack([-torch.log_softmax(logit[query == q], 0)[positive[query == q]][0]
+                        for q in range(3)]).mean()
+    assert torch.allclose(got, want, atol=1e-6)
+    got.backward()
+    assert logit.grad[positive].lt(0).all() and logit.grad[~positive].gt(0).all()
+    assert float(listwise_loss(logit, query, torch.zeros(10, dtype=torch.bool))) == 0.0
+    big = torch.tensor([1000.0, 0.0])                                     # stable
+    assert float(listwise_loss(big, torch.zeros(2, dtype=torch.long),
+                               torch.tensor([True, False]))) == pytest.approx(0.0)

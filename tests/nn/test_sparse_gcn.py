@@ -125,3 +125,23 @@ def test_gradients_features_noise_and_validation():
     with pytest.raises(ValueError, match="same length"):
         SparseWindowBatch.from_snapshots([snaps[0], snaps[0][:1]])
     assert repr(enc) == "SparseGCNEncoder(8, 3, [4], lstm_hidden=5)"
+
+
+def test_no_convolution_ablation_ignores_the_links():
+    """convolve=False (model.encoder='none'): no GCN layer, the states depend on the node
+    inputs only; with the convolution the same nodes' states change with the links."""
+    torch.manual_seed(4)
+    n = 7
+    a = [[_sparse(_directed(n, seed=s)) for s in range(3)]]
+    b = [[_sparse(_directed(n, seed=s + 10)) for s in range(3)]]
+    nodes = torch.arange(n)
+    flat = SparseGCNEncoder(n, 4, [5], 6, convolve=False)
+    assert len(flat.convs) == 0 and flat.lstm.input_size == 4
+    out_a = flat(SparseWindowBatch.from_snapshots(a, nodes=nodes))
+    out_b = flat(SparseWindowBatch.from_snapshots(b, nodes=nodes))
+    assert out_a.shape == (1, n, 6) and torch.equal(out_a, out_b)
+    seq = flat.embedding(nodes).unsqueeze(1).expand(n, 3, 4)               # (N, W, F)
+    assert torch.allclose(out_a[0], flat.lstm(seq)[0][:, -1], atol=1e-6)
+    gcn = SparseGCNEncoder(n, 4, [5], 6)
+    assert not torch.allclose(gcn(SparseWindowBatch.from_snapshots(a, nodes=nodes)),
+                              gcn(SparseWindowBatch.from_snapshots(b, nodes=nodes)))

@@ -117,7 +117,7 @@ def test_trainer_learns_to_rank(tmp_path, monkeypatch):
     cfg = build_config("sparse", overrides=[o for o in SMALL if o != "--set"],
                        data={"window": 3, "val": 2, "test": 2},
                        train={"epochs": 6, "device": "cpu"})
-    cfg = build_config(None, base=cfg, overrides=["patience=10"])
+    cfg = build_config(None, base=cfg, overrides=["patience=10", "regression_init=false"])
     seq = load_snapshots(str(social_csv), cfg.data)
     tr = Trainer(cfg, seq, quiet=True)
     before = tr.evaluate("val")["mrr"]["mean"]
@@ -146,3 +146,62 @@ def test_memory_refusal_names_the_sparse_preset(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "--preset sparse" in err
     assert not (tmp_path / "r").exists()
+
+
+def _small_trainer(tmp_path, *overrides, epochs=2):
+    from gcngan.config import build_config
+    from gcngan.data import load_snapshots
+    from gcngan.train import Trainer
+
+    csv = tmp_path / "s80.csv"
+    generate_social(num_nodes=80, num_snapshots=16, links_per_node=3, seed=0).to_csv(
+        csv, index=False)
+    cfg = build_config("sparse", overrides=[o for o in SMALL if o != "--set"] +
+                       ["regression_init=true", *overrides],
+                       data={"window": 3, "val": 2, "test": 2},
+                       train={"epochs": epochs, "device": "cpu"})
+    return Trainer(cfg, load_snapshots(str(csv), cfg.data), quiet=True)
+
+
+def test_regression_init_is_the_untrained_model_and_a_selection_candidate(tmp_path):
+    """train.regression_init: the untrained generator scores every pair as the logistic
+    regression fitted on the training candidates' features (whatever the node states), and
+    it is selection candidate 'epoch 0', so validation MRR selection never ends below it."""
+    from gcngan.nn.pair_decoder import fit_regression
+
+    tr = _small_trainer(tmp_path, epochs=1)
+    assert tr.selection.initial_candidate
+    feats, label = tr.train_set.regression_rows()
+    assert feats.shape[0] == label.shape[0] > 0 and label.any() and not label.all()
+    fit = fit_regression(feats, label)
+    inputs, _ = tr.train_set.batch(torch.tensor([len(tr.train_set) - 1]))
+    logit = tr.generator.forward_parts(inputs)["logit"].detach()
+    z = (inputs.feats - fit["mean"]) / fit["scale"]
+    assert torch.allclose(logit, fit["intercept"] + z @ fit["coef"], atol=1e-4)
+    start = 1.0 - tr.evaluate("val")["mrr"]["mean"]
+    res = tr.fit()
+    assert res["best_metric"] <= start + 1e-12
+    assert res["best_epoch"] in (0, 1)
+
+
+def test_ablation_switches_change_what_they_say(tmp_path):
+    from gcngan.config import build_config
+    from gcngan.errors import ConfigError
+
+    no_struct = _small_trainer(tmp_path, "pair_features=false", epochs=1)
+    assert no_struct.generator.decoder.pair_channels == 0
+    assert no_struct.generator.decoder.linear is None
+    assert not no_struct.selection.initial_candidate          # nothing to regress on
+    inputs, target = no_struct.train_set.batch(torch.tensor([0]))
+    a = no_struct.generator.forward_parts(inputs)["logit"]
+    inputs.feats = torch.rand_like(inputs.feats)              # the decoder never reads them
+    assert torch.equal(a, no_struct.generator.forward_parts(inputs)["logit"])
+    no_gcn = _small_trainer(tmp_path, "encoder=none", epochs=1)
+    assert len(no_gcn.generator.encoder.convs) == 0
+    full = _small_trainer(tmp_path, epochs=1)
+    assert len(full.generator.encoder.convs) == 2 and full.generator.decoder.pair_channels
+    for t in (no_struct, no_gcn):
+        t.fit()
+        assert 0.0 < t.evaluate("val")["mrr"]["mean"] <= 1.0
+    with pytest.raises(ConfigError, match="pair_features.*sparse"):
+        build_config("default", overrides=["pair_features=false"])
