@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from bench_ranking import DATASETS, DATASETS_ROOT  # noqa: E402
-from bench_sparse import export_commit, gcngan_process  # noqa: E402
+from bench_sparse import CLOCK, _clock_text, export_commit, gcngan_process  # noqa: E402
 
 TWITTER = "twitter_tennis_rg17"
 
@@ -55,11 +55,11 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
     snapshots = window + train_targets + 2
     data = tmp / f"social-{n}.csv"
     rss = tmp / "rss.txt"
-    _, synth_s, synth_mib = gcngan_process(
+    _, synth_s, synth_mib, _ = gcngan_process(
         ["data", "synth", "--kind", "social", "--nodes", str(n), "--snapshots", str(snapshots),
          "--links-per-node", str(links_per_node), "--seed", "0", "--out", data],
         rss_file=rss, threads=threads, code=code, cwd=tmp)
-    out, _, _ = gcngan_process(["data", "inspect", data, "--granularity", "1d", "--json"],
+    out, _, _, _ = gcngan_process(["data", "inspect", data, "--granularity", "1d", "--json"],
                                rss_file=rss, threads=threads, code=code, cwd=tmp)
     info = json.loads(out)
     run = tmp / f"social-{n}-run"
@@ -68,13 +68,15 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
             "--out", run, "--set", f"patience={epochs}"]
     for kv in sets:
         args += ["--set", kv]
-    _, wall, mib = gcngan_process(args, rss_file=rss, threads=threads, code=code, cwd=tmp)
+    _, wall, mib, cpu = gcngan_process(args, rss_file=rss, threads=threads, code=code,
+                                       cwd=tmp)
     rec = {"num_nodes": info["num_nodes"], "num_snapshots": info["num_snapshots"],
            "links": info["num_nonzero"],
            "links_per_snapshot": round(info["num_nonzero"] / info["num_snapshots"], 1),
            "window": window, "train_targets": train_targets, "epochs": epochs,
            **_log(run), "peak_rss_mib_train": round(mib, 1),
-           "train_wall_seconds": round(wall, 1), "synth_seconds": round(synth_s, 1),
+           "train_wall_seconds": round(wall, 1), "train_cpu_seconds": round(cpu, 1),
+           "synth_seconds": round(synth_s, 1),
            "synth_peak_rss_mib": round(synth_mib, 1)}
     data.unlink()
     return rec
@@ -96,12 +98,12 @@ def twitter_row(kind: str, top_k: int | None, tmp: Path, root: Path, *, epochs: 
            "num_nodes": top_k or fields["nodes"], "epochs": epochs,
            "train_windows": fields["snapshots"] - 10 - 3 - test}
     try:
-        _, wall, mib = gcngan_process(args, rss_file=tmp / "rss.txt", threads=threads,
-                                      code=code, cwd=tmp, env=env_limit)
+        _, wall, mib, cpu = gcngan_process(args, rss_file=tmp / "rss.txt", threads=threads,
+                                           code=code, cwd=tmp, env=env_limit)
     except RuntimeError as exc:                 # e.g. refused by the memory check: recorded
         return {**rec, "error": str(exc)}
     return {**rec, **_log(run), "peak_rss_mib_train": round(mib, 1),
-            "train_wall_seconds": round(wall, 1)}
+            "train_wall_seconds": round(wall, 1), "train_cpu_seconds": round(cpu, 1)}
 
 
 def growth(rows: list, key: str = "links_per_snapshot") -> list:
@@ -173,7 +175,7 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
                          "window": window, "train_targets": train_targets, "epochs": epochs,
                          "largest_epochs": largest_epochs, "threads": threads,
                          "twitter_topk": list(twitter_topk), "twitter_epochs": twitter_epochs,
-                         "dense_memory_limit": dense_memory_limit},
+                         "dense_memory_limit": dense_memory_limit, "clock": CLOCK},
             "synthetic": synthetic, "growth": growth(synthetic), "twitter": twitter}
 
 
@@ -203,8 +205,9 @@ def render(report: dict) -> list[str]:
          f"snapshots through the sparse GCN and at most 500 true links x 20 negatives through "
          f"the decoder and critic (the preset's `max_links`, `negatives`); the first epoch also "
          f"computes and caches the candidates' pair features. Peak RSS is the training "
-         f"process's (data loading included). Shared 2-core CPU: absolute times are upper "
-         f"bounds. No GPU was available: no GPU epoch times were measured.", "",
+         f"process's (data loading included). "
+         f"{_clock_text(s.get('clock'))}. No GPU was available: no GPU epoch times were "
+         f"measured.", "",
          "| N | links per snapshot (E) | s/epoch (each epoch) | s per target (last epoch) | "
          "µs per window link per target | peak RSS MiB | generator s |",
          "|---:|---:|---:|---:|---:|---:|---:|"]
