@@ -28,6 +28,7 @@ FAMILIES = ("dense", "sparse")
 TEMPORALS = ("graph", "node")
 RECONSTRUCTIONS = ("mse", "hurdle")
 CRITIC_CONDITIONS = ("none", "history")
+CRITIC_SETS = ("window", "query")
 LOSS_NAMES = ("wgan-clip", "wgan-gp", "bce")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -110,6 +111,9 @@ class ModelConfig:
     #                                       the model scale; None = train.epsilon on it
     critic_hidden: list = field(default_factory=lambda: [512, 256, 64])
     critic_condition: str = "none"        # none | history (conditional critic)
+    critic_sets: str = "window"           # sparse: the set critic judges each window's
+    #                                       candidates (window) or each ranking query's:
+    #                                       one true link and its negatives (query)
     dropout: float = 0.2
     pair_features: bool = True            # sparse: the pair decoder reads the pairs' history
     #                                       and structure features (false = node states
@@ -127,6 +131,7 @@ class ModelConfig:
                               "model.temporal='node'")
         _check_positive(o, "node_noise", self.node_noise, allow_zero=True)
         _check_choice(o, "critic_condition", self.critic_condition, CRITIC_CONDITIONS)
+        _check_choice(o, "critic_sets", self.critic_sets, CRITIC_SETS)
         self.gcn_channels = [int(c) for c in self.gcn_channels]
         self.critic_hidden = [int(c) for c in self.critic_hidden]
         if not self.gcn_channels:
@@ -177,6 +182,8 @@ class TrainConfig:
     negatives: int = 20                   # sampled negatives per true link (half historical)
     val_q: int = 100                      # validation ranking: negatives per query
     val_queries: int = 500                # validation ranking: queries per target at most
+    max_targets: int = 0                  # sparse: train on the last this many training
+    #                                       targets only (0 = all of them)
     rank_weight: float = 0.0              # sparse: weight of the per-query softmax
     #                                       (listwise) loss added to the reconstruction
     regression_init: bool = False         # sparse: start the pair decoder at a logistic
@@ -195,7 +202,7 @@ class TrainConfig:
             _check_positive(o, name, getattr(self, name))
         for name in ("weight_decay", "clip", "gp_weight", "alpha", "adv_weight",
                      "pretrain_epochs", "epsilon", "hurdle_log_weight", "hurdle_l1_weight",
-                     "hurdle_high_weight", "rank_weight"):
+                     "hurdle_high_weight", "rank_weight", "max_targets"):
             _check_positive(o, name, getattr(self, name), allow_zero=True)
         if self.critic_lr is not None:
             _check_positive(o, "critic_lr", self.critic_lr)

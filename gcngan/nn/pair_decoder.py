@@ -293,14 +293,19 @@ class PairDecoder(Decoder):
     r"""MLP on ``[h_u, h_v, h_u * h_v, f_uv]`` -> existence logit and weight of each pair.
 
     .. math::
-        z = \mathrm{MLP}([h_u, h_v, h_u \odot h_v, f_{uv}]),\quad
-        \ell_{uv} = z_0 + a^\top f_{uv},\quad w_{uv} = \sigma(z_1)
+        z = \mathrm{MLP}([h_u, h_v, h_u \odot h_v, \tilde f_{uv}]),\quad
+        \ell_{uv} = z_0 + a^\top \tilde f_{uv},\quad w_{uv} = \sigma(z_1)
+
+    with :math:`\tilde f = (f - \mu) / \sigma` the standardised features (buffers
+    ``feat_mean``/``feat_scale``, identity until :meth:`init_regression` sets them from
+    training candidates, which also starts :math:`a` and :math:`z_0` at the regression).
 
     Args:
         in_channels (int): Node-state size :math:`H` (the LSTM's); ``0`` = no node states
-            (the "no GCN" ablation: ``h_src``/``h_dst`` are ignored).
+            (``h_src``/``h_dst`` are ignored; the "no GCN" ablation of the sparse model,
+            ``model.encoder='none'``, keeps node states without convolution instead).
         pair_channels (int): Pair-feature size :math:`F` (``len(PAIR_FEATURES)``); ``0`` =
-            no features (the "no structure" ablation).
+            no features (the "no structure" ablation, ``model.pair_features=false``).
         hidden_channels (int, optional): MLP width. (default: ``64``)
         num_layers (int, optional): Hidden layers of the MLP. (default: ``2``)
         dropout (float, optional): Dropout between hidden layers. (default: ``0.0``)

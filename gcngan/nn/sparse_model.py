@@ -20,7 +20,10 @@ Model sizes come from :class:`~gcngan.config.ModelConfig` (``family='sparse'``):
 ``noise_dim`` = node-embedding size, ``node_noise`` = its noise std, ``gcn_channels``,
 ``lstm_hidden``, ``decoder_hidden`` = pair-MLP width, ``critic_hidden[0]`` = set-critic
 width, ``dropout``; ``critic_condition='history'`` conditions the critic on the window
-summary.
+summary, ``critic_sets`` picks its sets (each window's candidates, or each ranking
+query's). Ablations: ``encoder='none'`` = no graph convolution (the node embeddings go
+straight to the per-node LSTM), ``pair_features=False`` = the decoder reads node states
+only (the critic still reads the features).
 """
 from __future__ import annotations
 
@@ -145,40 +148,58 @@ class SparseGenerator(nn.Module):
 
 
 class SparseCritic(nn.Module):
-    r""":class:`~gcngan.nn.set_critic.SetCritic` over each window's candidate set.
+    r""":class:`~gcngan.nn.set_critic.SetCritic` over candidate sets: each window's
+    candidates (``sets='window'``), or each ranking query's — one true link and its
+    negatives, conditioned on its window's summary (``sets='query'``, when the inputs carry
+    ``query``; else per window). Per query, a real set puts its weight on one candidate;
+    the critic compares that to how the generator spreads its expected weight over the
+    same candidates.
 
     Shapes:
         - **weight:** :math:`(P,)` real or generated model-scale weights
-        - **inputs:** :class:`SparseInputs` (features, graph, condition)
-        - **output:** :math:`(B,)` raw scores
+        - **inputs:** :class:`SparseInputs` (features, graph, condition, query)
+        - **output:** :math:`(G,)` raw scores, ``G`` = windows :math:`B` or queries
     """
 
     def __init__(self, config) -> None:
         super().__init__()
         self.conditional = config.critic_condition == "history"
+        self.sets = getattr(config, "critic_sets", "window")
         self.set_critic = SetCritic(len(PAIR_FEATURES),
                                     len(WINDOW_SUMMARY) if self.conditional else 0,
                                     hidden_channels=config.critic_hidden[0],
                                     dropout=config.dropout)
 
+    def groups(self, inputs: SparseInputs, device=None) -> tuple[Tensor, int, Tensor]:
+        """``(set of each candidate (P,), number of sets G, condition (G, C))``."""
+        graph = inputs.graph.to(device)
+        cond = inputs.condition.to(device)
+        if self.sets == "query" and inputs.query is not None and inputs.query.numel():
+            query = inputs.query.to(device)
+            num = int(query.max()) + 1
+            window = graph.new_zeros(num).scatter(0, query, graph)         # (Q,) its window
+            return query, num, cond[window]
+        return graph, inputs.num_graphs, cond
+
     def forward(self, weight: Tensor, inputs: SparseInputs) -> Tensor:
         dev = weight.device
-        return self.set_critic(inputs.feats.to(dev), weight, inputs.graph.to(dev),
-                               inputs.num_graphs,
-                               inputs.condition.to(dev) if self.conditional else None)
+        group, num, cond = self.groups(inputs, dev)
+        return self.set_critic(inputs.feats.to(dev), weight, group, num,
+                               cond if self.conditional else None)
 
 
 def sparse_gradient_penalty(critic: SparseCritic, real: Tensor, fake: Tensor,
                             inputs: SparseInputs) -> Tensor:
-    r"""WGAN-GP on the candidate weights: one :math:`\epsilon \sim U(0, 1)` per window,
-    interpolates :math:`x = \epsilon w + (1-\epsilon)\hat w` :math:`(P,)`, gradient norm
-    per window (over its candidates). Not multiplied by :math:`\lambda`."""
+    r"""WGAN-GP on the candidate weights: one :math:`\epsilon \sim U(0, 1)` per set (window
+    or query, :meth:`SparseCritic.groups`), interpolates
+    :math:`x = \epsilon w + (1-\epsilon)\hat w` :math:`(P,)`, gradient norm per set (over
+    its candidates). Not multiplied by :math:`\lambda`."""
     real, fake = real.detach(), fake.detach()
-    graph = inputs.graph.to(real.device)
-    eps = torch.rand(inputs.num_graphs, device=real.device, dtype=real.dtype)[graph]  # (P,)
+    group, num, _ = critic.groups(inputs, real.device)
+    eps = torch.rand(num, device=real.device, dtype=real.dtype)[group]    # (P,)
     x = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x, inputs).sum(), x, create_graph=True)
-    sq = grad.new_zeros(inputs.num_graphs).index_add(0, graph, grad * grad)  # (B,)
+    sq = grad.new_zeros(num).index_add(0, group, grad * grad)              # (G,)
     return ((sq + 1e-12).sqrt() - 1.0).pow(2).mean()
 
 

@@ -19,7 +19,12 @@ most ``train.max_links``) with ``train.negatives`` negatives each, sampled as th
 evaluation samples them (:func:`gcngan.ranking.generate_negatives`: half historical, the
 rest uniform) — and selects the epoch by validation MRR against seeded negatives of the
 validation targets only (monitor ``val_mrr_loss = 1 - MRR``, lower is better, as the
-trainer's monitor). Nothing of size :math:`N^2` on the sparse path.
+trainer's monitor). With ``train.regression_init`` the pair decoder starts at a logistic
+regression on the features of the last 20 training targets' candidates, and that untrained
+model is selection candidate epoch 0 (so selection never ends below it on validation);
+``train.rank_weight`` adds a per-query softmax loss (the ranking the protocol measures);
+``train.max_targets`` trains on the most recent training targets only. Nothing of size
+:math:`N^2` on the sparse path.
 """
 from __future__ import annotations
 
@@ -266,7 +271,10 @@ class SparseFamily(ModelFamily):
         check_validation_targets(data, trainer.split, data.source or "data")
         self.index = PairIndex(data)
         self.featurizer = PairFeaturizer(self.index)
-        trainer.train_set = SparseTrainingSet(self.index, self.featurizer, trainer.split.train,
+        train_targets = list(trainer.split.train)
+        if tc.max_targets:
+            train_targets = train_targets[-tc.max_targets:]
+        trainer.train_set = SparseTrainingSet(self.index, self.featurizer, train_targets,
                                               trainer.window, max_links=tc.max_links,
                                               negatives=tc.negatives, seed=tc.seed)
         if generator is None:
