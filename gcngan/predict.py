@@ -439,7 +439,11 @@ class ExtendedSequence:
         self._extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def __getattr__(self, name):                       # scaler, directed, node_ids, ...
-        return getattr(self.__dict__["seq"], name)
+        seq = self.__dict__.get("seq")
+        if seq is None or name in ("adj", "scaled", "link_counts", "csr", "edge_index"):
+            raise AttributeError(f"ExtendedSequence has no {name!r} (only the sparse "
+                                 f"interface covers the predicted snapshots)")
+        return getattr(seq, name)
 
     @property
     def num_snapshots(self) -> int:

@@ -51,6 +51,7 @@ SLOW = (
     "tests/scripts/test_bench_harness.py::test_backtest_cuts_the_end_and_matches_a_shorter",
     "tests/cli/test_sparse_predict_cli.py::test_train_says_its_path_once",
     "tests/cli/test_sparse_predict_cli.py::test_sigint_during_sparse_training",
+    "tests/test_candidates.py::test_sparse_forecast_at_20000_nodes",
 )
 
 
