@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
     quiet_pyg_warnings()
     parser = build_parser()
-    return run_command(parser, parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)    # e.g. for train --nproc
+    return run_command(parser, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,12 @@ A non-empty RUN_DIR is refused unless ``--force`` (start over: the run files are
 :data:`gcngan.config.RESUMABLE`; model, data and the dataset fingerprint must match, else a
 key-by-key diff). The first SIGINT/SIGTERM stops after the current batch, saves ``last.pt``,
 prints the ``--resume`` command and exits 130/143. See ``docs/reliability.md``.
+
+Several processes (data-parallel, :mod:`gcngan.train.distributed`): under ``torchrun``
+(or ``--nproc K``, which starts ``K`` processes on this machine with torchrun's
+environment) every process trains its slice of each global batch; rank 0 alone writes
+RUN_DIR and prints; a refusal is printed once (by rank 0) and every process exits 2; a
+signal to any process stops all of them at the same safe point.
 """
 from __future__ import annotations
 
@@ -44,6 +50,10 @@ def register(sub) -> None:
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None,
                    help="windows per batch")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument("--nproc", type=int, default=None, metavar="K",
+                   help="data-parallel training in K processes on this machine (as "
+                        "torchrun --nproc_per_node K; --batch-size is per process; several "
+                        "machines: torchrun --nnodes, see the README)")
     run = p.add_mutually_exclusive_group()
     run.add_argument("--force", action="store_true",
                      help="start a new run in a non-empty RUN_DIR (its run files are replaced)")
@@ -58,11 +68,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
-def setup_logging(quiet: bool) -> None:
+def setup_logging(quiet: bool, main: bool = True) -> None:
     """Epoch lines (INFO) when not quiet and no progress bar is shown; warnings always
-    (``gcngan.cli.main`` installs the ``gcngan:`` stderr handler for every command)."""
+    (``gcngan.cli.main`` installs the ``gcngan:`` stderr handler for every command);
+    data-parallel processes other than rank 0 (``main=False``) stay silent."""
     verbose = not quiet and not sys.stderr.isatty()
-    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    log.setLevel((logging.INFO if verbose else logging.WARNING) if main else logging.CRITICAL)
 
 
 #: Files a run writes into RUN_DIR (``--force`` replaces exactly these).
@@ -104,11 +115,20 @@ def _remove_stale_temp_files(out: Path) -> None:
 
 
 def resume_hint(args: argparse.Namespace, extra: str = "") -> str:
-    """The command that continues this run."""
+    """The command that continues this run (with the same number of processes)."""
+    import os
     import shlex
 
-    return (f"gcngan train {shlex.quote(str(args.data))} --out {shlex.quote(str(args.out))} "
-            f"--resume{extra}")
+    from gcngan.train.distributed import LAUNCHER_ENV, env_context
+
+    cmd = (f"train {shlex.quote(str(args.data))} --out {shlex.quote(str(args.out))} "
+           f"--resume{extra}")
+    world = env_context().world_size
+    if world > 1 and os.environ.get(LAUNCHER_ENV):
+        return f"gcngan {cmd} --nproc {world}"
+    if world > 1:
+        return f"torchrun <the same options> -m gcngan {cmd}"
+    return f"gcngan {cmd}"
 
 
 def resume_config(args: argparse.Namespace, state: dict, train_flags: dict):
@@ -147,13 +167,24 @@ def check_resume_data(args: argparse.Namespace, state: dict, seq) -> None:
 def _stop_on_signals(trainer):
     """First SIGINT/SIGTERM asks the trainer to stop after the current batch (it saves
     ``last.pt``); a second SIGINT interrupts at once."""
+    import time
+
+    from gcngan.train.distributed import env_context
+
     trainer.stop_signal = None
+    # under a launcher, Ctrl-C reaches a process twice (from the terminal and passed on
+    # by torchrun / --nproc): a second SIGINT within a moment is the same one
+    echo = 2.0 if env_context().active else 0.0
+    first = [0.0]
 
     def handler(signum, frame):
         if trainer.stop_requested and signum == signal.SIGINT:
+            if time.monotonic() - first[0] < echo:
+                return
             raise KeyboardInterrupt
         trainer.stop_requested = True
         trainer.stop_signal = signum
+        first[0] = time.monotonic()
         log.warning("stopping after the current batch (Ctrl-C again to abort now)")
 
     previous = {}
@@ -170,6 +201,45 @@ def _stop_on_signals(trainer):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """``gcngan train``: one process, or (``--nproc K``) ``K`` processes started here, or
+    one process of a ``torchrun`` job (its environment names the rank)."""
+    from gcngan.errors import ConfigError, GcnganError
+    from gcngan.train import distributed
+
+    env = distributed.env_context()
+    if args.nproc is not None:
+        if args.nproc < 1:
+            raise ConfigError(f"--nproc {args.nproc} must be >= 1")
+        if env.active:
+            raise ConfigError("--nproc: this process is already one of a torchrun job "
+                              f"({env.world_size} processes); drop --nproc")
+        if args.nproc > 1:
+            return distributed.launch(["-m", "gcngan", *_without_nproc(args.argv)],
+                                      args.nproc)
+    try:
+        return _train(args, env)
+    except GcnganError as exc:
+        if not env.main:               # rank 0 prints the one line; the others exit with it
+            raise SystemExit(exc.exit_code) from None
+        raise
+    finally:
+        distributed.shutdown()
+
+
+def _without_nproc(argv: list) -> list:
+    """``argv`` without ``--nproc K`` / ``--nproc=K`` (what each launched process runs)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            out.append(a)
+    return out
+
+
+def _train(args: argparse.Namespace, env) -> int:
     from gcngan.config import build_config
     from gcngan.data import load_snapshots
     from gcngan.io import atomic_write_json, json_safe
@@ -178,8 +248,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from gcngan.errors import InputError, ResourceError, TrainingError
+    from gcngan.train import distributed, resolve_device
 
-    setup_logging(args.quiet)
+    setup_logging(args.quiet, main=env.main)
     out = Path(args.out)
     train_flags = {"epochs": args.epochs, "device": args.device, "seed": args.seed,
                    "batch_size": args.batch_size}
@@ -194,6 +265,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         check_run_dir(out, args.force)
         config = build_config(args.preset or "default", args.config, args.overrides,
                               data=data_updates(args), train=train_flags)
+    # every process has read what it needs from RUN_DIR: joining the group (a rendezvous)
+    # comes before rank 0 writes anything there
+    ctx = distributed.init_from_env(resolve_device(config.train.device))
     seq = load_snapshots(args.data, config.data)
     if state is not None:
         check_resume_data(args, state, seq)
@@ -206,19 +280,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
         trainer.require_validation()          # before anything is written
-        if not args.quiet and not log.isEnabledFor(logging.INFO):
+        if ctx.main and not args.quiet and not log.isEnabledFor(logging.INFO):
             print(f"gcngan: {trainer.family.describe(trainer)}", file=sys.stderr)  # no INFO
         if state is not None:
             _restore(trainer, state, out / "last.pt")
-            _remove_stale_temp_files(out)
-        elif args.force:
+            if ctx.main:
+                _remove_stale_temp_files(out)
+        elif args.force and ctx.main:
             replace_run_files(out)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out / "config.json", config.to_dict())
+        if ctx.main:
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(out / "config.json", config.to_dict())
         with _stop_on_signals(trainer):
             summary = trainer.fit()
     except TrainingInterrupted:
         code = 143 if trainer.stop_signal == signal.SIGTERM else 130
+        if not ctx.main:
+            return code
         print(f"gcngan: training stopped at a safe point ({trainer.epoch} epochs completed, "
               f"generator step {trainer.step}); state saved to {out / 'last.pt'}\n"
               f"gcngan: resume with: {resume_hint(args)}", file=sys.stderr)
@@ -239,6 +317,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             advice = ("the batch size is already 1: shrink the model (--set lstm_hidden=..., "
                       "critic_hidden=...) or N (--top-k)")
         raise ResourceError(f"CUDA out of memory{at} with batch size {b}; {advice}") from None
+    if not ctx.main:                   # rank 0 evaluates the best checkpoint and writes
+        return 0
 
     # final metrics of the best checkpoint on validation and test
     if (out / "best.pt").exists():
@@ -263,6 +343,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "stopped_early": summary["stopped_early"],
         "windows_per_s": _mean([r.get("windows_per_s") for r in summary["history"]]),
         "device": str(trainer.device),
+        **({"processes": ctx.world_size} if ctx.active else {}),
         **scores,
     }
     atomic_write_json(out / "metrics.json", json_safe(metrics))

@@ -278,18 +278,18 @@ class Trainer:
                 idx = distributed.shard(idx, self.dist.rank, self.dist.world_size)
             adj_seq, target = self.train_set.batch(idx)              # (B, W, N, N), (B, N, N)
             stats = self.train_batch(adj_seq, target, pretrain=pretrain)
+            stop = self.stop_requested
             if self.dist.active:               # the global batch's numbers; the agreed stop
-                stats, stop = distributed.reduce_stats(
-                    stats, *self._shard, self.stop_signal if self.stop_signal is not None
-                    else (0 if self.stop_requested else None))
-                self._agreed_stop(stop)
+                stats, agreed = distributed.reduce_stats(stats, *self._shard,
+                                                         self._stop_flag())
+                stop = self._agreed_stop(agreed)   # (a signal arriving now waits a batch)
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v.detach().float().cpu()
                 count[k] = count.get(k, 0) + 1
             check_finite(self, epoch, stats)
             if progress is not None:
                 progress(progress_stats(self.loss, stats))
-            if self.stop_requested and b + 1 < len(batches):
+            if stop and b + 1 < len(batches):
                 self.partial = {"epoch": epoch, "batch": b + 1,
                                 "sums": {k: float(v) for k, v in sums.items()},
                                 "count": count,
@@ -419,19 +419,27 @@ class Trainer:
         log.info("epoch %d: d_loss %.4g g_loss %.4g %s %.4g%s", self.epoch,
                  row.get("d_loss", float("nan")), row.get("g_loss", float("nan")),
                  self.monitor, row[self.monitor], " *" if improved else "")
+        stop = self.stop_requested
         if self.dist.active:                   # a signal may have come during validation
-            self._agreed_stop(distributed.agree_stop(
-                self.stop_signal if self.stop_signal is not None
-                else (0 if self.stop_requested else None)))
-        if self.stop_requested and self.epoch < total:
+            stop = self._agreed_stop(distributed.agree_stop(self._stop_flag()))
+        if stop and self.epoch < total:
             raise TrainingInterrupted(f"stopped after epoch {self.epoch}")
 
-    def _agreed_stop(self, stop: Optional[int]) -> None:
-        """Take the stop request the processes agreed on (any process's signal stops all)."""
+    def _stop_flag(self) -> Optional[int]:
+        """This process's stop request: ``None``, its signal, or 0 (asked without one)."""
+        if self.stop_signal is not None:
+            return self.stop_signal
+        return 0 if self.stop_requested else None
+
+    def _agreed_stop(self, stop: Optional[int]) -> bool:
+        """Take the stop request the processes agreed on (any process's signal stops all);
+        ``True`` to stop here. Only the agreed value decides: a signal handled on one
+        process after the all-reduce counts at the next agreement, on every process."""
         if stop is not None:
             self.stop_requested = True
             if self.stop_signal is None or stop == signal.SIGTERM:
                 self.stop_signal = stop
+        return stop is not None
 
     def _on_batch(self, stats: dict) -> None:
         for cb in self.callbacks:
