@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 PROTOCOLS = ("split", "online", "backtest", "existence", "speed", "ranking", "ingest",
-             "sparse", "sparse-cost")
+             "sparse", "sparse-cost", "ddp")
 
 
 def _csv(text: str) -> tuple:
@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "sparse preset on the ranking protocol, scripts/bench_sparse.py), "
                         "sparse-cost (its time and memory against N, and against the dense "
                         "default on Twitter mentions, scripts/bench_sparse_cost.py), "
+                        "ddp (data-parallel training with 1 and 2 processes and the 'Going "
+                        "wider' derivation, scripts/bench_ddp.py), "
                         "or all "
                         "(default: all)")
     p.add_argument("--datasets", type=_csv, default=None,

@@ -858,6 +858,10 @@ def run_benchmark(profile: Profile, *,
 
         doc.setdefault("sparse", {})["cost"] = run_sparse_cost(profile.name, root=root,
                                                                progress=progress)
+    if "ddp" in protocols:
+        from bench.sections import run_ddp
+
+        doc["ddp"] = run_ddp(profile.name, root=root, progress=progress)
     doc["environment"]["loadavg_end"] = _loadavg()
     doc["environment"]["total_seconds"] = time.perf_counter() - t0
     return doc
@@ -908,7 +912,7 @@ def merge_documents(old: dict, new: dict) -> dict:
     if "speed" in old and "speed" not in new:       # keep the facts of the run that measured
         out["speed"] = {"torch_threads": env_old.get("torch_threads"), "cpu": env_old.get("cpu"),
                         **old["speed"]}
-    for key in ("backtest", "existence", "speed", "ingest"):
+    for key in ("backtest", "existence", "speed", "ingest", "ddp"):
         if key in new:
             out[key] = new[key]
     if "sparse" in new:

@@ -98,6 +98,10 @@ def render_markdown(doc: dict) -> str:
         from bench.sections import render_sparse
 
         L += render_sparse(doc["sparse"])
+    if doc.get("ddp"):
+        from bench.sections import render_ddp
+
+        L += render_ddp(doc["ddp"])
     return "\n".join(L).rstrip() + "\n"
 
 

@@ -37,6 +37,9 @@ SPARSE_COST = {"full": {"sizes": (1000, 10000, 100000), "train_targets": 4, "epo
                         "largest_epochs": 1, "twitter_topk": (100, 200, 400)},
                "quick": {"sizes": (300, 600), "train_targets": 2, "epochs": 1,
                          "largest_epochs": 1, "twitter_topk": ()}}
+#: data-parallel settings per profile (issue 16, scripts/bench_ddp.py): cases, epochs
+DDP = {"full": {"cases": ("mesh1-default", "enron184-sparse"), "epochs": 2},
+       "quick": {"cases": ("synthetic-default",), "epochs": 2}}
 #: ingestion settings per profile: the synthetic stream's size
 INGEST = {"full": {"events": 10_000_000, "nodes": 100_000},
           "quick": {"events": 200_000, "nodes": 10_000}}
@@ -131,6 +134,25 @@ def merge_ranking(old: Optional[dict], new: dict) -> dict:
     return {**new, "datasets": datasets}
 
 
+def run_ddp(profile: str, *, root: str | Path,
+            progress: Optional[Callable[[str], None]] = None) -> dict:
+    """:func:`bench_ddp.run_report` (issue 16): 1 and 2 processes on the profile's cases
+    (:data:`DDP`)."""
+    import bench_ddp
+
+    s = DDP.get(profile, DDP["full"])
+    return bench_ddp.run_report(list(s["cases"]), Path(root), epochs=s["epochs"],
+                                progress=progress)
+
+
+def render_ddp(report: dict) -> list[str]:
+    """The "Going wider" section's Markdown lines (:func:`bench_ddp.render`)."""
+    import bench_ddp
+
+    return bench_ddp.render(report, command="python scripts/benchmark.py --protocol "
+                                            "ddp").rstrip("\n").splitlines() + [""]
+
+
 def render_ranking(report: dict) -> list[str]:
     """The ranking section's Markdown lines."""
     import bench_ranking
@@ -164,6 +186,6 @@ def render_sparse(report: dict) -> list[str]:
     return lines
 
 
-__all__ = ["INGEST", "RANKING", "SPARSE", "SPARSE_COST", "merge_ranking", "merge_sparse",
+__all__ = ["DDP", "run_ddp", "render_ddp", "INGEST", "RANKING", "SPARSE", "SPARSE_COST", "merge_ranking", "merge_sparse",
            "render_ingest", "render_ranking", "render_sparse", "run_ingest", "run_ranking",
            "run_sparse", "run_sparse_cost"]
