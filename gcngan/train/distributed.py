@@ -28,7 +28,12 @@ What a run of ``k`` processes does (:class:`~gcngan.train.Trainer` calls these):
   over processes — one flat all-reduce per model and step, which is what
   :class:`~torch.nn.parallel.DistributedDataParallel` does (bucketed, without overlapping
   the backward pass). Losses that are means over windows (every dense term) give exactly
-  the gradient of the single-process mean loss on the union of the slices. DDP itself is
+  the gradient of the single-process mean loss on the union of the slices. On the sparse
+  path the reconstruction is a mean over candidate pairs and the critic's a mean over
+  windows: weighting by windows makes the step the window-weighted mean of the
+  processes' losses, which equals the union's when the processes' windows hold equally
+  many candidates (not in general: a target with more true links weighs its pairs less
+  than in one process). DDP itself is
   not used because of this loop's shape: the critic runs three forward passes before one
   backward (real, fake, the gradient-penalty interpolate, whose ``autograd.grad(...,
   create_graph=True)`` DDP's reducer does not support), it is called frozen
