@@ -129,7 +129,8 @@ def init_from_env(device: torch.device, timeout_s: float = 600.0) -> Context:
     else ``gloo``.
 
     Raises:
-        ConfigError: CUDA with fewer visible devices than ``LOCAL_RANK + 1``.
+        ConfigError: CUDA with fewer visible devices than processes on this machine
+            (``LOCAL_WORLD_SIZE``; every process refuses, rank 0 says it).
     """
     import torch.distributed as dist
 
@@ -137,10 +138,11 @@ def init_from_env(device: torch.device, timeout_s: float = 600.0) -> Context:
     if not ctx.active or dist.is_initialized():
         return context() if dist.is_initialized() else ctx
     if device.type == "cuda":
-        if ctx.local_rank >= torch.cuda.device_count():
-            raise ConfigError(f"LOCAL_RANK={ctx.local_rank} but only "
-                              f"{torch.cuda.device_count()} CUDA device(s) are visible: "
-                              f"start at most that many processes per machine")
+        local_world = max(int(os.environ.get("LOCAL_WORLD_SIZE", "0") or 0), ctx.local_rank + 1)
+        if local_world > torch.cuda.device_count():
+            raise ConfigError(f"{local_world} processes on this machine but "
+                              f"{torch.cuda.device_count()} CUDA device(s) visible: start at "
+                              f"most one process per GPU (--nproc / --nproc_per_node)")
         torch.cuda.set_device(ctx.local_rank)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
                             timeout=datetime.timedelta(seconds=timeout_s))

@@ -67,6 +67,21 @@ def test_more_processes_than_training_windows_is_refused():
         distributed.check_shardable(3, 4)
 
 
+def test_more_processes_than_gpus_is_refused_by_every_process(monkeypatch):
+    from gcngan.errors import ConfigError
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    for rank in ("0", "1"):                 # before joining: no process waits for another
+        monkeypatch.setenv("RANK", rank)
+        monkeypatch.setenv("LOCAL_RANK", rank)
+        n = torch.cuda.device_count()
+        if n >= 2:
+            pytest.skip("2 GPUs visible")
+        with pytest.raises(ConfigError, match=f"2 processes on this machine but {n} CUDA"):
+            distributed.init_from_env(torch.device("cuda"))
+
+
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA devices (NCCL)")
 def test_nccl_two_gpus_equal_one_process(tmp_path):    # pragma: no cover - no GPU here
     assert distributed.launch([str(Path(ddp_worker.__file__)), str(tmp_path), "cuda"], 2) == 0
