@@ -25,21 +25,25 @@ What a run of ``k`` processes does (:class:`~gcngan.train.Trainer` calls these):
   ``r > 0`` re-seeds with :func:`rank_seed` — deterministic for a fixed seed and ``k``.
 * **Gradients.** After each ``backward`` and before clipping and the optimiser step,
   :func:`sync_gradients` replaces every process's gradients by the window-weighted mean
-  over processes — one flat all-reduce per model and step, which is what
-  :class:`~torch.nn.parallel.DistributedDataParallel` does (bucketed, without overlapping
-  the backward pass). Losses that are means over windows (every dense term) give exactly
+  over processes — one flat all-reduce per model and step: what
+  :class:`~torch.nn.parallel.DistributedDataParallel` does, in one bucket and after the
+  backward pass rather than overlapped with it. Losses that are means over windows (every dense term) give exactly
   the gradient of the single-process mean loss on the union of the slices. On the sparse
   path the reconstruction is a mean over candidate pairs and the critic's a mean over
   windows: weighting by windows makes the step the window-weighted mean of the
   processes' losses, which equals the union's when the processes' windows hold equally
   many candidates (not in general: a target with more true links weighs its pairs less
-  than in one process). DDP itself is
-  not used because of this loop's shape: the critic runs three forward passes before one
-  backward (real, fake, the gradient-penalty interpolate, whose ``autograd.grad(...,
-  create_graph=True)`` DDP's reducer does not support), it is called frozen
-  (``requires_grad_(False)``, no backward) inside the generator step, and the generator
-  is entered through ``forward_parts``, not ``forward`` — DDP only prepares its reducer
-  in ``forward``.
+  than in one process). :class:`~torch.nn.parallel.DistributedDataParallel` is not used,
+  although a check with torch 2.13 and gloo gave the same critic gradients through it
+  (three forward passes before one backward, the gradient penalty's
+  ``autograd.grad(..., create_graph=True)``, the frozen critic of the generator step):
+  it averages the processes equally, where a last global batch split 2 + 1 needs the
+  window weights (DDP would need the loss rescaled per process); its reducer is armed by
+  its own ``forward``, and the generator is entered through ``forward_parts``; an
+  explicit reduce is one code path for both models and both families (no
+  ``find_unused_parameters``) and its time is measured (``allreduce_seconds`` in
+  ``log.csv``). What it gives up is DDP's overlap of the reduce with the backward pass,
+  a small cost for gradients of a few megabytes (see "Going wider" in docs/results.md).
 * **Agreement.** Batch statistics and the stop request (SIGINT/SIGTERM) travel in one
   small all-reduce per batch (:func:`reduce_stats`), so every process logs the global
   batch's numbers and stops at the same safe point.
