@@ -115,6 +115,8 @@ class ModelConfig:
     #                                       candidates (window) or each ranking query's:
     #                                       one true link and its negatives (query)
     dropout: float = 0.2
+    node_activity: bool = False           # sparse: the first GCN layer also reads each
+    #                                       node's log1p in/out degree in each snapshot
     pair_features: bool = True            # sparse: the pair decoder reads the pairs' history
     #                                       and structure features (false = node states
     #                                       only: the "no structure features" ablation)
@@ -266,8 +268,9 @@ PRESETS: dict[str, dict] = {
         "train": {"loss": "wgan-gp", "recon": "hurdle", "lr": 3e-3, "critic_lr": 1e-3,
                   "weight_decay": 0.0, "gp_weight": 10.0, "alpha": 1.0, "adv_weight": 0.01,
                   "batch_size": 1, "epochs": 10, "grad_clip": 5.0, "eval_samples": 1,
-                  "patience": 3, "pretrain_epochs": 0, "max_links": 500, "negatives": 20,
-                  "val_q": 100, "val_queries": 500, "regression_init": True},
+                  "patience": 3, "pretrain_epochs": 0, "max_links": 200, "negatives": 20,
+                  "val_q": 100, "val_queries": 500, "regression_init": True,
+                  "rank_weight": 1.0},
         "data": {"window": 10},
     },
 }

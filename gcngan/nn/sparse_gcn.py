@@ -138,6 +138,11 @@ class SparseGCNEncoder(nn.Module):
             ablation, ``model.encoder='none'``): each node's input goes straight to the
             LSTM at every step of its window, so its state does not depend on the links.
             (default: ``True``)
+        activity (bool, optional): The first GCN layer also reads each node's
+            :math:`\log(1 + \text{in-degree})` and :math:`\log(1 + \text{out-degree})` in
+            each snapshot (two more input channels per copy, from ``edge_index``:
+            :math:`O(E)`), so the states see when and how much a node and its neighbours
+            link. Ignored without convolution. (default: ``False``)
 
     Shapes:
         - **batch:** :class:`SparseWindowBatch` with :math:`B, W, M, E`
@@ -150,7 +155,7 @@ class SparseGCNEncoder(nn.Module):
                  lstm_hidden: int, feature_channels: int = 0, noise_std: float = 0.0,
                  dropout: float = 0.0, l2_normalize: bool = True,
                  flow: str = "source_to_target", mirror: bool = False,
-                 convolve: bool = True) -> None:
+                 convolve: bool = True, activity: bool = False) -> None:
         super().__init__()
         from torch_geometric.nn import GCNConv
 
@@ -173,11 +178,12 @@ class SparseGCNEncoder(nn.Module):
         self.flow = flow
         self.mirror = mirror
         self.convolve_links = convolve
+        self.activity = bool(activity and convolve)
         if in_channels:
             self.embedding = nn.Embedding(num_nodes, in_channels)
         else:
             self.register_module("embedding", None)
-        sizes = [in_channels + feature_channels] + self.gcn_channels
+        sizes = [in_channels + feature_channels + 2 * self.activity] + self.gcn_channels
         if not convolve:
             sizes = sizes[:1]                                              # no layer at all
         self.convs = nn.ModuleList(GCNConv(a, b, flow=flow) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -216,6 +222,10 @@ class SparseGCNEncoder(nn.Module):
             return h0.expand(B, W, M, h0.shape[-1])                        # (B, W, M, F)
         h = h0.repeat(B * W, 1)                                            # (BWM, F)
         ei, ew = batch.edge_index.to(h.device), batch.edge_weight.to(h)
+        if self.activity:
+            deg = torch.stack([torch.bincount(ei[1], minlength=h.shape[0]),
+                               torch.bincount(ei[0], minlength=h.shape[0])], dim=1)
+            h = torch.cat([h, torch.log1p(deg.to(h.dtype))], dim=-1)       # (BWM, F + 2)
         if self.mirror:
             ei = torch.cat([ei, ei.flip(0)], dim=1)                        # (2, 2E)
             ew = torch.cat([ew, ew])

@@ -124,7 +124,8 @@ class SparseGenerator(nn.Module):
         self.encoder = SparseGCNEncoder(num_nodes, config.noise_dim, config.gcn_channels,
                                         config.lstm_hidden, noise_std=config.node_noise,
                                         dropout=config.dropout,
-                                        convolve=config.encoder != "none")
+                                        convolve=config.encoder != "none",
+                                        activity=getattr(config, "node_activity", False))
         self.decoder = PairDecoder(config.lstm_hidden,
                                    len(PAIR_FEATURES) if config.pair_features else 0,
                                    hidden_channels=config.decoder_hidden,

@@ -145,3 +145,26 @@ def test_no_convolution_ablation_ignores_the_links():
     gcn = SparseGCNEncoder(n, 4, [5], 6)
     assert not torch.allclose(gcn(SparseWindowBatch.from_snapshots(a, nodes=nodes)),
                               gcn(SparseWindowBatch.from_snapshots(b, nodes=nodes)))
+
+
+def test_activity_inputs_are_each_copys_degrees():
+    """activity=True: the first layer reads [input, log1p in-degree, log1p out-degree] of each
+    node in each snapshot (directed links, before any mirroring)."""
+    torch.manual_seed(5)
+    n = 6
+    snaps = [[_sparse(_directed(n, seed=s)) for s in range(2)] for _ in range(2)]
+    enc = SparseGCNEncoder(n, 3, [4], 5, activity=True, mirror=True)
+    assert enc.convs[0].in_channels == 5
+    seen = {}
+    enc.convs[0].register_forward_pre_hook(lambda mod, args: seen.update(x=args[0]))
+    batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
+    enc(batch)
+    x = seen["x"].view(2, 2, n, 5)                                         # (B, W, N, F + 2)
+    for b in range(2):
+        for w in range(2):
+            ei = snaps[b][w][0]
+            want = torch.stack([torch.bincount(ei[1], minlength=n),
+                                torch.bincount(ei[0], minlength=n)], 1).float().log1p()
+            assert torch.allclose(x[b, w, :, 3:], want)
+            assert torch.equal(x[b, w, :, :3], enc.embedding.weight)
+    assert not SparseGCNEncoder(n, 3, [4], 5, activity=True, convolve=False).activity
