@@ -22,6 +22,7 @@ def two_ranks(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow                   # 2 fresh processes (~20-40 s, once per module)
 @pytest.mark.parametrize("loss", ["wgan-clip", "wgan-gp"])
 def test_two_processes_equal_one_process_on_the_union(two_ranks, loss):
     ranks = [torch.load(two_ranks / f"{loss}.rank{r}.pt") for r in range(2)]
@@ -45,6 +46,7 @@ def test_two_processes_equal_one_process_on_the_union(two_ranks, loss):
         assert ranks[1]["stats"][key] == ranks[0]["stats"][key]
 
 
+@pytest.mark.slow                   # 2 fresh processes (~20-40 s, once per module)
 def test_a_stop_on_one_process_stops_both_after_the_same_batch(two_ranks):
     stops = [torch.load(two_ranks / f"stop.rank{r}.pt") for r in range(2)]
     assert stops[0] == stops[1] == {"stopped_after": 1, "critic_steps": 1}
