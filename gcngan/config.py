@@ -117,6 +117,8 @@ class ModelConfig:
     dropout: float = 0.2
     node_activity: bool = False           # sparse: the first GCN layer also reads each
     #                                       node's log1p in/out degree in each snapshot
+    gcn_skip: bool = False                # sparse: the LSTM reads each node's input (its
+    #                                       embedding) beside its GCN output (skip connection)
     pair_features: bool = True            # sparse: the pair decoder reads the pairs' history
     #                                       and structure features (false = node states
     #                                       only: the "no structure features" ablation)

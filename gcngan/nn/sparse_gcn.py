@@ -143,6 +143,10 @@ class SparseGCNEncoder(nn.Module):
             each snapshot (two more input channels per copy, from ``edge_index``:
             :math:`O(E)`), so the states see when and how much a node and its neighbours
             link. Ignored without convolution. (default: ``False``)
+        skip (bool, optional): The LSTM reads each node's input beside its last GCN
+            layer's output (``[h_gcn, x]``, a skip connection), so the convolution can only
+            add to what the node's own input carries. Ignored without convolution.
+            (default: ``False``)
 
     Shapes:
         - **batch:** :class:`SparseWindowBatch` with :math:`B, W, M, E`
@@ -155,7 +159,7 @@ class SparseGCNEncoder(nn.Module):
                  lstm_hidden: int, feature_channels: int = 0, noise_std: float = 0.0,
                  dropout: float = 0.0, l2_normalize: bool = True,
                  flow: str = "source_to_target", mirror: bool = False,
-                 convolve: bool = True, activity: bool = False) -> None:
+                 convolve: bool = True, activity: bool = False, skip: bool = False) -> None:
         super().__init__()
         from torch_geometric.nn import GCNConv
 
@@ -179,6 +183,7 @@ class SparseGCNEncoder(nn.Module):
         self.mirror = mirror
         self.convolve_links = convolve
         self.activity = bool(activity and convolve)
+        self.skip = bool(skip and convolve)
         if in_channels:
             self.embedding = nn.Embedding(num_nodes, in_channels)
         else:
@@ -187,7 +192,8 @@ class SparseGCNEncoder(nn.Module):
         if not convolve:
             sizes = sizes[:1]                                              # no layer at all
         self.convs = nn.ModuleList(GCNConv(a, b, flow=flow) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.lstm = nn.LSTM(sizes[-1], lstm_hidden, batch_first=True)
+        self.lstm = nn.LSTM(sizes[-1] + self.skip * (in_channels + feature_channels),
+                            lstm_hidden, batch_first=True)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -215,7 +221,8 @@ class SparseGCNEncoder(nn.Module):
 
     def convolve(self, batch: SparseWindowBatch, x: Optional[Tensor] = None) -> Tensor:
         """The GCN part: embeddings of every node in every snapshot, :math:`(B, W, M, H)`
-        (without convolution: the node inputs, :math:`(B, W, M, F)`)."""
+        (with ``skip``: :math:`(B, W, M, H + F)`, the node inputs appended; without
+        convolution: the node inputs, :math:`(B, W, M, F)`)."""
         B, W, M = batch.batch_size, batch.window, batch.num_local
         h0 = self.node_inputs(batch.nodes.to(self._device()), x)           # (M, F)
         if not self.convolve_links:
@@ -234,7 +241,10 @@ class SparseGCNEncoder(nn.Module):
             if self.l2_normalize:
                 h = F.normalize(h, p=2.0, dim=-1)
             h = F.dropout(h, self.dropout, self.training)
-        return h.view(B, W, M, -1)                                         # (B, W, M, H)
+        h = h.view(B, W, M, -1)                                            # (B, W, M, H)
+        if self.skip:
+            h = torch.cat([h, h0.expand(B, W, M, h0.shape[-1])], dim=-1)   # (B, W, M, H + F)
+        return h
 
     def forward(self, batch: SparseWindowBatch, x: Optional[Tensor] = None) -> Tensor:
         h = self.convolve(batch, x)                                        # (B, W, M, H)

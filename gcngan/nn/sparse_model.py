@@ -125,7 +125,8 @@ class SparseGenerator(nn.Module):
                                         config.lstm_hidden, noise_std=config.node_noise,
                                         dropout=config.dropout,
                                         convolve=config.encoder != "none",
-                                        activity=getattr(config, "node_activity", False))
+                                        activity=getattr(config, "node_activity", False),
+                                        skip=getattr(config, "gcn_skip", False))
         self.decoder = PairDecoder(config.lstm_hidden,
                                    len(PAIR_FEATURES) if config.pair_features else 0,
                                    hidden_channels=config.decoder_hidden,

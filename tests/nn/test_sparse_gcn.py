@@ -168,3 +168,21 @@ def test_activity_inputs_are_each_copys_degrees():
             assert torch.allclose(x[b, w, :, 3:], want)
             assert torch.equal(x[b, w, :, :3], enc.embedding.weight)
     assert not SparseGCNEncoder(n, 3, [4], 5, activity=True, convolve=False).activity
+
+
+def test_skip_appends_the_node_input_to_every_copy():
+    torch.manual_seed(6)
+    n = 6
+    snaps = [[_sparse(_directed(n, seed=s)) for s in range(3)]]
+    batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
+    enc = SparseGCNEncoder(n, 3, [4], 5, skip=True)
+    assert enc.lstm.input_size == 4 + 3
+    h = enc.convolve(batch)                                                # (1, 3, N, 7)
+    assert h.shape == (1, 3, n, 7)
+    for w in range(3):
+        assert torch.equal(h[0, w, :, 4:], enc.embedding.weight)
+    plain = SparseGCNEncoder(n, 3, [4], 5)
+    plain.load_state_dict({k: v for k, v in enc.state_dict().items() if "lstm" not in k},
+                          strict=False)
+    assert torch.allclose(plain.convolve(batch), h[..., :4])              # the GCN part as before
+    assert enc(batch).shape == (1, n, 5)
