@@ -407,8 +407,9 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
     s = report.get("settings", {})
     commits = report.get("commits") or [report.get("commit")]
     epochs = s.get("epochs")
-    seeds = ", ".join(map(str, s.get("seeds", [])))
-    ab_seeds = ", ".join(map(str, s.get("ablation_seeds", [])))
+    runs = [r for d in report["datasets"] for r in d.get("runs", [])]   # seeds actually run
+    seeds = ", ".join(map(str, sorted({r["seed"] for r in runs if r["variant"] == "sparse"})))
+    ab_seeds = ", ".join(map(str, sorted({r["seed"] for r in runs if r["variant"] != "sparse"})))
     lines = ["## Sparse GCN-GAN on the ranking protocol", "",
              f"`{command}` ({report.get('date', '')}, "
              f"{report.get('wall_seconds', 0) / 60:.0f} min of runs; model code of commit"

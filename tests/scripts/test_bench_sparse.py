@@ -67,6 +67,7 @@ def test_render_mean_std_rows_verdicts_and_target_count():
             "MRR >= stacked-heuristics on 0 of 2") in text
     assert "Not measured: no GCN (`encoder=none`), no structure features" in text
     assert "No GPU was available" in text and "`abcdef0123`" in text
+    assert "Seeds 0, 1, 2 for the sparse model, 0 for the ablations;" in text
 
 
 def test_stacked_target_met_on_four_of_six():
