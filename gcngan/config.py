@@ -150,6 +150,15 @@ class ModelConfig:
         if not self.pair_features and self.family != "sparse":
             raise ConfigError("model.pair_features=false applies to model.family='sparse' "
                               "only (the dense decoders read no pair features)")
+        sparse_only = [f"model.{k}={v}" for k, v, off in
+                       (("node_activity", self.node_activity, False),
+                        ("gcn_skip", self.gcn_skip, False),
+                        ("critic_sets", self.critic_sets, "window")) if v != off]
+        if sparse_only and self.family != "sparse":
+            raise ConfigError(f"{', '.join(sparse_only)} applies to model.family='sparse' only")
+        if self.encoder == "none" and (self.node_activity or self.gcn_skip):
+            raise ConfigError("model.encoder='none' has no GCN: model.node_activity and "
+                              "model.gcn_skip need model.encoder='gcn'")
 
 
 @dataclass
@@ -261,7 +270,9 @@ PRESETS: dict[str, dict] = {
     },
     # Issue 15: the sparse family, O(E) memory (sparse GCN -> per-node LSTM -> pair decoder on
     # candidate pairs, set critic); trained on true links + evaluation-style negatives, best
-    # epoch by validation MRR.
+    # epoch by validation MRR. The decoder starts at a logistic regression on its pair
+    # features (the untrained model is selection candidate epoch 0) and trains with a
+    # per-query softmax beside the hurdle loss; at most 200 true links per training target.
     "sparse": {
         "model": {"family": "sparse", "node_input": "embedding", "noise_dim": 32,
                   "node_noise": 0.0, "gcn_channels": [32, 32], "lstm_hidden": 32,

@@ -59,3 +59,16 @@ def test_gradient_penalty_per_set(sets):
     gp.backward()                                  # differentiable w.r.t. the critic
     assert critic.set_critic.phi[0].weight.grad.abs().sum() > 0
     assert fake.grad is None                       # the generator's output is detached
+
+
+def test_sparse_only_switches_refuse_the_dense_family_and_encoder_none():
+    for kw, name in ((dict(node_activity=True), "node_activity"),
+                     (dict(gcn_skip=True), "gcn_skip"), (dict(critic_sets="query"), "critic_sets"),
+                     (dict(pair_features=False), "pair_features")):
+        with pytest.raises(ConfigError, match=name) as err:
+            ModelConfig(**kw)                                        # family='dense'
+        assert "\n" not in str(err.value)
+        ModelConfig(family="sparse", **kw)
+    with pytest.raises(ConfigError, match="encoder='none' has no GCN"):
+        ModelConfig(family="sparse", encoder="none", gcn_skip=True)
+    ModelConfig(family="sparse", encoder="none", pair_features=False)   # the ablations combine
