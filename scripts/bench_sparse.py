@@ -262,6 +262,12 @@ def run_report(names, root: Path, *, variants=("sparse",), seeds=(0,), ablation_
                                  f"{r['peak_rss_mib_train']:.0f} MiB")
             datasets.append({**prep.info, "runs": runs,
                              "wall_seconds": round(time.perf_counter() - t0, 1)})
+    tree = None if full is None else subprocess.run(
+        ["git", "rev-parse", f"{full}:gcngan"], cwd=REPO, check=True, capture_output=True,
+        text=True).stdout.strip()
+    for d in datasets:
+        for r in d["runs"]:
+            r["gcngan_tree"] = tree                 # the model code measured, exactly
     return {"date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": full,
             "wall_seconds": round(time.perf_counter() - start, 1),
             "settings": {"clock": CLOCK, "epochs": epochs, "window": window, "q": q,
@@ -358,6 +364,22 @@ def _pm(st: tuple) -> str:
     return _f(mean) + (f" ± {std:.3f}" if std is not None else "")
 
 
+def _code_text(runs: list, commits: list) -> str:
+    """Which commits' ``gcngan`` the runs trained: per group (the sparse model, the
+    ablations) when the runs record it, else the report's commits."""
+    def short(cs):
+        return ", ".join(f"`{c[:10]}`" for c in sorted(cs))
+
+    groups = {"the sparse model": {r.get("commit") for r in runs if r["variant"] == "sparse"},
+              "the ablations": {r.get("commit") for r in runs if r["variant"] != "sparse"}}
+    if runs and all(r.get("commit") for r in runs):
+        return "model code (`gcngan/` of the commit) " + "; ".join(
+            f"{name}: {short(cs)}" for name, cs in groups.items() if cs)
+    named = [c for c in commits if c]
+    return f"model code of commit{'s' if len(named) > 1 else ''} " + (short(named) or
+                                                                      "the working tree")
+
+
 def _clock_text(clock: str | None) -> str:
     if clock == "cpu":
         return ("Seconds per epoch are CPU seconds of the training process (its trainer's "
@@ -412,9 +434,8 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
     ab_seeds = ", ".join(map(str, sorted({r["seed"] for r in runs if r["variant"] != "sparse"})))
     lines = ["## Sparse GCN-GAN on the ranking protocol", "",
              f"`{command}` ({report.get('date', '')}, "
-             f"{report.get('wall_seconds', 0) / 60:.0f} min of runs; model code of commit"
-             f"{'s' if len([c for c in commits if c]) > 1 else ''} "
-             f"{', '.join(f'`{c[:10]}`' for c in commits if c) or 'the working tree'}): "
+             f"{report.get('wall_seconds', 0) / 60:.0f} min of runs; "
+             f"{_code_text(runs, commits)}): "
              f"`--preset sparse` trained through the command line in a fresh process per run "
              f"({'the preset epochs, early stopping on validation MRR' if epochs is None else f'{epochs} epochs'}; "
              f"validation = the 3 targets before the test targets; OMP_NUM_THREADS="

@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sparse-variants", dest="sparse_variants", type=_csv, default=None,
                    help="sparse protocol: sparse, no-gcn, no-structure, no-adversarial "
                         "(default: all; --seeds then applies to each)")
+    p.add_argument("--sparse-commit", dest="sparse_commit", default=None, metavar="REV",
+                   help="sparse protocols: train the gcngan of this commit (default HEAD)")
     p.add_argument("--max-epochs", dest="max_epochs", type=int, default=None,
                    help="cap on each preset's epochs (default: 30, quick: 3)")
     p.add_argument("--online-methods", dest="online_methods", type=_csv, default=None,
@@ -173,7 +175,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     doc = bm.run_benchmark(profile, protocols=protocols, root=root, device=args.device,
                            progress=progress, argv=_given_options(args), threads=threads,
                            sparse={"datasets": args.sparse_datasets,
-                                   "variants": args.sparse_variants, "seeds": args.seeds})
+                                   "variants": args.sparse_variants, "seeds": args.seeds,
+                                   "commit": args.sparse_commit})
     if args.merge and json_path.is_file():
         doc = bm.merge_documents(json.loads(json_path.read_text(encoding="utf-8")), doc)
     bm.write_outputs(doc, md_path)
@@ -192,7 +195,8 @@ def _given_options(args: argparse.Namespace) -> list[str]:
     """The options this run was given, for the report's command line."""
     out = ["--quick"] if args.quick else []
     for name in ("protocol", "datasets", "methods", "seeds", "max_epochs", "online_methods",
-                 "online_seeds", "sparse_datasets", "sparse_variants", "out", "root",
+                 "online_seeds", "sparse_datasets", "sparse_variants", "sparse_commit",
+                 "out", "root",
                  "threads", "device"):
         value = getattr(args, name)
         if value is None or (name, value) in (("protocol", "all"), ("device", "cpu"),

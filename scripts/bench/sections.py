@@ -67,8 +67,8 @@ def run_sparse(profile: str, *, root: str | Path,
                progress: Optional[Callable[[str], None]] = None,
                options: Optional[dict] = None) -> dict:
     """:func:`bench_sparse.run_report` with the profile's settings; ``options`` (from the
-    command line: ``datasets``, ``variants``, ``seeds``) replace the profile's where not
-    ``None`` (``seeds`` then applies to the ablations too)."""
+    command line: ``datasets``, ``variants``, ``seeds``, ``commit``) replace the profile's
+    where not ``None`` (``seeds`` then applies to the ablations too)."""
     import bench_sparse
 
     s = dict(SPARSE.get(profile, SPARSE["full"]))

@@ -233,3 +233,13 @@ def test_quick_sparse_protocol_end_to_end(shared_datasets, tmp_path):
     assert {"model", "stacked-heuristics"} <= set(run["predictors"])
     text = out.read_text()
     assert "**Verdict (enron184):** sparse model MRR" in text and text == render_markdown(doc)
+
+
+def test_render_names_the_model_commit_of_each_group():
+    report = copy.deepcopy(REPORT)
+    for d in report["datasets"]:
+        for r in d["runs"]:
+            r["commit"] = "1111111111aa" if r["variant"] == "sparse" else "2222222222bb"
+    text = bench_sparse.render(report)
+    assert ("model code (`gcngan/` of the commit) the sparse model: `1111111111`; the "
+            "ablations: `2222222222`") in text
