@@ -274,7 +274,34 @@ def render(report: dict) -> list[str]:
                      f"(see its rows), so this ratio is a lower bound on the speed-up at "
                      f"N = 1,000 (target >= 20x — "
                      f"{'met already at the smaller dense N' if ratio >= 20 else 'not shown by this lower bound'}).")
+            fit = power_fit([(r["num_nodes"], _epoch(r)) for r in dense])
+            if fit is not None:
+                a, k = fit
+                at = k * f["num_nodes"] ** a
+                sizes = ", ".join(f"{n:,}" for n in sorted(r["num_nodes"] for r in dense))
+                L += ["", f"Extrapolated, not measured: a least-squares fit of the dense "
+                          f"default's s/epoch over N = {sizes} "
+                          f"grows as N^{a:.2f}; at N = {f['num_nodes']:,} it would give "
+                          f"{at:,.0f} s/epoch, {at / _epoch(f):.0f}x the sparse model's."]
     return L + [""]
+
+
+def power_fit(points) -> tuple | None:
+    """``(a, k)`` of the least-squares fit ``y = k * x ** a`` in log-log space over
+    ``points`` ``[(x, y), ...]`` (``None`` with fewer than two distinct ``x``).
+
+    Examples:
+        >>> a, k = power_fit([(100, 1.0), (200, 4.0), (400, 16.0)])
+        >>> round(a, 6), round(k * 1000 ** a, 3)
+        (2.0, 100.0)
+    """
+    pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
+    if len({x for x, _ in pts}) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    a = (sum((x - mx) * (y - my) for x, y in pts) / sum((x - mx) ** 2 for x, _ in pts))
+    return a, math.exp(my - a * mx)
 
 
 def main(argv=None) -> int:
