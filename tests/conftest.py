@@ -52,6 +52,7 @@ SLOW = (
     "tests/cli/test_sparse_predict_cli.py::test_train_says_its_path_once",
     "tests/cli/test_sparse_predict_cli.py::test_sigint_during_sparse_training",
     "tests/test_candidates.py::test_sparse_forecast_at_20000_nodes",
+    "tests/scripts/test_bench_sparse_weighted.py::test_sparse_record_has_the_weighted_metrics",
 )
 
 
