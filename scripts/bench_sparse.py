@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -182,6 +183,19 @@ def train_and_rank(prep: Prepared, tmp: Path, *, variant: str, seed: int,
         args += ["--set", kv]
     _, train_wall, train_rss, train_cpu = gcngan_process(
         args, rss_file=tmp / "rss-train.txt", threads=threads, code=code, cwd=tmp)
+    return rank_run(prep, run, tmp, variant=variant, seed=seed, threads=threads, code=code,
+                    commit=commit, train={"train_wall_seconds": round(train_wall, 1),
+                                          "train_cpu_seconds": round(train_cpu, 1),
+                                          "peak_rss_mib_train": round(train_rss, 1)})
+
+
+def rank_run(prep: Prepared, run: Path, tmp: Path, *, variant: str, seed: int, threads: int,
+             code: Path | None, commit: str | None, train: dict) -> dict:
+    """Rank the trained run directory ``run`` on the prepared negatives (``evaluate
+    --protocol ranking``); the run's record with the training facts ``train`` (wall and
+    CPU seconds, peak RSS of the training process)."""
+    import pandas as pd
+
     log = pd.read_csv(run / "log.csv")
     metrics = json.loads((run / "metrics.json").read_text())
     out, eval_wall, eval_rss, eval_cpu = gcngan_process(
@@ -200,16 +214,83 @@ def train_and_rank(prep: Prepared, tmp: Path, *, variant: str, seed: int,
             out[key] = None if v is None else float(v)
         return out
 
-    return {"variant": variant, "seed": seed, "sets": sets,
+    return {"variant": variant, "seed": seed, "sets": VARIANTS[variant],
             "epochs": int(metrics["epochs"]), "best_epoch": metrics["best_epoch"],
             "train_seconds_per_epoch": [round(float(x), 2) for x in log["train_seconds"]],
             "val_seconds_per_epoch": [round(float(x), 2) for x in log["val_seconds"]],
             "val_mrr_per_epoch": [round(float(x), 4) for x in log["val_mrr"]],
-            "train_wall_seconds": round(train_wall, 1),
-            "eval_wall_seconds": round(eval_wall, 1), "train_cpu_seconds": round(train_cpu, 1),
+            "train_wall_seconds": train.get("train_wall_seconds"),
+            "eval_wall_seconds": round(eval_wall, 1),
+            "train_cpu_seconds": train.get("train_cpu_seconds"),
             "eval_cpu_seconds": round(eval_cpu, 1), "commit": commit,
-            "peak_rss_mib_train": round(train_rss, 1), "peak_rss_mib_eval": round(eval_rss, 1),
+            "peak_rss_mib_train": train.get("peak_rss_mib_train"),
+            "peak_rss_mib_eval": round(eval_rss, 1),
             "predictors": {p: row(r) for p, r in res["predictors"].items()}}
+
+
+def progress_line(name: str, r: dict) -> str:
+    """The line :func:`run_report` prints per finished run (:data:`PROGRESS` reads it)."""
+    return (f"sparse {name} {r['variant']} seed {r['seed']}: MRR "
+            f"{r['predictors']['model']['mrr']:.3f}, {r['epochs']} epochs (best "
+            f"{r['best_epoch']}), train {r['train_wall_seconds']:.0f} s, eval "
+            f"{r['eval_wall_seconds']:.0f} s, peak {r['peak_rss_mib_train']:.0f} MiB")
+
+
+#: a progress line of :func:`run_report` (the facts of a finished run)
+PROGRESS = re.compile(r"sparse (\S+) (\S+) seed (\d+): MRR ([\d.]+), (\d+) epochs \(best "
+                      r"(\S+)\), train (\d+) s, eval (\d+) s, peak (\d+) MiB")
+
+
+def recover(tmp: Path, log_text: str, root: Path, *, commit: str, window: int = 10,
+            q: int = 100, max_queries: int = 1000, negatives_seed: int = 0,
+            threads: int = 1, progress=None) -> dict:
+    """The report of an interrupted :func:`run_report` from its temporary folder ``tmp``
+    (its trained run directories survive a SIGTERM) and its progress lines ``log_text``:
+    every run with a progress line is ranked again (``evaluate`` is deterministic: the
+    model MRR must equal the logged one to 3 decimals) and keeps the line's training wall
+    seconds, epochs and peak RSS (its CPU seconds were not logged: ``None``).
+
+    Raises:
+        RuntimeError: a re-ranked MRR differs from the logged one.
+    """
+    found = {}
+    for m in PROGRESS.finditer(log_text):
+        name, variant, seed = m.group(1), m.group(2), int(m.group(3))
+        if (tmp / f"{name}-{variant}-{seed}" / "metrics.json").is_file():
+            found.setdefault(name, []).append((variant, seed, m))
+    datasets = []
+    with tempfile.TemporaryDirectory(prefix="bench-sparse-recover-") as work_name:
+        work = Path(work_name)
+        code = work / "code"
+        full = export_commit(code, commit)
+        for name, runs in found.items():
+            prep = prepare(name, root, work, window=window, q=q, max_queries=max_queries,
+                           seed=negatives_seed)
+            records = []
+            for variant, seed, m in runs:
+                r = rank_run(prep, tmp / f"{name}-{variant}-{seed}", work, variant=variant,
+                             seed=seed, threads=threads, code=code, commit=full,
+                             train={"train_wall_seconds": float(m.group(7)),
+                                    "train_cpu_seconds": None,
+                                    "peak_rss_mib_train": float(m.group(9))})
+                if f"{r['predictors']['model']['mrr']:.3f}" != m.group(4):
+                    raise RuntimeError(f"{name} {variant} seed {seed}: re-ranked MRR "
+                                       f"{r['predictors']['model']['mrr']:.3f} != logged "
+                                       f"{m.group(4)}")
+                r["recovered"] = True
+                records.append(r)
+                if progress:
+                    progress(f"recovered {name} {variant} seed {seed}: MRR "
+                             f"{r['predictors']['model']['mrr']:.3f}")
+            datasets.append({**prep.info, "runs": records, "wall_seconds": None})
+    return {"date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": full,
+            "wall_seconds": 0.0,
+            "settings": {"clock": CLOCK, "epochs": None, "window": window, "q": q,
+                         "max_queries": max_queries, "negatives_seed": negatives_seed,
+                         "seeds": sorted({s for rs in found.values() for _, s, _ in rs}),
+                         "ablation_seeds": [], "threads": threads,
+                         "variants": sorted({v for rs in found.values() for v, _, _ in rs})},
+            "datasets": datasets}
 
 
 def run_report(names, root: Path, *, variants=("sparse",), seeds=(0,), ablation_seeds=None,
@@ -254,12 +335,7 @@ def run_report(names, root: Path, *, variants=("sparse",), seeds=(0,), ablation_
                                        threads=threads, code=code, commit=full)
                     runs.append(r)
                     if progress:
-                        progress(f"sparse {name} {variant} seed {seed}: MRR "
-                                 f"{r['predictors']['model']['mrr']:.3f}, {r['epochs']} "
-                                 f"epochs (best {r['best_epoch']}), train "
-                                 f"{r['train_wall_seconds']:.0f} s, eval "
-                                 f"{r['eval_wall_seconds']:.0f} s, peak "
-                                 f"{r['peak_rss_mib_train']:.0f} MiB")
+                        progress(progress_line(name, r))
             datasets.append({**prep.info, "runs": runs,
                              "wall_seconds": round(time.perf_counter() - t0, 1)})
     tree = None if full is None else subprocess.run(
@@ -295,7 +371,8 @@ def merge(old: dict | None, new: dict) -> dict:
             done = {(r["variant"], r["seed"]) for r in d["runs"]}
             kept = [r for r in o["runs"] if (r["variant"], r["seed"]) not in done]
             d = {**d, "runs": kept + d["runs"],
-                 "wall_seconds": round(o.get("wall_seconds", 0) + d.get("wall_seconds", 0), 1)}
+                 "wall_seconds": round((o.get("wall_seconds") or 0)
+                                       + (d.get("wall_seconds") or 0), 1)}
         datasets.append(d)
     if same_settings:
         datasets += list(olds.values())
@@ -522,7 +599,30 @@ def main(argv=None) -> int:
     ap.add_argument("--working-tree", dest="working_tree", action="store_true",
                     help="train the working tree's gcngan instead of HEAD's")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--recover", default=None, metavar="TMPDIR",
+                    help="rank again the finished runs of an interrupted run (its temporary "
+                         "folder and --recover-log) and write a benchmark document to --json "
+                         "(merge it with benchmark.py --render-only --combine)")
+    ap.add_argument("--recover-log", dest="recover_log", default=None)
+    ap.add_argument("--recover-commit", dest="recover_commit", default=None,
+                    help="the commit the interrupted run trained")
     args = ap.parse_args(argv)
+    if args.recover:
+        import datetime
+
+        from bench.harness import environment
+
+        t0 = time.perf_counter()
+        report = recover(Path(args.recover), Path(args.recover_log).read_text(),
+                         Path(args.root), commit=args.recover_commit, threads=args.threads,
+                         progress=lambda line: print(line, file=sys.stderr, flush=True))
+        env = {**environment("cpu"), "total_seconds": time.perf_counter() - t0}
+        doc = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "command": "python scripts/bench_sparse.py " + " ".join(argv or sys.argv[1:]),
+               "profile": "full", "environment": env, "sparse": report}
+        Path(args.json).write_text(json.dumps(doc, indent=1))
+        print(render(report))
+        return 0
 
     def ints(text):
         return tuple(int(x) for x in text.split(",") if x.strip())

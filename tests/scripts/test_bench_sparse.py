@@ -250,3 +250,9 @@ def test_render_names_the_model_commit_of_each_group():
     text = bench_sparse.render(report)
     assert ("model code (`gcngan/` of the commit) the sparse model: `1111111111`; the "
             "ablations: `2222222222`") in text
+
+
+def test_progress_line_is_what_recover_reads():
+    r = _run("no-gcn", 2, 0.4567, 0.2, 0.3)
+    m = bench_sparse.PROGRESS.fullmatch(bench_sparse.progress_line("bitcoin_alpha", r))
+    assert m.groups() == ("bitcoin_alpha", "no-gcn", "2", "0.457", "4", "2", "9", "1", "302")
