@@ -598,6 +598,11 @@ def run_online(settings: OnlineSettings, *, root: str | Path = DEFAULT_ROOT,
     from gcngan.train import Trainer
 
     case = get_choice(DATASETS, settings.dataset, "dataset")
+    for mname in settings.methods:
+        method = get_choice(METHODS, mname, "method")
+        if method.trained and method.config().model.family == "sparse":
+            raise ConfigError(f"online protocol: method {mname!r} is a sparse-family model; "
+                              f"its rolling-origin updates train dense (N x N) models only")
     cache = _DataCache(root)
     targets = list(range(settings.first, settings.last + 1))
     metrics = list(PAPER_METRICS) + ["rmse", "mae"]

@@ -12,6 +12,7 @@ import torch
 
 import bench as bm
 from gcngan.data import generate_mesh, load_snapshots, write_edges
+from gcngan.errors import ConfigError
 
 
 @pytest.fixture
@@ -91,3 +92,8 @@ def test_sparse_record_has_the_weighted_metrics_of_all_pairs(tiny_root):
     section = text.split("## The sparse model beside the default on weighted data")[1]
     line = next(x for x in section.splitlines() if x.startswith("| tiny |"))
     assert "| RMSE 2.000, MAE " in line and line.endswith("| 4/5 |")
+
+
+def test_online_protocol_refuses_the_sparse_method_before_any_work(tmp_path):
+    with pytest.raises(ConfigError, match="method 'sparse' is a sparse-family model"):
+        bm.run_online(bm.OnlineSettings(methods=("default", "sparse")), root=tmp_path)
