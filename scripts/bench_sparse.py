@@ -460,9 +460,9 @@ def _code_text(runs: list, commits: list) -> str:
 def _clock_text(clock: str | None) -> str:
     if clock == "cpu":
         return ("Seconds per epoch are CPU seconds of the training process (its trainer's "
-                "clock set to `time.process_time`: the shared 2-core CPU ran other jobs, "
-                "load average 5-7, which made wall time several times longer; each run's wall "
-                "and CPU totals are in the JSON)")
+                "clock set to `time.process_time`, because the shared 2-core CPU ran other "
+                "jobs that made wall time several times longer; each run's wall and CPU "
+                "totals are in the JSON)")
     return ("Seconds per epoch are wall-clock seconds on a shared 2-core CPU (other jobs "
             "running: upper bounds)")
 
@@ -511,7 +511,8 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
     ab_seeds = ", ".join(map(str, sorted({r["seed"] for r in runs if r["variant"] != "sparse"})))
     lines = ["## Sparse GCN-GAN on the ranking protocol", "",
              f"`{command}` ({report.get('date', '')}, "
-             f"{report.get('wall_seconds', 0) / 60:.0f} min of runs; "
+             f"{sum((r.get('train_wall_seconds') or 0) + (r.get('eval_wall_seconds') or 0) for r in runs) / 60:.0f} "
+             f"min of training and evaluation processes; "
              f"{_code_text(runs, commits)}): "
              f"`--preset sparse` trained through the command line in a fresh process per run "
              f"({'the preset epochs, early stopping on validation MRR' if epochs is None else f'{epochs} epochs'}; "
@@ -526,9 +527,9 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
              f"training targets (the 3 validation targets held out), so it can differ "
              f"slightly from the Ranking section's. *best heuristic* is the single heuristic "
              f"with the highest test MRR (the target's comparator, not a selection). "
-             f"{_clock_text(s.get('clock'))} of each epoch's training from `log.csv` (the "
-             f"first epoch also computes and caches the candidates' pair features); peak RSS "
-             f"is the training process's. No GPU was available: no GPU numbers were "
+             f"{_clock_text(s.get('clock'))}, per epoch of training as `log.csv` records "
+             f"them (the first epoch also computes and caches the candidates' pair features); "
+             f"peak RSS is the training process's. No GPU was available: no GPU numbers were "
              f"measured.", "",
              "| dataset | nodes | queries | predictor | seeds | MRR all | MRR new | "
              "MRR repeated | epochs (best) | s/epoch first / later | peak RSS MiB |",

@@ -242,8 +242,8 @@ def render(report: dict) -> list[str]:
               f"(dense) or targets (sparse). The dense `default` preset is run at the "
               f"`--top-k` most active nodes only (with GCNGAN_MEMORY_LIMIT="
               f"{s.get('dense_memory_limit')}: its memory grows with N², so N = 1,000 is not "
-              f"run on this shared 24 GB machine); s/epoch is the training time of the last "
-              f"epoch (log.csv), peak RSS the training process's.", "",
+              f"run on this shared 24 GB machine); s/epoch is the last epoch's training time from "
+              f"log.csv (on the same clock as above), peak RSS the training process's.", "",
               "| N | model | epochs | s/epoch | windows or targets / s | peak RSS MiB | "
               "dense s/epoch ÷ sparse s/epoch |", "|---:|---|---:|---:|---:|---:|---:|"]
         failed = [r for r in tw if "error" in r]
