@@ -389,6 +389,25 @@ def online_update(trainer, targets: Sequence[int], steps: int = 1) -> dict:
     return out
 
 
+def _fit_best(cfg: ExperimentConfig, seq):
+    """Fit ``cfg`` on ``seq`` in memory (the family's own selection and early stopping) and
+    restore the best-validation generator: ``(trainer, training facts)``."""
+    from gcngan.train import Trainer
+
+    device = torch.device("cuda" if cfg.train.device == "cuda" else "cpu")
+    reset_peak_memory(device)
+    t0 = time.perf_counter()
+    trainer = Trainer(cfg, seq, run_dir=None, quiet=True)
+    summary = trainer.fit()
+    fit_s = time.perf_counter() - t0
+    restore_best(trainer)
+    train = {"epochs": summary["epochs"], "best_epoch": summary["best_epoch"],
+             "stopped_early": summary["stopped_early"], "fit_seconds": fit_s,
+             "train_windows": len(trainer.train_set), "device": str(trainer.device),
+             **timing(summary["history"], len(trainer.train_set)), **peak_memory(device)}
+    return trainer, train
+
+
 def train_and_test(cfg: ExperimentConfig, seq, metrics: Sequence[str],
                    sweep: bool = False) -> dict:
     """Fit with early stopping on validation RMSE, restore the best-validation generator,
@@ -397,23 +416,12 @@ def train_and_test(cfg: ExperimentConfig, seq, metrics: Sequence[str],
     hedge threshold of its grid (:func:`gcngan.nn.residual.hedge_sweep`, a diagnostic:
     the reported metrics stay those of the validation-chosen threshold)."""
     from gcngan.nn.residual import hedge_sweep
-    from gcngan.train import Trainer
 
     if cfg.model.family == "sparse":
         return sparse_train_and_test(cfg, seq, metrics)
-    device = torch.device("cuda" if cfg.train.device == "cuda" else "cpu")
-    reset_peak_memory(device)
-    t0 = time.perf_counter()
-    trainer = Trainer(cfg, seq, run_dir=None, quiet=True)
-    summary = trainer.fit()
-    fit_s = time.perf_counter() - t0
-    restore_best(trainer)
+    trainer, train = _fit_best(cfg, seq)
     test = trainer.evaluate("test", list(metrics))
     val = trainer.evaluate("val", ["rmse"])
-    train = {"epochs": summary["epochs"], "best_epoch": summary["best_epoch"],
-             "stopped_early": summary["stopped_early"], "fit_seconds": fit_s,
-             "train_windows": len(trainer.train_set), "device": str(trainer.device),
-             **timing(summary["history"], len(trainer.train_set)), **peak_memory(device)}
     out = {"metrics": {k: v["mean"] for k, v in test.items()},
            "val_rmse": val["rmse"]["mean"], "train": train}
     decoder = trainer.generator.decoder
@@ -444,24 +452,13 @@ def sparse_train_and_test(cfg: ExperimentConfig, seq, metrics: Sequence[str]) ->
             :func:`~gcngan.predict.evaluate_sparse_split`.
     """
     from gcngan.predict import evaluate_sparse_split
-    from gcngan.train import Trainer
 
-    device = torch.device("cuda" if cfg.train.device == "cuda" else "cpu")
-    reset_peak_memory(device)
-    t0 = time.perf_counter()
-    trainer = Trainer(cfg, seq, run_dir=None, quiet=True)
-    summary = trainer.fit()
-    fit_s = time.perf_counter() - t0
-    restore_best(trainer)
+    trainer, train = _fit_best(cfg, seq)
     tc = cfg.train
     test = evaluate_sparse_split(trainer.generator, seq, list(trainer.split.test),
                                  cfg.data.window, epsilon=tc.epsilon, metrics=list(metrics),
                                  samples=tc.eval_samples, seed=tc.seed, device=trainer.device)
     val = trainer.evaluate("val")
-    train = {"epochs": summary["epochs"], "best_epoch": summary["best_epoch"],
-             "stopped_early": summary["stopped_early"], "fit_seconds": fit_s,
-             "train_windows": len(trainer.train_set), "device": str(trainer.device),
-             **timing(summary["history"], len(trainer.train_set)), **peak_memory(device)}
     return {"metrics": {k: v["mean"] for k, v in test.items()},
             "val_mrr": val["mrr"]["mean"], "train": train}
 
