@@ -16,22 +16,13 @@ from pathlib import Path
 import torch
 
 from gcngan.config import build_config
-from gcngan.data import Scaler, SnapshotSequence
 from gcngan.train import Trainer, TrainingInterrupted, distributed, gradient_penalty
+from test_trainer import tiny_seq  # same folder: on sys.path as a script and in pytest
 
 # deterministic generator (no noise input, no dropout): the two set-ups can only differ
 # by how the batch is split; the GP's epsilon comes from alpha_gp below
 TINY = ["noise_dim=4", "gcn_channels=4,3", "lstm_hidden=16", "critic_hidden=12,6",
         "window=3", "val=3", "test=3", "node_input=embedding", "dropout=0"]
-
-
-def tiny_seq(T=16, N=5, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    adj = torch.rand(T, N, N, generator=g) * 10 * (torch.rand(T, N, N, generator=g) < 0.6)
-    adj = (adj + adj.transpose(1, 2)) / 2
-    adj[:, range(N), range(N)] = 0
-    return SnapshotSequence(adj=adj, node_ids=list(range(N)), directed=False,
-                            scaler=Scaler("linear", float(adj.max())))
 
 
 def build(loss: str, batch_size: int, device: str = "cpu") -> Trainer:
