@@ -27,8 +27,8 @@ What a run of ``k`` processes does (:class:`~gcngan.train.Trainer` calls these):
   :func:`sync_gradients` replaces every process's gradients by the window-weighted mean
   over processes — one flat all-reduce per model and step: what
   :class:`~torch.nn.parallel.DistributedDataParallel` does, in one bucket and after the
-  backward pass rather than overlapped with it. Losses that are means over windows (every dense term) give exactly
-  the gradient of the single-process mean loss on the union of the slices. On the sparse
+  backward pass rather than overlapped with it. Losses that are means over windows
+  (every dense term) give exactly the gradient of the single-process mean loss on the union of the slices. On the sparse
   path the reconstruction is a mean over candidate pairs and the critic's a mean over
   windows: weighting by windows makes the step the window-weighted mean of the
   processes' losses, which equals the union's when the processes' windows hold equally
@@ -44,6 +44,8 @@ What a run of ``k`` processes does (:class:`~gcngan.train.Trainer` calls these):
   ``find_unused_parameters``) and its time is measured (``allreduce_seconds`` in
   ``log.csv``). What it gives up is DDP's overlap of the reduce with the backward pass,
   a small cost for gradients of a few megabytes (see "Going wider" in docs/results.md).
+  GAN trainers with the same loop shape do the same: NVIDIA's StyleGAN3 training loop
+  all-reduces each network's flattened gradients by hand after ``backward``.
 * **Agreement.** Batch statistics and the stop request (SIGINT/SIGTERM) travel in one
   small all-reduce per batch (:func:`reduce_stats`), so every process logs the global
   batch's numbers and stops at the same safe point.
