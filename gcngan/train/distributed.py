@@ -29,8 +29,8 @@ What a run of ``k`` processes does (:class:`~gcngan.train.Trainer` calls these):
   :class:`~torch.nn.parallel.DistributedDataParallel` does, in one bucket and after the
   backward pass rather than overlapped with it. Losses that are means over windows
   (every dense term) give exactly the gradient of the single-process mean loss on the
-  union of the slices. On the sparse path the reconstruction is a mean over candidate pairs and the critic's a mean over
-  windows: weighting by windows makes the step the window-weighted mean of the
+  union of the slices. On the sparse path the reconstruction is a mean over candidate
+  pairs and the critic's a mean over windows: weighting by windows makes the step the window-weighted mean of the
   processes' losses, which equals the union's when the processes' windows hold equally
   many candidates (not in general: a target with more true links weighs its pairs less
   than in one process). :class:`~torch.nn.parallel.DistributedDataParallel` is not used,
