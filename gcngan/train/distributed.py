@@ -24,28 +24,27 @@ What a run of ``k`` processes does (:class:`~gcngan.train.Trainer` calls these):
   process: rank 0 keeps the seed's stream (a 1-process run is the plain run), rank
   ``r > 0`` re-seeds with :func:`rank_seed` — deterministic for a fixed seed and ``k``.
 * **Gradients.** After each ``backward`` and before clipping and the optimiser step,
-  :func:`sync_gradients` replaces every process's gradients by the window-weighted mean
-  over processes — one flat all-reduce per model and step: what
+  :func:`sync_gradients` replaces every process's gradients by the window-weighted mean over
+  processes — one flat all-reduce per model and step: what
   :class:`~torch.nn.parallel.DistributedDataParallel` does, in one bucket and after the
-  backward pass rather than overlapped with it. Losses that are means over windows
-  (every dense term) give exactly the gradient of the single-process mean loss on the
-  union of the slices. On the sparse path the reconstruction is a mean over candidate
-  pairs and the critic's a mean over windows: weighting by windows makes the step the window-weighted mean of the
-  processes' losses, which equals the union's when the processes' windows hold equally
-  many candidates (not in general: a target with more true links weighs its pairs less
-  than in one process). :class:`~torch.nn.parallel.DistributedDataParallel` is not used,
-  although a check with torch 2.13 and gloo gave the same critic gradients through it
-  (three forward passes before one backward, the gradient penalty's
-  ``autograd.grad(..., create_graph=True)``, the frozen critic of the generator step):
-  it averages the processes equally, where a last global batch split 2 + 1 needs the
-  window weights (DDP would need the loss rescaled per process); its reducer is armed by
-  its own ``forward``, and the generator is entered through ``forward_parts``; an
-  explicit reduce is one code path for both models and both families (no
-  ``find_unused_parameters``) and its time is measured (``allreduce_seconds`` in
-  ``log.csv``). What it gives up is DDP's overlap of the reduce with the backward pass,
-  a small cost for gradients of a few megabytes (see "Going wider" in docs/results.md).
-  GAN trainers with the same loop shape do the same: NVIDIA's StyleGAN3 training loop
-  all-reduces each network's flattened gradients by hand after ``backward``.
+  backward pass rather than overlapped with it. Losses that are means over windows (every
+  dense term) give exactly the gradient of the single-process mean loss on the union of the
+  slices. On the sparse path the reconstruction is a mean over candidate pairs and the
+  critic's a mean over windows: weighting by windows makes the step the window-weighted mean
+  of the processes' losses, which equals the union's when the processes' windows hold
+  equally many candidates (not in general: a target with more true links weighs its pairs
+  less than in one process). :class:`~torch.nn.parallel.DistributedDataParallel` is not
+  used, although a check with torch 2.13 and gloo gave the same critic gradients through it
+  (three forward passes before one backward, the gradient penalty's ``autograd.grad(...,
+  create_graph=True)``, the frozen critic of the generator step): it averages the processes
+  equally, where a last global batch split 2 + 1 needs the window weights (DDP would need
+  the loss rescaled per process); its reducer is armed by its own ``forward``, and the
+  generator is entered through ``forward_parts``; an explicit reduce is one code path for
+  both models and both families (no ``find_unused_parameters``) and its time is measured
+  (``allreduce_seconds`` in ``log.csv``). What it gives up is DDP's overlap of the reduce
+  with the backward pass, a small cost for gradients of a few megabytes (see "Going wider"
+  in docs/results.md). GAN trainers with the same loop shape do the same: NVIDIA's StyleGAN3
+  training loop all-reduces each network's flattened gradients by hand after ``backward``.
 * **Agreement.** Batch statistics and the stop request (SIGINT/SIGTERM) travel in one
   small all-reduce per batch (:func:`reduce_stats`), so every process logs the global
   batch's numbers and stops at the same safe point.
