@@ -535,7 +535,10 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
              "MRR repeated | epochs (best) | s/epoch first / later | peak RSS MiB |",
              "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     verdicts, oks = [], []
-    report = {**report, "datasets": [d for d in report["datasets"] if "runs" in d]}
+    order = list(DATASETS)
+    report = {**report, "datasets": sorted(     # the Ranking section's order
+        (d for d in report["datasets"] if "runs" in d),
+        key=lambda d: order.index(d["dataset"]) if d["dataset"] in order else len(order))}
     for d in report["datasets"]:                  # (an earlier format without runs: skipped)
         summ = summarize(d)
         head = [d["dataset"], str(d["num_nodes"]), str(d["queries"])]

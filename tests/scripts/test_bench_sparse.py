@@ -56,13 +56,13 @@ def test_render_mean_std_rows_verdicts_and_target_count():
     assert "| common-neighbours (best heuristic) |  | 0.200 | 0.100 | 0.400 |" in text
     assert "| stacked-heuristics |  | 0.300 | 0.150 | 0.600 |" in text
     verdicts = [x for x in text.splitlines() if x.startswith("**Verdict")]
-    assert verdicts == [
-        "**Verdict (enron184):** sparse model MRR 0.250 ± 0.050 (mean of 3 seeds) meets the "
-        "best single heuristic common-neighbours (0.200, +0.050, +25.0%); misses "
-        "stacked-heuristics (0.300, -0.050, -16.7%).",
+    assert verdicts == [                          # in the Ranking section's order
         "**Verdict (twitter_tennis_rg17):** sparse model MRR 0.100 ± 0.000 (mean of 3 seeds) "
         "misses the best single heuristic common-neighbours (0.200, -0.100, -50.0%); misses "
-        "stacked-heuristics (0.150, -0.050, -33.3%)."]
+        "stacked-heuristics (0.150, -0.050, -33.3%).",
+        "**Verdict (enron184):** sparse model MRR 0.250 ± 0.050 (mean of 3 seeds) meets the "
+        "best single heuristic common-neighbours (0.200, +0.050, +25.0%); misses "
+        "stacked-heuristics (0.300, -0.050, -16.7%)."]
     assert ("MRR >= the best single heuristic on 1 of 2 datasets (target: all, not met); "
             "MRR >= stacked-heuristics on 0 of 2") in text
     assert "Not measured: no GCN (`encoder=none`), no structure features" in text
