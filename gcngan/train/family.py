@@ -240,6 +240,24 @@ class RankingSelection:
         return {self.monitor: 1.0 - res["mrr"]["mean"]}, res
 
 
+def linked_targets(index, targets) -> list[int]:
+    """The ``targets`` (snapshot indices) that hold at least one link ``u -> v`` with
+    ``u != v``: the ones with ranking queries (:func:`gcngan.ranking.generate_negatives`);
+    a target without one gives an empty candidate set, nothing to train on."""
+    n = index.num_nodes
+    out = []
+    for t in targets:
+        keys, _ = index.snapshot(int(t))
+        if np.any(keys // n != keys % n):
+            out.append(int(t))
+    return out
+
+
+def _span(targets) -> str:
+    targets = [int(t) for t in targets]
+    return f"{targets[0]}..{targets[-1]}" if targets else "none"
+
+
 class SparseFamily(ModelFamily):
     """Sparse GCN -> per-node LSTM -> pair decoder, set critic (preset ``sparse``)."""
 
@@ -271,7 +289,16 @@ class SparseFamily(ModelFamily):
         check_validation_targets(data, trainer.split, data.source or "data")
         self.index = PairIndex(data)
         self.featurizer = PairFeaturizer(self.index)
-        train_targets = list(trainer.split.train)
+        train_targets = linked_targets(self.index, trainer.split.train)
+        if not train_targets:
+            raise InputError(f"{data.source or 'data'}: no training target (snapshots "
+                             f"{_span(trainer.split.train)}) holds a link u -> v with u != v: "
+                             f"the sparse family has nothing to learn from")
+        if len(train_targets) < len(trainer.split.train):
+            empty = sorted(set(map(int, trainer.split.train)) - set(train_targets))
+            log.warning("%d training target(s) without a link u -> v (u != v) skipped, "
+                        "nothing to rank there: snapshot(s) %s", len(empty),
+                        ", ".join(map(str, empty[:10])) + (" ..." if len(empty) > 10 else ""))
         if tc.max_targets:
             train_targets = train_targets[-tc.max_targets:]
         trainer.train_set = SparseTrainingSet(self.index, self.featurizer, train_targets,

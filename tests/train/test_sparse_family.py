@@ -205,3 +205,27 @@ def test_ablation_switches_change_what_they_say(tmp_path):
         assert 0.0 < t.evaluate("val")["mrr"]["mean"] <= 1.0
     with pytest.raises(ConfigError, match="pair_features.*sparse"):
         build_config("default", overrides=["pair_features=false"])
+
+
+def test_training_targets_without_links_are_skipped_not_nan(social_csv, tmp_path, capsys):
+    """A training snapshot with no link u -> v (u != v) has no ranking query, so no candidate
+    pairs: it is skipped with a warning naming it (it made the losses NaN: a mean over an
+    empty set); with no linked training target at all, one line and exit 2."""
+    df = pd.read_csv(social_csv)
+    t_empty = int(df["t"].min()) + 4                    # a training target (window 3, 10 snaps)
+    empty = df[df["t"] != t_empty]
+    csv = tmp_path / "gap.csv"
+    empty.to_csv(csv, index=False)
+    assert _train(csv, tmp_path / "run", "--epochs", "1", "--snapshots", "10") == 0
+    err = capsys.readouterr().err
+    assert "1 training target(s) without a link" in err and f"snapshot(s) {t_empty}" in err
+    assert "non-finite" not in err
+    # every training target empty: refused before training
+    train_ts = range(int(df["t"].min()) + 3, int(df["t"].min()) + 6)
+    none = df[~df["t"].isin(train_ts)]
+    csv2 = tmp_path / "none.csv"
+    none.to_csv(csv2, index=False)
+    assert _train(csv2, tmp_path / "run2", "--epochs", "1", "--snapshots", "10") == 2
+    err = capsys.readouterr().err
+    assert "no training target" in err and "Traceback" not in err
+    assert not (tmp_path / "run2" / "best.pt").exists()
