@@ -100,6 +100,15 @@ def export_commit(dest: Path, commit: str = "HEAD", repo: Path = REPO) -> str:
     return full
 
 
+def measured_code(tmp: Path, commit: str | None) -> tuple[Path | None, str | None]:
+    """``(code folder, full commit id)`` of the ``gcngan`` to measure: ``commit`` exported
+    under ``tmp/code`` (:func:`export_commit`), or ``(None, None)``: the working tree."""
+    if commit is None:
+        return None, None
+    code = tmp / "code"
+    return code, export_commit(code, commit)
+
+
 @dataclass
 class Prepared:
     """One dataset ready to train and rank: the data file (cut at :data:`END` when the
@@ -320,10 +329,7 @@ def run_report(names, root: Path, *, variants=("sparse",), seeds=(0,), ablation_
     datasets = []
     with tempfile.TemporaryDirectory(prefix="bench-sparse-") as tmp_name:
         tmp = Path(tmp_name)
-        code, full = None, None
-        if commit is not None:
-            code = tmp / "code"
-            full = export_commit(code, commit)
+        code, full = measured_code(tmp, commit)
         for name in names:
             t0 = time.perf_counter()
             prep = prepare(name, Path(root), tmp, window=window, q=q,

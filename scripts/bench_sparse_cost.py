@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from bench_ranking import DATASETS, DATASETS_ROOT  # noqa: E402
-from bench_sparse import CLOCK, _clock_text, export_commit, gcngan_process  # noqa: E402
+from bench_sparse import CLOCK, _clock_text, gcngan_process, measured_code  # noqa: E402
 
 TWITTER = "twitter_tennis_rg17"
 
@@ -139,10 +139,7 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
     say = progress or (lambda line: None)
     with tempfile.TemporaryDirectory(prefix="bench-sparse-cost-") as name:
         tmp = Path(name)
-        code, full = None, None
-        if commit is not None:
-            code = tmp / "code"
-            full = export_commit(code, commit)
+        code, full = measured_code(tmp, commit)
         synthetic = []
         for n in sizes:
             ep = largest_epochs if n == max(sizes) else epochs
