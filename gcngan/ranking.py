@@ -463,6 +463,85 @@ def score_candidates(predictor, index: PairIndex, cands: Candidates,
     return score, weight
 
 
+def forecasts_weights(predictor) -> bool:
+    """Whether ``predictor`` forecasts link weights (a trained model) rather than ranking
+    only: its ``forecasts_weights`` attribute when it has one (:class:`DensePredictor`:
+    ``True``), else whether it is a :class:`~gcngan.nn.sparse_model.SparsePredictor`. The
+    heuristics of :mod:`gcngan.structural` rank; their weight is the window's mean."""
+    flag = getattr(predictor, "forecasts_weights", None)
+    if flag is not None:
+        return bool(flag)
+    from gcngan.nn.sparse_model import SparsePredictor
+
+    return isinstance(predictor, SparsePredictor)
+
+
+def link_diagnostics(index: PairIndex, cands: Candidates, weight: np.ndarray,
+                     truth: Optional[np.ndarray] = None) -> dict:
+    r"""What a weight-forecasting predictor emits on the evaluation's candidate pairs: the
+    links it predicts against the true ones, and its weights on the true links.
+
+    Over the distinct pairs ``(t, src, dst)`` of the candidates (a pair repeated as a
+    negative of several queries counts once), per target ``t``: predicted links = pairs with
+    ``weight > 0``, true links = pairs linked in ``A_t`` (the queries' positives: negatives
+    are never links of ``A_t``). Existence precision / recall / F1 pool the targets. On the
+    true links (a missed one contributes weight 0), the 1-Wasserstein distance and the
+    two-sample Kolmogorov-Smirnov statistic between the predicted and the true raw weights
+    (:func:`scipy.stats.wasserstein_distance`, :func:`scipy.stats.ks_2samp`).
+
+    Args:
+        index (PairIndex): The data.
+        cands (Candidates): The candidates, :math:`R` rows.
+        weight (ndarray): :math:`(R,)` predicted raw weights of the rows (as
+            :func:`score_candidates` returns them).
+        truth (ndarray, optional): :math:`(R,)` true raw weights of the rows (0 where
+            unlinked); read from ``index`` when ``None``.
+
+    Returns:
+        dict: ``predicted_links``, ``true_links`` (totals over targets), ``link_ratio``
+        (predicted / true), ``precision``, ``recall``, ``f1`` (``None`` when undefined),
+        ``w1``, ``ks`` (on the true links), ``per_target`` ``{t: [predicted, true]}``.
+    """
+    from scipy.stats import ks_2samp, wasserstein_distance
+
+    weight = np.asarray(weight, dtype=np.float64)
+    if truth is None:
+        truth = np.zeros(len(cands), dtype=np.float64)
+        for t in np.unique(cands.t).tolist():
+            rows = np.flatnonzero(cands.t == t)
+            truth[rows] = index.gather(t, index.keys(cands.src[rows], cands.dst[rows]))
+    truth = np.asarray(truth, dtype=np.float64)
+    n = index.num_nodes
+    pair = cands.t.astype(np.int64) * n * n + cands.src * n + cands.dst        # (R,) no N^2 array
+    _, first = np.unique(pair, return_index=True)                              # distinct pairs
+    w, y, t = weight[first], truth[first] > 0, cands.t[first]
+    pred = w > 0
+    per_target = {int(k): [int(pred[t == k].sum()), int(y[t == k].sum())]
+                  for k in np.unique(t).tolist()}
+    n_pred, n_true, tp = int(pred.sum()), int(y.sum()), int((pred & y).sum())
+    precision = tp / n_pred if n_pred else None
+    recall = tp / n_true if n_true else None
+    f1 = (2 * tp / (n_pred + n_true)) if n_pred + n_true else None
+    wt, tt = w[y], truth[first][y]
+    return {"predicted_links": n_pred, "true_links": n_true,
+            "link_ratio": n_pred / n_true if n_true else None,
+            "precision": precision, "recall": recall, "f1": f1,
+            "w1": float(wasserstein_distance(wt, tt)) if n_true else None,
+            "ks": float(ks_2samp(wt, tt).statistic) if n_true else None,
+            "per_target": per_target}
+
+
+def format_link_diagnostics(name: str, d: dict) -> str:
+    """One line of :func:`link_diagnostics` for the printed report."""
+    def f(v):
+        return "n/a" if v is None else f"{v:.3f}"
+
+    return (f"{name}: {d['predicted_links']} links predicted (weight > 0) among the candidate "
+            f"pairs, {d['true_links']} true (ratio {f(d['link_ratio'])}); existence precision "
+            f"{f(d['precision'])}, recall {f(d['recall'])}, F1 {f(d['f1'])}; on the true "
+            f"links, predicted vs true weights: W1 {f(d['w1'])}, KS {f(d['ks'])}")
+
+
 def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int,
                      train_targets: Optional[Sequence[int]] = None) -> dict:
     """Rank metrics of every predictor on the same candidates.
@@ -481,7 +560,9 @@ def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int,
     Returns:
         dict: ``{"predictors": {name: {"all": {...}, "new": {...}, "repeated": {...},
         "auc", "ap"[, "rmse", "mae"]}}, "best": {metric: [names]}, "queries", "new",
-        "repeated", "candidates", "sha256", "weighted"}``.
+        "repeated", "candidates", "sha256", "weighted", "diagnostics": {name: {...}}}``;
+        ``diagnostics`` holds :func:`link_diagnostics` of each predictor that forecasts
+        weights (:func:`forecasts_weights`: the trained model), none for the heuristics.
     """
     index = as_index(seq)
     if train_targets is not None:
@@ -498,8 +579,11 @@ def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int,
         truth[rows] = index.gather(t, index.keys(cands.src[rows], cands.dst[rows]))
     weighted = index.weighted
     out: dict = {}
+    diagnostics: dict = {}
     for name, predictor in predictors.items():
         score, weight = score_candidates(predictor, index, cands, window)
+        if forecasts_weights(predictor):
+            diagnostics[name] = link_diagnostics(index, cands, weight, truth)
         ranks = query_ranks(score, cands.query, cands.label)
         res = {"all": rank_summary(ranks), "new": rank_summary(ranks[~repeated]),
                "repeated": rank_summary(ranks[repeated]),
@@ -512,7 +596,7 @@ def evaluate_ranking(predictors: dict, seq, cands: Candidates, window: int,
     return {"predictors": out, "best": best_predictors(out),
             "queries": int(pos_rows.size), "new": int((~repeated).sum()),
             "repeated": int(repeated.sum()), "candidates": len(cands),
-            "sha256": cands.sha256, "weighted": bool(weighted)}
+            "sha256": cands.sha256, "weighted": bool(weighted), "diagnostics": diagnostics}
 
 
 def flat_metrics(res: dict) -> dict:
@@ -594,6 +678,9 @@ class DensePredictor(PairPredictor):
     """
 
     name = "model"
+    #: a trained model forecasts weights: :func:`evaluate_ranking` reports its
+    #: :func:`link_diagnostics`
+    forecasts_weights = True
 
     def __init__(self, predictor, *, epsilon: float, samples: int = 1, seed: int = 0,
                  device="cpu") -> None:

@@ -12,10 +12,11 @@ import pytest
 from gcngan.config import DataConfig
 from gcngan.data import load_snapshots
 from gcngan.errors import InputError
-from gcngan.ranking import (ap_score, auc_score, evaluate_ranking, format_ranking_table,
-                            generate_negatives, query_ranks, rank_summary, read_negatives,
-                            sha256_path, write_negatives)
-from gcngan.structural import PairIndex, PairPredictor
+from gcngan.ranking import (DensePredictor, ap_score, auc_score, evaluate_ranking,
+                            forecasts_weights, format_link_diagnostics, format_ranking_table,
+                            generate_negatives, link_diagnostics, query_ranks, rank_summary,
+                            read_negatives, sha256_path, write_negatives)
+from gcngan.structural import PairIndex, PairPredictor, WindowMeanPairs
 
 
 def test_hand_computed_mrr_with_ties():
@@ -182,6 +183,47 @@ def test_missing_columns_are_named(small, write):
     path = write("bad.csv", "query,t,src,dst\n0,5,a,b\n")
     with pytest.raises(InputError, match="missing column.*label"):
         read_negatives(path, small, window=2)
+
+
+class Forecaster(Fixed):
+    forecasts_weights = True
+
+
+def test_link_diagnostics_hand_computed(small):
+    """t=5: true links a->b 6, a->c 2, d->e 4. The forecaster predicts a->b 6 (right), d->e 3
+    (too low), a->d 1 (a false link) and misses a->c. The 12 candidate rows hold 8 distinct
+    pairs (a's two queries share the negatives d, e): 3 predicted, 3 true, 2 right."""
+    seq = small
+    cands = generate_negatives(seq, [5], q=3, max_queries=100, seed=0)
+    n = seq.num_nodes
+    assert len(cands) == 12 and np.unique(cands.src * n + cands.dst).size == 8
+    pred = Forecaster(seq, {("a", "b"): (1.0, 6.0), ("d", "e"): (0.9, 3.0),
+                            ("a", "d"): (0.5, 1.0)})
+    res = evaluate_ranking({"model": pred, "window-mean": WindowMeanPairs()}, seq, cands,
+                           window=2)
+    assert set(res["diagnostics"]) == {"model"}          # the heuristic gets no block
+    d = res["diagnostics"]["model"]
+    assert (d["predicted_links"], d["true_links"]) == (3, 3) and d["link_ratio"] == 1.0
+    assert d["precision"] == d["recall"] == d["f1"] == pytest.approx(2 / 3)
+    # on the true links, predicted [6, 0, 3] vs true [6, 2, 4]: sorted |diff| 2, 1, 0 -> W1 1;
+    # CDFs differ by at most 1/3 (on [0, 2) and [3, 4))
+    assert d["w1"] == pytest.approx(1.0) and d["ks"] == pytest.approx(1 / 3)
+    assert d["per_target"] == {5: [3, 3]}
+    line = format_link_diagnostics("model", d)
+    assert "3 links predicted" in line and "F1 0.667" in line and "W1 1.000" in line
+    # nothing predicted: precision undefined, recall 0, every true weight missed
+    none = link_diagnostics(PairIndex(seq), cands, np.zeros(len(cands)))
+    assert (none["predicted_links"], none["precision"], none["recall"], none["f1"]) == \
+        (0, None, 0.0, 0.0)
+    assert none["w1"] == pytest.approx(4.0) and none["ks"] == pytest.approx(1.0)
+
+
+def test_which_predictors_forecast_weights():
+    from gcngan.nn.sparse_model import SparsePredictor
+
+    assert forecasts_weights(DensePredictor(None, epsilon=0.0))
+    assert forecasts_weights(SparsePredictor.__new__(SparsePredictor))
+    assert not forecasts_weights(WindowMeanPairs()) and not forecasts_weights(object())
 
 
 def test_table_marks_the_best_in_bold(small):

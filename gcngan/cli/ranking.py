@@ -3,7 +3,10 @@ fixed negatives (see :mod:`gcngan.ranking`); the flags and the handler live here
 ``gcngan/cli/evaluate.py`` only dispatches.
 
 With ``RUN_DIR`` the trained model is ranked beside the baselines (its dense output read
-at the candidates; the data and split come from the run). Without it only the baselines
+at the candidates; the data and split come from the run: ``--split val`` ranks the run's
+validation targets), and the links it predicts on the candidate pairs are compared with the
+true ones (:func:`gcngan.ranking.link_diagnostics`: counts, existence precision / recall /
+F1, W1 and KS of the weights on the true links; JSON key ``diagnostics``). Without it only the baselines
 are ranked, on the data and split given by the flags (``--window``, ``--val``, ``--test``).
 """
 from __future__ import annotations
@@ -58,9 +61,9 @@ def cmd_ranking(args: argparse.Namespace) -> int:
     """Handler of ``gcngan evaluate --protocol ranking``."""
     from gcngan.errors import InputError
     from gcngan.nn.sparse_model import model_predictor
-    from gcngan.ranking import (evaluate_ranking, format_ranking_table,
-                                generate_negatives, negatives_csv, read_negatives,
-                                write_negatives)
+    from gcngan.ranking import (evaluate_ranking, format_link_diagnostics,
+                                format_ranking_table, generate_negatives, negatives_csv,
+                                read_negatives, write_negatives)
     from gcngan.structural import PairIndex, get_pair_predictor
 
     names = baseline_names(args.baselines)
@@ -132,4 +135,6 @@ def cmd_ranking(args: argparse.Namespace) -> int:
     print(format_ranking_table(result))
     print("rank = 1 + #(neg > pos) + 0.5 #(neg == pos); best of each column in bold; "
           "new = link never seen before t")
+    for name, diag in result.get("diagnostics", {}).items():
+        print(format_link_diagnostics(name, diag))
     return 0

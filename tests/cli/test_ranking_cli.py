@@ -193,3 +193,32 @@ def test_score_past_the_end_matches_a_one_step_forecast(run, string_id_graph_csv
     got = pd.read_csv(out, dtype={"src": str, "dst": str})
     np.testing.assert_allclose(got["score"], f["score"], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(got["weight"], f["weight"], rtol=1e-6, atol=1e-6)
+
+
+def test_model_diagnostics_on_the_validation_targets(run, string_id_graph_csv, tmp_path,
+                                                     capsys):
+    """``--split val`` ranks the run's 3 validation targets; the trained model (not the
+    heuristic) gets the link diagnostics, counted over the distinct candidate pairs with the
+    weights ``score`` gives for them."""
+    data = str(string_id_graph_csv)
+    neg = tmp_path / "val.csv"
+    base = ["evaluate", str(run), "--data", data, "--protocol", "ranking", "--split", "val",
+            "--q", "3", "--baselines", "window-mean", "--negatives-out", str(neg)]
+    res = ranking_json(capsys, [*base, "--json"])
+    cand = pd.read_csv(neg, dtype={"src": str, "dst": str})
+    assert sorted(cand["t"].unique()) == [13, 14, 15] and res["split"] == "val"
+    assert set(res["diagnostics"]) == {"model"}
+    d = res["diagnostics"]["model"]
+    scores = tmp_path / "scores.csv"
+    assert main(["score", str(run), "--data", data, "--pairs", str(neg), "--out",
+                 str(scores)]) == 0
+    got = pd.read_csv(scores, dtype={"src": str, "dst": str})
+    first = ~cand.duplicated(["t", "src", "dst"])
+    pos = cand["label"] == 1
+    assert d["true_links"] == int((first & pos).sum())
+    assert d["predicted_links"] == int((first & (got["weight"] > 0)).sum())
+    assert set(d["per_target"]) == {"13", "14", "15"}
+    assert sum(p for p, _ in d["per_target"].values()) == d["predicted_links"]
+    capsys.readouterr()
+    assert main(base) == 0
+    assert f"model: {d['predicted_links']} links predicted" in capsys.readouterr().out
