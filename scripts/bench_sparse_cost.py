@@ -6,16 +6,23 @@ epoch and peak RSS of ``--preset sparse``
    of links per node per snapshot) at growing ``N``, with a fixed number of training
    targets per epoch, and how the time per epoch grows per doubling of the links ``E``;
 2. on Twitter mentions (``twitter_tennis_rg17``, the Ranking section's snapshots) against
-   the dense ``default`` preset, both on the same split (window 10, 3 validation and 10
-   test targets, so the same 97 training targets/windows per epoch): the dense preset at
-   its 100/200/400 most active nodes (``--top-k``; N = 1,000 needs ~20 GiB and is not
-   run), the sparse preset at the same sizes and at all 1,000 nodes.
+   the dense preset (the default before issue 15), both on the same split (window 10, 3
+   validation and 10 test targets, so the same 97 training targets/windows per epoch): the
+   dense preset at its 100/200/400 most active nodes (``--top-k``) and, with
+   ``--twitter-dense-all LIMIT``, at all 1,000 nodes (~20 GiB: only on a machine that has
+   it free), the sparse preset at the same sizes and at all 1,000 nodes.
+
+Either part can be run alone (``--sizes ''`` skips the synthetic part, ``--twitter-topk ''``
+the Twitter part); :func:`merge_cost` merges a partial report into an earlier one row by
+row (each row names the commit it measured), ``--document OUT.json`` writes a benchmark
+document for ``benchmark.py --render-only --combine docs/results.json,OUT.json``.
 
 Every measurement is one fresh process (``gcngan train``; seconds per epoch from its
 ``log.csv``, peak RSS its ``ru_maxrss``) with ``OMP_NUM_THREADS=1``; ``gcngan`` is
 imported from ``code`` (a ``git archive`` of the commit measured) when given.
 
-    python scripts/bench_sparse_cost.py [--sizes 1000,10000,100000] [--json OUT.json]
+    python scripts/bench_sparse_cost.py [--sizes 1000,10000,100000] [--twitter-topk 100,200]
+        [--twitter-dense-all 23G] [--json REPORT.json | --document DOC.json]
 """
 from __future__ import annotations
 
@@ -34,6 +41,8 @@ from bench_ranking import DATASETS, DATASETS_ROOT  # noqa: E402
 from bench_sparse import CLOCK, _clock_text, gcngan_process, measured_code  # noqa: E402
 
 TWITTER = "twitter_tennis_rg17"
+#: the dense model's preset (issue 15 made the sparse model the default)
+DENSE_PRESET = "dense"
 
 
 def _log(run: Path) -> dict:
@@ -84,17 +93,17 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
 
 def twitter_row(kind: str, top_k: int | None, tmp: Path, root: Path, *, epochs: int,
                 threads: int, code: Path | None, memory_limit: str | None = None) -> dict:
-    """Train ``--preset default`` (``kind='dense'``) or ``sparse`` on Twitter mentions
+    """Train ``--preset dense`` (``kind='dense'``) or ``sparse`` on Twitter mentions
     (``top_k`` most active nodes, or all) for ``epochs`` epochs; the cost record."""
     rel, fields, test, _ = DATASETS[TWITTER]
     flags = ["--snapshots", str(fields["snapshots"])]
     flags += ["--top-k", str(top_k)] if top_k else ["--nodes", str(fields["nodes"])]
     run = tmp / f"twitter-{kind}-{top_k or 'all'}"
     args = ["train", root / rel, *flags, "--window", "10", "--val", "3", "--test", str(test),
-            "--preset", "default" if kind == "dense" else "sparse", "--epochs", str(epochs),
+            "--preset", DENSE_PRESET if kind == "dense" else "sparse", "--epochs", str(epochs),
             "--seed", "0", "--quiet", "--out", run, "--set", f"patience={epochs}"]
     env_limit = {"GCNGAN_MEMORY_LIMIT": memory_limit} if memory_limit else None
-    rec = {"kind": kind, "preset": "default" if kind == "dense" else "sparse",
+    rec = {"kind": kind, "preset": DENSE_PRESET if kind == "dense" else "sparse",
            "num_nodes": top_k or fields["nodes"], "epochs": epochs,
            "train_windows": fields["snapshots"] - 10 - 3 - test}
     try:
@@ -132,9 +141,13 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
              train_targets: int = 4, epochs: int = 2, largest_epochs: int = 1,
              twitter_topk=(100, 200, 400), twitter_epochs: int = 1, threads: int = 1,
              root: Path = DATASETS_ROOT, commit: str | None = "HEAD",
-             dense_memory_limit: str | None = "8G", progress=None) -> dict:
-    """Both measurements; the JSON report :func:`render` reads (``twitter_topk`` empty:
-    no Twitter comparison). The largest synthetic size trains ``largest_epochs``."""
+             dense_memory_limit: str | None = "8G", twitter_dense_all: str | None = None,
+             progress=None) -> dict:
+    """Both measurements; the JSON report :func:`render` reads (``sizes`` empty: no
+    synthetic part; ``twitter_topk`` empty: no Twitter comparison). The largest synthetic
+    size trains ``largest_epochs``. ``twitter_dense_all`` (a ``GCNGAN_MEMORY_LIMIT`` such as
+    ``23G``) also trains the dense preset at all of Twitter's nodes. Every row records the
+    commit it measured (``None``: the working tree)."""
     start = time.perf_counter()
     say = progress or (lambda line: None)
     with tempfile.TemporaryDirectory(prefix="bench-sparse-cost-") as name:
@@ -148,32 +161,73 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
                               code=code)
             say(f"sparse cost N={n}: E={r['links_per_snapshot']:.0f}/snapshot, "
                 f"{r['train_seconds_per_epoch']} s/epoch, peak {r['peak_rss_mib_train']:.0f} MiB")
-            synthetic.append(r)
+            synthetic.append({**r, "commit": full})
         twitter = []
-        if twitter_topk:
-            for k in twitter_topk:
-                for kind in ("dense", "sparse"):
-                    r = twitter_row(kind, k, tmp, Path(root), epochs=twitter_epochs,
-                                    threads=threads, code=code,
-                                    memory_limit=dense_memory_limit if kind == "dense" else None)
-                    say(f"twitter {kind} N={k}: " + (r.get("error") or
-                        f"{r['train_seconds_per_epoch']} s/epoch, peak "
-                        f"{r['peak_rss_mib_train']:.0f} MiB"))
-                    twitter.append(r)
-            r = twitter_row("sparse", None, tmp, Path(root), epochs=max(twitter_epochs, 2),
-                            threads=threads, code=code)
-            say("twitter sparse N=all: " + (r.get("error") or
+        plan = [(kind, k, dense_memory_limit if kind == "dense" else None, twitter_epochs)
+                for k in twitter_topk for kind in ("dense", "sparse")]
+        if twitter_dense_all:
+            plan.append(("dense", None, twitter_dense_all, twitter_epochs))
+        if twitter_topk or twitter_dense_all:
+            plan.append(("sparse", None, None, max(twitter_epochs, 2)))
+        for kind, k, limit, ep in plan:
+            r = twitter_row(kind, k, tmp, Path(root), epochs=ep, threads=threads, code=code,
+                            memory_limit=limit)
+            say(f"twitter {kind} N={k or 'all'}: " + (r.get("error") or
                 f"{r['train_seconds_per_epoch']} s/epoch, peak "
                 f"{r['peak_rss_mib_train']:.0f} MiB"))
-            twitter.append(r)
+            twitter.append({**r, "commit": full,
+                            **({"memory_limit": limit} if kind == "dense" else {})})
     return {"date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": full,
             "wall_seconds": round(time.perf_counter() - start, 1),
             "settings": {"sizes": list(sizes), "links_per_node": links_per_node,
                          "window": window, "train_targets": train_targets, "epochs": epochs,
                          "largest_epochs": largest_epochs, "threads": threads,
                          "twitter_topk": list(twitter_topk), "twitter_epochs": twitter_epochs,
-                         "dense_memory_limit": dense_memory_limit, "clock": CLOCK},
+                         "dense_memory_limit": dense_memory_limit,
+                         "twitter_dense_all": twitter_dense_all, "clock": CLOCK},
             "synthetic": synthetic, "growth": growth(synthetic), "twitter": twitter}
+
+
+def merge_cost(old: dict | None, new: dict) -> dict:
+    """``new``'s rows over ``old``'s: synthetic rows by ``num_nodes``, Twitter rows by
+    (``kind``, ``num_nodes``); rows without a ``commit`` get their report's. The growth is
+    recomputed from the merged synthetic rows; ``settings`` are those of the report that
+    measured the synthetic rows kept (the Twitter settings of the newer one).
+
+    Examples:
+        >>> a = {"commit": "a", "date": "d1", "wall_seconds": 1.0, "settings": {"x": 1},
+        ...      "synthetic": [{"num_nodes": 1, "links_per_snapshot": 1,
+        ...                     "train_seconds_per_epoch": [1.0]}],
+        ...      "twitter": [{"kind": "dense", "num_nodes": 9}]}
+        >>> b = {"commit": "b", "date": "d2", "wall_seconds": 2.0, "settings": {"x": 2},
+        ...      "synthetic": [], "twitter": [{"kind": "dense", "num_nodes": 9, "new": 1}]}
+        >>> m = merge_cost(a, b)
+        >>> m["synthetic"][0]["commit"], m["twitter"], m["settings"], m["wall_seconds"]
+        ('a', [{'kind': 'dense', 'num_nodes': 9, 'new': 1, 'commit': 'b'}], {'x': 1}, 3.0)
+    """
+    if not old:
+        return new
+
+    def rows(report, key, by):
+        out = {}
+        for r in report.get(key) or []:
+            out[by(r)] = {**r, "commit": r.get("commit", report.get("commit"))}
+        return out
+
+    syn = rows(old, "synthetic", lambda r: r["num_nodes"])
+    syn_new = rows(new, "synthetic", lambda r: r["num_nodes"])
+    syn.update(syn_new)
+    tw = rows(old, "twitter", lambda r: (r["kind"], r["num_nodes"]))
+    tw.update(rows(new, "twitter", lambda r: (r["kind"], r["num_nodes"])))
+    synthetic = [syn[k] for k in sorted(syn)]
+    twitter = sorted(tw.values(), key=lambda r: (r["num_nodes"], r["kind"] != "dense"))
+    settings = dict(new["settings"] if syn_new else old["settings"])
+    for k in ("twitter_topk", "twitter_epochs", "dense_memory_limit", "twitter_dense_all"):
+        if new.get("twitter") and k in new["settings"]:
+            settings[k] = new["settings"][k]
+    return {**old, **new, "settings": settings, "synthetic": synthetic,
+            "growth": growth(synthetic), "twitter": twitter,
+            "wall_seconds": round(old.get("wall_seconds", 0.0) + new.get("wall_seconds", 0.0), 1)}
 
 
 # ----- rendering ----------------------------------------------------------------------------
@@ -192,8 +246,8 @@ def render(report: dict) -> list[str]:
     s = report["settings"]
     L = ["### Cost of the sparse model: synthetic social networks", "",
          f"`python scripts/benchmark.py --protocol sparse-cost` ({report['date']}, "
-         f"{report['wall_seconds'] / 60:.0f} min; model code of commit "
-         f"`{(report.get('commit') or 'working tree')[:10]}`): `gcngan data synth --kind social "
+         f"{report['wall_seconds'] / 60:.0f} min in all; model code (`gcngan/` of the commit) "
+         f"of the synthetic rows: {_commits(report, 'synthetic')}): `gcngan data synth --kind social "
          f"--links-per-node {s['links_per_node']}` with window {s['window']} + "
          f"{s['train_targets']} training targets + 1 validation + 1 test daily snapshots, "
          f"`train --preset sparse` for {s['epochs']} epochs ({s['largest_epochs']} at the "
@@ -217,11 +271,14 @@ def render(report: dict) -> list[str]:
     L.append("")
     for g in report["growth"]:
         L.append(f"From E = {g['from']:,.0f} to {g['to']:,.0f} links per snapshot the time "
-                 f"of an epoch grows {g['time_ratio']:.2f}x: **{_f(g['per_doubling'], 2)}x per "
-                 f"doubling of E** (target of issue 15: at most ~1.15x — "
-                 f"{'met' if g['per_doubling'] is not None and g['per_doubling'] <= 1.15 else 'not met'}); "
-                 f"per link (time / E) {_f(g['per_link_per_doubling'], 2)}x per doubling "
-                 f"(1.00x = linear in E).")
+                 f"of an epoch grows {g['time_ratio']:.2f}x: {_f(g['per_doubling'], 2)}x per "
+                 f"doubling of E, **{_f(g['per_link_per_doubling'], 2)}x per doubling per link** "
+                 f"(time / E; 1.00x = linear in E). Issue 15's target, at most ~1.15x per "
+                 f"doubling: read per link (an epoch reads every link of its windows, so its "
+                 f"time cannot grow slower than E) "
+                 f"{'met' if g['per_link_per_doubling'] is not None and g['per_link_per_doubling'] <= 1.15 else 'not met'}"
+                 f"; read as the time of the whole epoch, "
+                 f"{'met' if g['per_doubling'] is not None and g['per_doubling'] <= 1.15 else 'not met'}.")
     big = [r for r in report["synthetic"] if r["num_nodes"] >= 100_000]
     for r in big:
         gib = r["peak_rss_mib_train"] / 1024
@@ -232,17 +289,24 @@ def render(report: dict) -> list[str]:
                  f"{'met' if gib <= 8 else 'not met'}).")
     tw = report.get("twitter") or []
     if tw:
-        L += ["", "### Memory and speed on Twitter mentions: sparse against the dense default",
+        dense_all = [r for r in tw if r["kind"] == "dense" and r["num_nodes"] >= 995
+                     and "error" not in r]
+        L += ["", "### Memory and speed on Twitter mentions: sparse against the dense model",
               "",
               f"`twitter_tennis_rg17` (120 hourly snapshots), window 10, 3 validation and 10 "
               f"test targets: an epoch is the same {tw[0]['train_windows']} training windows "
-              f"(dense) or targets (sparse). The dense `default` preset is run at the "
-              f"`--top-k` most active nodes only (with GCNGAN_MEMORY_LIMIT="
-              f"{s.get('dense_memory_limit')}: its memory grows with N², so N = 1,000 is not "
-              f"run on this shared 24 GB machine); s/epoch is the last epoch's training time from "
-              f"log.csv (on the same clock as above), peak RSS the training process's.", "",
+              f"(dense) or targets (sparse). The dense preset (`dense`, the default before "
+              f"issue 15) is run at the `--top-k` most active nodes (with GCNGAN_MEMORY_LIMIT="
+              f"{s.get('dense_memory_limit')}: its memory grows with N²)"
+              + (f" and at all {dense_all[0]['num_nodes']:,} nodes (GCNGAN_MEMORY_LIMIT="
+                 f"{dense_all[0].get('memory_limit')}, alone on the machine's memory)"
+                 if dense_all else ", not at all 1,000 nodes (~20 GiB)")
+              + "; s/epoch is the last epoch's training time from log.csv (on the same clock "
+              "as above), peak RSS the training process's; *commit* is the model code "
+              "measured.", "",
               "| N | model | epochs | s/epoch | windows or targets / s | peak RSS MiB | "
-              "dense s/epoch ÷ sparse s/epoch |", "|---:|---|---:|---:|---:|---:|---:|"]
+              "dense s/epoch ÷ sparse s/epoch | commit |",
+              "|---:|---|---:|---:|---:|---:|---:|---|"]
         failed = [r for r in tw if "error" in r]
         tw = [r for r in tw if "error" not in r]
         by = {(r["kind"], r["num_nodes"]): r for r in tw}
@@ -252,35 +316,56 @@ def render(report: dict) -> list[str]:
                      else "")
             L.append(f"| {r['num_nodes']:,} | {r['kind']} (`{r['preset']}`) | {r['epochs']} | "
                      f"{_f(_epoch(r), 2)} | {r['train_windows'] / _epoch(r):.2f} | "
-                     f"{r['peak_rss_mib_train']:,.0f} | {ratio} |")
+                     f"{r['peak_rss_mib_train']:,.0f} | {ratio} | "
+                     f"`{(r.get('commit') or report.get('commit') or 'working tree')[:10]}` |")
         dense = [r for r in tw if r["kind"] == "dense"]
         full = [r for r in tw if r["kind"] == "sparse" and r["num_nodes"] >= 995]
         L.append("")
         for r in failed:
             L += [f"Failed: {r['kind']} (`{r['preset']}`) at N = {r['num_nodes']:,}: "
                   f"{r['error']}", ""]
-        if dense and full:
+        if dense_all and full:
+            d, f = dense_all[0], full[0]
+            gib = f["peak_rss_mib_train"] / 1024
+            ratio = _epoch(d) / _epoch(f)
+            L.append(f"Measured at all {f['num_nodes']:,} nodes: the sparse model takes "
+                     f"{gib:.2f} GiB peak RSS (target <= 1.5 GiB — "
+                     f"{'met' if gib <= 1.5 else 'not met'}; the dense model "
+                     f"{d['peak_rss_mib_train'] / 1024:.2f} GiB) and {_f(_epoch(f), 2)} s/epoch "
+                     f"against the dense model's {_f(_epoch(d), 2)} s/epoch: **{ratio:.1f}x "
+                     f"faster** (target >= 20x — {'met' if ratio >= 20 else 'not met'}).")
+        elif dense and full:
             d, f = max(dense, key=lambda r: r["num_nodes"]), full[0]
             gib = f["peak_rss_mib_train"] / 1024
             ratio = _epoch(d) / _epoch(f)
             L.append(f"Sparse at all {f['num_nodes']:,} nodes: {gib:.2f} GiB peak RSS (target "
                      f"<= 1.5 GiB — {'met' if gib <= 1.5 else 'not met'}) and "
-                     f"{_f(_epoch(f), 2)} s/epoch, {ratio:.1f}x faster than the dense default "
+                     f"{_f(_epoch(f), 2)} s/epoch, {ratio:.1f}x faster than the dense model "
                      f"at only {d['num_nodes']:,} nodes ({_f(_epoch(d), 2)} s/epoch, "
                      f"{d['peak_rss_mib_train'] / 1024:.2f} GiB). The dense cost grows with N "
                      f"(see its rows), so this ratio is a lower bound on the speed-up at "
                      f"N = 1,000 (target >= 20x — "
                      f"{'met already at the smaller dense N' if ratio >= 20 else 'not shown by this lower bound'}).")
             fit = power_fit([(r["num_nodes"], _epoch(r)) for r in dense])
-            if fit is not None:
+            if fit is not None and not dense_all:
                 a, k = fit
                 at = k * f["num_nodes"] ** a
                 sizes = ", ".join(f"{n:,}" for n in sorted(r["num_nodes"] for r in dense))
                 L += ["", f"Extrapolated, not measured: a least-squares fit of the dense "
-                          f"default's s/epoch over N = {sizes} "
+                          f"model's s/epoch over N = {sizes} "
                           f"grows as N^{a:.2f}; at N = {f['num_nodes']:,} it would give "
                           f"{at:,.0f} s/epoch, {at / _epoch(f):.0f}x the sparse model's."]
     return L + [""]
+
+
+def _commits(report: dict, part: str) -> str:
+    """The distinct commits (10 characters, in order) of ``report[part]``'s rows."""
+    seen = []
+    for r in report.get(part) or []:
+        c = (r.get("commit") or report.get("commit") or "working tree")[:10]
+        if c not in seen:
+            seen.append(c)
+    return ", ".join(f"`{c}`" for c in seen) or "none"
 
 
 def power_fit(points) -> tuple | None:
@@ -301,6 +386,20 @@ def power_fit(points) -> tuple | None:
     return a, math.exp(my - a * mx)
 
 
+def write_document(path: Path, report: dict, argv: list, *, seconds: float) -> None:
+    """A benchmark document holding only this cost ``report`` (``sparse.cost``), for
+    ``benchmark.py --render-only --combine`` (which merges it with :func:`merge_cost`)."""
+    import datetime
+
+    from bench.harness import environment
+
+    doc = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+           "command": "python scripts/bench_sparse_cost.py " + " ".join(map(str, argv)),
+           "profile": "full", "environment": {**environment("cpu"), "total_seconds": seconds},
+           "sparse": {"cost": report}}
+    path.write_text(json.dumps(doc, indent=1))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
@@ -309,19 +408,30 @@ def main(argv=None) -> int:
     ap.add_argument("--largest-epochs", dest="largest_epochs", type=int, default=1)
     ap.add_argument("--twitter-topk", dest="twitter_topk", default="100,200,400",
                     help="dense/sparse comparison sizes ('' = skip the Twitter part)")
+    ap.add_argument("--twitter-dense-all", dest="twitter_dense_all", default=None,
+                    metavar="LIMIT", help="also train the dense preset at all of Twitter's "
+                    "nodes under GCNGAN_MEMORY_LIMIT=LIMIT (e.g. 23G; needs ~20 GiB free)")
     ap.add_argument("--root", default=str(DATASETS_ROOT))
     ap.add_argument("--working-tree", dest="working_tree", action="store_true")
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", default=None, help="write the cost report")
+    ap.add_argument("--document", default=None, metavar="DOC.json",
+                    help="write a benchmark document (merge it: benchmark.py --render-only "
+                         "--combine docs/results.json,DOC.json)")
     args = ap.parse_args(argv)
+    t0 = time.perf_counter()
     report = run_cost(sizes=tuple(int(x) for x in args.sizes.split(",") if x.strip()),
                       train_targets=args.train_targets, epochs=args.epochs,
                       largest_epochs=args.largest_epochs,
                       twitter_topk=tuple(int(x) for x in args.twitter_topk.split(",")
                                          if x.strip()),
+                      twitter_dense_all=args.twitter_dense_all,
                       root=Path(args.root), commit=None if args.working_tree else "HEAD",
                       progress=lambda line: print(line, file=sys.stderr, flush=True))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.document:
+        write_document(Path(args.document), report, argv if argv is not None else sys.argv[1:],
+                       seconds=time.perf_counter() - t0)
     print("\n".join(render(report)))
     return 0
 

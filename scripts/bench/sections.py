@@ -91,14 +91,17 @@ def run_sparse_cost(profile: str, *, root: str | Path,
 
 def merge_sparse(old: Optional[dict], new: dict) -> dict:
     """The sparse section of ``new`` over ``old``'s: quality runs merged run by run
-    (:func:`bench_sparse.merge`), the cost report (key ``cost``) replaced only when ``new``
-    measured it; either part is kept when ``new`` lacks it."""
+    (:func:`bench_sparse.merge`), the cost report (key ``cost``) row by row
+    (:func:`bench_sparse_cost.merge_cost`); either part is kept when ``new`` lacks it."""
     import bench_sparse
+    import bench_sparse_cost
 
     old = dict(old or {})
     new = dict(new)
-    cost = new.pop("cost", None) or old.pop("cost", None)
+    cost = bench_sparse_cost.merge_cost(old.pop("cost", None), new["cost"]) \
+        if new.get("cost") else old.pop("cost", None)
     old.pop("cost", None)
+    new.pop("cost", None)
     if "datasets" not in new:
         out = old
     elif "datasets" not in old:

@@ -1,0 +1,54 @@
+"""The sparse model's cost report (scripts/bench_sparse_cost.py): partial runs merged row
+by row, and the Twitter verdict measured when the dense model ran at all nodes."""
+from __future__ import annotations
+
+import copy
+
+import bench_sparse_cost
+from bench.sections import merge_sparse
+from test_bench_sparse import COST
+
+
+def _dense_all(seconds: float, commit: str = "new") -> dict:
+    return {"kind": "dense", "preset": "dense", "num_nodes": 1000, "epochs": 1,
+            "train_windows": 97, "train_seconds_per_epoch": [seconds],
+            "val_seconds_per_epoch": [1.0], "peak_rss_mib_train": 19_000.0,
+            "train_wall_seconds": 200.0, "commit": commit, "memory_limit": "23G"}
+
+
+def _partial(twitter: list) -> dict:
+    """A report of a run that measured only Twitter rows (``--sizes ''``)."""
+    return {"date": "2026-11-28", "commit": "new", "wall_seconds": 60.0,
+            "settings": {**COST["settings"], "sizes": [], "twitter_topk": [],
+                         "twitter_dense_all": "23G"},
+            "synthetic": [], "growth": [], "twitter": twitter}
+
+
+def test_partial_run_replaces_only_its_rows_and_keeps_each_rows_commit():
+    sparse_all = {**COST["twitter"][-1], "train_seconds_per_epoch": [1.0, 0.9]}
+    merged = bench_sparse_cost.merge_cost(copy.deepcopy(COST),
+                                          _partial([_dense_all(45.0), sparse_all]))
+    assert [r["num_nodes"] for r in merged["synthetic"]] == [1000, 100000]
+    assert {r["commit"] for r in merged["synthetic"]} == {"abc"}
+    assert merged["growth"] == COST["growth"] and merged["settings"]["sizes"] == [1000, 100000]
+    keys = [(r["kind"], r["num_nodes"], r["commit"]) for r in merged["twitter"]]
+    assert keys == [("dense", 100, "abc"), ("dense", 200, "abc"), ("sparse", 200, "abc"),
+                    ("dense", 400, "abc"), ("dense", 1000, "new"), ("sparse", 1000, "new")]
+    assert merged["wall_seconds"] == COST["wall_seconds"] + 60.0
+    # merged through the benchmark document's sparse section, quality runs untouched
+    out = merge_sparse({"datasets": ["kept"], "cost": copy.deepcopy(COST)},
+                       {"cost": _partial([_dense_all(45.0)])})
+    assert out["datasets"] == ["kept"] and len(out["cost"]["twitter"]) == 6
+
+
+def test_twitter_verdict_is_measured_when_the_dense_model_ran_at_all_nodes():
+    for seconds, verdict in ((45.0, "met"), (20.0, "not met")):
+        report = bench_sparse_cost.merge_cost(copy.deepcopy(COST),
+                                              _partial([_dense_all(seconds)]))
+        text = "\n".join(bench_sparse_cost.render(report))
+        ratio = seconds / 1.5
+        assert (f"against the dense model's {seconds:.2f} s/epoch: **{ratio:.1f}x faster** "
+                f"(target >= 20x — {verdict})") in text
+        assert "Extrapolated" not in text and "lower bound" not in text
+        assert "| 1,000 | dense (`dense`) | 1 |" in text and "`new` |" in text
+    assert "Extrapolated, not measured" in "\n".join(bench_sparse_cost.render(COST))
