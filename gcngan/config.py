@@ -243,7 +243,12 @@ class ExperimentConfig:
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
 # Presets. ``paper`` follows the published reference settings (Lei et al. 2019 and
-# the authors' code); ``default`` is the project's measured-better model.
+# the authors' code); ``dense`` is the project's measured-better N x N model (the default
+# before issue 15); ``sparse`` is the O(E) model of issue 15. ``default`` is an alias
+# (:data:`PRESET_ALIASES`), resolved by :func:`resolve_preset`: since issue 15 it names
+# ``sparse``, the best model on the benchmark's ranking datasets (docs/results.md, "Choosing
+# the default preset (validation only)"). A run stores its full configuration, never the
+# preset's name, so runs made under the old ``default`` (the dense model) still load.
 PRESETS: dict[str, dict] = {
     "paper": {
         "model": {"encoder": "gcn", "node_input": "noise", "noise_dim": 32,
@@ -256,7 +261,8 @@ PRESETS: dict[str, dict] = {
     },
     # Research round 2 (hurdle decoder with a validation-chosen hedge): window-statistics
     # decoder on per-node GCN -> LSTM states, hurdle loss, a light conditional WGAN-GP term.
-    "default": {
+    # The ``default`` preset before issue 15.
+    "dense": {
         "model": {"encoder": "gcn", "node_input": "embedding", "noise_dim": 16,
                   "node_noise": 0.1, "gcn_channels": [32, 32], "lstm_hidden": 32,
                   "temporal": "node", "decoder": "residual", "decoder_hidden": 64,
@@ -287,6 +293,28 @@ PRESETS: dict[str, dict] = {
         "data": {"window": 10},
     },
 }
+
+#: Other names of presets: ``alias -> name in PRESETS`` (one definition per model).
+PRESET_ALIASES: dict[str, str] = {"default": "sparse"}
+
+#: Every name ``--preset`` accepts, for the CLIs' ``choices``.
+PRESET_NAMES: tuple[str, ...] = tuple(sorted({*PRESETS, *PRESET_ALIASES}))
+
+#: The preset of a run that names none.
+DEFAULT_PRESET = "default"
+
+
+def resolve_preset(name: str) -> str:
+    """The name in :data:`PRESETS` that ``name`` (a preset or an alias) stands for.
+
+    Raises:
+        ConfigError: ``name`` is neither.
+    """
+    if name in PRESET_ALIASES:
+        return PRESET_ALIASES[name]
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; valid: {', '.join(PRESET_NAMES)}")
+    return name
 
 
 def _coerce(section: str, name: str, value: Any, current: Any, annotation: Any) -> Any:
@@ -399,20 +427,21 @@ def load_config_file(path: str | Path) -> dict:
     return data or {}
 
 
-def build_config(preset: Optional[str] = "default", config_file: str | None = None,
+def build_config(preset: Optional[str] = DEFAULT_PRESET, config_file: str | None = None,
                  overrides: list[str] | None = None, *, base: Optional[ExperimentConfig] = None,
                  **section_updates: dict) -> ExperimentConfig:
     """Preset, then file, then ``section_updates`` (from explicit flags), then ``--set``.
 
+    ``preset`` is a name of :data:`PRESETS` or an alias (``default`` = ``sparse``).
     ``base`` (e.g. a run's stored config, for ``--resume``) replaces the defaults as the
-    starting point; with a base, ``preset`` is applied only when given (not ``None``).
+    starting point; with a base, ``preset`` is applied only when given (not ``None``): a
+    stored config is complete and is never re-resolved through an alias.
     """
-    if preset is not None and preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    name = resolve_preset(preset) if preset else None
     if base is None:
-        cfg = merge_dict(ExperimentConfig(), PRESETS[preset or "default"])
+        cfg = merge_dict(ExperimentConfig(), PRESETS[name or resolve_preset(DEFAULT_PRESET)])
     else:
-        cfg = base if preset is None else merge_dict(base, PRESETS[preset])
+        cfg = base if name is None else merge_dict(base, PRESETS[name])
     if config_file:
         cfg = merge_dict(cfg, load_config_file(config_file))
     if section_updates:

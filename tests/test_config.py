@@ -39,9 +39,23 @@ def test_every_preset_applies_its_values_and_validates(preset):
                 assert section_values(cfg, section)[key] == value, f"{section}.{key}"
 
 
-def test_presets_differ_and_default_is_the_default():
-    assert build_config() == build_config("default")
-    assert build_config("paper") != build_config("default")
+def test_presets_differ_and_default_is_the_sparse_preset():
+    # issue 15: ``default`` is an alias of ``sparse`` (one definition), not a third dict
+    assert C.PRESET_ALIASES == {"default": "sparse"} and "default" not in PRESETS
+    assert build_config() == build_config("default") == build_config("sparse")
+    assert build_config().model.family == "sparse"
+    assert build_config("dense").model.family == "dense"
+    assert build_config("dense").model.decoder == "residual"    # the default before issue 15
+    assert len({str(build_config(p)) for p in ("paper", "dense", "sparse")}) == 3
+    assert set(C.PRESET_NAMES) == {"paper", "dense", "sparse", "default"}
+
+
+def test_a_stored_config_is_not_re_resolved_through_the_alias():
+    """A run made under the old ``default`` (the dense model) stores its full config; with
+    ``preset=None`` (``--resume``, ``predict``) it stays the dense model."""
+    stored = build_config("dense")
+    assert build_config(None, base=stored) == stored
+    assert build_config(None, base=stored, overrides=["epochs=3"]).model == stored.model
 
 
 def test_unknown_preset_lists_the_valid_ones():

@@ -4,8 +4,9 @@ Recorded with torch 2.13.0 (CPU, one intra-op thread) on the code before the iss
 restructuring (commit c24e36d): ``gcngan train DATA --epochs 2 --seed 0 --device cpu`` then
 ``gcngan predict RUN --split test --scores``; the sha256 of the written prediction CSV must
 not change when code moves. With several threads some CPU kernels reduce in an order that
-depends on scheduling (the last digits of mesh1-default's weights differed under load), so
-the test pins torch to one thread. Other torch builds may round differently, so the
+depends on scheduling (the last digits of mesh1-dense's weights differed under load), so
+the test pins torch to one thread. The ``dense`` preset was named ``default`` until issue 15
+(same values, same hashes). Other torch builds may round differently, so the
 comparison runs only on the recorded version.
 """
 from __future__ import annotations
@@ -21,8 +22,8 @@ from tests.conftest import REPO
 RECORDED_TORCH = "2.13.0"
 GOLDEN = {
     # (dataset, preset): sha256 of pred.csv
-    ("embedded", "default"): "17701e435989f4d6bcdf532b1a5674f93de89bba1916606bd53ad827dcf42106",
-    ("mesh1", "default"): "cf661d1c47e156348c15785afb76c178e88c017a15e561b911032815fb8164bf",
+    ("embedded", "dense"): "17701e435989f4d6bcdf532b1a5674f93de89bba1916606bd53ad827dcf42106",
+    ("mesh1", "dense"): "cf661d1c47e156348c15785afb76c178e88c017a15e561b911032815fb8164bf",
     ("mesh1", "paper"): "cfa6f2ed8fbfd8925d535293af4b9a66f1a021c0e5bfd005992a0772a6301fa6",
 }
 

@@ -38,7 +38,7 @@ def test_residual_decoder_activations_cover_its_per_entry_mlp():
     plus two hidden layers at least (the estimate once ignored them and was 12x too low)."""
     from gcngan.nn import build_generator
 
-    cfg = build_config("default")
+    cfg = build_config("dense")
     n = 120
     mlp = build_generator(cfg.model, n, None, window=cfg.data.window).decoder.mlp
     floor = cfg.train.batch_size * n * n * (mlp[0].in_features + 2 * mlp[0].out_features) * 4
@@ -51,7 +51,7 @@ def test_residual_decoder_activations_cover_its_per_entry_mlp():
 def test_residual_estimate_shrinks_with_the_active_entries_only():
     """On sparse data the residual decoder's per-entry MLP runs on few rows; the dense terms
     (and the paper preset, whose decoder is dense) do not change."""
-    cfg, paper = build_config("default"), build_config("paper")
+    cfg, paper = build_config("dense"), build_config("paper")
     full, sparse = (estimate_training_memory(cfg, 400, 100, active_fraction=a) for a in (1, .01))
     assert sparse.activations < full.activations / 5
     assert sparse.weights == full.weights and sparse.data == full.data
@@ -79,7 +79,7 @@ def test_trainer_checks_memory_with_the_datas_active_share(monkeypatch):
     monkeypatch.setattr(family_mod, "check_memory",         # the dense family checks it
                         lambda *a, **kw: seen.update(kw))
     seq = generate_mesh(num_nodes=8, num_snapshots=30, seed=0)
-    cfg = build_config("default", overrides=["window=4", "val=3", "test=3"])
+    cfg = build_config("dense", overrides=["window=4", "val=3", "test=3"])
     trainer_mod.Trainer(cfg, seq, quiet=True)
     assert seen["active_fraction"] == max_active_fraction(seq.adj, 4) < 1.0
 

@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from gcngan.cli.common import add_data_args, data_updates
-from gcngan.config import DEVICES, PRESETS
+from gcngan.config import DEFAULT_PRESET, DEVICES, PRESET_ALIASES, PRESET_NAMES
 
 log = logging.getLogger("gcngan")
 
@@ -41,9 +41,11 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory (must be "
                    "empty or new unless --force)")
     p.add_argument("--config", default=None, metavar="FILE", help="YAML or JSON config file")
-    p.add_argument("--preset", default=None, choices=sorted(PRESETS),
-                   help="starting configuration (default: default; paper = the published "
-                        "reference settings; with --resume: the run's stored config)")
+    p.add_argument("--preset", default=None, choices=PRESET_NAMES,
+                   help="starting configuration (default: default = sparse, the O(E) model "
+                        "for edge lists; dense = the N x N model, best on small dense "
+                        "weighted graphs; paper = the published reference settings; with "
+                        "--resume: the run's stored config)")
     p.add_argument("--epochs", type=int, default=None, help="adversarial epochs")
     p.add_argument("--device", choices=DEVICES, default=None, help="auto | cpu | cuda")
     p.add_argument("--seed", type=int, default=None, help="random seed")
@@ -239,6 +241,16 @@ def _without_nproc(argv: list) -> list:
     return out
 
 
+def _preset_label(args: argparse.Namespace) -> str:
+    """``"preset default (= sparse): "`` for the line that says which path a run takes;
+    empty for a resumed run without ``--preset`` (its stored config names no preset)."""
+    name = args.preset or (None if args.resume else DEFAULT_PRESET)
+    if name is None:
+        return ""
+    alias = f" (= {PRESET_ALIASES[name]})" if name in PRESET_ALIASES else ""
+    return f"preset {name}{alias}: "
+
+
 def _train(args: argparse.Namespace, env) -> int:
     from gcngan.config import build_config
     from gcngan.data import load_snapshots
@@ -263,7 +275,7 @@ def _train(args: argparse.Namespace, env) -> int:
         config = resume_config(args, state, train_flags)
     else:
         check_run_dir(out, args.force)
-        config = build_config(args.preset or "default", args.config, args.overrides,
+        config = build_config(args.preset or DEFAULT_PRESET, args.config, args.overrides,
                               data=data_updates(args), train=train_flags)
     # every process has read what it needs from RUN_DIR: joining the group (a rendezvous)
     # comes before rank 0 writes anything there
@@ -281,7 +293,8 @@ def _train(args: argparse.Namespace, env) -> int:
         trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
         trainer.require_validation()          # before anything is written
         if ctx.main and not args.quiet and not log.isEnabledFor(logging.INFO):
-            print(f"gcngan: {trainer.family.describe(trainer)}", file=sys.stderr)  # no INFO
+            print(f"gcngan: {_preset_label(args)}{trainer.family.describe(trainer)}",
+                  file=sys.stderr)                                                 # no INFO
         if state is not None:
             _restore(trainer, state, out / "last.pt")
             if ctx.main:

@@ -44,9 +44,18 @@ def test_check_failure_exits_1_and_bad_input_exits_2(mesh_csv, tmp_path, capsys)
     assert main(["check", str(mesh_csv), "--set", "loss=hinge"]) == 2
 
 
+@pytest.mark.parametrize("preset", [[], ["--preset", "default"], ["--preset", "sparse"]])
+def test_check_refuses_the_sparse_model_in_one_line(mesh_csv, preset, capsys):
+    """The checks build N x N snapshots and critics: the sparse model (the default since
+    issue 15) is refused with a line naming the dense presets, not a traceback."""
+    assert main(["check", str(mesh_csv), *preset]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--preset dense or paper" in err[0], err
+
+
 def test_check_mesh1_passes(shared_file, capsys):
     """The real dataset passes all four (issue 6); the paper model with a smaller LSTM keeps
-    the test fast (the full default configuration passes too, in about half a minute)."""
+    the test fast (the full dense configuration passes too, in about half a minute)."""
     rc = main(["check", str(shared_file("mesh1/mesh1.csv")), "--json", "--device", "cpu",
                "--preset", "paper", "--set", "model.lstm_hidden=128"])
     doc = json.loads(capsys.readouterr().out)

@@ -105,12 +105,12 @@ def test_rng_state_round_trip(tmp_path):
 
 
 def test_checkpoint_keeps_the_hedge_delta(tmp_path):
-    from test_trainer import DEFAULT_TINY
+    from test_trainer import DENSE_TINY
 
     from gcngan.config import build_config
     from gcngan.train import Trainer
 
-    cfg = build_config("default", overrides=DEFAULT_TINY)
+    cfg = build_config("dense", overrides=DENSE_TINY)
     tr = Trainer(cfg, tiny_seq(), run_dir=tmp_path, quiet=True)
     tr.fit()
     tr.generator.decoder.delta.fill_(0.0625)

@@ -161,12 +161,12 @@ def test_fit_on_cuda():
     assert math.isfinite(row["val_rmse"]) and row["peak_cuda_mb"] > 0
 
 
-DEFAULT_TINY = ["window=3", "val=3", "test=3", "batch_size=4", "device=cpu", "epochs=1",
+DENSE_TINY = ["window=3", "val=3", "test=3", "batch_size=4", "device=cpu", "epochs=1",
                 "lstm_hidden=8", "decoder_hidden=16", "critic_hidden=12,6", "eval_samples=2"]
 
 
-def test_default_preset_trains_and_selects_the_hedge_on_validation():
-    cfg = build_config("default", overrides=DEFAULT_TINY)
+def test_dense_preset_trains_and_selects_the_hedge_on_validation():
+    cfg = build_config("dense", overrides=DENSE_TINY)
     tr = Trainer(cfg, tiny_seq(), quiet=True)
     assert tr.monitor == "val_score"
     before = params(tr.generator)
@@ -211,8 +211,8 @@ def test_hedge_score_skips_ratios_of_non_positive_best_values():
     assert hedge_score({**good, "kl": 0.3, "rmse": 1.01}, base) == pytest.approx(2.01)
 
 
-def test_default_preset_ranks_binary_links_by_existence_probability():
-    """On binary data the hard gate makes the default's weights those of the window median,
+def test_dense_preset_ranks_binary_links_by_existence_probability():
+    """On binary data the hard gate makes the dense preset's weights those of the window median,
     but AUC/AP rank its existence probability: untrained, that orders entries by how often
     they were non-zero in the window, exactly as the window mean does."""
     from gcngan.baselines import WindowMean, WindowMedian
@@ -225,7 +225,7 @@ def test_default_preset_ranks_binary_links_by_existence_probability():
     links[:, range(6), range(6)] = 0
     binary = SnapshotSequence(adj=links, node_ids=list(range(6)), directed=False,
                               scaler=Scaler("linear", 1.0))
-    cfg = build_config("default", overrides=DEFAULT_TINY)
+    cfg = build_config("dense", overrides=DENSE_TINY)
     tr = Trainer(cfg, binary, quiet=True)
     model = tr.evaluate("test", ["auc", "ap", "mismatch_rate"])
 
