@@ -7,7 +7,13 @@ q, max queries and negatives seed; validation = the 3 targets before the test ta
 beside every pair predictor on the same candidates.
 
 Runs are (dataset, variant, seed): the variant ``sparse`` is the preset itself, the
-ablations add ``--set`` switches (:data:`VARIANTS`). A dataset whose targets stop before
+ablations add ``--set`` switches (:data:`VARIANTS`), the variant ``dense`` trains the dense
+model (:data:`DENSE_PRESET`) under ``GCNGAN_MEMORY_LIMIT`` = :data:`DENSE_MEMORY_LIMIT`: when
+``train`` refuses it for memory, the refusal (its line, with the estimate) is recorded
+instead of a result. Every trained run is ranked on the test negatives (with the links it
+predicts against the true ones: ``evaluate``'s ``diagnostics``) and on validation negatives
+drawn the same way for the 3 validation targets (its validation MRR, which alone chooses
+the default preset: :func:`render_choice`). A dataset whose targets stop before
 its last snapshot (:data:`bench_ranking.END`, email_eu_core_temporal) is trained on a copy
 of its events file cut at that snapshot (checked equal to the first snapshots of the full
 file, same nodes). Nothing is selected on test: the best epoch is the preset's (validation
@@ -38,14 +44,30 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from bench_ranking import DATASETS, DATASETS_ROOT, END, data_flags  # noqa: E402
 
-#: variant -> the ``--set`` switches added to ``--preset sparse`` (issue 15's ablations)
+#: the sparse model's preset and the dense model's (``dense``: the ``default`` preset before
+#: issue 15)
+SPARSE_PRESET = "sparse"
+DENSE_PRESET = "dense"
+#: ``GCNGAN_MEMORY_LIMIT`` of the dense model's training (``train`` refuses above it)
+DENSE_MEMORY_LIMIT = "8G"
+#: variant -> the ``--set`` switches added to its preset (issue 15's ablations)
 VARIANTS = {"sparse": [],
             "no-gcn": ["encoder=none"],
             "no-structure": ["pair_features=false"],
-            "no-adversarial": ["adv_weight=0"]}
+            "no-adversarial": ["adv_weight=0"],
+            "dense": []}
+#: variant -> its preset when not :data:`SPARSE_PRESET`
+VARIANT_PRESETS = {"dense": DENSE_PRESET}
+#: the variants that are models in their own right (run with every seed), not ablations
+MODELS = ("sparse", "dense")
 VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "no-structure": "no structure features (`pair_features=false`)",
-                  "no-adversarial": "no adversarial term (`adv_weight=0`)"}
+                  "no-adversarial": "no adversarial term (`adv_weight=0`)",
+                  "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
+#: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
+#: ranking) and rendered in "What the adversarial term does"
+DIAGNOSTICS = ("predicted_links", "true_links", "link_ratio", "precision", "recall", "f1",
+               "w1", "ks")
 METRICS = (("mrr", ("all", "mrr")), ("mrr_new", ("new", "mrr")),
            ("mrr_repeated", ("repeated", "mrr")))
 #: the gcngan command in a fresh process, writing its peak RSS (KiB, Linux ru_maxrss) and
@@ -62,6 +84,20 @@ GCNGAN_RSS = ("import resource, sys, time; path = sys.argv.pop(1); clock = sys.a
 CLOCK = "cpu"
 
 
+class GcnganFailed(RuntimeError):
+    """A ``gcngan`` process exited non-zero: ``returncode`` and its last stderr line
+    ``line`` (a refusal is one line)."""
+
+    def __init__(self, message: str, returncode: int, line: str) -> None:
+        super().__init__(message)
+        self.returncode, self.line = returncode, line
+
+
+def variant_preset(variant: str) -> str:
+    """The preset a variant trains (:data:`VARIANT_PRESETS`, else :data:`SPARSE_PRESET`)."""
+    return VARIANT_PRESETS.get(variant, SPARSE_PRESET)
+
+
 def gcngan_process(args: list, *, rss_file: Path, threads: int, code: Path | None,
                    cwd: Path, env: dict | None = None, clock: str = CLOCK) -> tuple:
     """Run ``gcngan ARGS`` in a fresh process with ``OMP_NUM_THREADS=threads`` (and
@@ -70,7 +106,7 @@ def gcngan_process(args: list, *, rss_file: Path, threads: int, code: Path | Non
     seconds, peak MiB, CPU seconds)``.
 
     Raises:
-        RuntimeError: the command failed (its last stderr lines in the message).
+        GcnganFailed: the command failed (its last stderr lines in the message).
     """
     env = {**os.environ, **(env or {}), "OMP_NUM_THREADS": str(threads)}
     if code is not None:
@@ -81,9 +117,10 @@ def gcngan_process(args: list, *, rss_file: Path, threads: int, code: Path | Non
                            *map(str, args)], env=env, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
-        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise RuntimeError(f"gcngan {' '.join(map(str, args[:2]))} failed (exit "
-                           f"{proc.returncode}): {tail}")
+        lines = proc.stderr.strip().splitlines()
+        raise GcnganFailed(f"gcngan {' '.join(map(str, args[:2]))} failed (exit "
+                           f"{proc.returncode}): {' | '.join(lines[-3:])}", proc.returncode,
+                           lines[-1] if lines else "")
     maxrss, utime, stime = rss_file.read_text().split()
     return proc.stdout, seconds, int(maxrss) / 2**10, float(utime) + float(stime)
 
@@ -109,6 +146,10 @@ def measured_code(tmp: Path, commit: str | None) -> tuple[Path | None, str | Non
     return code, export_commit(code, commit)
 
 
+#: validation targets of every run (the targets just before the test targets)
+VAL = 3
+
+
 @dataclass
 class Prepared:
     """One dataset ready to train and rank: the data file (cut at :data:`END` when the
@@ -120,6 +161,7 @@ class Prepared:
     test: int
     negatives: Path
     info: dict
+    val_negatives: Path | None = None
 
 
 def prepare(name: str, root: Path, tmp: Path, *, window: int, q: int, max_queries: int,
@@ -145,10 +187,15 @@ def prepare(name: str, root: Path, tmp: Path, *, window: int, q: int, max_querie
     seq = load_snapshots(path, cfg)
     end = min(END.get(name, seq.num_snapshots), seq.num_snapshots)
     targets = list(chronological_split(end, window, 0, test).test)
-    cands = generate_negatives(PairIndex(seq), targets, q=q, max_queries=max_queries,
-                               seed=seed)
+    index = PairIndex(seq)
+    cands = generate_negatives(index, targets, q=q, max_queries=max_queries, seed=seed)
     neg = tmp / f"{name}-negatives.csv"
     write_negatives(neg, cands, seq.node_ids)
+    val_targets = list(chronological_split(end, window, VAL, test).val)  # the runs' split
+    val_cands = generate_negatives(index, val_targets, q=q, max_queries=max_queries,
+                                   seed=seed)
+    val_neg = tmp / f"{name}-val-negatives.csv"
+    write_negatives(val_neg, val_cands, seq.node_ids)
     if end < seq.num_snapshots:
         from gcngan.data.events import parse_granularity
 
@@ -169,52 +216,112 @@ def prepare(name: str, root: Path, tmp: Path, *, window: int, q: int, max_querie
     info = {"dataset": name, "snapshots_made": how, "num_nodes": seq.num_nodes,
             "num_snapshots": seq.num_snapshots, "snapshots_used": end,
             "targets": [targets[0], targets[-1]], "queries": cands.num_queries,
-            "sha256": cands.sha256}
-    flags = [*data_flags(fields), "--window", str(window), "--val", "3", "--test", str(test)]
-    return Prepared(name, path, flags, test, neg, info)
+            "sha256": cands.sha256, "val_targets": [val_targets[0], val_targets[-1]],
+            "val_queries": val_cands.num_queries, "val_sha256": val_cands.sha256}
+    flags = [*data_flags(fields), "--window", str(window), "--val", str(VAL), "--test",
+             str(test)]
+    return Prepared(name, path, flags, test, neg, info, val_neg)
 
 
 def train_and_rank(prep: Prepared, tmp: Path, *, variant: str, seed: int,
                    epochs: int | None = None, threads: int = 1,
                    code: Path | None = None, commit: str | None = None) -> dict:
-    """One run: train ``--preset sparse`` with the variant's switches (``epochs`` None =
-    the preset's epochs and early stopping), rank it on the prepared negatives; returns
-    the run's record (every predictor's MRR all/new/repeated, seconds, peak RSS)."""
-    import pandas as pd
-
+    """One run: train the variant's preset with its switches (``epochs`` None = the
+    preset's epochs and early stopping), rank it on the prepared negatives; returns the
+    run's record (every predictor's MRR all/new/repeated, the model's validation MRR and
+    link diagnostics, seconds, peak RSS). The dense model trains under
+    ``GCNGAN_MEMORY_LIMIT`` = :data:`DENSE_MEMORY_LIMIT`; its memory refusal (exit 2) gives
+    :func:`refused_record` instead."""
     sets = VARIANTS[variant]
+    preset = variant_preset(variant)
     run = tmp / f"{prep.name}-{variant}-{seed}"
-    args = ["train", prep.path, "--out", run, "--preset", "sparse", "--seed", str(seed),
+    args = ["train", prep.path, "--out", run, "--preset", preset, "--seed", str(seed),
             "--quiet", *prep.flags]
     if epochs is not None:
         args += ["--epochs", str(epochs), "--set", f"patience={epochs}"]
     for kv in sets:
         args += ["--set", kv]
-    _, train_wall, train_rss, train_cpu = gcngan_process(
-        args, rss_file=tmp / "rss-train.txt", threads=threads, code=code, cwd=tmp)
+    env = {"GCNGAN_MEMORY_LIMIT": DENSE_MEMORY_LIMIT} if preset == DENSE_PRESET else None
+    t0 = time.perf_counter()
+    try:
+        _, train_wall, train_rss, train_cpu = gcngan_process(
+            args, rss_file=tmp / "rss-train.txt", threads=threads, code=code, cwd=tmp, env=env)
+    except GcnganFailed as exc:
+        if env is None or exc.returncode != 2 or not any(r.search(exc.line)
+                                                         for r in REFUSALS):
+            raise
+        return refused_record(variant, seed, exc.line, commit=commit,
+                              wall=time.perf_counter() - t0)
     return rank_run(prep, run, tmp, variant=variant, seed=seed, threads=threads, code=code,
                     commit=commit, train={"train_wall_seconds": round(train_wall, 1),
                                           "train_cpu_seconds": round(train_cpu, 1),
                                           "peak_rss_mib_train": round(train_rss, 1)})
 
 
+#: the memory estimate in ``train``'s refusal line (:func:`gcngan.resources.check_memory`)
+ESTIMATE = re.compile(r"not enough memory for N=\d+ nodes: about ([\d.,]+ \S+) needed")
+#: the refusal of a dense view larger than ``gcngan.data.snapshots.MAX_DENSE_ENTRIES``
+#: (:func:`gcngan.data.snapshots.dense_size_error`), before any memory estimate
+DENSE_VIEW = re.compile(r"(\d+) snapshots x (\d+) x \d+ nodes is too large for dense "
+                        r"snapshots \(at most ([\d,]+) entries\)")
+#: the dense model's refusals recorded instead of failing the benchmark
+REFUSALS = (ESTIMATE, DENSE_VIEW)
+
+
+def refused_record(variant: str, seed: int, line: str, *, commit: str | None,
+                   wall: float) -> dict:
+    """The record of a run that ``train`` refused for memory: its one line (``refused``),
+    the estimate it names (``estimate``, e.g. ``'19.1 GiB'``; for a dense view over the
+    entry limit, its size in GiB of float32), ``summary`` (what the tables show) and the
+    limit it ran under."""
+    m, v = ESTIMATE.search(line), DENSE_VIEW.search(line)
+    if m:
+        estimate = m.group(1)
+        summary = f"about {estimate} needed (GCNGAN_MEMORY_LIMIT={DENSE_MEMORY_LIMIT})"
+    elif v:
+        t, n = int(v.group(1)), int(v.group(2))
+        estimate = f"{t * n * n * 4 / 2**30:.1f} GiB"
+        summary = (f"{t} x {n} x {n} dense snapshots ({estimate} of float32) exceed the "
+                   f"dense view's {v.group(3)} entries")
+    else:
+        estimate, summary = None, line
+    return {"variant": variant, "seed": seed, "sets": VARIANTS[variant],
+            "preset": variant_preset(variant), "refused": line.removeprefix("gcngan: error: "),
+            "estimate": estimate, "summary": summary, "memory_limit": DENSE_MEMORY_LIMIT,
+            "commit": commit, "train_wall_seconds": round(wall, 1), "eval_wall_seconds": 0.0}
+
+
 def rank_run(prep: Prepared, run: Path, tmp: Path, *, variant: str, seed: int, threads: int,
              code: Path | None, commit: str | None, train: dict) -> dict:
     """Rank the trained run directory ``run`` on the prepared negatives (``evaluate
-    --protocol ranking``); the run's record with the training facts ``train`` (wall and
-    CPU seconds, peak RSS of the training process)."""
+    --protocol ranking``: every predictor, and the model's link ``diagnostics``) and on the
+    validation negatives (``--split val``, the model only: ``val_mrr``); the run's record
+    with the training facts ``train`` (wall and CPU seconds, peak RSS of the training
+    process)."""
     import pandas as pd
 
     log = pd.read_csv(run / "log.csv")
     metrics = json.loads((run / "metrics.json").read_text())
+    base = ["evaluate", run, "--data", prep.path, *data_flags(DATASETS[prep.name][1]),
+            "--protocol", "ranking", "--json"]
     out, eval_wall, eval_rss, eval_cpu = gcngan_process(
-        ["evaluate", run, "--data", prep.path, *data_flags(DATASETS[prep.name][1]),
-         "--protocol", "ranking", "--negatives", prep.negatives, "--json"],
+        [*base, "--negatives", prep.negatives],
         rss_file=tmp / "rss-eval.txt", threads=threads, code=code, cwd=tmp)
     res = json.loads(out)
     if res["negatives"]["sha256"] != prep.info["sha256"]:
         raise RuntimeError(f"{prep.name}: evaluate ranked other negatives "
                            f"({res['negatives']['sha256'][:16]}...)")
+    val = None
+    if prep.val_negatives is not None:
+        vout, val_wall, _, val_cpu = gcngan_process(
+            [*base, "--split", "val", "--negatives", prep.val_negatives, "--baselines", "none"],
+            rss_file=tmp / "rss-eval.txt", threads=threads, code=code, cwd=tmp)
+        val = json.loads(vout)
+        if val["negatives"]["sha256"] != prep.info["val_sha256"]:
+            raise RuntimeError(f"{prep.name}: evaluate ranked other validation negatives "
+                               f"({val['negatives']['sha256'][:16]}...)")
+        eval_wall, eval_cpu = eval_wall + val_wall, eval_cpu + val_cpu
+    diag = (res.get("diagnostics") or {}).get("model")
 
     def row(r: dict) -> dict:
         out = {}
@@ -224,10 +331,15 @@ def rank_run(prep: Prepared, run: Path, tmp: Path, *, variant: str, seed: int, t
         return out
 
     return {"variant": variant, "seed": seed, "sets": VARIANTS[variant],
+            "preset": variant_preset(variant),
             "epochs": int(metrics["epochs"]), "best_epoch": metrics["best_epoch"],
             "train_seconds_per_epoch": [round(float(x), 2) for x in log["train_seconds"]],
             "val_seconds_per_epoch": [round(float(x), 2) for x in log["val_seconds"]],
-            "val_mrr_per_epoch": [round(float(x), 4) for x in log["val_mrr"]],
+            "val_mrr_per_epoch": ([round(float(x), 4) for x in log["val_mrr"]]
+                                  if "val_mrr" in log else None),   # the dense model: RMSE
+            "val_mrr": None if val is None else val["predictors"]["model"]["all"]["mrr"],
+            "val_queries": None if val is None else val["queries"],
+            "diagnostics": None if diag is None else {k: diag.get(k) for k in DIAGNOSTICS},
             "train_wall_seconds": train.get("train_wall_seconds"),
             "eval_wall_seconds": round(eval_wall, 1),
             "train_cpu_seconds": train.get("train_cpu_seconds"),
@@ -238,7 +350,10 @@ def rank_run(prep: Prepared, run: Path, tmp: Path, *, variant: str, seed: int, t
 
 
 def progress_line(name: str, r: dict) -> str:
-    """The line :func:`run_report` prints per finished run (:data:`PROGRESS` reads it)."""
+    """The line :func:`run_report` prints per finished run (:data:`PROGRESS` reads it; a
+    refused run's line does not match it)."""
+    if r.get("refused"):
+        return f"sparse {name} {r['variant']} seed {r['seed']}: refused: {r['refused']}"
     return (f"sparse {name} {r['variant']} seed {r['seed']}: MRR "
             f"{r['predictors']['model']['mrr']:.3f}, {r['epochs']} epochs (best "
             f"{r['best_epoch']}), train {r['train_wall_seconds']:.0f} s, eval "
@@ -309,8 +424,8 @@ def run_report(names, root: Path, *, variants=("sparse",), seeds=(0,), ablation_
     """Every (dataset, variant, seed) run; the JSON report :func:`render` reads.
 
     Args:
-        variants: keys of :data:`VARIANTS`; ``sparse`` runs with ``seeds``, the ablations
-            with ``ablation_seeds`` (default: ``seeds``).
+        variants: keys of :data:`VARIANTS`; the models (``sparse``, ``dense``) run with
+            ``seeds``, the ablations with ``ablation_seeds`` (default: ``seeds``).
         epochs: ``None`` = the preset's (with its early stopping on validation MRR).
         commit: train the ``gcngan`` of this commit (:func:`export_commit`; the working
             tree may hold other helpers' uncommitted edits), or ``None``: the working tree.
@@ -336,7 +451,7 @@ def run_report(names, root: Path, *, variants=("sparse",), seeds=(0,), ablation_
                            max_queries=max_queries, seed=negatives_seed)
             runs = []
             for variant in variants:
-                for seed in (seeds if variant == "sparse" else ablation_seeds):
+                for seed in (seeds if variant in MODELS else ablation_seeds):
                     r = train_and_rank(prep, tmp, variant=variant, seed=seed, epochs=epochs,
                                        threads=threads, code=code, commit=full)
                     runs.append(r)
@@ -407,12 +522,21 @@ def stats(values) -> tuple:
 
 def summarize(d: dict) -> dict:
     """Per variant: the runs' mean/std of the model's metrics and of each predictor's
-    (the heuristics' rows are the same negatives in every run), seconds and memory."""
+    (the heuristics' rows are the same negatives in every run), of its validation MRR
+    (``val_mrr``) and link diagnostics (``diagnostics``: ``None`` means and ``n = 0`` for
+    runs that predate them), seconds and memory. A variant whose every run ``train`` refused
+    is ``{"seeds", "refused": [records]}`` only; refused runs beside trained ones are listed
+    under ``refused``."""
     from gcngan.structural import PAIR_PREDICTORS
 
     out = {}
     for variant in VARIANTS:
-        runs = sorted((r for r in d["runs"] if r["variant"] == variant), key=lambda r: r["seed"])
+        every = sorted((r for r in d["runs"] if r["variant"] == variant),
+                       key=lambda r: r["seed"])
+        refused = [r for r in every if r.get("refused")]
+        runs = [r for r in every if not r.get("refused")]
+        if refused and not runs:
+            out[variant] = {"seeds": [r["seed"] for r in refused], "refused": refused}
         if not runs:
             continue
         preds = {}
@@ -423,7 +547,10 @@ def summarize(d: dict) -> dict:
         single = {p: v["mrr"][0] for p, v in preds.items()
                   if p in PAIR_PREDICTORS and v["mrr"][0] is not None}
         out[variant] = {
-            "seeds": [r["seed"] for r in runs], "predictors": preds,
+            "seeds": [r["seed"] for r in runs], "predictors": preds, "refused": refused,
+            "val_mrr": stats(r.get("val_mrr") for r in runs),
+            "diagnostics": {k: stats((r.get("diagnostics") or {}).get(k) for r in runs)
+                            for k in DIAGNOSTICS},
             "best_heuristic": max(single, key=single.get) if single else None,
             "epochs": [r["epochs"] for r in runs], "best_epoch": [r["best_epoch"] for r in runs],
             "train_seconds_per_epoch": stats(spe)[0],
@@ -454,7 +581,8 @@ def _code_text(runs: list, commits: list) -> str:
         return ", ".join(f"`{c[:10]}`" for c in sorted(cs))
 
     groups = {"the sparse model": {r.get("commit") for r in runs if r["variant"] == "sparse"},
-              "the ablations": {r.get("commit") for r in runs if r["variant"] != "sparse"}}
+              "the ablations": {r.get("commit") for r in runs if r["variant"] not in MODELS},
+              "the dense model": {r.get("commit") for r in runs if r["variant"] == "dense"}}
     if runs and all(r.get("commit") for r in runs):
         return "model code (`gcngan/` of the commit) " + "; ".join(
             f"{name}: {short(cs)}" for name, cs in groups.items() if cs)
@@ -505,16 +633,244 @@ def verdict(d: dict, summary: dict | None = None) -> tuple[str, dict]:
     return text, ok
 
 
-def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> str:
+def _refusal(refused: list) -> str:
+    """``refused: <summary>`` of a variant's refused runs (e.g. ``about 19.1 GiB needed
+    (GCNGAN_MEMORY_LIMIT=8G)``; distinct summaries joined)."""
+    return "refused: " + " / ".join(sorted({r.get("summary") or r.get("refused") or "?"
+                                             for r in refused}))
+
+
+def _dense_text(runs: list) -> str:
+    if not any(r["variant"] == "dense" for r in runs):
+        return ""
+    limit = next((r.get("memory_limit") for r in runs if r.get("memory_limit")),
+                 DENSE_MEMORY_LIMIT)
+    return (f" The dense model (`--preset {DENSE_PRESET}`, the N x N model) is trained the "
+            f"same way under GCNGAN_MEMORY_LIMIT={limit} (its epoch chosen by validation "
+            f"RMSE, its own criterion); where `train` refuses it for memory (its estimate "
+            f"above the limit, or snapshots too large for its dense N x N view), the "
+            f"table shows the refusal.")
+
+
+def _closer(key: str, a, b) -> int:
+    """1 when ``a`` is closer to the truth than ``b`` on diagnostic ``key``, -1 when ``b``
+    is, 0 on a tie or a missing value (link count: ratio nearer 1 on a log scale; F1
+    higher; W1, KS lower), compared at the 3 decimals the table shows (float noise between
+    two runs is a tie)."""
+    if a is None or b is None:
+        return 0
+    a, b = round(float(a), 3), round(float(b), 3)
+    if key == "link_ratio":
+        if a <= 0 or b <= 0:
+            a, b = abs(a - 1), abs(b - 1)
+        else:
+            a, b = abs(math.log(a)), abs(math.log(b))
+        return (a < b) - (a > b)
+    if key == "f1":
+        return (a > b) - (a < b)
+    return (a < b) - (a > b)
+
+
+#: the diagnostics compared in "What the adversarial term does": key -> label
+CLOSER = {"link_ratio": "link count", "f1": "F1", "w1": "W1", "ks": "KS"}
+
+
+def render_adversarial(report: dict) -> list[str]:
+    """"What the adversarial term does": per dataset and variant, the mean over seeds of
+    the links the model predicts on the test candidates against the true ones (count
+    ratio), existence F1, and W1 / KS of its weights on the true links (``n/a`` for runs
+    that predate the diagnostics), and a sentence per dataset saying whether the sparse
+    model or the one without the adversarial term is closer to the truth."""
+    lines = ["### What the adversarial term does", "",
+             "The critic judges the *set* of links the generator emits, so its term should "
+             "change how many links the model predicts and with which weights, not only their "
+             "order (MRR). Over the distinct candidate pairs of the test ranking (each target's "
+             "queries and their negatives): links predicted (weight > 0) against the true "
+             "links, existence F1, and on the true links the 1-Wasserstein distance (W1) and "
+             "the Kolmogorov-Smirnov statistic (KS) between the predicted and the true raw "
+             "weights (a missed link counts as weight 0); means over seeds "
+             "(`gcngan.ranking.link_diagnostics`, `evaluate --protocol ranking`'s "
+             "`diagnostics`).", "",
+             "| dataset | model | seeds | predicted / true links | ratio | F1 | W1 | KS |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    sentences = []
+    for d in report["datasets"]:
+        summ = summarize(d)
+        first = True
+        for variant, v in summ.items():
+            if "predictors" not in v:
+                continue
+            g = {k: v["diagnostics"][k][0] for k in DIAGNOSTICS}
+            n = v["diagnostics"]["predicted_links"][2]
+            counts = ("n/a" if g["predicted_links"] is None else
+                      f"{g['predicted_links']:.0f} / {g['true_links']:.0f}")
+            lines.append("| " + " | ".join([d["dataset"] if first else "",
+                                             VARIANT_LABELS[variant], str(n), counts,
+                                             _f(g["link_ratio"], 2), _f(g["f1"]),
+                                             _f(g["w1"]), _f(g["ks"])]) + " |")
+            first = False
+        sentences.append(_adversarial_sentence(d["dataset"], summ))
+    lines.append("")
+    for text in sentences:
+        lines += [text, ""]
+    return lines
+
+
+def _adversarial_sentence(name: str, summ: dict) -> str:
+    a, b = summ.get("sparse"), summ.get("no-adversarial")
+    if not (a and b and "predictors" in a and "predictors" in b) or \
+            a["diagnostics"]["f1"][0] is None or b["diagnostics"]["f1"][0] is None:
+        return (f"*{name}:* n/a: the sparse model and the one without the adversarial term "
+                f"were not both measured with these diagnostics.")
+    win = {k: _closer(k, a["diagnostics"][k][0], b["diagnostics"][k][0]) for k in CLOSER}
+    ours = [CLOSER[k] for k, w in win.items() if w > 0]
+    theirs = [CLOSER[k] for k, w in win.items() if w < 0]
+    same = [CLOSER[k] for k, w in win.items() if w == 0]
+    if len(ours) > len(theirs):
+        head = "the sparse model (with the adversarial term) is closer to the truth"
+    elif len(theirs) > len(ours):
+        head = "the model without the adversarial term is closer to the truth"
+    else:
+        head = "neither is closer to the truth overall"
+    parts = [f"with the term closer on {', '.join(ours)}" if ours else "",
+             f"without it closer on {', '.join(theirs)}" if theirs else "",
+             f"equal on {', '.join(same)}" if same else ""]
+    ra, rb = a["diagnostics"]["link_ratio"][0], b["diagnostics"]["link_ratio"][0]
+    return (f"*{name}:* {head} ({'; '.join(x for x in parts if x)}); it predicts "
+            f"{_f(ra, 2)}x the true links with the term, {_f(rb, 2)}x without.")
+
+
+#: the weighted mesh datasets of the split protocol (``doc["split"]``) counted in the choice
+MESH = ("mesh1", "ucsb-meshnet-1005")
+
+
+def _split_means(split: list, dataset: str) -> tuple[dict | None, dict | None]:
+    """``(dense, sparse)`` of the split protocol on ``dataset``: per model the mean over
+    seeds of its test metrics and of its validation criterion (``val_rmse`` for the dense
+    model: rows of method ``dense`` or, before issue 15, ``default`` with ``val_rmse``;
+    ``val_mrr`` for the sparse one: ``sparse`` or ``default`` rows with ``val_mrr``)."""
+    def mean_of(rows, key):
+        rows = [r for r in rows if r.get(key) is not None]
+        if not rows:
+            return None
+        metrics = {m: stats(r["metrics"].get(m) for r in rows)[0] for m in rows[0]["metrics"]}
+        return {"n": len(rows), key: stats(r[key] for r in rows)[0], "metrics": metrics}
+
+    rows = [r for r in split if r.get("dataset") == dataset]
+    dense = mean_of([r for r in rows if r.get("method") in ("dense", "default")], "val_rmse")
+    sparse = mean_of([r for r in rows if r.get("method") in ("sparse", "default")], "val_mrr")
+    return dense, sparse
+
+
+def render_choice(report: dict, split: list | None = None) -> list[str]:
+    """"Choosing the default preset (validation only)": per ranking dataset the validation
+    MRR (mean over seeds) of the sparse model and of the dense model (or its memory
+    refusal) and the winner; the weighted mesh datasets of the split protocol (``split``:
+    ``doc["split"]``), where the two models' validation criteria differ, counted for the
+    dense model; a verdict: the preset that wins on most datasets."""
+    lines = ["### Choosing the default preset (validation only)", "",
+             "Issue 15: the `default` preset becomes whichever model the benchmark shows best "
+             "across the datasets, **chosen on validation only**. On the ranking datasets "
+             "both models are ranked by `evaluate --protocol ranking --split val` on the 3 "
+             "validation targets (the same q, queries per target and negatives seed as the "
+             "test negatives); a dense model that `train` refuses for memory cannot be the "
+             "default there.", "",
+             "| dataset | sparse: validation MRR | dense: validation MRR | winner |",
+             "|---|---:|---:|---|"]
+    wins = {"sparse": 0, "dense": 0}
+    undecided = []
+    for d in report["datasets"]:
+        summ = summarize(d)
+        sp, de = summ.get("sparse"), summ.get("dense")
+        s_val = sp["val_mrr"] if sp and "predictors" in sp else (None, None, 0)
+        if de is None:
+            d_text, d_val = "not run", None
+        elif "predictors" not in de:
+            d_text, d_val = _refusal(de["refused"]), None
+        else:
+            d_val = de["val_mrr"][0]
+            d_text = _pm(de["val_mrr"]) + _seeds(de["val_mrr"][2])
+        s_text = _pm(s_val) + (_seeds(s_val[2]) if s_val[0] is not None else "")
+        if s_val[0] is None:
+            winner = "n/a (no validation MRR of the sparse model)"
+        elif de is not None and "predictors" not in de:
+            winner = "sparse (dense refused)"
+        elif d_val is None:
+            winner = "n/a (dense " + ("not run" if de is None else "without validation MRR") + ")"
+        elif s_val[0] > d_val:
+            winner = "sparse"
+        elif d_val > s_val[0]:
+            winner = "dense"
+        else:
+            winner = "tie"
+        key = winner.split()[0]
+        if key in wins:
+            wins[key] += 1
+        else:
+            undecided.append(d["dataset"])
+        lines.append(f"| {d['dataset']} | {s_text} | {d_text} | {winner} |")
+    mesh_notes = []
+    for name in MESH:
+        dense, sparse = _split_means(split or [], name)
+        if dense is None or sparse is None:
+            continue
+        common = [m for m in dense["metrics"] if m in sparse["metrics"]
+                  and dense["metrics"][m] is not None and sparse["metrics"][m] is not None]
+        better = sum(_lower_is_better(m) and dense["metrics"][m] < sparse["metrics"][m]
+                     or not _lower_is_better(m) and dense["metrics"][m] > sparse["metrics"][m]
+                     for m in common)
+        wins["dense"] += 1
+        lines.append(f"| {name} (split protocol) | not comparable (val MRR "
+                     f"{_f(sparse['val_mrr'])}) | not comparable (val RMSE "
+                     f"{_f(dense['val_rmse'])}) | dense (counted for it) |")
+        mesh_notes.append(f"{name}: {better} of {len(common)}")
+    lines.append("")
+    if mesh_notes:
+        lines += ["On the weighted mesh datasets the split protocol selects each model on its "
+                  "own criterion (the dense model on validation RMSE, the sparse model on "
+                  "validation MRR), so no validation number compares them; they are counted "
+                  "for the dense model, conservatively: on the split protocol's test metrics "
+                  "(reported, not used to choose) the dense model is better on "
+                  + "; ".join(mesh_notes) + " metrics.", ""]
+    n = wins["sparse"] + wins["dense"]
+    if wins["sparse"] > wins["dense"]:
+        pick = f"the sparse model (`{SPARSE_PRESET}`) wins on most datasets"
+    elif wins["dense"] > wins["sparse"]:
+        pick = f"the dense model (`{DENSE_PRESET}`) wins on most datasets"
+    else:
+        pick = "neither model wins on most datasets"
+    lines += [f"**Verdict (validation only):** {pick}: sparse on {wins['sparse']} of {n} "
+              f"decided datasets, dense on {wins['dense']}"
+              + (f"; provisional: not decided on {', '.join(undecided)} (no comparable "
+                 f"validation MRR)" if undecided else "") + ".", ""]
+    return lines
+
+
+def _seeds(n: int) -> str:
+    return f" ({n} seed{'s' if n != 1 else ''})"
+
+
+def _lower_is_better(metric: str) -> bool:
+    from bench.harness import HIGHER_IS_BETTER
+
+    return metric not in HIGHER_IS_BETTER
+
+
+def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
+           split: list | None = None) -> str:
     """The section's Markdown: per dataset the sparse model's and its ablations' MRR
     all/new/repeated (mean ± std over seeds) beside the best single heuristic and
-    stacked-heuristics, cost columns, a verdict per dataset and the targets' count."""
+    stacked-heuristics, cost columns, a verdict per dataset and the targets' count; then
+    "What the adversarial term does" (:func:`render_adversarial`) and "Choosing the default
+    preset (validation only)" (:func:`render_choice`, with the split protocol's rows
+    ``split`` for the mesh datasets)."""
     s = report.get("settings", {})
     commits = report.get("commits") or [report.get("commit")]
     epochs = s.get("epochs")
     runs = [r for d in report["datasets"] for r in d.get("runs", [])]   # seeds actually run
     seeds = ", ".join(map(str, sorted({r["seed"] for r in runs if r["variant"] == "sparse"})))
-    ab_seeds = ", ".join(map(str, sorted({r["seed"] for r in runs if r["variant"] != "sparse"})))
+    ab_seeds = ", ".join(map(str, sorted({r["seed"] for r in runs
+                                          if r["variant"] not in MODELS})))
     lines = ["## Sparse GCN-GAN on the ranking protocol", "",
              f"`{command}` ({report.get('date', '')}, "
              f"{sum((r.get('train_wall_seconds') or 0) + (r.get('eval_wall_seconds') or 0) for r in runs) / 60:.0f} "
@@ -536,7 +892,7 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
              f"{_clock_text(s.get('clock'))}, per epoch of training as `log.csv` records "
              f"them (the first epoch also computes and caches the candidates' pair features); "
              f"peak RSS is the training process's. No GPU was available: no GPU numbers were "
-             f"measured.", "",
+             f"measured.{_dense_text(runs)}", "",
              "| dataset | nodes | queries | predictor | seeds | MRR all | MRR new | "
              "MRR repeated | epochs (best) | s/epoch first / later | peak RSS MiB |",
              "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -550,6 +906,10 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
         head = [d["dataset"], str(d["num_nodes"]), str(d["queries"])]
         rows = []
         for variant, v in summ.items():
+            if "predictors" not in v:                  # every run refused for memory
+                rows.append([VARIANT_LABELS[variant], "0", _refusal(v["refused"]),
+                             "", "", "", "", ""])
+                continue
             p = v["predictors"]["model"]
             cost = (f"{_f(v['first_epoch_seconds'], 1)} / {_f(v['later_epoch_seconds'], 1)}")
             rows.append([VARIANT_LABELS[variant], str(len(v["seeds"])),
@@ -557,7 +917,8 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
                          f"{'/'.join(map(str, v['epochs']))} "
                          f"({'/'.join(map(str, v['best_epoch']))})", cost,
                          _f(v["peak_rss_mib_train"], 0)])
-        base = summ.get("sparse") or next(iter(summ.values()), None)
+        base = summ.get("sparse") or next((v for v in summ.values() if "predictors" in v),
+                                          None)
         if base is not None:
             for p in (base["best_heuristic"], "stacked-heuristics"):
                 if p and p in base["predictors"]:
@@ -586,8 +947,9 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py") -> 
     lines += ["Wall time per dataset (training + evaluation processes, all its runs, on the "
               "shared machine): " + "; ".join(
                   f"{d['dataset']} {sum(r['train_wall_seconds'] + r['eval_wall_seconds'] for r in d['runs']) / 60:.1f} min"
-                  for d in report["datasets"]) + "."]
-    return "\n".join(lines) + "\n"
+                  for d in report["datasets"]) + ".", ""]
+    lines += render_adversarial(report) + render_choice(report, split)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main(argv=None) -> int:

@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sparse-datasets", dest="sparse_datasets", type=_csv, default=None,
                    help="sparse protocol: ranking datasets (default: the six of issue 15)")
     p.add_argument("--sparse-variants", dest="sparse_variants", type=_csv, default=None,
-                   help="sparse protocol: sparse, no-gcn, no-structure, no-adversarial "
+                   help="sparse protocol: sparse, no-gcn, no-structure, no-adversarial, "
+                        "dense "
                         "(default: all; --seeds then applies to each)")
     p.add_argument("--sparse-commit", dest="sparse_commit", default=None, metavar="REV",
                    help="sparse protocols: train the gcngan of this commit (default HEAD)")

@@ -97,7 +97,7 @@ def render_markdown(doc: dict) -> str:
     if doc.get("sparse"):
         from bench.sections import render_sparse
 
-        L += render_sparse(doc["sparse"])
+        L += render_sparse(doc["sparse"], split=doc.get("split"))
     if doc.get("ddp"):
         from bench.sections import render_ddp
 

@@ -22,11 +22,13 @@ RANKING = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "colleg
                     "max_queries": 1000},
            "quick": {"datasets": ("enron184",), "max_queries": 200}}
 #: sparse-model settings per profile (issue 15): the six ranking datasets, the preset's
-#: epochs and early stopping, 3 seeds for the model and 1 for each ablation, one thread,
-#: the ranking negatives; or one small dataset, one seed and one epoch
+#: epochs and early stopping, 3 seeds for the models (sparse and dense: the dense one where
+#: it fits ``bench_sparse.DENSE_MEMORY_LIMIT``) and 1 for each ablation, one thread, the
+#: ranking negatives; or one small dataset, one seed and one epoch
 SPARSE = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "collegemsg",
                                 "enron184", "wikipedia", "email_eu_core_temporal"),
-                   "variants": ("sparse", "no-gcn", "no-structure", "no-adversarial"),
+                   "variants": ("sparse", "no-gcn", "no-structure", "no-adversarial",
+                                "dense"),
                    "seeds": (0, 1, 2), "ablation_seeds": (0,), "epochs": None,
                    "max_queries": 1000, "threads": 1},
           "quick": {"datasets": ("enron184",), "variants": ("sparse",), "seeds": (0,),
@@ -171,15 +173,18 @@ def render_ingest(report: dict) -> list[str]:
     return bench_ingest.render(report).rstrip("\n").splitlines() + [""]
 
 
-def render_sparse(report: dict) -> list[str]:
-    """The sparse model's section's Markdown lines: the quality table (when measured) and
-    the cost tables (key ``cost``, when measured)."""
+def render_sparse(report: dict, split: Optional[list] = None) -> list[str]:
+    """The sparse model's section's Markdown lines: the quality table, what the adversarial
+    term does and the choice of the default preset (when measured; ``split``: the split
+    protocol's rows, ``doc["split"]``, for the mesh datasets of that choice), and the cost
+    tables (key ``cost``, when measured)."""
     import bench_sparse
     import bench_sparse_cost
 
     if "datasets" in report:
         lines = bench_sparse.render(report, command="python scripts/benchmark.py --protocol "
-                                                    "sparse").rstrip("\n").splitlines() + [""]
+                                                    "sparse", split=split
+                                    ).rstrip("\n").splitlines() + [""]
     else:
         lines = ["## Sparse GCN-GAN on the ranking protocol", "",
                  "The quality table has not been measured yet (`python scripts/benchmark.py "

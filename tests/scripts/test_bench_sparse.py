@@ -55,7 +55,8 @@ def test_render_mean_std_rows_verdicts_and_target_count():
     assert "| no adversarial term (`adv_weight=0`) | 1 | 0.100 | 0.050 | 0.200 |" in text
     assert "| common-neighbours (best heuristic) |  | 0.200 | 0.100 | 0.400 |" in text
     assert "| stacked-heuristics |  | 0.300 | 0.150 | 0.600 |" in text
-    verdicts = [x for x in text.splitlines() if x.startswith("**Verdict")]
+    verdicts = [x for x in text.splitlines() if x.startswith("**Verdict")
+                and not x.startswith("**Verdict (validation only)")]
     assert verdicts == [                          # in the Ranking section's order
         "**Verdict (twitter_tennis_rg17):** sparse model MRR 0.100 ± 0.000 (mean of 3 seeds) "
         "misses the best single heuristic common-neighbours (0.200, -0.100, -50.0%); misses "
@@ -68,6 +69,10 @@ def test_render_mean_std_rows_verdicts_and_target_count():
     assert "Not measured: no GCN (`encoder=none`), no structure features" in text
     assert "No GPU was available" in text and "`abcdef0123`" in text
     assert "Seeds 0, 1, 2 for the sparse model, 0 for the ablations;" in text
+    # runs that predate the diagnostics and the validation MRR: n/a, nothing decided
+    assert "| enron184 | sparse model | 0 | n/a | n/a | n/a | n/a | n/a |" in text
+    assert "*enron184:* n/a: the sparse model and the one without the adversarial" in text
+    assert "| enron184 | n/a | not run | n/a (no validation MRR of the sparse model) |" in text
 
 
 def test_stacked_target_met_on_four_of_six():
@@ -212,6 +217,12 @@ def test_prepare_cuts_email_eu_at_week_75_with_the_ranking_negatives(shared_data
     assert prep.info["sha256"] == hashlib.sha256(negatives_csv(cands, seq.node_ids)).hexdigest()
     cut = load_snapshots(prep.path, DataConfig(window=10, val=0, test=test, **fields))
     assert cut.num_snapshots == 75 and cut.num_nodes == seq.num_nodes
+    # validation negatives: the 3 targets before the test ones, drawn the same way
+    assert prep.info["val_targets"] == [62, 64] and prep.val_negatives.is_file()
+    val = generate_negatives(PairIndex(seq), [62, 63, 64], q=20, max_queries=30, seed=0)
+    assert prep.info["val_sha256"] == hashlib.sha256(
+        negatives_csv(val, seq.node_ids)).hexdigest()
+    assert prep.info["val_queries"] == val.num_queries
 
 
 def test_committed_results_rank_the_ranking_sections_negatives():
@@ -258,3 +269,186 @@ def test_progress_line_is_what_recover_reads():
     r = _run("no-gcn", 2, 0.4567, 0.2, 0.3)
     m = bench_sparse.PROGRESS.fullmatch(bench_sparse.progress_line("bitcoin_alpha", r))
     assert m.groups() == ("bitcoin_alpha", "no-gcn", "2", "0.457", "4", "2", "9", "1", "302")
+
+
+# ----- diagnostics, validation MRR, the dense model and the choice of the default ----------
+def _diag(predicted: int, f1: float, w1: float, ks: float, true: int = 100) -> dict:
+    return {"predicted_links": predicted, "true_links": true, "link_ratio": predicted / true,
+            "precision": f1, "recall": f1, "f1": f1, "w1": w1, "ks": ks}
+
+
+def _measured(variant, seed, model, val, diag) -> dict:
+    return {**_run(variant, seed, model, 0.2, 0.3), "val_mrr": val, "diagnostics": diag}
+
+
+def _refused(seed: int, estimate: str = "19.1 GiB") -> dict:
+    line = (f"not enough memory for N=1000 nodes: about {estimate} needed (...), 6.1 GiB of "
+            f"CPU RAM free; ... --preset sparse")
+    return bench_sparse.refused_record("dense", seed, line, commit="c", wall=2.0)
+
+
+def _new_report() -> dict:
+    enron = _dataset("enron184", [], 0.2, 0.3)
+    enron["runs"] = ([_measured("sparse", s, 0.5, v, _diag(110 + 10 * s, 0.6, 0.2, 0.1))
+                      for s, v in enumerate([0.5, 0.6, 0.7])]
+                     + [_measured("no-adversarial", 0, 0.5, 0.55, _diag(300, 0.4, 0.5, 0.05))]
+                     + [_measured("dense", s, 0.4, 0.65, _diag(90, 0.5, 0.3, 0.3))
+                        for s in range(2)])
+    twitter = _dataset("twitter_tennis_rg17", [], 0.2, 0.15)
+    twitter["runs"] = [_measured("sparse", 0, 0.3, 0.3, _diag(100, 0.5, 0.1, 0.1)),
+                       _refused(0), _refused(1)]
+    return {**copy.deepcopy(REPORT), "datasets": [enron, twitter]}
+
+
+def _split_row(dataset, method, seed, rmse, val_key, val) -> dict:
+    return {"dataset": dataset, "method": method, "seed": seed, val_key: val,
+            "metrics": {"rmse": rmse, "mae": rmse / 10, "kl": 0.1, "mlsd": 0.2,
+                        "mismatch_rate": 0.01 if method == "sparse" else 0.02}}
+
+
+SPLIT_ROWS = ([_split_row("mesh1", "default", s, 100.0, "val_rmse", 90.0) for s in range(3)]
+              + [_split_row("mesh1", "sparse", s, 120.0, "val_mrr", 0.99) for s in range(3)]
+              + [_split_row("mesh1", "mean", None, 130.0, "val_rmse", None)])
+
+
+def test_adversarial_table_and_sentence_from_the_diagnostics():
+    text = "\n".join(bench_sparse.render_adversarial(_new_report()))
+    assert text.startswith("### What the adversarial term does")
+    # sparse: predicted 110, 120, 130 of 100 true -> mean 120 / 100, ratio 1.2
+    assert "| enron184 | sparse model | 3 | 120 / 100 | 1.20 | 0.600 | 0.200 | 0.100 |" in text
+    assert "|  | no adversarial term (`adv_weight=0`) | 1 | 300 / 100 | 3.00 | 0.400 | 0.500 | " \
+           "0.050 |" in text
+    assert "|  | dense model (`--preset dense`) | 2 | 90 / 100 | 0.90 |" in text
+    assert ("*enron184:* the sparse model (with the adversarial term) is closer to the truth "
+            "(with the term closer on link count, F1, W1; without it closer on KS); it "
+            "predicts 1.20x the true links with the term, 3.00x without.") in text
+    assert "*twitter_tennis_rg17:* n/a" in text          # no run without the term
+
+
+def test_closer_to_the_truth_per_diagnostic():
+    assert bench_sparse._closer("link_ratio", 0.8, 1.3) == 1       # |log .8| < |log 1.3|
+    assert bench_sparse._closer("link_ratio", 2.0, 0.5) == 0       # as far on a log scale
+    assert bench_sparse._closer("link_ratio", 0.0, 3.0) == 1       # |0 - 1| < |3 - 1|
+    assert bench_sparse._closer("f1", 0.5, 0.4) == 1 and bench_sparse._closer("w1", 0.5, 0.4) == -1
+    assert bench_sparse._closer("ks", None, 0.4) == 0
+    assert bench_sparse._closer("w1", 0.8915016, 0.8915018) == 0   # float noise: a tie
+
+
+def test_choice_of_the_default_on_validation_with_refusals_and_the_mesh_datasets():
+    text = "\n".join(bench_sparse.render_choice(_new_report(), SPLIT_ROWS))
+    assert text.startswith("### Choosing the default preset (validation only)")
+    # enron184: sparse 0.5/0.6/0.7 -> 0.600 ± 0.100; dense 0.65 twice -> dense wins
+    assert "| enron184 | 0.600 ± 0.100 (3 seeds) | 0.650 ± 0.000 (2 seeds) | dense |" in text
+    assert ("| twitter_tennis_rg17 | 0.300 (1 seed) | refused: about 19.1 GiB needed "
+            "(GCNGAN_MEMORY_LIMIT=8G) | sparse (dense refused) |") in text
+    assert ("| mesh1 (split protocol) | not comparable (val MRR 0.990) | not comparable (val "
+            "RMSE 90.000) | dense (counted for it) |") in text
+    assert "ucsb-meshnet-1005" not in text                        # no rows: not counted
+    # dense better on rmse, mae (lower), equal kl, mlsd, worse mismatch: 2 of 5
+    assert "the dense model is better on mesh1: 2 of 5 metrics." in text
+    assert ("**Verdict (validation only):** the dense model (`dense`) wins on most datasets: "
+            "sparse on 1 of 3 decided datasets, dense on 2.") in text
+    # without the mesh rows the sparse model wins 1-1? a tie: neither
+    alone = "\n".join(bench_sparse.render_choice(_new_report(), None))
+    assert "neither model wins on most datasets: sparse on 1 of 2 decided datasets" in alone
+
+
+def test_render_with_the_dense_model_refused_and_new_fields_merged_with_old_runs():
+    old = copy.deepcopy(REPORT)                        # runs without the new fields
+    new = _new_report()
+    new["settings"] = {**SETTINGS, "variants": ["sparse", "no-adversarial", "dense"]}
+    merged = bench_sparse.merge(old, new)
+    tw = next(d for d in merged["datasets"] if d["dataset"] == "twitter_tennis_rg17")
+    assert sorted((r["variant"], r["seed"]) for r in tw["runs"]) == [
+        ("dense", 0), ("dense", 1), ("sparse", 0), ("sparse", 1), ("sparse", 2)]
+    summ = bench_sparse.summarize(tw)
+    assert "predictors" not in summ["dense"] and summ["dense"]["seeds"] == [0, 1]
+    assert [r["estimate"] for r in summ["dense"]["refused"]] == ["19.1 GiB", "19.1 GiB"]
+    assert summ["sparse"]["val_mrr"][2] == 1             # seeds 1, 2 predate val_mrr
+    text = bench_sparse.render(merged, split=SPLIT_ROWS)
+    assert ("|  |  |  | dense model (`--preset dense`) | 0 | refused: about 19.1 GiB needed "
+            "(GCNGAN_MEMORY_LIMIT=8G) |") in text
+    assert "### What the adversarial term does" in text
+    assert "### Choosing the default preset (validation only)" in text
+    assert "under GCNGAN_MEMORY_LIMIT=8G" in text
+    page = "\n".join(render_sparse(merged, split=SPLIT_ROWS))
+    assert "| mesh1 (split protocol) |" in page
+    assert bench_sparse.PROGRESS.fullmatch(bench_sparse.progress_line("x", _refused(0))) is None
+    assert "refused: not enough memory" in bench_sparse.progress_line("x", _refused(0))
+
+
+def test_dense_variant_records_a_memory_refusal_and_nothing_else(monkeypatch, tmp_path):
+    calls = []
+
+    def fake(args, *, env=None, **kw):
+        calls.append((args, env))
+        raise bench_sparse.GcnganFailed("failed", 2, _refused(0)["refused"])
+
+    monkeypatch.setattr(bench_sparse, "gcngan_process", fake)
+    prep = bench_sparse.Prepared("enron184", tmp_path / "d.csv", ["--window", "10"], 5,
+                                 tmp_path / "n.csv", {"sha256": "s"}, tmp_path / "v.csv")
+    r = bench_sparse.train_and_rank(prep, tmp_path, variant="dense", seed=1, commit="c")
+    args, env = calls[0]
+    assert args[args.index("--preset") + 1] == bench_sparse.DENSE_PRESET
+    assert env == {"GCNGAN_MEMORY_LIMIT": bench_sparse.DENSE_MEMORY_LIMIT}
+    assert r["refused"].startswith("not enough memory") and r["estimate"] == "19.1 GiB"
+    assert (r["variant"], r["seed"], r["preset"]) == ("dense", 1, bench_sparse.DENSE_PRESET)
+    with pytest.raises(bench_sparse.GcnganFailed):      # the sparse model is never excused
+        bench_sparse.train_and_rank(prep, tmp_path, variant="sparse", seed=0)
+    assert calls[-1][1] is None and "sparse" in calls[-1][0]
+
+    view = ("gcngan: error: c.csv: 194 snapshots x 1899 x 1899 nodes is too large for dense "
+            "snapshots (at most 268,435,456 entries); keep the 1176 most active nodes with "
+            "--top-k 1176 or use a coarser --granularity")
+    monkeypatch.setattr(bench_sparse, "gcngan_process", lambda args, **kw: (_ for _ in ()).throw(
+        bench_sparse.GcnganFailed("failed", 2, view)))
+    r = bench_sparse.train_and_rank(prep, tmp_path, variant="dense", seed=0)
+    assert r["estimate"] == "2.6 GiB" and r["refused"].startswith("c.csv: 194 snapshots")
+    assert r["summary"] == ("194 x 1899 x 1899 dense snapshots (2.6 GiB of float32) exceed "
+                            "the dense view's 268,435,456 entries")
+
+    def other(args, **kw):
+        raise bench_sparse.GcnganFailed("failed", 2, "gcngan: error: bad.csv:3: bad value")
+
+    monkeypatch.setattr(bench_sparse, "gcngan_process", other)
+    with pytest.raises(bench_sparse.GcnganFailed):      # other bad input still fails
+        bench_sparse.train_and_rank(prep, tmp_path, variant="dense", seed=0)
+
+
+def test_rank_run_records_validation_mrr_and_diagnostics(monkeypatch, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "log.csv").write_text("epoch,train_seconds,val_seconds,val_rmse\n1,2.0,0.5,0.1\n")
+    (run / "metrics.json").write_text(json.dumps({"epochs": 1, "best_epoch": 0}))
+    diag = {**_diag(7, 0.5, 0.25, 0.125), "per_target": {"21": [7, 100]}}
+    seen = []
+
+    def fake(args, **kw):
+        seen.append(list(map(str, args)))
+        if "val" in args:
+            return (json.dumps({"negatives": {"sha256": "vs"}, "queries": 40,
+                                "predictors": {"model": {"all": {"mrr": 0.75}}},
+                                "diagnostics": {"model": diag}}), 1.0, 100.0, 0.5)
+        row = {"all": {"mrr": 0.5}, "new": {"mrr": 0.25}, "repeated": {"mrr": None}}
+        return (json.dumps({"negatives": {"sha256": "s"}, "predictors": {"model": row},
+                            "diagnostics": {"model": diag}}), 2.0, 100.0, 1.0)
+
+    monkeypatch.setattr(bench_sparse, "gcngan_process", fake)
+    prep = bench_sparse.Prepared("enron184", tmp_path / "d.csv", [], 5, tmp_path / "n.csv",
+                                 {"sha256": "s", "val_sha256": "vs"}, tmp_path / "v.csv")
+    r = bench_sparse.rank_run(prep, run, tmp_path, variant="dense", seed=0, threads=1,
+                              code=None, commit="c", train={"train_wall_seconds": 3.0,
+                                                            "train_cpu_seconds": 2.0,
+                                                            "peak_rss_mib_train": 9.0})
+    test_args, val_args = seen
+    assert "--split" not in test_args and str(tmp_path / "n.csv") in test_args
+    assert val_args[val_args.index("--split") + 1] == "val"
+    assert str(tmp_path / "v.csv") in val_args and "none" in val_args
+    assert r["val_mrr"] == 0.75 and r["val_queries"] == 40 and r["val_mrr_per_epoch"] is None
+    assert r["diagnostics"] == {k: diag[k] for k in bench_sparse.DIAGNOSTICS}
+    assert r["eval_wall_seconds"] == 3.0 and r["preset"] == bench_sparse.DENSE_PRESET
+    assert r["predictors"]["model"] == {"mrr": 0.5, "mrr_new": 0.25, "mrr_repeated": None}
+    prep.info["val_sha256"] = "other"
+    with pytest.raises(RuntimeError, match="other validation negatives"):
+        bench_sparse.rank_run(prep, run, tmp_path, variant="dense", seed=0, threads=1,
+                              code=None, commit="c", train={})
