@@ -130,7 +130,7 @@ def _no_link_hint(config) -> str:
                 "passes the pair decoder's threshold (0.5): --scores writes every scored "
                 "candidate pair with its probability, a ranked list")
     if config.model.decoder == "residual":
-        return ("; the default model predicts a link only where it expects one more likely "
+        return ("; the dense model predicts a link only where it expects one more likely "
                 "than not (at first: where the window holds it in at least half of its "
                 "snapshots), so on sparse data it can predict none. Compare with the "
                 "baselines (gcngan evaluate), or try a coarser --granularity or a shorter "

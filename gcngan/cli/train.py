@@ -242,8 +242,9 @@ def _without_nproc(argv: list) -> list:
 
 
 def _preset_label(args: argparse.Namespace) -> str:
-    """``"preset default (= sparse): "`` for the line that says which path a run takes;
-    empty for a resumed run without ``--preset`` (its stored config names no preset)."""
+    """``"preset default (= sparse): "``, said before the line of the path a run takes
+    (:meth:`ModelFamily.describe`); empty for a resumed run without ``--preset`` (its stored
+    config names no preset)."""
     name = args.preset or (None if args.resume else DEFAULT_PRESET)
     if name is None:
         return ""
@@ -290,6 +291,8 @@ def _train(args: argparse.Namespace, env) -> int:
             log.warning("%s", note)
     trainer = None
     try:
+        if ctx.main and _preset_label(args):    # the Trainer's INFO line says the rest
+            log.info("%s", _preset_label(args).rstrip(": "))
         trainer = Trainer(config, seq, run_dir=out, quiet=args.quiet)
         trainer.require_validation()          # before anything is written
         if ctx.main and not args.quiet and not log.isEnabledFor(logging.INFO):

@@ -54,7 +54,7 @@ class ModelFamily:
 
 
 class DenseFamily(ModelFamily):
-    """The ``N x N`` models of :mod:`gcngan.nn` (presets ``paper``, ``default``)."""
+    """The ``N x N`` models of :mod:`gcngan.nn` (presets ``paper``, ``dense``)."""
 
     name = "dense"
 

@@ -22,7 +22,8 @@ def run(string_id_graph_csv, tmp_path_factory):
     """A tiny trained run (1 epoch) on the 6-node string-id graph."""
     out = tmp_path_factory.mktemp("run") / "run"
     assert main(["train", str(string_id_graph_csv), "--out", str(out), "--epochs", "1",
-                 "--quiet", "--device", "cpu", "--batch-size", "4", *SMALL, *SPLIT]) == 0
+                 "--quiet", "--device", "cpu", "--batch-size", "4", "--preset", "dense", *SMALL,
+                 *SPLIT]) == 0
     return out
 
 

@@ -72,7 +72,7 @@ def test_train_predict_evaluate_tiny(tmp_path, tiny_data, capsys):
 def test_predict_refuses_other_data(tmp_path, tiny_data, capsys):
     run = tmp_path / "run"
     assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
-                 "--device", "cpu", *SMALL, *split_flags()]) == 0
+                 "--device", "cpu", "--preset", "dense", *SMALL, *split_flags()]) == 0
     df = pd.read_csv(tiny_data)
     df.loc[0, "weight"] += 1
     other = tmp_path / "other.csv"
@@ -148,7 +148,7 @@ def test_train_refuses_empty_validation_before_writing_anything(tmp_path, tiny_d
     df[(df.t < 12) | (df.t > 15)].to_csv(gap, index=False)        # val targets 13..15 empty
     run = tmp_path / "run"
     rc = main(["train", str(gap), "--out", str(run), "--epochs", "1", "--quiet",
-               "--device", "cpu", *SMALL, *split_flags()])
+               "--device", "cpu", "--preset", "dense", *SMALL, *split_flags()])
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1
     assert "validation targets (snapshots 13..15) are all empty (snapshots 12..15" in err
@@ -172,7 +172,7 @@ def test_train_without_a_finite_validation_score_keeps_the_last_epoch(tmp_path, 
 def test_train_refuses_val_0_before_writing_anything(tmp_path, tiny_data, capsys):
     run = tmp_path / "run"
     rc = main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
-               *SMALL, *split_flags(val=0)])
+               "--preset", "dense", *SMALL, *split_flags(val=0)])
     err = capsys.readouterr().err
     assert rc == 2 and "--val 0: training selects the model" in err and not run.exists()
 
@@ -181,7 +181,7 @@ def test_predict_evaluate_plot_refuse_another_window_and_an_empty_split(tmp_path
                                                                          capsys):
     run = tmp_path / "run"
     assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
-                 "--device", "cpu", *SMALL, *split_flags(test=0)]) == 0
+                 "--device", "cpu", "--preset", "dense", *SMALL, *split_flags(test=0)]) == 0
     capsys.readouterr()
     out = tmp_path / "p.csv"
     for argv in (["predict", str(run), "--data", str(tiny_data), "--out", str(out)],
@@ -211,7 +211,7 @@ def test_predict_warns_when_the_prediction_holds_no_link(tmp_path, tiny_data, ca
 
     run = tmp_path / "run"
     assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
-                 "--device", "cpu", *SMALL, *split_flags()]) == 0
+                 "--device", "cpu", "--preset", "dense", *SMALL, *split_flags()]) == 0
     capsys.readouterr()
     monkeypatch.setattr(gcngan.predict, "predict_split",
                         lambda predictor, seq, idx, *a, **k: (torch.zeros(len(idx), 6, 6), None))
@@ -219,7 +219,7 @@ def test_predict_warns_when_the_prediction_holds_no_link(tmp_path, tiny_data, ca
                  "--out", str(tmp_path / "p.csv")]) == 0
     captured = capsys.readouterr()
     assert "wrote 0 links" in captured.out
-    assert "warning: the prediction holds no link at all; the default model" in captured.err
+    assert "warning: the prediction holds no link at all; the dense model" in captured.err
 
 
 def test_resume_without_improvement_keeps_the_best_epoch_quietly(tmp_path, tiny_data, capsys,
@@ -247,7 +247,7 @@ def test_predict_scores_rank_candidate_links_as_evaluate_does(tmp_path, tiny_dat
 
     run = tmp_path / "run"
     assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--quiet",
-                 "--device", "cpu", *SMALL, *split_flags()]) == 0
+                 "--device", "cpu", "--preset", "dense", *SMALL, *split_flags()]) == 0
     plain, scored = tmp_path / "p.csv", tmp_path / "s.csv"
     assert main(["predict", str(run), "--data", str(tiny_data), "--out", str(plain)]) == 0
     assert main(["predict", str(run), "--data", str(tiny_data), "--out", str(scored),
@@ -279,3 +279,34 @@ def test_predict_scores_rank_candidate_links_as_evaluate_does(tmp_path, tiny_dat
                  "--steps", "2", "--scores"]) == 0
     f = pd.read_csv(fc)
     assert set(f.t) <= {20, 21} and f.score.between(0, 1).all()
+
+
+def test_no_preset_trains_the_sparse_model_and_says_so(tmp_path, tiny_data, capsys):
+    """Issue 15: ``default`` (no --preset) is the sparse model; the line that says which
+    path a run takes names the preset and what it stands for."""
+    run = tmp_path / "run"
+    assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--device",
+                 "cpu", *split_flags()]) == 0
+    err = capsys.readouterr().err
+    said = err.index("gcngan: preset default (= sparse)\n")
+    assert said < err.index("gcngan: training the sparse GCN-GAN"), err
+    assert json.loads((run / "config.json").read_text())["model"]["family"] == "sparse"
+
+
+def test_a_run_of_the_former_default_resumes_and_predicts_as_the_dense_model(tmp_path,
+                                                                           tiny_data, capsys):
+    """A run made with ``--preset default`` before issue 15 stored the dense model's full
+    config (``--preset dense`` today): resuming it without --preset, and predicting with it,
+    read that stored config and never the new alias."""
+    run = tmp_path / "run"
+    assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "1", "--device",
+                 "cpu", "--preset", "dense", *SMALL, *split_flags()]) == 0
+    stored = (run / "config.json").read_text()
+    capsys.readouterr()
+    assert main(["train", str(tiny_data), "--out", str(run), "--epochs", "2", "--resume"]) == 0
+    captured = capsys.readouterr()
+    assert "gcngan: preset" not in captured.err, captured.err
+    assert "training the dense GCN-GAN" in captured.err
+    assert json.loads((run / "config.json").read_text())["model"] == json.loads(stored)["model"]
+    assert main(["predict", str(run), "--data", str(tiny_data), "--out",
+                 str(tmp_path / "p.csv")]) == 0
