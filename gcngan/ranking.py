@@ -17,7 +17,10 @@ MRR is the mean of ``1 / rank``, Hits@k the share of queries with ``rank <= k``,
 queries, **new** links (``u -> v`` never linked before ``t``) and **repeated** ones. AUC
 (ties average-ranked) and AP (ties as one threshold) pool every candidate row; for
 weighted data RMSE/MAE compare the predicted raw weights with ``A_t`` at the same rows
-(0 for the negatives).
+(0 for the negatives). For a predictor that forecasts weights (the trained model:
+:func:`forecasts_weights`), :func:`link_diagnostics` compares the links it predicts on the
+candidate pairs (weight > 0) with the true ones: counts, existence precision / recall / F1,
+and W1 / KS of its weights on the true links.
 """
 from __future__ import annotations
 
