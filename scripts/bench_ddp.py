@@ -1,6 +1,6 @@
 """Data-parallel training cost against the number of processes (issue 16).
 
-For each case (the dense ``default`` preset on mesh1, the sparse preset on enron184) it
+For each case (the ``dense`` preset on mesh1, the sparse preset on enron184) it
 trains with 1 and 2 processes (``gcngan train [--nproc 2]``, gloo, one thread each) and
 reads back, per epoch: training seconds, windows/s (and candidate pairs/s on the sparse
 path), the seconds spent in the gradient all-reduces (``allreduce_seconds`` in
@@ -14,7 +14,7 @@ numbers read as the overhead of communication and duplicated work, not as a spee
 
 Usage::
 
-    python scripts/bench_ddp.py [--cases mesh1-default,enron184-sparse] [--epochs 2]
+    python scripts/bench_ddp.py [--cases mesh1-dense,enron184-sparse] [--epochs 2]
     python scripts/benchmark.py --protocol ddp --merge      # into docs/results.md
 """
 from __future__ import annotations
@@ -35,18 +35,19 @@ DEFAULT_ROOT = (REPO / ".." / "shared" / "datasets").resolve()
 
 #: name -> (file under the datasets root, gcngan train flags, what it is)
 CASES = {
-    "mesh1-default": ("mesh1/mesh1.csv",
-                      ["--preset", "default", "--max-threshold", "2000", "--window", "10",
-                       "--val", "10", "--test", "50"],
-                      "dense default preset, mesh1 (38 nodes, 445 snapshots)"),
+    "mesh1-dense": ("mesh1/mesh1.csv",
+                    ["--preset", "dense", "--max-threshold", "2000", "--window", "10",
+                     "--val", "10", "--test", "50"],
+                    "dense preset (the default before issue 15), mesh1 (38 nodes, 445 "
+                    "snapshots)"),
     "enron184-sparse": ("enron184/enron184.csv",
                         ["--preset", "sparse", "--nodes", "184", "--snapshots", "26",
                          "--window", "10", "--val", "3", "--test", "5"],
                         "sparse preset, enron184 (184 nodes, 26 snapshots, 8 training "
                         "targets)"),
-    "synthetic-default": (str(REPO / "datasets" / "synthetic_mesh.csv"),
-                          ["--preset", "default"],
-                          "dense default preset, the embedded synthetic mesh (24 nodes)"),
+    "synthetic-dense": (str(REPO / "datasets" / "synthetic_mesh.csv"),
+                        ["--preset", "dense"],
+                        "dense preset, the embedded synthetic mesh (24 nodes)"),
 }
 #: stated link speeds for the derivation: (name, bus bandwidth bytes/s, per-hop latency s)
 LINKS = (("NVLink (one 8-GPU machine), 300 GB/s, 10 us", 300e9, 10e-6),
@@ -276,7 +277,7 @@ def render(report: dict, command: str = "python scripts/benchmark.py --protocol 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", default="mesh1-default,enron184-sparse",
+    ap.add_argument("--cases", default="mesh1-dense,enron184-sparse",
                     help=f"comma-separated: {', '.join(CASES)}")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--root", default=str(DEFAULT_ROOT))

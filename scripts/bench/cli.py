@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(ingestion speed and memory, scripts/bench_ingest.py), sparse (the "
                         "sparse preset on the ranking protocol, scripts/bench_sparse.py), "
                         "sparse-cost (its time and memory against N, and against the dense "
-                        "default on Twitter mentions, scripts/bench_sparse_cost.py), "
+                        "model on Twitter mentions, scripts/bench_sparse_cost.py), "
                         "ddp (data-parallel training with 1 and 2 processes and the 'Going "
                         "wider' derivation, scripts/bench_ddp.py), "
                         "or all "
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-epochs", dest="max_epochs", type=int, default=None,
                    help="cap on each preset's epochs (default: 30, quick: 3)")
     p.add_argument("--online-methods", dest="online_methods", type=_csv, default=None,
-                   help="trained methods of the online protocol (default: paper,default)")
+                   help="trained methods of the online protocol (default: paper,dense)")
     p.add_argument("--online-seeds", dest="online_seeds", type=_ints, default=None,
                    help="seeds of the online protocol (default: 0,1,2; quick: 0)")
     p.add_argument("--out", default=None, metavar="RESULTS.md",
@@ -182,7 +182,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         doc = bm.merge_documents(json.loads(json_path.read_text(encoding="utf-8")), doc)
     bm.write_outputs(doc, md_path)
     for dataset, r in bm.verdicts(bm.summarize(doc.get("split", []))).items():
-        print(f"{dataset}: default wins {r['wins']}; (a) {'pass' if r['a'] else 'fail'}, "
+        print(f"{dataset}: dense wins {r['wins']}; (a) {'pass' if r['a'] else 'fail'}, "
               f"(b) {'pass' if r['b'] else 'fail'}")
     for r in bm.backtest_verdicts(doc.get("backtest", {}).get("runs", [])):
         print(f"{r['dataset']} at origin k={r['origin']}: (a) {'pass' if r['a'] else 'fail'}, "

@@ -122,7 +122,7 @@ def _render_split(doc: dict, proto: dict) -> list[str]:
           "prediction path: window on the model scale → prediction → raw scale → refinement "
           "(negatives to 0, the diagonal to 0 unless the data keeps self-loops, undirected "
           "data symmetrised, raw weights ≤ 0.01 set to 0). Metrics are per target snapshot on the raw scale, then averaged; AUC/AP "
-          "pool all off-diagonal entries and rank each predictor's link score: the default "
+          "pool all off-diagonal entries and rank each predictor's link score: the dense "
           "model's existence probability, the predicted weight for every other method. KL "
           "(paper) skips entries that are zero in either matrix, as the paper's code does, so "
           "it can reward predicting fewer links and can even be slightly negative.", "",
@@ -172,12 +172,12 @@ def _render_split(doc: dict, proto: dict) -> list[str]:
             rows.append(row)
         L += _table(header, rows) + [""]
     L += _render_verdicts(summary)
-    L += _render_sparse_beside_default(summary)
+    L += _render_sparse_beside_dense(summary)
     return L
 
 
-def _render_sparse_beside_default(summary: dict, model: str = "sparse",
-                                  reference: str = "default") -> list[str]:
+def _render_sparse_beside_dense(summary: dict, model: str = "sparse",
+                                  reference: str = "dense") -> list[str]:
     """Issue 15's weighted-data line: ``model`` / ``reference`` per metric (means over seeds)
     on every weighted dataset that has both rows."""
     rows = []
@@ -195,9 +195,10 @@ def _render_sparse_beside_default(summary: dict, model: str = "sparse",
                      f"{wins}/{len(case.metrics)}"])
     if not rows:
         return []
-    return ["## The sparse model beside the default on weighted data", "",
+    return ["## The sparse model beside the dense model on weighted data", "",
             "Issue 15 asks that the sparse model be reported with the five weighted metrics "
-            "beside the default on mesh1 and ucsb-meshnet-1005; it need not beat it there. "
+            "beside the dense model (`--preset dense`, the default preset before issue 15) "
+            "on mesh1 and ucsb-meshnet-1005; it need not beat it there. "
             f"Ratios of the means over seeds in the tables above (all five metrics are "
             f"lower-is-better: below 1, `{model}` is better; KL (paper) skips entries that "
             "are zero in either matrix, so it also falls when fewer links are predicted).",
@@ -212,10 +213,11 @@ def _ordered(table: dict, reference: dict) -> list[tuple]:
 
 
 def _render_verdicts(summary: dict) -> list[str]:
-    results = dict(_ordered(verdicts(summary, "default"), DATASETS))
+    results = dict(_ordered(verdicts(summary, "dense"), DATASETS))
     if not results:
         return []
-    L = ["## The default preset against the naive baselines", "",
+    L = ["## The dense preset against the naive baselines", "",
+         "The dense preset (`--preset dense`) was the `default` preset before issue 15. "
          "Issue 4 asks, on mesh1 and ucsb-meshnet-1005 (mean over seeds): (a) beat **each** "
          "naive baseline on at least 4 of the 5 metrics RMSE, MAE, KL (paper), MLSD, mismatch "
          "rate, and (b) be within 5% of the best naive baseline on every one of them. "
@@ -228,8 +230,8 @@ def _render_verdicts(summary: dict) -> list[str]:
         ratio = ", ".join(f"{METRIC_LABELS.get(m, m)} {x:.3f}" for m, x in r["ratio"].items())
         rows.append([d + ("" if case and case.criterion else " (info)"), wins,
                      "**pass**" if r["a"] else "fail", ratio, "**pass**" if r["b"] else "fail"])
-    L += _table(["dataset", "wins of default vs each baseline", "(a)",
-                 "default / best baseline per metric", "(b)"], rows, numeric=False)
+    L += _table(["dataset", "wins of dense vs each baseline", "(a)",
+                 "dense / best baseline per metric", "(b)"], rows, numeric=False)
     needed = [d for d, r in results.items() if DATASETS.get(d) and DATASETS[d].criterion]
     held = [d for d in needed if results[d]["a"] and results[d]["b"]]
     failed = [d for d in needed if d not in held]
@@ -240,7 +242,7 @@ def _render_verdicts(summary: dict) -> list[str]:
     return L
 
 
-def backtest_verdicts(runs: list[dict], model: str = "default") -> list[dict]:
+def backtest_verdicts(runs: list[dict], model: str = "dense") -> list[dict]:
     """:func:`criterion` per (dataset, origin) of :func:`run_backtest` records (mean over
     seeds), in run order: ``dataset``, ``origin``, ``test_targets`` and the result."""
     groups: dict = {}
@@ -259,7 +261,7 @@ def backtest_verdicts(runs: list[dict], model: str = "default") -> list[dict]:
     return out
 
 
-def hedge_reach(runs: list[dict], scores: dict[str, dict], model: str = "default"
+def hedge_reach(runs: list[dict], scores: dict[str, dict], model: str = "dense"
                 ) -> Optional[dict]:
     """What the model's hedge threshold could reach on a test period if it were picked with
     that period in view (a ceiling, never a selection): :func:`criterion` at each grid
@@ -303,14 +305,14 @@ def _render_backtest(backtest: dict) -> list[str]:
         first, last = r["test_targets"]
         rows.append([r["dataset"], f"k={r['origin']}: targets {first}..{last}", wins,
                      "**pass**" if r["a"] else "fail", ratio, "**pass**" if r["b"] else "fail"])
-    L += _table(["dataset", "test period", "wins of default vs each baseline", "(a)",
-                 "default / best baseline per metric", "(b)"], rows, numeric=False)
+    L += _table(["dataset", "test period", "wins of dense vs each baseline", "(a)",
+                 "dense / best baseline per metric", "(b)"], rows, numeric=False)
     held = sum(r["a"] and r["b"] for r in results)
     L += ["", f"Conditions (a) and (b) both hold at {held} of {len(results)} earlier "
           "origins.", ""]
     reach = [r for r in results if r.get("any_delta")]
     if reach:
-        L += ["**Could another hedge threshold pass?** The default decoder's hedge threshold "
+        L += ["**Could another hedge threshold pass?** The dense decoder's hedge threshold "
               "δ is picked on validation. As a ceiling, not a selection, each earlier origin's "
               "test period is also scored at every δ of the decoder's grid (model scale, a "
               "fraction of the cap; ∞ = no hedge), same trained models, mean over seeds: the "
@@ -323,7 +325,7 @@ def _render_backtest(backtest: dict) -> list[str]:
                     rows, numeric=False)
         some = sum(bool(r["any_delta"]["both"]) for r in reach)
         L += ["", f"Some δ meets both at {some} of {len(reach)} earlier origins: "
-              + ("where none does, a better choice of δ cannot make the default pass — the "
+              + ("where none does, a better choice of δ cannot make the dense model pass — the "
                  "hedge trades RMSE for MAE and MLSD along one frontier." if some < len(reach)
                  else "the threshold choice, not the frontier, is what fails."), ""]
     return L
@@ -430,7 +432,7 @@ def _render_online(online: dict) -> list[str]:
          "newest window only, with an 11-snapshot window; we keep the window at 10, as in "
          "the split protocol. There is no validation split online, so nothing is selected on "
          "one: no early stopping, and a decoder whose hedge threshold is chosen on validation "
-         "(the `default` preset's) keeps its initial value (no hedge).", ""]
+         "(the `dense` preset's) keeps its initial value (no hedge).", ""]
     summary = summarize([{**r, "dataset": s["dataset"]} for r in online["runs"]])
     methods = dict(_ordered(summary.get(s["dataset"], {}), METHODS))
     metrics = list(PAPER_METRICS) + ["rmse", "mae"]

@@ -40,8 +40,8 @@ SPARSE_COST = {"full": {"sizes": (1000, 10000, 100000), "train_targets": 4, "epo
                "quick": {"sizes": (300, 600), "train_targets": 2, "epochs": 1,
                          "largest_epochs": 1, "twitter_topk": ()}}
 #: data-parallel settings per profile (issue 16, scripts/bench_ddp.py): cases, epochs
-DDP = {"full": {"cases": ("mesh1-default", "enron184-sparse"), "epochs": 2},
-       "quick": {"cases": ("synthetic-default",), "epochs": 2}}
+DDP = {"full": {"cases": ("mesh1-dense", "enron184-sparse"), "epochs": 2},
+       "quick": {"cases": ("synthetic-dense",), "epochs": 2}}
 #: ingestion settings per profile: the synthetic stream's size
 INGEST = {"full": {"events": 10_000_000, "nodes": 100_000},
           "quick": {"events": 200_000, "nodes": 10_000}}

@@ -38,10 +38,10 @@ def test_wider_follows_the_measured_compute_and_bytes():
 
 def test_section_has_the_table_the_derivation_and_the_no_gpu_line():
     report = {"runs": [_run(1), _run(2, comm=0.1)], "epochs": 2, "threads_per_process": 1,
-              "skipped": [{"case": "mesh1-default", "reason": "x not found"}],
+              "skipped": [{"case": "mesh1-dense", "reason": "x not found"}],
               "cpu_count": 2, "loadavg_start": [1.0, 1, 1], "loadavg_end": [2.0, 1, 1]}
     text = "\n".join(render_ddp(report))
     assert "## Going wider" in text and "No GPU numbers were measured" in text
     assert "| c | 2 | 0.80 |" in text and "12.5%" in text               # 0.1 s of 0.8 s
-    assert "| mesh1-default | – | skipped: x not found" in text
+    assert "| mesh1-dense | – | skipped: x not found" in text
     assert "| c | 8 | NVLink" in text and "| c | 32 | 100 Gb/s Ethernet" in text

@@ -67,7 +67,7 @@ def test_sparse_record_has_the_weighted_metrics_of_all_pairs(tiny_root):
                                  samples=cfg.train.eval_samples, seed=0)
     assert rec["metrics"] == pytest.approx({k: v["mean"] for k, v in want.items()})
 
-    # its row in the dataset's table, the selection stated, the default's verdict unchanged
+    # its row in the dataset's table, the selection stated, the dense model's verdict unchanged
     doc = {"generated": "2026-01-01T00:00:00", "command": "c", "profile": "quick",
            "environment": bm.environment("cpu"),
            "protocol": {"datasets": {"tiny": {"name": "tiny", "data": case.data}},
@@ -81,19 +81,19 @@ def test_sparse_record_has_the_weighted_metrics_of_all_pairs(tiny_root):
     text = bm.render_markdown(doc)
     assert "| sparse |" in text and "`sparse` `train.max_targets=200` `train.epochs=5`" in text
     assert "Sparse-family methods (sparse) select their epoch by validation MRR" in text
-    assert "wins of default vs each baseline" not in text          # no default: no verdict
-    assert "sparse model beside the default" not in text
+    assert "wins of dense vs each baseline" not in text            # no dense: no verdict
+    assert "sparse model beside the dense model" not in text
 
-    # beside a (hand-made) default: sparse / default per metric and the metrics it wins
+    # beside a (hand-made) dense run: sparse / dense per metric and the metrics it wins
     worse = {k: v + 1.0 for k, v in rec["metrics"].items()}
     worse["rmse"] = rec["metrics"]["rmse"] / 2
-    doc["split"] = records + [{**rec, "method": "default", "metrics": worse}]
+    doc["split"] = records + [{**rec, "method": "dense", "metrics": worse}]
     text = bm.render_markdown(doc)
-    section = text.split("## The sparse model beside the default on weighted data")[1]
+    section = text.split("## The sparse model beside the dense model on weighted data")[1]
     line = next(x for x in section.splitlines() if x.startswith("| tiny |"))
     assert "| RMSE 2.000, MAE " in line and line.endswith("| 4/5 |")
 
 
 def test_online_protocol_refuses_the_sparse_method_before_any_work(tmp_path):
     with pytest.raises(ConfigError, match="method 'sparse' is a sparse-family model"):
-        bm.run_online(bm.OnlineSettings(methods=("default", "sparse")), root=tmp_path)
+        bm.run_online(bm.OnlineSettings(methods=("dense", "sparse")), root=tmp_path)
