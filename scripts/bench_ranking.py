@@ -65,9 +65,9 @@ def data_flags(fields: dict) -> list[str]:
 
 def rank_trained_model(path: Path, fields: dict, cands, node_ids, *, window: int, test: int,
                        epochs: int, seed: int) -> dict:
-    """Train the default preset through the command line (val = 3 targets before the test
-    targets) and rank it on the same candidates (``evaluate --protocol ranking
-    --negatives``); returns the model's result."""
+    """Train the dense preset (``--preset dense``, the default before issue 15) through the
+    command line (val = 3 targets before the test targets) and rank it on the same
+    candidates (``evaluate --protocol ranking --negatives``); returns the model's result."""
     import contextlib
     import io
     import json
@@ -81,8 +81,8 @@ def rank_trained_model(path: Path, fields: dict, cands, node_ids, *, window: int
         write_negatives(neg, cands, node_ids)
         flags = [*data_flags(fields), "--window", str(window), "--val", "3",
                  "--test", str(test)]
-        rc = gcngan(["train", str(path), "--out", str(run), "--epochs", str(epochs),
-                     "--seed", str(seed), "--quiet", *flags])
+        rc = gcngan(["train", str(path), "--out", str(run), "--preset", "dense", "--epochs",
+                     str(epochs), "--seed", str(seed), "--quiet", *flags])
         if rc != 0:
             raise RuntimeError(f"training on {path} failed (exit {rc})")
         buf = io.StringIO()
@@ -144,7 +144,7 @@ def run_dataset(name: str, root: Path, *, window: int, q: int, max_queries: int,
                                        window=window, test=test, epochs=model_epochs,
                                        seed=seed)
         tr = res_model["training"]
-        label = (f"default model ({tr['epochs']} of max {model_epochs} epochs, best "
+        label = (f"dense model ({tr['epochs']} of max {model_epochs} epochs, best "
                  f"epoch {tr['best_epoch']})")
         results[label] = res_model
         times[label] = round(time.perf_counter() - t0, 2)
@@ -299,7 +299,7 @@ def main(argv=None) -> int:
     ap.add_argument("--negatives-dir", dest="negatives_dir", default=None,
                     help="also write each dataset's negatives CSV (+ .sha256) here")
     ap.add_argument("--model-epochs", dest="model_epochs", type=int, default=0,
-                    help="also train the default preset for this many epochs and rank it "
+                    help="also train the dense preset for this many epochs and rank it "
                          "(default 0: baselines only)")
     ap.add_argument("--model-datasets", dest="model_datasets", default="enron184",
                     help="datasets the model is trained on when --model-epochs > 0 "
