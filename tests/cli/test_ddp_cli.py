@@ -19,9 +19,9 @@ from gcngan.train import distributed
 
 pytestmark = pytest.mark.slow           # each test starts 2-3 fresh Python processes
 
-SMALL = ["--device", "cpu", "--quiet", "--window", "4", "--val", "4", "--test", "4",
-         "--set", "lstm_hidden=16", "--set", "gcn_channels=8,8", "--set", "noise_dim=8",
-         "--set", "critic_hidden=32,16", "--set", "eval_samples=1"]
+SMALL = ["--preset", "dense", "--device", "cpu", "--quiet", "--window", "4", "--val", "4",
+         "--test", "4", "--set", "lstm_hidden=16", "--set", "gcn_channels=8,8",
+         "--set", "noise_dim=8", "--set", "critic_hidden=32,16", "--set", "eval_samples=1"]
 
 
 def _env():
