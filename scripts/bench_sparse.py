@@ -832,17 +832,22 @@ def render_choice(report: dict, split: list | None = None) -> list[str]:
                   "for the dense model, conservatively: on the split protocol's test metrics "
                   "(reported, not used to choose) the dense model is better on "
                   + "; ".join(mesh_notes) + " metrics.", ""]
-    n = wins["sparse"] + wins["dense"]
-    if wins["sparse"] > wins["dense"]:
-        pick = f"the sparse model (`{SPARSE_PRESET}`) wins on most datasets"
-    elif wins["dense"] > wins["sparse"]:
-        pick = f"the dense model (`{DENSE_PRESET}`) wins on most datasets"
+    total = wins["sparse"] + wins["dense"] + len(undecided)
+    names = {"sparse": f"the sparse model (`{SPARSE_PRESET}`)",
+             "dense": f"the dense model (`{DENSE_PRESET}`)"}
+    best = max(wins, key=wins.get)
+    other = "dense" if best == "sparse" else "sparse"
+    if wins[best] > total / 2:                          # more than half of all datasets
+        text = (f"{names[best]} wins on most datasets: {wins[best]} of {total} (the "
+                f"{other} model on {wins[other]}).")
+    elif undecided:
+        text = (f"not decided yet: the sparse model wins on {wins['sparse']}, the dense "
+                f"model on {wins['dense']} of {total} datasets; no comparable validation MRR "
+                f"on {', '.join(undecided)}.")
     else:
-        pick = "neither model wins on most datasets"
-    lines += [f"**Verdict (validation only):** {pick}: sparse on {wins['sparse']} of {n} "
-              f"decided datasets, dense on {wins['dense']}"
-              + (f"; provisional: not decided on {', '.join(undecided)} (no comparable "
-                 f"validation MRR)" if undecided else "") + ".", ""]
+        text = (f"neither model wins on most datasets: the sparse model on {wins['sparse']}, "
+                f"the dense model on {wins['dense']} of {total}.")
+    lines += [f"**Verdict (validation only):** {text}", ""]
     return lines
 
 

@@ -347,10 +347,20 @@ def test_choice_of_the_default_on_validation_with_refusals_and_the_mesh_datasets
     # dense better on rmse, mae (lower), equal kl, mlsd, worse mismatch: 2 of 5
     assert "the dense model is better on mesh1: 2 of 5 metrics." in text
     assert ("**Verdict (validation only):** the dense model (`dense`) wins on most datasets: "
-            "sparse on 1 of 3 decided datasets, dense on 2.") in text
-    # without the mesh rows the sparse model wins 1-1? a tie: neither
+            "2 of 3 (the sparse model on 1).") in text
+    # without the mesh rows: 1 to 1, neither
     alone = "\n".join(bench_sparse.render_choice(_new_report(), None))
-    assert "neither model wins on most datasets: sparse on 1 of 2 decided datasets" in alone
+    assert ("neither model wins on most datasets: the sparse model on 1, the dense model on 1 "
+            "of 2.") in alone
+    # a dataset without validation MRR (runs that predate it): no majority -> not decided
+    report = _new_report()
+    report["datasets"].append(_dataset("collegemsg", [0.2], 0.1, 0.1))
+    later = "\n".join(bench_sparse.render_choice(report, None))
+    assert ("not decided yet: the sparse model wins on 1, the dense model on 1 of 3 datasets; "
+            "no comparable validation MRR on collegemsg.") in later
+    report["datasets"].append(_new_report()["datasets"][1])           # sparse wins again
+    assert ("not decided yet: the sparse model wins on 2, the dense model on 1 of 4 datasets"
+            in "\n".join(bench_sparse.render_choice(report, None)))      # 2 of 4: not most
 
 
 def test_render_with_the_dense_model_refused_and_new_fields_merged_with_old_runs():
