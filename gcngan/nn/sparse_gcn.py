@@ -236,8 +236,18 @@ class SparseGCNEncoder(nn.Module):
         if self.mirror:
             ei = torch.cat([ei, ei.flip(0)], dim=1)                        # (2, 2E)
             ew = torch.cat([ew, ew])
+        # every layer normalises the same graph: normalise once (GCNConv's own gcn_norm,
+        # same arguments), then each layer is GCNConv.forward's lin -> propagate -> bias
+        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+        conv0 = self.convs[0]
+        ei, ew = gcn_norm(ei, ew, h.shape[0], conv0.improved, conv0.add_self_loops,
+                          conv0.flow, h.dtype)                             # + self-loops
         for conv in self.convs:
-            h = F.relu(conv(h, ei, ew))                                    # (BWM, H_l)
+            out = conv.propagate(ei, x=conv.lin(h), edge_weight=ew)
+            if conv.bias is not None:
+                out = out + conv.bias
+            h = F.relu(out)                                                # (BWM, H_l)
             if self.l2_normalize:
                 h = F.normalize(h, p=2.0, dim=-1)
             h = F.dropout(h, self.dropout, self.training)
@@ -263,8 +273,10 @@ class SparseGCNEncoder(nn.Module):
         proj = seq @ lstm.weight_ih_l0.T + (lstm.bias_ih_l0 + lstm.bias_hh_l0)  # (S, W, 4H)
         h = seq.new_zeros(seq.shape[0], self.lstm_hidden)                  # (S, H_lstm)
         c = torch.zeros_like(h)
-        for w in range(seq.shape[1]):
-            gates = proj[:, w] + h @ lstm.weight_hh_l0.T                   # (S, 4H_lstm)
+        # unbind, not proj[:, w]: the backward of W selects would zero-fill and add W
+        # full (S, W, 4H) buffers (O(W^2)); unbind's stacks the W step gradients once
+        for step in proj.unbind(1):                                        # W x (S, 4H)
+            gates = step + h @ lstm.weight_hh_l0.T                         # (S, 4H_lstm)
             i, f, g, o = gates.chunk(4, dim=-1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)

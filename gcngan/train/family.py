@@ -138,7 +138,9 @@ class SparseTrainingSet:
 
     Each target's candidates (its true links, at most ``max_links``, ``negatives`` sampled
     negatives each) are drawn once with the seed ``(seed, t)`` and kept with their pair
-    features, so an epoch costs the GCN and the decoder, not the sampling.
+    features, and each snapshot's ``(edge_index (2, E_t), model-scale edge_weight (E_t,))``
+    is built once (:meth:`snapshot_edges`; :math:`O(T E)` in all, the data's own size), so
+    an epoch costs the GCN and the decoder, not the sampling nor the edge tensors.
     """
 
     def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
@@ -147,6 +149,7 @@ class SparseTrainingSet:
         self.targets = [int(t) for t in targets]
         self.window, self.max_links, self.negatives, self.seed = window, max_links, negatives, seed
         self._cache: dict[int, tuple] = {}
+        self._edges: dict[int, tuple[Tensor, Tensor]] = {}
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -173,21 +176,25 @@ class SparseTrainingSet:
                               torch.from_numpy(c.query.astype(np.int64)))
         return self._cache[t]
 
+    def snapshot_edges(self, k: int) -> tuple[Tensor, Tensor]:
+        """``(edge_index (2, E_k) long [src; dst], edge_weight (E_k,) float32)`` of snapshot
+        ``k``, model-scale weights (built on first use, then reused: never modify them)."""
+        from gcngan.nn.sparse_model import scaled_weights
+
+        if k not in self._edges:
+            seq = self.index.seq
+            s, d, w = seq.edges(k)
+            self._edges[k] = (torch.from_numpy(np.stack([s, d]).astype(np.int64)),
+                              scaled_weights(seq, w))
+        return self._edges[k]
+
     def batch(self, indices: Tensor):
         from gcngan.nn.sparse_gcn import SparseWindowBatch
-        from gcngan.nn.sparse_model import SparseInputs, scaled_weights
+        from gcngan.nn.sparse_model import SparseInputs
 
         ts = [self.targets[int(i)] for i in indices]
         cands = [self.candidates(t) for t in ts]
-        seq = self.index.seq
-        snaps = []
-        for t in ts:
-            win = []
-            for k in range(t - self.window, t):
-                s, d, w = seq.edges(k)
-                win.append((torch.from_numpy(np.stack([s, d]).astype(np.int64)),
-                            scaled_weights(seq, w)))
-            snaps.append(win)
+        snaps = [[self.snapshot_edges(k) for k in range(t - self.window, t)] for t in ts]
         src = torch.from_numpy(np.concatenate([c[0] for c in cands]))
         dst = torch.from_numpy(np.concatenate([c[1] for c in cands]))
         batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.cat([src, dst]))

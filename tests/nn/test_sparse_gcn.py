@@ -156,7 +156,9 @@ def test_activity_inputs_are_each_copys_degrees():
     enc = SparseGCNEncoder(n, 3, [4], 5, activity=True, mirror=True)
     assert enc.convs[0].in_channels == 5
     seen = {}
-    enc.convs[0].register_forward_pre_hook(lambda mod, args: seen.update(x=args[0]))
+    # the layer's input is its linear map's (the encoder normalises the graph once and
+    # runs each GCNConv's lin -> propagate -> bias itself)
+    enc.convs[0].lin.register_forward_pre_hook(lambda mod, args: seen.update(x=args[0]))
     batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
     enc(batch)
     x = seen["x"].view(2, 2, n, 5)                                         # (B, W, N, F + 2)
@@ -186,3 +188,35 @@ def test_skip_appends_the_node_input_to_every_copy():
                           strict=False)
     assert torch.allclose(plain.convolve(batch), h[..., :4])              # the GCN part as before
     assert enc(batch).shape == (1, n, 5)
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_convolve_is_the_gcnconv_modules_bit_for_bit(mirror):
+    """The encoder normalises the graph once per forward and runs each layer's GCNConv
+    parts itself: output and gradients are exactly those of calling the GCNConv modules
+    (which normalise per layer)."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(7)
+    n = 9
+    snaps = [[_sparse(_directed(n, seed=s)) for s in range(3)] for _ in range(2)]
+    batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
+    enc = SparseGCNEncoder(n, 4, [5, 3], 6, mirror=mirror)
+
+    def reference():
+        ei, ew = batch.edge_index, batch.edge_weight
+        if mirror:
+            ei, ew = torch.cat([ei, ei.flip(0)], dim=1), torch.cat([ew, ew])
+        h = enc.node_inputs(batch.nodes).repeat(6, 1)                 # B * W copies
+        for conv in enc.convs:
+            h = F.normalize(F.relu(conv(h, ei, ew)), p=2.0, dim=-1)
+        return h.view(2, 3, n, -1)                                    # (B, W, N, H)
+
+    out = []
+    for fn in (reference, lambda: enc.convolve(batch)):
+        enc.zero_grad()
+        h = fn()
+        (h * torch.arange(1.0, 4.0)).sum().backward()
+        out.append((h.detach(), [p.grad.clone() for p in enc.convs.parameters()]))
+    assert torch.equal(out[0][0], out[1][0])
+    assert all(torch.equal(a, b) for a, b in zip(out[0][1], out[1][1]))

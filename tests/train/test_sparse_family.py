@@ -204,7 +204,7 @@ def test_ablation_switches_change_what_they_say(tmp_path):
         t.fit()
         assert 0.0 < t.evaluate("val")["mrr"]["mean"] <= 1.0
     with pytest.raises(ConfigError, match="pair_features.*sparse"):
-        build_config("default", overrides=["pair_features=false"])
+        build_config("dense", overrides=["pair_features=false"])
 
 
 def test_training_targets_without_links_are_skipped_not_nan(social_csv, tmp_path, capsys):
@@ -229,3 +229,31 @@ def test_training_targets_without_links_are_skipped_not_nan(social_csv, tmp_path
     err = capsys.readouterr().err
     assert "no training target" in err and "Traceback" not in err
     assert not (tmp_path / "run2" / "best.pt").exists()
+
+
+def test_cached_snapshot_edges_give_the_batch_of_a_fresh_build(tmp_path):
+    """SparseTrainingSet reuses each snapshot's edge tensors across steps and epochs: a
+    batch from the cache is the batch :func:`sparse_inputs` builds from ``seq.edges``
+    afresh (same nodes, local edges, weights, features), before and after training steps
+    (the cached tensors are not modified in place), and the cache holds one entry per
+    snapshot read (O(T E), nothing per window)."""
+    from gcngan.nn.sparse_model import sparse_inputs
+
+    tr = _small_trainer(tmp_path, epochs=1)
+    ts = tr.train_set
+    idx = torch.tensor([0, len(ts) - 1])
+    first, target = ts.batch(idx)
+    tr.train_epoch(0)                       # every window read again from the cache
+    again, target2 = ts.batch(idx)
+    ts_ = [ts.targets[int(i)] for i in idx]
+    fresh = sparse_inputs(ts.index, ts.featurizer, ts_, ts.window,
+                          [ts.candidates(t)[0] for t in ts_], [ts.candidates(t)[1] for t in ts_])
+    for got in (first, again):
+        assert torch.equal(got.batch.nodes, fresh.batch.nodes)
+        assert torch.equal(got.batch.edge_index, fresh.batch.edge_index)
+        assert torch.equal(got.batch.edge_weight, fresh.batch.edge_weight)
+        assert torch.equal(got.feats, fresh.feats)
+        assert torch.equal(got.condition, fresh.condition)
+        assert torch.equal(got.src, fresh.src) and torch.equal(got.dst, fresh.dst)
+    assert torch.equal(target, target2)
+    assert set(ts._edges) == {k for t in ts.targets for k in range(t - ts.window, t)}
