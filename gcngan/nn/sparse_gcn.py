@@ -270,16 +270,24 @@ class SparseGCNEncoder(nn.Module):
         workspace was about 2,600 floats per sequence at ``W = 3`` (420 MB for 40,000 nodes)
         and which ran 3-4x slower here."""
         lstm = self.lstm
-        proj = seq @ lstm.weight_ih_l0.T + (lstm.bias_ih_l0 + lstm.bias_hh_l0)  # (S, W, 4H)
-        h = seq.new_zeros(seq.shape[0], self.lstm_hidden)                  # (S, H_lstm)
-        c = torch.zeros_like(h)
+        proj = seq @ lstm.weight_ih_l0.T                                   # (S, W, 4H)
+        proj += lstm.bias_ih_l0 + lstm.bias_hh_l0      # in place: no second (S, W, 4H)
+        h = c = None              # zero state: the first step skips h @ W_hh and f * c
+        if proj.shape[1] == 1:    # ... but W_hh stays in the graph (gradient 0, not None)
+            h = seq.new_zeros(seq.shape[0], self.lstm_hidden)              # (S, H_lstm)
+            c = torch.zeros_like(h)
         # unbind, not proj[:, w]: the backward of W selects would zero-fill and add W
         # full (S, W, 4H) buffers (O(W^2)); unbind's stacks the W step gradients once
         for step in proj.unbind(1):                                        # W x (S, 4H)
-            gates = step + h @ lstm.weight_hh_l0.T                         # (S, 4H_lstm)
+            gates = step if h is None else step + h @ lstm.weight_hh_l0.T  # (S, 4H_lstm)
             i, f, g, o = gates.chunk(4, dim=-1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            if c is None:
+                c = torch.sigmoid(i) * torch.tanh(g)
+            else:
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)
+        if h is None:                                                      # W = 0
+            h = seq.new_zeros(seq.shape[0], self.lstm_hidden)
         return h
 
     def _device(self) -> torch.device:

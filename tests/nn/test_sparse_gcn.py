@@ -220,3 +220,23 @@ def test_convolve_is_the_gcnconv_modules_bit_for_bit(mirror):
         out.append((h.detach(), [p.grad.clone() for p in enc.convs.parameters()]))
     assert torch.equal(out[0][0], out[1][0])
     assert all(torch.equal(a, b) for a, b in zip(out[0][1], out[1][1]))
+
+
+@pytest.mark.parametrize("window", [1, 2, 5])
+def test_lstm_last_is_nn_lstm_output_and_gradients(window):
+    """lstm_last (step by step, zero start state, no recurrent term at the first step) is
+    ``nn.LSTM``'s last output, and so are its gradients (input and every weight)."""
+    torch.manual_seed(8)
+    enc = SparseGCNEncoder(5, 4, [3], 6)
+    seq = torch.randn(7, window, 3)
+    got = []
+    for fn in (enc.lstm_last, lambda s: enc.lstm(s)[0][:, -1]):
+        enc.zero_grad()
+        x = seq.clone().requires_grad_(True)
+        out = fn(x)
+        (out * torch.arange(1.0, 7.0)).sum().backward()
+        got.append((out.detach(), x.grad, [p.grad.clone() for p in enc.lstm.parameters()]))
+    (a, ga, pa), (b, gb, pb) = got
+    assert torch.allclose(a, b, atol=1e-6) and torch.allclose(ga, gb, atol=1e-6)
+    assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(pa, pb))
+    assert torch.equal(enc.lstm_last(seq[:, :0]), torch.zeros(7, 6))       # W = 0
