@@ -366,8 +366,10 @@ class Trainer:
                 self.best_metric, self.best_epoch = init[self.monitor], 0
                 self.best_state = self._generator_copy()
                 self.save("best.pt", optimizers=False)
-                log.info("init (untrained decoder): %s %.4g, %s", self.monitor,
-                         init[self.monitor], init)
+                others = ", ".join(f"{k} {v:.4g}" for k, v in init.items()
+                                   if k != self.monitor and isinstance(v, (int, float)))
+                log.info("init (untrained decoder): %s %.4g%s", self.monitor,
+                         init[self.monitor], f" ({others})" if others else "")
         completed = False
         try:
             while self.epoch < total and self.bad_epochs < tc.patience:
