@@ -197,6 +197,9 @@ class TrainConfig:
     val_queries: int = 500                # validation ranking: queries per target at most
     max_targets: int = 0                  # sparse: train on the last this many training
     #                                       targets only (0 = all of them)
+    subgraph_nodes: int = 0               # sparse: when N is larger, each training target
+    #                                       trains on a sampled subgraph of this many nodes
+    #                                       (gcngan.subgraph; 0 = the whole window)
     rank_weight: float = 0.0              # sparse: weight of the per-query softmax
     #                                       (listwise) loss added to the reconstruction
     regression_init: bool = False         # sparse: start the pair decoder at a logistic
@@ -215,7 +218,7 @@ class TrainConfig:
             _check_positive(o, name, getattr(self, name))
         for name in ("weight_decay", "clip", "gp_weight", "alpha", "adv_weight",
                      "pretrain_epochs", "epsilon", "hurdle_log_weight", "hurdle_l1_weight",
-                     "hurdle_high_weight", "rank_weight", "max_targets"):
+                     "hurdle_high_weight", "rank_weight", "max_targets", "subgraph_nodes"):
             _check_positive(o, name, getattr(self, name), allow_zero=True)
         if self.critic_lr is not None:
             _check_positive(o, "critic_lr", self.critic_lr)
@@ -289,7 +292,7 @@ PRESETS: dict[str, dict] = {
                   "batch_size": 1, "epochs": 10, "grad_clip": 5.0, "eval_samples": 1,
                   "patience": 3, "pretrain_epochs": 0, "max_links": 200, "negatives": 20,
                   "val_q": 100, "val_queries": 500, "regression_init": True,
-                  "rank_weight": 1.0},
+                  "rank_weight": 1.0, "subgraph_nodes": 1000},
         "data": {"window": 10},
     },
 }

@@ -55,6 +55,7 @@ VARIANTS = {"sparse": [],
             "no-gcn": ["encoder=none"],
             "no-structure": ["pair_features=false"],
             "no-adversarial": ["adv_weight=0"],
+            "whole-window": ["subgraph_nodes=0"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -63,6 +64,7 @@ MODELS = ("sparse", "dense")
 VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "no-structure": "no structure features (`pair_features=false`)",
                   "no-adversarial": "no adversarial term (`adv_weight=0`)",
+                  "whole-window": "whole windows, no sampled subgraphs (`subgraph_nodes=0`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"

@@ -141,30 +141,48 @@ class SparseTrainingSet:
     features, and each snapshot's ``(edge_index (2, E_t), model-scale edge_weight (E_t,))``
     is built once (:meth:`snapshot_edges`; :math:`O(T E)` in all, the data's own size), so
     an epoch costs the GCN and the decoder, not the sampling nor the edge tensors.
+
+    With ``subgraph_nodes = S < N`` each target trains on a sampled subgraph of ``S`` nodes
+    (:mod:`gcngan.subgraph`, drawn once per target with its candidates): candidates inside
+    it, the GCN on the window's links induced on it, so a step costs the same at any
+    :math:`N`.
     """
 
     def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
-                 negatives: int, seed: int) -> None:
+                 negatives: int, seed: int, subgraph_nodes: int = 0) -> None:
         self.index, self.featurizer = index, featurizer
         self.targets = [int(t) for t in targets]
         self.window, self.max_links, self.negatives, self.seed = window, max_links, negatives, seed
+        self.subgraph_nodes = (int(subgraph_nodes)
+                               if 0 < subgraph_nodes < index.num_nodes else 0)
         self._cache: dict[int, tuple] = {}
         self._edges: dict[int, tuple[Tensor, Tensor]] = {}
 
     def __len__(self) -> int:
         return len(self.targets)
 
+    @property
+    def sampled(self) -> bool:
+        """Whether targets train on sampled subgraphs (``0 < subgraph_nodes < N``)."""
+        return self.subgraph_nodes > 0
+
     def candidates(self, t: int) -> tuple:
-        """``(src, dst, target (P,), feats (P, F), summary (C,), query (P,))`` of target
-        ``t`` (``query``: the ranking query of each candidate, ``0 .. Q_t-1``)."""
+        """``(src, dst, target (P,), feats (P, F), summary (C,), query (P,), nodes)`` of
+        target ``t`` (``query``: the ranking query of each candidate, ``0 .. Q_t-1``;
+        ``nodes``: the sorted subgraph :math:`(S,)`, or ``None`` for the whole window)."""
         from gcngan.nn.set_critic import window_summary
         from gcngan.nn.sparse_model import scaled_weights
         from gcngan.ranking import generate_negatives
+        from gcngan.subgraph import sample_subgraph
 
         if t not in self._cache:
             idx = self.index
+            nodes = None
+            if self.sampled:
+                rng = np.random.default_rng([self.seed, t, 15])
+                nodes = sample_subgraph(idx, t, self.window, self.subgraph_nodes, rng)
             c = generate_negatives(idx, [t], q=self.negatives, max_queries=self.max_links,
-                                   seed=self.seed * 1_000_003 + t)
+                                   seed=self.seed * 1_000_003 + t, nodes=nodes)
             keys, w = idx.snapshot(t)
             pos = np.searchsorted(keys, idx.keys(c.src, c.dst)).clip(max=max(keys.size - 1, 0))
             raw = np.where(c.label, w[pos] if keys.size else 0.0, 0.0)
@@ -173,8 +191,19 @@ class SparseTrainingSet:
             self._cache[t] = (c.src, c.dst, target,
                               self.featurizer(t, self.window, c.src, c.dst),
                               window_summary(idx, t, self.window),
-                              torch.from_numpy(c.query.astype(np.int64)))
+                              torch.from_numpy(c.query.astype(np.int64)), nodes)
         return self._cache[t]
+
+    def window_edges(self, t: int) -> list[tuple[Tensor, Tensor]]:
+        """The ``W`` snapshots ``t-W .. t-1`` a step on target ``t`` propagates: whole
+        (:meth:`snapshot_edges`), or induced on the target's subgraph."""
+        from gcngan.subgraph import induced_edges
+
+        nodes = self.candidates(t)[6]
+        snaps = [self.snapshot_edges(k) for k in range(t - self.window, t)]
+        if nodes is None:
+            return snaps
+        return [induced_edges(ei, ew, nodes) for ei, ew in snaps]
 
     def snapshot_edges(self, k: int) -> tuple[Tensor, Tensor]:
         """``(edge_index (2, E_k) long [src; dst], edge_weight (E_k,) float32)`` of snapshot
@@ -194,7 +223,7 @@ class SparseTrainingSet:
 
         ts = [self.targets[int(i)] for i in indices]
         cands = [self.candidates(t) for t in ts]
-        snaps = [[self.snapshot_edges(k) for k in range(t - self.window, t)] for t in ts]
+        snaps = [self.window_edges(t) for t in ts]
         src = torch.from_numpy(np.concatenate([c[0] for c in cands]))
         dst = torch.from_numpy(np.concatenate([c[1] for c in cands]))
         batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.cat([src, dst]))
@@ -272,9 +301,12 @@ class SparseFamily(ModelFamily):
 
     def describe(self, trainer) -> str:
         tc = trainer.config.train
+        n = trainer.data.num_nodes
+        where = (f"each on a sampled subgraph of {tc.subgraph_nodes} nodes"
+                 if 0 < tc.subgraph_nodes < n else "whole windows")
         return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} true links x "
-                f"{tc.negatives} negatives per target, N={trainer.data.num_nodes}; best "
-                f"epoch by validation MRR)")
+                f"{tc.negatives} negatives per target, {where}, N={n}; best epoch by "
+                f"validation MRR)")
 
     def setup(self, trainer, node_features, generator, critic) -> None:
         from gcngan.data.windows import check_validation_targets
@@ -310,7 +342,8 @@ class SparseFamily(ModelFamily):
             train_targets = train_targets[-tc.max_targets:]
         trainer.train_set = SparseTrainingSet(self.index, self.featurizer, train_targets,
                                               trainer.window, max_links=tc.max_links,
-                                              negatives=tc.negatives, seed=tc.seed)
+                                              negatives=tc.negatives, seed=tc.seed,
+                                              subgraph_nodes=tc.subgraph_nodes)
         if generator is None:
             generator = SparseGenerator(data.num_nodes, mc)
         started = False
