@@ -1,18 +1,25 @@
-"""Regression guard: the dense presets' outputs on a fixed seed, bit for bit.
+"""Regression guard: the dense presets' outputs on a fixed seed.
 
-Recorded with torch 2.13.0 (CPU, one intra-op thread) on the code before the issue-13
-restructuring (commit c24e36d): ``gcngan train DATA --epochs 2 --seed 0 --device cpu`` then
-``gcngan predict RUN --split test --scores``; the sha256 of the written prediction CSV must
-not change when code moves. With several threads some CPU kernels reduce in an order that
-depends on scheduling (the last digits of mesh1-dense's weights differed under load), so
-the test pins torch to one thread. The ``dense`` preset was named ``default`` until issue 15
-(same values, same hashes). Other torch builds may round differently, so the
-comparison runs only on the recorded version.
+``gcngan train DATA --epochs 2 --seed 0 --device cpu`` then ``gcngan predict RUN --split
+test --scores`` must give the recorded predictions when code moves. Until 2026-12 this
+compared the sha256 of the CSV, recorded on the code before the issue-13 restructuring
+(c24e36d); a fresh machine with the same torch 2.13.0 wheel gave other last digits on all
+three cases (other CPU kernels), with code that had passed the hash test, so exact bytes
+guard the machine as much as the code. The reference is now ``tests/golden/``: the rows of
+each prediction whose key ``(t * 1009 + src * 31 + dst)`` falls on a fixed residue (a
+sample that does not shift when a row appears or vanishes) and each file's totals,
+recorded on that machine at bda55ac (whose outputs equalled c24e36d's bit for bit where the
+hashes were recorded). Tolerances: the same run with 2 intra-op threads instead of 1 moved
+weights by up to 7.4e-5 (relative) and scores by 2.6e-6; a code change that alters the
+model moves them by orders of magnitude more. The test pins torch to one thread and runs
+only on the recorded torch version.
 """
 from __future__ import annotations
 
-import hashlib
+import json
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -20,17 +27,18 @@ from gcngan.cli import main
 from tests.conftest import REPO
 
 RECORDED_TORCH = "2.13.0"
-GOLDEN = {
-    # (dataset, preset): sha256 of pred.csv
-    ("embedded", "dense"): "17701e435989f4d6bcdf532b1a5674f93de89bba1916606bd53ad827dcf42106",
-    ("mesh1", "dense"): "cf661d1c47e156348c15785afb76c178e88c017a15e561b911032815fb8164bf",
-    ("mesh1", "paper"): "cfa6f2ed8fbfd8925d535293af4b9a66f1a021c0e5bfd005992a0772a6301fa6",
-}
+GOLDEN_DIR = REPO / "tests" / "golden"
+CASES = [("embedded", "dense", 13), ("mesh1", "dense", 13), ("mesh1", "paper", 41)]
+#: relative tolerance on weights, absolute on scores (probabilities), relative on totals
+WEIGHT_RTOL, SCORE_ATOL, TOTAL_RTOL = 1e-3, 1e-4, 1e-4
+#: share of the recorded rows that may be missing (a weight crossing the refinement
+#: threshold on another machine)
+MISSING_SHARE = 0.005
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not torch.__version__.startswith(RECORDED_TORCH),
-                       reason=f"golden hashes recorded with torch {RECORDED_TORCH}"),
+                       reason=f"golden outputs recorded with torch {RECORDED_TORCH}"),
 ]
 
 
@@ -43,8 +51,44 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.mark.parametrize("dataset,preset", sorted(GOLDEN))
-def test_dense_outputs_unchanged(dataset, preset, request, tmp_path, one_thread):
+def compare_to_golden(pred: pd.DataFrame, golden: pd.DataFrame, totals: dict,
+                      modulus: int) -> list[str]:
+    """What differs between a prediction table and its recorded sample and totals (empty:
+    the same within the tolerances)."""
+    problems = []
+    if abs(len(pred) - totals["rows"]) > MISSING_SHARE * totals["rows"]:
+        problems.append(f"rows {len(pred)} != {totals['rows']}")
+    for col in ("weight", "score"):
+        got, want = float(pred[col].sum()), totals[f"{col}_sum"]
+        if abs(got - want) > TOTAL_RTOL * abs(want):
+            problems.append(f"sum of {col} {got!r} != {want!r}")
+    sample = pred[(pred.t * 1009 + pred.src * 31 + pred.dst) % modulus == 0]
+    both = golden.merge(sample, on=["t", "src", "dst"], how="left", suffixes=("", "_new"))
+    missing = int(both["weight_new"].isna().sum())
+    if missing > MISSING_SHARE * len(golden):
+        problems.append(f"{missing} of {len(golden)} recorded rows missing")
+    both = both.dropna(subset=["weight_new"])
+    w_err = np.abs(both.weight_new - both.weight) / np.maximum(np.abs(both.weight), 1e-9)
+    if len(both) and float(w_err.max()) > WEIGHT_RTOL:
+        problems.append(f"weight off by up to {float(w_err.max()):.3g} (relative)")
+    s_err = np.abs(both.score_new - both.score)
+    if len(both) and float(s_err.max()) > SCORE_ATOL:
+        problems.append(f"score off by up to {float(s_err.max()):.3g}")
+    return problems
+
+
+def test_compare_to_golden_sees_a_change():
+    pred = pd.DataFrame({"t": [0, 0, 1], "src": [0, 1, 2], "dst": [1, 2, 0],
+                         "weight": [1.0, 2.0, 3.0], "score": [0.5, 0.6, 0.7]})
+    totals = {"rows": 3, "weight_sum": 6.0, "score_sum": 1.8}
+    assert compare_to_golden(pred, pred, totals, 1) == []
+    moved = pred.assign(weight=pred.weight * (1 + 1e-2))
+    assert any("weight" in p for p in compare_to_golden(moved, pred, totals, 1))
+    assert any("rows" in p for p in compare_to_golden(pred.iloc[:2], pred, totals, 1))
+
+
+@pytest.mark.parametrize("dataset,preset,modulus", CASES)
+def test_dense_outputs_unchanged(dataset, preset, modulus, request, tmp_path, one_thread):
     if dataset == "embedded":
         data, extra = REPO / "datasets" / "synthetic_mesh.csv", []
     else:
@@ -56,4 +100,8 @@ def test_dense_outputs_unchanged(dataset, preset, request, tmp_path, one_thread)
     pred = tmp_path / "pred.csv"
     assert main(["predict", str(run), "--data", str(data), "--split", "test", "--scores",
                  "--out", str(pred), *extra]) == 0
-    assert hashlib.sha256(pred.read_bytes()).hexdigest() == GOLDEN[(dataset, preset)]
+    name = f"{dataset}-{preset}"
+    totals = json.loads((GOLDEN_DIR / "totals.json").read_text())[name]
+    problems = compare_to_golden(pd.read_csv(pred), pd.read_csv(GOLDEN_DIR / f"{name}.csv"),
+                                 totals, modulus)
+    assert not problems, f"{name}: " + "; ".join(problems)
