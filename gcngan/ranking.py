@@ -93,7 +93,7 @@ def _sample_uniform(rng: np.random.Generator, n: int, need: int,
 
 
 def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries: int = 1000,
-                       seed: int = 0, nodes: Optional[np.ndarray] = None) -> Candidates:
+                       seed: int = 0) -> Candidates:
     """Queries and negatives for ``targets`` (see the module docstring).
 
     Queries of a target are its links ``u -> v`` with ``u != v`` in ``(src, dst)`` order;
@@ -111,10 +111,6 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
         q (int, optional): Negatives per query. (default: ``100``)
         max_queries (int, optional): Queries per target at most. (default: ``1000``)
         seed (int, optional): Seed of ``numpy.random.default_rng``. (default: ``0``)
-        nodes (np.ndarray, optional): :math:`(S,)` node indices: draw everything inside
-            this node set only (queries with both ends in it, historical and uniform
-            negatives from it), as a sampled training subgraph needs
-            (:func:`gcngan.subgraph.sample_subgraph`). (default: every node)
 
     Returns:
         Candidates: ``1 + q`` rows per query, the positive first.
@@ -126,7 +122,6 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
     index = as_index(seq)
     n, T = index.num_nodes, index.num_snapshots
     rng = np.random.default_rng(seed)
-    pool = None if nodes is None else np.unique(np.asarray(nodes, dtype=np.int64))  # (S,)
     rows_t, rows_src, rows_dst, rows_q = [], [], [], []
     qid = 0
     for t in targets:
@@ -136,8 +131,6 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
         keys, _ = index.snapshot(t)
         s, d = keys // n, keys % n
         off = s != d
-        if pool is not None:
-            off &= np.isin(s, pool) & np.isin(d, pool)
         qs, qd = s[off], d[off]
         if qs.size > max_queries:
             pick = np.sort(rng.choice(qs.size, size=max_queries, replace=False))
@@ -146,16 +139,9 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             lo, hi = np.searchsorted(keys, [u * n, (u + 1) * n])
             excl = np.union1d(keys[lo:hi] - u * n, [u])                 # links of A_t, u
             hist = np.setdiff1d(index.history(u, t), excl, assume_unique=True)
-            if pool is not None:
-                hist = np.intersect1d(hist, pool, assume_unique=True)
             k = min(q // 2, hist.size)
             neg_h = rng.choice(hist, size=k, replace=False) if k else np.zeros(0, np.int64)
-            taken = np.union1d(excl, neg_h)
-            if pool is None:
-                neg_u = _sample_uniform(rng, n, q - k, taken)
-            else:                                   # uniform over the pool's positions
-                taken = np.searchsorted(pool, taken[np.isin(taken, pool)])
-                neg_u = pool[_sample_uniform(rng, pool.size, q - k, taken)]
+            neg_u = _sample_uniform(rng, n, q - k, np.union1d(excl, neg_h))
             neg = np.concatenate([neg_h, neg_u]).astype(np.int64)
             if neg.size == 0:
                 continue

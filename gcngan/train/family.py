@@ -142,10 +142,10 @@ class SparseTrainingSet:
     is built once (:meth:`snapshot_edges`; :math:`O(T E)` in all, the data's own size), so
     an epoch costs the GCN and the decoder, not the sampling nor the edge tensors.
 
-    With ``subgraph_nodes = S < N`` each target trains on a sampled subgraph of ``S`` nodes
-    (:mod:`gcngan.subgraph`, drawn once per target with its candidates): candidates inside
-    it, the GCN on the window's links induced on it, so a step costs the same at any
-    :math:`N`.
+    With ``subgraph_nodes = S < N`` the GCN of a step propagates only the window's links
+    induced on a subgraph around the target's candidates (:mod:`gcngan.subgraph`, drawn
+    once per target with them; the candidates are the same), so a step's cost is bounded
+    by the settings, not by :math:`N`.
     """
 
     def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
@@ -177,12 +177,13 @@ class SparseTrainingSet:
 
         if t not in self._cache:
             idx = self.index
+            c = generate_negatives(idx, [t], q=self.negatives, max_queries=self.max_links,
+                                   seed=self.seed * 1_000_003 + t)
             nodes = None
             if self.sampled:
                 rng = np.random.default_rng([self.seed, t, 15])
-                nodes = sample_subgraph(idx, t, self.window, self.subgraph_nodes, rng)
-            c = generate_negatives(idx, [t], q=self.negatives, max_queries=self.max_links,
-                                   seed=self.seed * 1_000_003 + t, nodes=nodes)
+                nodes = sample_subgraph(idx, t, self.window, np.concatenate([c.src, c.dst]),
+                                        self.subgraph_nodes, rng)
             keys, w = idx.snapshot(t)
             pos = np.searchsorted(keys, idx.keys(c.src, c.dst)).clip(max=max(keys.size - 1, 0))
             raw = np.where(c.label, w[pos] if keys.size else 0.0, 0.0)
@@ -302,7 +303,7 @@ class SparseFamily(ModelFamily):
     def describe(self, trainer) -> str:
         tc = trainer.config.train
         n = trainer.data.num_nodes
-        where = (f"each on a sampled subgraph of {tc.subgraph_nodes} nodes"
+        where = (f"the GCN on a sampled subgraph of >= {tc.subgraph_nodes} nodes"
                  if 0 < tc.subgraph_nodes < n else "whole windows")
         return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} true links x "
                 f"{tc.negatives} negatives per target, {where}, N={n}; best epoch by "

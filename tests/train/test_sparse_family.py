@@ -257,3 +257,21 @@ def test_cached_snapshot_edges_give_the_batch_of_a_fresh_build(tmp_path):
         assert torch.equal(got.src, fresh.src) and torch.equal(got.dst, fresh.dst)
     assert torch.equal(target, target2)
     assert set(ts._edges) == {k for t in ts.targets for k in range(t - ts.window, t)}
+
+
+def test_sampled_subgraphs_through_the_cli_resume_as_one_run(social_csv, tmp_path, capsys):
+    """``--set subgraph_nodes=S`` (S < N): train says so, and a resumed run draws the same
+    subgraphs (seeded per target), so it ends where an uninterrupted one does."""
+    # (60 nodes: the candidates' endpoints alone exceed 30, the set is those endpoints)
+    one, two = tmp_path / "one", tmp_path / "two"
+    sub = ["--set", "subgraph_nodes=30"]
+    assert _train(social_csv, one, "--epochs", "2", *sub) == 0
+    assert "the GCN on a sampled subgraph of >= 30 nodes" in capsys.readouterr().err
+    assert _train(social_csv, two, "--epochs", "1", "--quiet", *sub) == 0
+    assert main(["train", str(social_csv), "--out", str(two), "--resume", "--epochs", "2",
+                 "--quiet"]) == 0
+    a = torch.load(one / "last.pt", weights_only=True)
+    b = torch.load(two / "last.pt", weights_only=True)
+    for k, v in a["generator"].items():
+        assert torch.equal(v, b["generator"][k]), k
+    assert json.loads((one / "config.json").read_text())["train"]["subgraph_nodes"] == 30
