@@ -47,7 +47,7 @@ def sample_subgraph(index, t: int, window: int, seeds: np.ndarray, size: int,
         rng (np.random.Generator): The draw's generator.
 
     Returns:
-        np.ndarray: :math:`(\max(S_{seeds}, \le S),)` int64 sorted node indices.
+        np.ndarray: :math:`(M,)` int64 sorted node indices, :math:`M \le \max(S, \text{seeds})`.
     """
     members = np.unique(np.asarray(seeds, dtype=np.int64))
     if members.size >= size:
