@@ -4,7 +4,9 @@ epoch and peak RSS of ``--preset sparse``
 
 1. on the synthetic social generator (``gcngan data synth --kind social``, a fixed number
    of links per node per snapshot) at growing ``N``, with a fixed number of training
-   targets per epoch, and how the time per epoch grows per doubling of the links ``E``;
+   targets per epoch, and how the time per epoch grows per doubling of the links ``E``:
+   one series per ``train.subgraph_nodes`` setting (the preset's: the GCN on sampled
+   subgraphs where N is larger; ``0``: whole windows);
 2. on Twitter mentions (``twitter_tennis_rg17``, the Ranking section's snapshots) against
    the dense preset (the default before issue 15), both on the same split (window 10, 3
    validation and 10 test targets, so the same 97 training targets/windows per epoch): the
@@ -21,8 +23,9 @@ Every measurement is one fresh process (``gcngan train``; seconds per epoch from
 ``log.csv``, peak RSS its ``ru_maxrss``) with ``OMP_NUM_THREADS=1``; ``gcngan`` is
 imported from ``code`` (a ``git archive`` of the commit measured) when given.
 
-    python scripts/bench_sparse_cost.py [--sizes 1000,10000,100000] [--twitter-topk 100,200]
-        [--twitter-dense-all 23G] [--json REPORT.json | --document DOC.json]
+    python scripts/bench_sparse_cost.py [--sizes 1000,10000,100000] [--subgraph-nodes preset,0]
+        [--twitter-topk 100,200] [--twitter-dense-all 23G]
+        [--json REPORT.json | --document DOC.json]
 """
 from __future__ import annotations
 
@@ -79,7 +82,10 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
         args += ["--set", kv]
     _, wall, mib, cpu = gcngan_process(args, rss_file=rss, threads=threads, code=code,
                                        cwd=tmp)
+    train_cfg = json.loads((run / "config.json").read_text())["train"]
     rec = {"num_nodes": info["num_nodes"], "num_snapshots": info["num_snapshots"],
+           "subgraph_nodes": int(train_cfg.get("subgraph_nodes", 0)),
+           "max_links": int(train_cfg["max_links"]), "negatives": int(train_cfg["negatives"]),
            "links": info["num_nonzero"],
            "links_per_snapshot": round(info["num_nonzero"] / info["num_snapshots"], 1),
            "window": window, "train_targets": train_targets, "epochs": epochs,
@@ -115,17 +121,38 @@ def twitter_row(kind: str, top_k: int | None, tmp: Path, root: Path, *, epochs: 
             "train_wall_seconds": round(wall, 1), "train_cpu_seconds": round(cpu, 1)}
 
 
+def setting(r: dict) -> int:
+    """The ``train.subgraph_nodes`` a synthetic row was trained with (rows measured before
+    sampled subgraphs existed: 0, whole windows)."""
+    return int(r.get("subgraph_nodes", 0))
+
+
+def series_label(subgraph_nodes: int) -> str:
+    """How a series' GCN trains, in words."""
+    return (f"sampled subgraphs (`subgraph_nodes={subgraph_nodes}`, the preset's)"
+            if subgraph_nodes else "whole windows (`subgraph_nodes=0`)")
+
+
 def growth(rows: list, key: str = "links_per_snapshot") -> list:
-    """Per consecutive pair of synthetic rows: how the training time of an epoch grows per
-    doubling of ``E`` (``(t2/t1) ** (1 / log2(E2/E1))``), and the same per link
-    (``t/E``). The epoch time is the last epoch's (later epochs reuse the cached
-    candidates; with one epoch it is the first).
+    """Per consecutive pair of synthetic rows of the same ``subgraph_nodes`` setting
+    (:func:`setting`): how the training time of an epoch grows per doubling of ``E``
+    (``(t2/t1) ** (1 / log2(E2/E1))``), and the same per link (``t/E``). The epoch time is
+    the last epoch's (later epochs reuse the cached candidates; with one epoch it is the
+    first).
 
     Examples:
         >>> growth([{"links_per_snapshot": 10, "train_seconds_per_epoch": [1.0]},
         ...         {"links_per_snapshot": 40, "train_seconds_per_epoch": [4.0]}])
-        [{'from': 10, 'to': 40, 'time_ratio': 4.0, 'per_doubling': 2.0, 'per_link_per_doubling': 1.0}]
+        [{'from': 10, 'to': 40, 'time_ratio': 4.0, 'per_doubling': 2.0, 'per_link_per_doubling': 1.0, 'subgraph_nodes': 0}]
     """
+    out = []
+    for s in sorted({setting(r) for r in rows}, reverse=True):
+        part = sorted((r for r in rows if setting(r) == s), key=lambda r: r[key])
+        out += [{**g, "subgraph_nodes": s} for g in _growth(part, key)]
+    return out
+
+
+def _growth(rows: list, key: str) -> list:
     out = []
     for a, b in zip(rows, rows[1:]):
         ta, tb = a["train_seconds_per_epoch"][-1], b["train_seconds_per_epoch"][-1]
@@ -138,7 +165,8 @@ def growth(rows: list, key: str = "links_per_snapshot") -> list:
 
 
 def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: int = 10,
-             train_targets: int = 4, epochs: int = 2, largest_epochs: int = 1,
+             train_targets: int = 4, epochs: int = 2, largest_epochs: int = 2,
+             subgraph_nodes=(None,),
              twitter_topk=(100, 200, 400), twitter_epochs: int = 1, threads: int = 1,
              root: Path = DATASETS_ROOT, commit: str | None = "HEAD",
              dense_memory_limit: str | None = "8G", twitter_dense_all: str | None = None,
@@ -146,22 +174,27 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
     """Both measurements; the JSON report :func:`render` reads (``sizes`` empty: no
     synthetic part; ``twitter_topk`` empty: no Twitter comparison). The largest synthetic
     size trains ``largest_epochs``. ``twitter_dense_all`` (a ``GCNGAN_MEMORY_LIMIT`` such as
-    ``23G``) also trains the dense preset at all of Twitter's nodes. Every row records the
-    commit it measured (``None``: the working tree)."""
+    ``23G``) also trains the dense preset at all of Twitter's nodes. ``subgraph_nodes``:
+    the synthetic series, each a ``train.subgraph_nodes`` (``None``: the preset's; ``0``:
+    whole windows). Every row records the commit it measured (``None``: the working
+    tree)."""
     start = time.perf_counter()
     say = progress or (lambda line: None)
     with tempfile.TemporaryDirectory(prefix="bench-sparse-cost-") as name:
         tmp = Path(name)
         code, full = measured_code(tmp, commit)
         synthetic = []
-        for n in sizes:
-            ep = largest_epochs if n == max(sizes) else epochs
-            r = synthetic_row(n, tmp, links_per_node=links_per_node, window=window,
-                              train_targets=train_targets, epochs=ep, threads=threads,
-                              code=code)
-            say(f"sparse cost N={n}: E={r['links_per_snapshot']:.0f}/snapshot, "
-                f"{r['train_seconds_per_epoch']} s/epoch, peak {r['peak_rss_mib_train']:.0f} MiB")
-            synthetic.append({**r, "commit": full})
+        for sub in subgraph_nodes:
+            for n in sizes:
+                ep = largest_epochs if n == max(sizes) else epochs
+                r = synthetic_row(n, tmp, links_per_node=links_per_node, window=window,
+                                  train_targets=train_targets, epochs=ep, threads=threads,
+                                  code=code,
+                                  sets=() if sub is None else (f"subgraph_nodes={sub}",))
+                say(f"sparse cost N={n} subgraph_nodes={r['subgraph_nodes']}: "
+                    f"E={r['links_per_snapshot']:.0f}/snapshot, {r['train_seconds_per_epoch']} "
+                    f"s/epoch, peak {r['peak_rss_mib_train']:.0f} MiB")
+                synthetic.append({**r, "commit": full})
         twitter = []
         plan = [(kind, k, dense_memory_limit if kind == "dense" else None, twitter_epochs)
                 for k in twitter_topk for kind in ("dense", "sparse")]
@@ -182,6 +215,8 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
             "settings": {"sizes": list(sizes), "links_per_node": links_per_node,
                          "window": window, "train_targets": train_targets, "epochs": epochs,
                          "largest_epochs": largest_epochs, "threads": threads,
+                         "subgraph_nodes": ["preset" if x is None else x
+                                            for x in subgraph_nodes],
                          "twitter_topk": list(twitter_topk), "twitter_epochs": twitter_epochs,
                          "dense_memory_limit": dense_memory_limit,
                          "twitter_dense_all": twitter_dense_all, "clock": CLOCK},
@@ -189,7 +224,8 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
 
 
 def merge_cost(old: dict | None, new: dict) -> dict:
-    """``new``'s rows over ``old``'s: synthetic rows by ``num_nodes``, Twitter rows by
+    """``new``'s rows over ``old``'s: synthetic rows by (:func:`setting`, ``num_nodes``;
+    the preset's sampled series first), Twitter rows by
     (``kind``, ``num_nodes``); rows without a ``commit`` get their report's. The growth is
     recomputed from the merged synthetic rows; ``settings`` are those of the report that
     measured the synthetic rows kept (the Twitter settings of the newer one).
@@ -214,12 +250,12 @@ def merge_cost(old: dict | None, new: dict) -> dict:
             out[by(r)] = {**r, "commit": r.get("commit", report.get("commit"))}
         return out
 
-    syn = rows(old, "synthetic", lambda r: r["num_nodes"])
-    syn_new = rows(new, "synthetic", lambda r: r["num_nodes"])
+    syn = rows(old, "synthetic", lambda r: (setting(r), r["num_nodes"]))
+    syn_new = rows(new, "synthetic", lambda r: (setting(r), r["num_nodes"]))
     syn.update(syn_new)
     tw = rows(old, "twitter", lambda r: (r["kind"], r["num_nodes"]))
     tw.update(rows(new, "twitter", lambda r: (r["kind"], r["num_nodes"])))
-    synthetic = [syn[k] for k in sorted(syn)]
+    synthetic = [syn[k] for k in sorted(syn, key=lambda k: (-k[0], k[1]))]
     twitter = sorted(tw.values(), key=lambda r: (r["num_nodes"], r["kind"] != "dense"))
     settings = dict(new["settings"] if syn_new else old["settings"])
     for k in ("twitter_topk", "twitter_epochs", "dense_memory_limit", "twitter_dense_all"):
@@ -241,52 +277,72 @@ def _epoch(r: dict) -> float:
 
 
 def render(report: dict) -> list[str]:
-    """The cost section's Markdown lines: the synthetic growth table with the per-doubling
-    ratios and the Twitter dense-against-sparse table, verdict lines from the numbers."""
+    """The cost section's Markdown lines: the synthetic growth table (one series per
+    ``subgraph_nodes`` setting) with the per-doubling ratios and the Twitter
+    dense-against-sparse table, verdict lines from the numbers."""
     s = report["settings"]
+    rows = report["synthetic"]
+    links = sorted({(r.get("max_links", 200), r.get("negatives", 20)) for r in rows})
     L = ["### Cost of the sparse model: synthetic social networks", "",
          f"`python scripts/benchmark.py --protocol sparse-cost` ({report['date']}, "
          f"{report['wall_seconds'] / 60:.0f} min in all; model code (`gcngan/` of the commit) "
          f"of the synthetic rows: {_commits(report, 'synthetic')}): `gcngan data synth --kind social "
          f"--links-per-node {s['links_per_node']}` with window {s['window']} + "
          f"{s['train_targets']} training targets + 1 validation + 1 test daily snapshots, "
-         f"`train --preset sparse` for {s['epochs']} epochs ({s['largest_epochs']} at the "
-         f"largest N), OMP_NUM_THREADS={s['threads']}, one fresh process each. An epoch is "
-         f"the {s['train_targets']} training targets, each its window of {s['window']} "
-         f"snapshots through the sparse GCN and at most 500 true links x 20 negatives through "
-         f"the decoder and critic (the preset's `max_links`, `negatives`); the first epoch also "
-         f"computes and caches the candidates' pair features. Peak RSS is the training "
-         f"process's (data loading included). "
+         f"`train --preset sparse` for the epochs in the table, OMP_NUM_THREADS={s['threads']}, "
+         f"one fresh process each. An epoch is the {s['train_targets']} training targets, each "
+         f"with at most "
+         + " or ".join(f"{m} true links x {q} negatives" for m, q in links)
+         + " through the decoder and critic (the preset's `max_links`, `negatives`) and its "
+         f"window of {s['window']} snapshots through the sparse GCN: whole, or, with "
+         f"`subgraph_nodes = S` and N > S, only the links induced on the candidates' endpoints "
+         f"and their window neighbours up to S nodes (`gcngan.subgraph`; the candidates are "
+         f"the same). Candidates and pair features are computed once per target and cached "
+         f"(the regression start computes them before the first epoch). Peak RSS is the "
+         f"training process's (data loading included). "
          f"{_clock_text(s.get('clock'))}. No GPU was available: no GPU epoch times were "
          f"measured.", "",
-         "| N | links per snapshot (E) | s/epoch (each epoch) | s per target (last epoch) | "
-         "µs per window link per target | peak RSS MiB | generator s |",
-         "|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in report["synthetic"]:
+         "| GCN trains on | N | links per snapshot (E) | epochs | s/epoch (each epoch) | "
+         "s per target (last epoch) | µs per window link per target | peak RSS MiB | "
+         "commit |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
         per_target = _epoch(r) / r["train_targets"]
-        L.append(f"| {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
+        sub = setting(r)
+        how = ("whole windows" if not sub else
+               f"subgraphs, S = {sub:,}" + (" (N <= S: whole windows)"
+                                            if r["num_nodes"] <= sub else ""))
+        L.append(f"| {how} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
+                 f"{len(r['train_seconds_per_epoch'])} | "
                  f"{' / '.join(_f(x, 2) for x in r['train_seconds_per_epoch'])} | "
                  f"{per_target:.2f} | {per_target / (r['window'] * r['links_per_snapshot']) * 1e6:.2f} | "
-                 f"{r['peak_rss_mib_train']:,.0f} | {_f(r['synth_seconds'])} |")
+                 f"{r['peak_rss_mib_train']:,.0f} | "
+                 f"`{(r.get('commit') or report.get('commit') or 'working tree')[:10]}` |")
     L.append("")
-    for g in report["growth"]:
-        L.append(f"From E = {g['from']:,.0f} to {g['to']:,.0f} links per snapshot the time "
-                 f"of an epoch grows {g['time_ratio']:.2f}x: {_f(g['per_doubling'], 2)}x per "
-                 f"doubling of E, **{_f(g['per_link_per_doubling'], 2)}x per doubling per link** "
-                 f"(time / E; 1.00x = linear in E). Issue 15's target, at most ~1.15x per "
-                 f"doubling: read per link (an epoch reads every link of its windows, so its "
-                 f"time cannot grow slower than E) "
-                 f"{'met' if g['per_link_per_doubling'] is not None and g['per_link_per_doubling'] <= 1.15 else 'not met'}"
-                 f"; read as the time of the whole epoch, "
-                 f"{'met' if g['per_doubling'] is not None and g['per_doubling'] <= 1.15 else 'not met'}.")
-    big = [r for r in report["synthetic"] if r["num_nodes"] >= 100_000]
-    for r in big:
-        gib = r["peak_rss_mib_train"] / 1024
+    for sub in sorted({g.get("subgraph_nodes", 0) for g in report["growth"]}, reverse=True):
+        part = [g for g in report["growth"] if g.get("subgraph_nodes", 0) == sub]
+        L.append(f"{series_label(sub)[0].upper()}{series_label(sub)[1:]}:")
         L.append("")
-        L.append(f"N = {r['num_nodes']:,}: one epoch in {_f(r['train_seconds_per_epoch'][0])} s "
-                 f"of training ({_f(r['train_wall_seconds'])} s for the whole process) at "
-                 f"{gib:.2f} GiB peak RSS (target: one epoch in <= 8 GiB — "
-                 f"{'met' if gib <= 8 else 'not met'}).")
+        for g in part:
+            L.append(f"- from E = {g['from']:,.0f} to {g['to']:,.0f} links per snapshot the "
+                     f"time of an epoch grows {g['time_ratio']:.2f}x: "
+                     f"**{_f(g['per_doubling'], 2)}x per doubling of E**, "
+                     f"{_f(g['per_link_per_doubling'], 2)}x per doubling per link (time / E; "
+                     f"1.00x = linear in E). Issue 15's target, at most ~1.15x per doubling: "
+                     f"read as the time of the whole epoch "
+                     f"{'met' if g['per_doubling'] is not None and g['per_doubling'] <= 1.15 else 'not met'}"
+                     f"; read per link "
+                     f"{'met' if g['per_link_per_doubling'] is not None and g['per_link_per_doubling'] <= 1.15 else 'not met'}.")
+        L.append("")
+    for r in (r for r in rows if r["num_nodes"] >= 100_000):
+        gib = r["peak_rss_mib_train"] / 1024
+        L.append(f"N = {r['num_nodes']:,}, {series_label(setting(r))}: one epoch in "
+                 f"{_f(r['train_seconds_per_epoch'][0])} s of training "
+                 f"({_f(r['train_wall_seconds'])} s for the whole process) at {gib:.2f} GiB "
+                 f"peak RSS (target: one epoch in <= 8 GiB — {'met' if gib <= 8 else 'not met'}).")
+        L.append("")
+    if L[-1] == "":
+        L.pop()
     tw = report.get("twitter") or []
     if tw:
         dense_all = [r for r in tw if r["kind"] == "dense" and r["num_nodes"] >= 995
@@ -404,7 +460,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--train-targets", dest="train_targets", type=int, default=4)
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--largest-epochs", dest="largest_epochs", type=int, default=1)
+    ap.add_argument("--largest-epochs", dest="largest_epochs", type=int, default=2)
+    ap.add_argument("--subgraph-nodes", dest="subgraph_nodes", default="preset",
+                    help="synthetic series, comma-separated train.subgraph_nodes values "
+                         "('preset' = the preset's, 0 = whole windows), e.g. preset,0")
     ap.add_argument("--twitter-topk", dest="twitter_topk", default="100,200,400",
                     help="dense/sparse comparison sizes ('' = skip the Twitter part)")
     ap.add_argument("--twitter-dense-all", dest="twitter_dense_all", default=None,
@@ -421,6 +480,9 @@ def main(argv=None) -> int:
     report = run_cost(sizes=tuple(int(x) for x in args.sizes.split(",") if x.strip()),
                       train_targets=args.train_targets, epochs=args.epochs,
                       largest_epochs=args.largest_epochs,
+                      subgraph_nodes=tuple(None if x.strip() == "preset" else int(x)
+                                           for x in args.subgraph_nodes.split(",")
+                                           if x.strip()),
                       twitter_topk=tuple(int(x) for x in args.twitter_topk.split(",")
                                          if x.strip()),
                       twitter_dense_all=args.twitter_dense_all,

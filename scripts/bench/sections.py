@@ -28,7 +28,7 @@ RANKING = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "colleg
 SPARSE = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "collegemsg",
                                 "enron184", "wikipedia", "email_eu_core_temporal"),
                    "variants": ("sparse", "no-gcn", "no-structure", "no-adversarial",
-                                "dense"),
+                                "whole-window", "dense"),
                    "seeds": (0, 1, 2), "ablation_seeds": (0,), "epochs": None,
                    "max_queries": 1000, "threads": 1},
           "quick": {"datasets": ("enron184",), "variants": ("sparse",), "seeds": (0,),
@@ -36,7 +36,8 @@ SPARSE = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "college
 #: sparse-model cost settings per profile (scripts/bench_sparse_cost.py): synthetic N,
 #: training targets per epoch, epochs, the Twitter dense-against-sparse sizes
 SPARSE_COST = {"full": {"sizes": (1000, 10000, 100000), "train_targets": 4, "epochs": 2,
-                        "largest_epochs": 1, "twitter_topk": (100, 200, 400)},
+                        "largest_epochs": 2, "twitter_topk": (100, 200, 400),
+                        "subgraph_nodes": (None, 0)},
                "quick": {"sizes": (300, 600), "train_targets": 2, "epochs": 1,
                          "largest_epochs": 1, "twitter_topk": ()}}
 #: data-parallel settings per profile (issue 16, scripts/bench_ddp.py): cases, epochs

@@ -3,6 +3,9 @@ by row, and the Twitter verdict measured when the dense model ran at all nodes."
 from __future__ import annotations
 
 import copy
+import math
+
+import pytest
 
 import bench_sparse_cost
 from bench.sections import merge_sparse
@@ -52,3 +55,25 @@ def test_twitter_verdict_is_measured_when_the_dense_model_ran_at_all_nodes():
         assert "Extrapolated" not in text and "lower bound" not in text
         assert "| 1,000 | dense (`dense`) | 1 |" in text and "`new` |" in text
     assert "Extrapolated, not measured" in "\n".join(bench_sparse_cost.render(COST))
+
+
+def test_sampled_and_whole_window_series_grow_and_merge_separately():
+    """Rows of another ``subgraph_nodes`` setting form their own series: merged beside the
+    whole-window rows of the same N (not over them), their own growth and verdict."""
+    sampled = [{**r, "subgraph_nodes": 1000, "commit": "new",
+                "train_seconds_per_epoch": [t]}
+               for r, t in zip(COST["synthetic"], (2.0, 2.2))]
+    new = {"date": "2026-12-05", "commit": "new", "wall_seconds": 30.0,
+           "settings": COST["settings"], "synthetic": sampled,
+           "growth": bench_sparse_cost.growth(sampled), "twitter": []}
+    merged = bench_sparse_cost.merge_cost(copy.deepcopy(COST), new)
+    assert [(bench_sparse_cost.setting(r), r["num_nodes"]) for r in merged["synthetic"]] == \
+        [(1000, 1000), (1000, 100000), (0, 1000), (0, 100000)]
+    whole, samp = sorted(merged["growth"], key=lambda g: g["subgraph_nodes"])
+    assert whole == {**COST["growth"][0], "subgraph_nodes": 0}
+    assert samp["per_doubling"] == pytest.approx(1.1 ** (1 / math.log2(100)), abs=1e-3)
+    text = "\n".join(bench_sparse_cost.render(merged))
+    assert "| subgraphs, S = 1,000 (N <= S: whole windows) | 1,000 |" in text
+    assert "| subgraphs, S = 1,000 | 100,000 | 1,000,000 | 1 | 2.20 |" in text
+    assert text.count("read as the time of the whole epoch met") == 1
+    assert text.count("read as the time of the whole epoch not met") == 1
