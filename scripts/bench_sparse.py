@@ -867,6 +867,64 @@ def render_choice(report: dict, split: list | None = None) -> list[str]:
     return lines
 
 
+def _sampled_text(report: dict) -> str:
+    """The sentence naming the datasets on which the preset's GCN trains on sampled
+    subgraphs (more nodes than its ``train.subgraph_nodes``, from commit b99c4a2 on)."""
+    limit = preset_subgraph_nodes()
+    big = [d["dataset"] for d in report["datasets"] if limit and d["num_nodes"] > limit]
+    if not big:
+        return ""
+    return (f" On {', '.join(big)} (more than {limit:,} nodes, the preset's "
+            f"`train.subgraph_nodes` from commit b99c4a2 on) the sparse model's GCN trains on "
+            f"sampled subgraphs; `whole-window` is the same model on whole windows (see "
+            f"\"Sampled subgraphs against whole windows\" below).")
+
+
+def render_subgraphs(report: dict) -> list[str]:
+    """"Sampled subgraphs against whole windows (validation only)": on each dataset where
+    both ran, the validation MRR (mean ± std over seeds) of the preset (its GCN trained on
+    sampled subgraphs, ``train.subgraph_nodes``) and of ``whole-window``, the later epochs'
+    seconds of each, and which is better beyond seed noise (the larger of the two stds);
+    nothing when no dataset has both."""
+    rows, tally = [], {"same": 0, "sampled": 0, "whole": 0}
+    for d in report["datasets"]:
+        summ = summarize(d)
+        sp, wh = summ.get("sparse"), summ.get("whole-window")
+        if not (sp and wh and "predictors" in sp and "predictors" in wh):
+            continue
+        (sm, ss, sn), (wm, ws, wn) = sp["val_mrr"], wh["val_mrr"]
+        if sm is None or wm is None:
+            continue
+        noise = max(ss or 0.0, ws or 0.0)
+        diff = sm - wm
+        key = "same" if abs(diff) <= noise else ("sampled" if diff > 0 else "whole")
+        tally[key] += 1
+        word = {"same": "same within seed noise", "sampled": "sampled better",
+                "whole": "whole windows better"}[key]
+        rows.append(f"| {d['dataset']} | {d['num_nodes']:,} | {_pm(sp['val_mrr'])}{_seeds(sn)} | "
+                    f"{_pm(wh['val_mrr'])}{_seeds(wn)} | {diff:+.3f} ({word}) | "
+                    f"{_f(sp['later_epoch_seconds'], 1)} / {_f(wh['later_epoch_seconds'], 1)} |")
+    if not rows:
+        return []
+    n = len(rows)
+    return ["### Sampled subgraphs against whole windows (validation only)", "",
+            f"Where N > `train.subgraph_nodes` the preset's GCN trains on sampled subgraphs "
+            f"(`gcngan.subgraph`: the window links induced on the candidates' endpoints and "
+            f"their window neighbours; same candidates); `whole-window` is the same model "
+            f"trained with `subgraph_nodes=0`. Validation MRR decides, as for the default "
+            f"preset; *s/epoch* is the later epochs' mean.", "",
+            "| dataset | nodes | sampled: validation MRR | whole windows: validation MRR | "
+            "difference | s/epoch sampled / whole |",
+            "|---|---:|---:|---:|---:|---:|", *rows, "",
+            f"**Verdict (validation only):** sampled subgraphs are as good as whole windows "
+            f"within seed noise on {tally['same']} of {n} datasets, better on "
+            f"{tally['sampled']}, worse on {tally['whole']}"
+            + (" — the preset keeps them (a step's cost bounded by the settings, not N)."
+               if tally["whole"] == 0 else
+               " — they cost validation MRR there: train with `--set subgraph_nodes=0` "
+               "where whole windows fit."), ""]
+
+
 def _seeds(n: int) -> str:
     return f" ({n} seed{'s' if n != 1 else ''})"
 
@@ -913,7 +971,7 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
              f"{_clock_text(s.get('clock'))}, per epoch of training as `log.csv` records "
              f"them (the first epoch also computes and caches the candidates' pair features); "
              f"peak RSS is the training process's. No GPU was available: no GPU numbers were "
-             f"measured.{_dense_text(runs)}", "",
+             f"measured.{_dense_text(runs)}{_sampled_text(report)}", "",
              "| dataset | nodes | queries | predictor | seeds | MRR all | MRR new | "
              "MRR repeated | epochs (best) | s/epoch first / later | peak RSS MiB |",
              "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -969,7 +1027,7 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
               "shared machine): " + "; ".join(
                   f"{d['dataset']} {sum(r['train_wall_seconds'] + r['eval_wall_seconds'] for r in d['runs']) / 60:.1f} min"
                   for d in report["datasets"]) + ".", ""]
-    lines += render_adversarial(report) + render_choice(report, split)
+    lines += render_adversarial(report) + render_choice(report, split) + render_subgraphs(report)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

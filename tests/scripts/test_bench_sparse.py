@@ -461,3 +461,35 @@ def test_rank_run_records_validation_mrr_and_diagnostics(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match="other validation negatives"):
         bench_sparse.rank_run(prep, run, tmp_path, variant="dense", seed=0, threads=1,
                               code=None, commit="c", train={})
+
+
+def test_sampled_against_whole_windows_on_validation():
+    """Only datasets with both variants get a row; better/worse beyond the larger seed std,
+    else the same; the verdict counts them and says what to do when sampling loses."""
+    def runs(variant, vals, seconds):
+        out = []
+        for seed, v in enumerate(vals):
+            r = _run(variant, seed, 0.5, 0.2, 0.3)
+            out.append({**r, "val_mrr": v, "train_seconds_per_epoch": [5.0, seconds]})
+        return out
+
+    big = _dataset("wikipedia", [0.5], 0.2, 0.3)
+    big["num_nodes"] = 9227
+    big["runs"] = runs("sparse", [0.60, 0.62, 0.64], 1.0) + runs("whole-window",
+                                                                 [0.61, 0.62, 0.63], 4.0)
+    worse = copy.deepcopy(big)
+    worse["dataset"] = "bitcoin_alpha"
+    worse["runs"] = runs("sparse", [0.50, 0.50, 0.51], 1.0) + runs("whole-window",
+                                                                   [0.56, 0.57, 0.56], 4.0)
+    report = {**REPORT, "datasets": [big, worse, _dataset("enron184", [0.2], 0.2, 0.3)]}
+    text = "\n".join(bench_sparse.render_subgraphs(report))
+    assert text.startswith("### Sampled subgraphs against whole windows (validation only)")
+    assert ("| wikipedia | 9,227 | 0.620 ± 0.020 (3 seeds) | 0.620 ± 0.010 (3 seeds) | "
+            "+0.000 (same within seed noise) | 1.0 / 4.0 |") in text
+    assert "| bitcoin_alpha | 9,227 | 0.503 ± 0.006 (3 seeds) |" in text
+    assert "(whole windows better)" in text and "enron184" not in text
+    assert ("within seed noise on 1 of 2 datasets, better on 0, worse on 1 — they cost "
+            "validation MRR there") in text
+    report["datasets"] = [big]
+    assert "the preset keeps them" in "\n".join(bench_sparse.render_subgraphs(report))
+    assert bench_sparse.render_subgraphs(REPORT) == []
