@@ -493,3 +493,13 @@ def test_sampled_against_whole_windows_on_validation():
     report["datasets"] = [big]
     assert "the preset keeps them" in "\n".join(bench_sparse.render_subgraphs(report))
     assert bench_sparse.render_subgraphs(REPORT) == []
+
+
+def test_uneven_ablation_seeds_are_said():
+    report = copy.deepcopy(REPORT)                   # enron184: no-adversarial seed 0 only
+    assert not bench_sparse._uneven_ablations(report)
+    report["datasets"][1]["runs"] += [_run("no-adversarial", s, 0.1, 0.2, 0.15)
+                                      for s in (0, 1)]
+    assert bench_sparse._uneven_ablations(report)
+    assert "(not all on every dataset: the *seeds* column counts each row's runs)" in \
+        bench_sparse.render(report)
