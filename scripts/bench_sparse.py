@@ -867,6 +867,15 @@ def render_choice(report: dict, split: list | None = None) -> list[str]:
     return lines
 
 
+def _ablation_seeds_text(ab_seeds: str, seeds: str, uneven: bool) -> str:
+    """The ablations' part of the seeds sentence."""
+    if not ab_seeds or (ab_seeds == seeds and not uneven):
+        return ""
+    return (f", {ab_seeds} for the ablations"
+            + (" (not all on every dataset: the *seeds* column counts each row's runs)"
+               if uneven else ""))
+
+
 def _uneven_ablations(report: dict) -> bool:
     """Whether the ablations ran with different seed sets on different datasets."""
     sets = {frozenset(r["seed"] for r in d.get("runs", []) if r["variant"] not in MODELS)
@@ -969,8 +978,7 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
              f"--protocol ranking` on the Ranking section's negatives (same sha256: q = "
              f"{s.get('q')}, at most {s.get('max_queries')} queries per target, seed "
              f"{s.get('negatives_seed')}). Seeds {seeds} for the sparse model"
-             f"{f', {ab_seeds} for the ablations' if ab_seeds and ab_seeds != seeds else ''}"
-             f"{' (not all on every dataset: the *seeds* column counts each row' + chr(39) + 's runs)' if _uneven_ablations(report) else ''}; "
+             f"{_ablation_seeds_text(ab_seeds, seeds, _uneven_ablations(report))}; "
              f"MRR is the mean ± sample std over seeds. The heuristic rows are `evaluate`'s "
              f"on the same candidates; its `stacked-heuristics` is fitted on the run's "
              f"training targets (the 3 validation targets held out), so it can differ "
