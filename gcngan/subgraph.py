@@ -31,16 +31,16 @@ import torch
 from torch import Tensor
 
 
-def sample_subgraph(index, t: int, window: int, seeds: np.ndarray, size: int,
+def sample_subgraph(union, seeds: np.ndarray, size: int,
                     rng: np.random.Generator) -> np.ndarray:
     r"""The nodes a step on target ``t`` computes: ``seeds`` (the candidates' endpoints),
     then their neighbours in the window's undirected union, then those neighbours'
     neighbours, each hop in random order, until ``size`` nodes (see the module docstring).
 
     Args:
-        index (PairIndex): The data's index.
-        t (int): Target snapshot (``window <= t``).
-        window (int): :math:`W`.
+        union (scipy.sparse.csr_matrix): :math:`(N, N)` the window's undirected binary
+            union (e.g. :meth:`gcngan.nn.pair_decoder.PairFeaturizer.union`, whose bounded
+            cache the pair features share).
         seeds (np.ndarray): Node indices that must be in the set (any order, repeats).
         size (int): :math:`S`, the nodes wanted (fewer when the two hops run out; the
             seeds alone when they are more).
@@ -52,7 +52,6 @@ def sample_subgraph(index, t: int, window: int, seeds: np.ndarray, size: int,
     members = np.unique(np.asarray(seeds, dtype=np.int64))
     if members.size >= size:
         return members
-    union, _ = index.union(int(t), int(window))                           # CSR (N, N)
     frontier = members
     for _hop in range(2):
         if members.size >= size or frontier.size == 0:

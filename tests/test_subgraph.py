@@ -29,21 +29,23 @@ def index(tmp_path_factory):
 def test_sample_holds_the_seeds_then_their_window_neighbours(index):
     t, n = 6, index.num_nodes
     seeds = np.array([5, 3, 5, 17, 40])
-    nodes = sample_subgraph(index, t, 3, seeds, 60, np.random.default_rng(0))
+    union, _ = index.union(t, 3)
+    nodes = sample_subgraph(union, seeds, 60, np.random.default_rng(0))
     assert nodes.dtype == np.int64 and np.all(np.diff(nodes) > 0)
     assert np.isin(seeds, nodes).all() and nodes.size == 60
-    union, _ = index.union(t, 3)
     hop1 = np.unique(union[np.unique(seeds)].indices)
     hop2 = np.unique(union[hop1].indices)
     assert np.isin(nodes, np.concatenate([seeds, hop1, hop2])).all()   # nothing random
-    assert np.array_equal(nodes, sample_subgraph(index, t, 3, seeds, 60,
-                                                 np.random.default_rng(0)))
-    assert not np.array_equal(nodes, sample_subgraph(index, t, 3, seeds, 60,
+    assert np.array_equal(nodes, sample_subgraph(union, seeds, 60, np.random.default_rng(0)))
+    assert not np.array_equal(nodes, sample_subgraph(union, seeds, 60,
                                                      np.random.default_rng(1)))
+    # the pair features' union (PairFeaturizer's bounded cache) draws the same set
+    from gcngan.nn.pair_decoder import PairFeaturizer
+    fz_union, _ = PairFeaturizer(index).union(t, 3)
+    assert np.array_equal(nodes, sample_subgraph(fz_union, seeds, 60, np.random.default_rng(0)))
     # more seeds than the budget: the seeds alone
     many = np.arange(0, n, 2)
-    assert np.array_equal(sample_subgraph(index, t, 3, many, 10, np.random.default_rng(0)),
-                          many)
+    assert np.array_equal(sample_subgraph(union, many, 10, np.random.default_rng(0)), many)
 
 
 def test_induced_edges_are_the_links_with_both_ends_inside():

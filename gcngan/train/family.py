@@ -182,7 +182,8 @@ class SparseTrainingSet:
             nodes = None
             if self.sampled:
                 rng = np.random.default_rng([self.seed, t, 15])
-                nodes = sample_subgraph(idx, t, self.window, np.concatenate([c.src, c.dst]),
+                union, _ = self.featurizer.union(t, self.window)          # (N, N) CSR
+                nodes = sample_subgraph(union, np.concatenate([c.src, c.dst]),
                                         self.subgraph_nodes, rng)
             keys, w = idx.snapshot(t)
             pos = np.searchsorted(keys, idx.keys(c.src, c.dst)).clip(max=max(keys.size - 1, 0))
