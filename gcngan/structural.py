@@ -54,6 +54,10 @@ import numpy as np
 from gcngan.errors import ConfigError, InputError
 
 
+#: Stored entries the window-union cache of a :class:`PairIndex` holds at most (about 12
+#: bytes each: ~0.8 GB); 65 unions of a million-link window would hold ~15 GiB.
+UNION_CACHE_ENTRIES = 1 << 26
+
 # ----- the sparse index of a sequence ----------------------------------------------------
 class PairIndex:
     """Sorted edge keys of every snapshot of a :class:`~gcngan.data.SnapshotSequence`,
@@ -157,7 +161,9 @@ class PairIndex:
 
     def union(self, t: int, window: int):
         """The window's undirected binary union ``U`` (``scipy.sparse`` CSR, float64,
-        :math:`(N, N)`) and degrees ``d`` (N,) float64; cached per ``(t, window)``."""
+        :math:`(N, N)`) and degrees ``d`` (N,) float64; cached per ``(t, window)`` (at most
+        65 unions and :data:`UNION_CACHE_ENTRIES` stored entries: the cache is emptied
+        before it would hold more)."""
         import scipy.sparse as sp
 
         self.check_target(t, window)
@@ -171,7 +177,8 @@ class PairIndex:
             u.sum_duplicates()
             u.data[:] = 1.0                                   # binary after the mirror
             deg = np.asarray(u.sum(axis=1)).ravel()
-            if len(self._unions) > 64:
+            held = sum(v[0].nnz for v in self._unions.values())
+            if len(self._unions) > 64 or held + u.nnz > UNION_CACHE_ENTRIES:
                 self._unions.clear()
             self._unions[key] = (u, deg)
         return self._unions[key]

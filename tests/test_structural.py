@@ -310,3 +310,19 @@ def test_stacked_refuses_to_score_unfitted_or_fit_without_targets(two_signal):
     with pytest.raises(ConfigError, match="must be >= 1"):
         StackedHeuristics(q=0)
     assert p.fit_summary() == {} and get_pair_predictor("ewma").fit_summary() == {}
+
+
+def test_union_cache_is_bounded_by_stored_entries(graph, monkeypatch):
+    """The window-union cache empties itself before it would hold more than
+    UNION_CACHE_ENTRIES entries (a large N with many targets must not keep 65 unions)."""
+    import gcngan.structural as structural
+
+    seq = graph[0]
+    index = PairIndex(seq)
+    first, _ = index.union(3, 3)
+    monkeypatch.setattr(structural, "UNION_CACHE_ENTRIES", first.nnz + 1)
+    assert index.union(3, 3)[0] is first                   # cached
+    index.union(4, 3)                                      # would exceed: emptied first
+    assert set(index._unions) == {(4, 3)}
+    again, _ = index.union(3, 3)
+    assert again is not first and (again != first).nnz == 0
