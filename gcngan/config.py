@@ -197,9 +197,10 @@ class TrainConfig:
     val_queries: int = 500                # validation ranking: queries per target at most
     max_targets: int = 0                  # sparse: train on the last this many training
     #                                       targets only (0 = all of them)
-    subgraph_nodes: int = 0               # sparse: when N is larger, each training target
-    #                                       trains on a sampled subgraph of this many nodes
-    #                                       (gcngan.subgraph; 0 = the whole window)
+    subgraph_nodes: int = 0               # sparse: when N is larger, the GCN of a training
+    #                                       step propagates only a sampled subgraph: the
+    #                                       candidates' endpoints + window neighbours up to
+    #                                       this many nodes (gcngan.subgraph; 0 = whole window)
     rank_weight: float = 0.0              # sparse: weight of the per-query softmax
     #                                       (listwise) loss added to the reconstruction
     regression_init: bool = False         # sparse: start the pair decoder at a logistic

@@ -450,6 +450,7 @@ def run_report(names, root: Path, *, variants=("sparse",), seeds=(0,), ablation_
         if bad:
             raise ConfigError(f"unknown {what}(s) {', '.join(bad)}; valid: {', '.join(valid)}")
     ablation_seeds = tuple(seeds if ablation_seeds is None else ablation_seeds)
+    subgraph_limit = preset_subgraph_nodes()
     start = time.perf_counter()
     datasets = []
     with tempfile.TemporaryDirectory(prefix="bench-sparse-") as tmp_name:
@@ -461,11 +462,11 @@ def run_report(names, root: Path, *, variants=("sparse",), seeds=(0,), ablation_
                            max_queries=max_queries, seed=negatives_seed)
             runs = []
             for variant in variants:
-                if variant == "whole-window" and prep.info["num_nodes"] <= preset_subgraph_nodes():
+                if variant == "whole-window" and prep.info["num_nodes"] <= subgraph_limit:
                     if progress:      # the preset itself trains on whole windows there
                         progress(f"sparse {name} whole-window: skipped, N = "
                                  f"{prep.info['num_nodes']} <= subgraph_nodes = "
-                                 f"{preset_subgraph_nodes()} (the sparse model's own runs)")
+                                 f"{subgraph_limit} (the sparse model's own runs)")
                     continue
                 for seed in (seeds if variant in MODELS else ablation_seeds):
                     r = train_and_rank(prep, tmp, variant=variant, seed=seed, epochs=epochs,

@@ -282,6 +282,7 @@ def render(report: dict) -> list[str]:
     dense-against-sparse table, verdict lines from the numbers."""
     s = report["settings"]
     rows = report["synthetic"]
+    # rows measured before they recorded it: the preset's 200 x 20 (as at d7fae66)
     links = sorted({(r.get("max_links", 200), r.get("negatives", 20)) for r in rows})
     L = ["### Cost of the sparse model: synthetic social networks", "",
          f"`python scripts/benchmark.py --protocol sparse-cost` ({report['date']}, "

@@ -303,12 +303,12 @@ class SparseFamily(ModelFamily):
 
     def describe(self, trainer) -> str:
         tc = trainer.config.train
-        n = trainer.data.num_nodes
-        where = (f"the GCN on a sampled subgraph of >= {tc.subgraph_nodes} nodes"
-                 if 0 < tc.subgraph_nodes < n else "whole windows")
+        ts = trainer.train_set
+        where = (f"the GCN on a sampled subgraph of >= {ts.subgraph_nodes} nodes"
+                 if ts.sampled else "whole windows")
         return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} true links x "
-                f"{tc.negatives} negatives per target, {where}, N={n}; best epoch by "
-                f"validation MRR)")
+                f"{tc.negatives} negatives per target, {where}, N={trainer.data.num_nodes}; "
+                f"best epoch by validation MRR)")
 
     def setup(self, trainer, node_features, generator, critic) -> None:
         from gcngan.data.windows import check_validation_targets
