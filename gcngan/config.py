@@ -201,6 +201,10 @@ class TrainConfig:
     #                                       step propagates only a sampled subgraph: the
     #                                       candidates' endpoints + window neighbours up to
     #                                       this many nodes (gcngan.subgraph; 0 = whole window)
+    negative_pool: int = 0                # sparse: a training target's uniform negatives come
+    #                                       from one pool of this many nodes drawn for it
+    #                                       (shared negatives: bounded endpoints per step;
+    #                                       0 = each query draws from all nodes)
     rank_weight: float = 0.0              # sparse: weight of the per-query softmax
     #                                       (listwise) loss added to the reconstruction
     regression_init: bool = False         # sparse: start the pair decoder at a logistic
@@ -219,7 +223,8 @@ class TrainConfig:
             _check_positive(o, name, getattr(self, name))
         for name in ("weight_decay", "clip", "gp_weight", "alpha", "adv_weight",
                      "pretrain_epochs", "epsilon", "hurdle_log_weight", "hurdle_l1_weight",
-                     "hurdle_high_weight", "rank_weight", "max_targets", "subgraph_nodes"):
+                     "hurdle_high_weight", "rank_weight", "max_targets", "subgraph_nodes",
+                     "negative_pool"):
             _check_positive(o, name, getattr(self, name), allow_zero=True)
         if self.critic_lr is not None:
             _check_positive(o, "critic_lr", self.critic_lr)
@@ -293,7 +298,8 @@ PRESETS: dict[str, dict] = {
                   "batch_size": 1, "epochs": 10, "grad_clip": 5.0, "eval_samples": 1,
                   "patience": 3, "pretrain_epochs": 0, "max_links": 200, "negatives": 20,
                   "val_q": 100, "val_queries": 500, "regression_init": True,
-                  "rank_weight": 1.0, "subgraph_nodes": 1000},
+                  "rank_weight": 1.0, "subgraph_nodes": 1000,
+                  "negative_pool": 200},
         "data": {"window": 10},
     },
 }

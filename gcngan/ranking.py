@@ -68,6 +68,20 @@ class Candidates:
 
 
 # ----- negatives ------------------------------------------------------------------------
+def _sample_from(rng: np.random.Generator, pool: np.ndarray, need: int,
+                 excluded: np.ndarray) -> np.ndarray:
+    """``need`` distinct nodes of ``pool`` (sorted unique) outside ``excluded`` (sorted
+    unique), uniform; fewer distinct ones than asked -> all of them, then repeats drawn
+    from them."""
+    avail = np.setdiff1d(pool, excluded, assume_unique=True)
+    if need <= 0 or avail.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if avail.size >= need:
+        return rng.choice(avail, size=need, replace=False)
+    return np.concatenate([rng.permutation(avail),
+                           rng.choice(avail, size=need - avail.size, replace=True)])
+
+
 def _sample_uniform(rng: np.random.Generator, n: int, need: int,
                     excluded: np.ndarray) -> np.ndarray:
     """``need`` distinct nodes of ``0 .. n-1`` outside ``excluded`` (sorted unique), uniform;
@@ -76,11 +90,7 @@ def _sample_uniform(rng: np.random.Generator, n: int, need: int,
     if need <= 0 or available <= 0:
         return np.zeros(0, dtype=np.int64)
     if available < max(2 * need, n // 2):                 # crowded: draw from the complement
-        pool = np.setdiff1d(np.arange(n, dtype=np.int64), excluded, assume_unique=True)
-        if pool.size >= need:
-            return rng.choice(pool, size=need, replace=False)
-        return np.concatenate([rng.permutation(pool),
-                               rng.choice(pool, size=need - pool.size, replace=True)])
+        return _sample_from(rng, np.arange(n, dtype=np.int64), need, excluded)
     out = np.zeros(0, dtype=np.int64)
     while out.size < need:
         draw = rng.integers(0, n, size=2 * (need - out.size) + 8)
@@ -93,7 +103,7 @@ def _sample_uniform(rng: np.random.Generator, n: int, need: int,
 
 
 def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries: int = 1000,
-                       seed: int = 0) -> Candidates:
+                       seed: int = 0, pool: int = 0) -> Candidates:
     """Queries and negatives for ``targets`` (see the module docstring).
 
     Queries of a target are its links ``u -> v`` with ``u != v`` in ``(src, dst)`` order;
@@ -111,6 +121,13 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
         q (int, optional): Negatives per query. (default: ``100``)
         max_queries (int, optional): Queries per target at most. (default: ``1000``)
         seed (int, optional): Seed of ``numpy.random.default_rng``. (default: ``0``)
+        pool (int, optional): ``0``: each query's uniform negatives come from all nodes
+            (the evaluation's). ``K`` (``0 < K < N``): a target's queries share one pool
+            of ``K`` nodes drawn uniformly for the target, and draw their uniform
+            negatives from it (PyTorch-BigGraph's batched negatives; each query's are
+            still uniform over the nodes, but a target's candidates then have at most
+            ``K`` uniform endpoints: the sparse family's training candidates,
+            ``train.negative_pool``). (default: ``0``)
 
     Returns:
         Candidates: ``1 + q`` rows per query, the positive first.
@@ -119,6 +136,8 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
         raise InputError(f"--q {q} must be >= 1")
     if max_queries < 1:
         raise InputError(f"--max-queries {max_queries} must be >= 1")
+    if pool < 0:
+        raise InputError(f"negative pool {pool} must be >= 0")
     index = as_index(seq)
     n, T = index.num_nodes, index.num_snapshots
     rng = np.random.default_rng(seed)
@@ -135,13 +154,17 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
         if qs.size > max_queries:
             pick = np.sort(rng.choice(qs.size, size=max_queries, replace=False))
             qs, qd = qs[pick], qd[pick]
+        shared = (np.sort(rng.choice(n, size=pool, replace=False))
+                  if 0 < pool < n and qs.size else None)                # (K,) this target's
         for u, v in zip(qs.tolist(), qd.tolist()):
             lo, hi = np.searchsorted(keys, [u * n, (u + 1) * n])
             excl = np.union1d(keys[lo:hi] - u * n, [u])                 # links of A_t, u
             hist = np.setdiff1d(index.history(u, t), excl, assume_unique=True)
             k = min(q // 2, hist.size)
             neg_h = rng.choice(hist, size=k, replace=False) if k else np.zeros(0, np.int64)
-            neg_u = _sample_uniform(rng, n, q - k, np.union1d(excl, neg_h))
+            taken = np.union1d(excl, neg_h)
+            neg_u = (_sample_uniform(rng, n, q - k, taken) if shared is None
+                     else _sample_from(rng, shared, q - k, taken))
             neg = np.concatenate([neg_h, neg_u]).astype(np.int64)
             if neg.size == 0:
                 continue

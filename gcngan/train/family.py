@@ -149,12 +149,14 @@ class SparseTrainingSet:
     """
 
     def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
-                 negatives: int, seed: int, subgraph_nodes: int = 0) -> None:
+                 negatives: int, seed: int, subgraph_nodes: int = 0,
+                 negative_pool: int = 0) -> None:
         self.index, self.featurizer = index, featurizer
         self.targets = [int(t) for t in targets]
         self.window, self.max_links, self.negatives, self.seed = window, max_links, negatives, seed
         self.subgraph_nodes = (int(subgraph_nodes)
                                if 0 < subgraph_nodes < index.num_nodes else 0)
+        self.negative_pool = int(negative_pool)
         self._cache: dict[int, tuple] = {}
         self._edges: dict[int, tuple[Tensor, Tensor]] = {}
 
@@ -178,7 +180,7 @@ class SparseTrainingSet:
         if t not in self._cache:
             idx = self.index
             c = generate_negatives(idx, [t], q=self.negatives, max_queries=self.max_links,
-                                   seed=self.seed * 1_000_003 + t)
+                                   seed=self.seed * 1_000_003 + t, pool=self.negative_pool)
             nodes = None
             if self.sampled:
                 rng = np.random.default_rng([self.seed, t, 15])
@@ -345,7 +347,8 @@ class SparseFamily(ModelFamily):
         trainer.train_set = SparseTrainingSet(self.index, self.featurizer, train_targets,
                                               trainer.window, max_links=tc.max_links,
                                               negatives=tc.negatives, seed=tc.seed,
-                                              subgraph_nodes=tc.subgraph_nodes)
+                                              subgraph_nodes=tc.subgraph_nodes,
+                                              negative_pool=tc.negative_pool)
         if generator is None:
             generator = SparseGenerator(data.num_nodes, mc)
         started = False
