@@ -238,6 +238,7 @@ def test_diff_configs_lists_changed_keys_of_the_given_sections():
     ("train.loss", "hinge", "is not one of"),
     ("train.lr", 0.0, "must be > 0"),
     ("train.epsilon", -1.0, "must be >= 0"),
+    ("train.negative_pool", -1, "must be >= 0"),
     ("train.label_smoothing", 0.5, "must be in [0, 0.5)"),
     ("train.device", "tpu", "is not one of"),
 ])

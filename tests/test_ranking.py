@@ -143,6 +143,51 @@ def test_negatives_respect_the_rules(shared_file):
     assert max(hist_counts) == q // 2 and min(hist_counts) < q // 2     # both cases occur
 
 
+def _uniform_negatives(index, cands, q: int, t: int) -> list[np.ndarray]:
+    """Each query's uniform negatives at target ``t`` (after its historical ones)."""
+    out = []
+    for qid in np.unique(cands.query[cands.t == t]):
+        rows = cands.query == qid
+        u = cands.src[rows][0]
+        negs = cands.dst[rows][~cands.label[rows]]
+        hist = np.setdiff1d(index.history(u, t), [u])
+        hist = np.setdiff1d(hist, cands.dst[rows][cands.label[rows]])
+        k = min(q // 2, int(np.isin(negs, hist).sum()))
+        assert np.isin(negs[:k], hist).all()
+        out.append(negs[k:])
+    return out
+
+
+def test_a_negative_pool_shares_the_uniform_negatives_of_a_target(tmp_path):
+    """pool=K: a target's queries draw their uniform negatives from one set of K nodes
+    (so its candidates have at most K uniform endpoints), still valid negatives without
+    duplicates; pool=0 and pool >= N are the evaluation's draw, unchanged."""
+    from gcngan.data.synthetic import generate_social
+
+    csv = tmp_path / "social.csv"
+    generate_social(num_nodes=400, num_snapshots=6, links_per_node=3, seed=0).to_csv(
+        csv, index=False)
+    index = PairIndex(load_snapshots(str(csv), DataConfig(window=3)))
+    n, q, targets = index.num_nodes, 10, [4, 5]
+    plain = generate_negatives(index, targets, q=q, max_queries=100, seed=3)
+    for same in (0, n, n + 5):
+        other = generate_negatives(index, targets, q=q, max_queries=100, seed=3, pool=same)
+        assert np.array_equal(other.dst, plain.dst) and np.array_equal(other.src, plain.src)
+    pooled = generate_negatives(index, targets, q=q, max_queries=100, seed=3, pool=25)
+    assert pooled.num_queries == plain.num_queries == 200
+    for t in targets:
+        uni = _uniform_negatives(index, pooled, q, t)
+        assert len(np.unique(np.concatenate(uni))) <= 25
+        assert len(np.unique(np.concatenate(_uniform_negatives(index, plain, q, t)))) > 100
+        for qid in np.unique(pooled.query[pooled.t == t]):
+            rows = pooled.query == qid
+            u, negs = pooled.src[rows][0], pooled.dst[rows][~pooled.label[rows]]
+            assert len(negs) == q and len(set(negs.tolist())) == q and (negs != u).all()
+            assert (index.gather(t, index.keys(np.full(q, u), negs)) == 0).all()
+    with pytest.raises(InputError, match="negative pool -1"):
+        generate_negatives(index, targets, q=q, pool=-1)
+
+
 def test_negatives_file_round_trip_and_sha256(small, tmp_path):
     cands = generate_negatives(small, [4, 5], q=3, seed=1)
     path = tmp_path / "neg.csv"
