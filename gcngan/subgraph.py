@@ -14,7 +14,7 @@ evaluation's and cost up to 0.065 MRR on ``bitcoin_alpha``):
    neighbours in the window's undirected union, then those neighbours' neighbours (each
    hop in random order, so every candidate, positive or negative, is equally likely to
    keep its neighbourhood) until ``S`` nodes;
-2. the GCN propagates the window's links **induced** on that set (:func:`induced_edges`;
+2. the GCN propagates the window's links **induced** on that set (:func:`induced_window`;
    the normalisation is the subgraph's own, as Cluster-GCN's); the pair features are
    computed on the whole window as before.
 
@@ -62,27 +62,45 @@ def sample_subgraph(union, seeds: np.ndarray, size: int,
     return np.sort(members)
 
 
-def induced_edges(edge_index: Tensor, edge_weight: Tensor,
-                  nodes: np.ndarray) -> tuple[Tensor, Tensor]:
-    r"""The links of one snapshot with both ends in ``nodes``.
+def induced_window(snapshots, nodes: np.ndarray):
+    r"""The links of a window's snapshots with both ends in ``nodes``, as the one-window
+    batch the GCN of a step propagates: the batch
+    :meth:`~gcngan.nn.sparse_gcn.SparseWindowBatch.from_snapshots` builds from the induced
+    links with ``nodes`` as the node set (same local ids, same link order), without
+    sorting the links.
 
     Args:
-        edge_index (Tensor): :math:`(2, E)` long ``[src; dst]``, sorted by ``src``.
-        edge_weight (Tensor): :math:`(E,)`.
-        nodes (np.ndarray): :math:`(S,)` sorted unique node indices.
+        snapshots: ``W`` pairs ``(edge_index (2, E_w) long [src; dst] sorted by src,
+            edge_weight (E_w,))`` on global node indices.
+        nodes (np.ndarray): :math:`(M,)` sorted unique node indices.
 
     Returns:
-        ``(edge_index (2, E_S), edge_weight (E_S,))``, in the input's order. Costs
-        :math:`O(S \log E)` plus the out-links of ``nodes``, never :math:`O(E)`.
+        SparseWindowBatch: ``batch_size = 1``, ``nodes`` as given, links in each snapshot's
+        input order. Costs :math:`O(M \log E_w)` per snapshot plus the out-links of
+        ``nodes`` and a position table of ``max(nodes) + 1`` entries, never :math:`O(E)`.
     """
-    src = edge_index[0].numpy()
-    lo = np.searchsorted(src, nodes, side="left")
-    hi = np.searchsorted(src, nodes, side="right")
-    count = hi - lo                                                        # (S,)
-    total = int(count.sum())
-    start = np.repeat(lo - (np.cumsum(count) - count), count)              # (total,)
-    rows = start + np.arange(total)                                        # out-links
-    dst = edge_index[1].numpy()[rows]
-    pos = np.searchsorted(nodes, dst).clip(max=max(nodes.size - 1, 0))
-    rows = torch.from_numpy(rows[nodes[pos] == dst] if nodes.size else rows[:0])
-    return edge_index[:, rows], edge_weight[rows]
+    from gcngan.nn.sparse_gcn import SparseWindowBatch
+
+    nodes = np.asarray(nodes, dtype=np.int64)
+    M = nodes.size
+    position = np.full(int(nodes[-1]) + 1 if M else 0, -1, dtype=np.int64)
+    position[nodes] = np.arange(M)
+    edge_parts, weight_parts = [], []
+    for w, (edge_index, edge_weight) in enumerate(snapshots):
+        src, dst = edge_index[0].numpy(), edge_index[1].numpy()
+        lo = np.searchsorted(src, nodes, side="left")
+        count = np.searchsorted(src, nodes, side="right") - lo                # (M,)
+        rows = (np.repeat(lo - (np.cumsum(count) - count), count)
+                + np.arange(int(count.sum())))                                 # out-links
+        local_dst = np.full(rows.size, -1, dtype=np.int64)
+        inside = dst[rows] < position.size
+        local_dst[inside] = position[dst[rows][inside]]
+        keep = local_dst >= 0
+        rows = rows[keep]
+        edge_parts.append(np.stack([position[src[rows]], local_dst[keep]]) + w * M)
+        weight_parts.append(edge_weight[torch.from_numpy(rows)].reshape(-1))
+    edge_index = (torch.from_numpy(np.concatenate(edge_parts, axis=1)) if edge_parts
+                  else torch.zeros(2, 0, dtype=torch.long))
+    edge_weight = (torch.cat(weight_parts).float() if weight_parts else torch.zeros(0))
+    return SparseWindowBatch(torch.from_numpy(nodes), edge_index, edge_weight, 1,
+                             len(snapshots))

@@ -8,7 +8,8 @@ import torch
 
 from gcngan.data.synthetic import generate_social
 from gcngan.structural import PairIndex
-from gcngan.subgraph import induced_edges, sample_subgraph
+from gcngan.nn.sparse_gcn import SparseWindowBatch
+from gcngan.subgraph import induced_window, sample_subgraph
 
 
 def _index(tmp_path, n: int, snapshots: int = 8, links: int = 3):
@@ -48,19 +49,29 @@ def test_sample_holds_the_seeds_then_their_window_neighbours(index):
     assert np.array_equal(sample_subgraph(union, many, 10, np.random.default_rng(0)), many)
 
 
-def test_induced_edges_are_the_links_with_both_ends_inside():
+def _random_snapshot(rng, n: int = 50, links: int = 400):
+    key = np.unique(rng.integers(0, n * n, links))                       # sorted by src
+    return torch.from_numpy(np.stack([key // n, key % n])), torch.rand(key.size)
+
+
+def test_induced_window_is_the_batch_of_the_links_with_both_ends_inside():
+    """induced_window == from_snapshots on the links inside ``nodes`` with ``nodes`` as the
+    node set: same local ids, same link order, same weights (an empty snapshot too)."""
     rng = np.random.default_rng(0)
-    key = np.unique(rng.integers(0, 50 * 50, 400))
-    src, dst = key // 50, key % 50
-    ei = torch.from_numpy(np.stack([src, dst]))
-    ew = torch.rand(key.size)
+    snaps = [_random_snapshot(rng) for _ in range(3)]
+    snaps.append((torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)))
     nodes = np.sort(rng.choice(50, 20, replace=False))
-    got_ei, got_ew = induced_edges(ei, ew, nodes)
-    keep = np.isin(src, nodes) & np.isin(dst, nodes)
-    assert torch.equal(got_ei, ei[:, torch.from_numpy(keep)])
-    assert torch.equal(got_ew, ew[torch.from_numpy(keep)])
-    empty_ei, empty_ew = induced_edges(ei, ew, np.zeros(0, np.int64))
-    assert empty_ei.shape == (2, 0) and empty_ew.shape == (0,)
+    got = induced_window(snaps, nodes)
+    inside = []
+    for ei, ew in snaps:
+        keep = torch.from_numpy(np.isin(ei[0], nodes) & np.isin(ei[1], nodes))
+        inside.append((ei[:, keep], ew[keep]))
+    want = SparseWindowBatch.from_snapshots([inside], nodes=torch.from_numpy(nodes))
+    assert got.batch_size == 1 and got.window == 4
+    assert torch.equal(got.nodes, want.nodes)
+    assert torch.equal(got.edge_index, want.edge_index)
+    assert torch.equal(got.edge_weight, want.edge_weight)
+    assert 0 < got.edge_index.shape[1] < sum(ei.shape[1] for ei, _ in snaps)
 
 
 @pytest.mark.parametrize("n", [400, 4000])
@@ -110,3 +121,37 @@ def test_subgraph_nodes_at_or_above_n_trains_on_whole_windows(index):
     ts = SparseTrainingSet(index, PairFeaturizer(index), [5, 6], 3, max_links=10, negatives=4,
                            seed=0, subgraph_nodes=index.num_nodes)
     assert not ts.sampled and ts.candidates(5)[6] is None
+
+
+def test_a_sampled_batch_is_the_batch_of_the_induced_links(index, monkeypatch):
+    """A sampled batch of two targets (each target's window kept, or built again once the
+    cache is full) is the batch from_snapshots builds from each window's links inside its
+    subgraph and the candidates' endpoints."""
+    import gcngan.train.family as family
+    from gcngan.nn.pair_decoder import PairFeaturizer
+
+    def fresh(ts, targets):
+        wins, ends = [], []
+        for t in targets:
+            src, dst, *_, nodes = ts.candidates(t)
+            win = []
+            for k in range(t - ts.window, t):
+                ei, ew = ts.snapshot_edges(k)
+                keep = torch.from_numpy(np.isin(ei[0], nodes) & np.isin(ei[1], nodes))
+                win.append((ei[:, keep], ew[keep]))
+            wins.append(win)
+            ends += [torch.from_numpy(src), torch.from_numpy(dst)]
+        return SparseWindowBatch.from_snapshots(wins, extra_nodes=torch.cat(ends))
+
+    for budget in (family.WINDOW_CACHE_BYTES, 1):
+        monkeypatch.setattr(family, "WINDOW_CACHE_BYTES", budget)
+        ts = family.SparseTrainingSet(index, PairFeaturizer(index), [5, 6], 3, max_links=10,
+                                      negatives=4, seed=0, subgraph_nodes=60)
+        assert ts.sampled
+        for _ in range(2):                                     # built, then kept (or not)
+            got = ts.batch(torch.tensor([0, 1]))[0].batch
+            want = fresh(ts, [5, 6])
+            assert torch.equal(got.nodes, want.nodes)
+            assert torch.equal(got.edge_index, want.edge_index)
+            assert torch.equal(got.edge_weight, want.edge_weight)
+        assert sorted(ts._windows) == ([5, 6] if budget > 1 else [])

@@ -111,6 +111,35 @@ class SparseWindowBatch:
         batch.edge_index = local + copy * batch.num_local                  # (2, E)
         return batch
 
+    @classmethod
+    def stack(cls, windows: Sequence["SparseWindowBatch"]) -> "SparseWindowBatch":
+        r"""``B`` one-window batches as one batch of ``B`` windows on the union of their
+        node sets: the same batch :meth:`from_snapshots` builds from the windows' links
+        and nodes (same node order, same link order), without sorting the links again.
+
+        Args:
+            windows: ``B`` batches with ``batch_size = 1`` and the same ``window``.
+
+        Raises:
+            ValueError: no window, a batch of more than one window, or different lengths.
+        """
+        if not windows:
+            raise ValueError("SparseWindowBatch.stack: need at least one window")
+        if any(w.batch_size != 1 or w.window != windows[0].window for w in windows):
+            raise ValueError("SparseWindowBatch.stack: every part must be one window of the "
+                             "same length")
+        if len(windows) == 1:
+            return windows[0]
+        W = windows[0].window
+        nodes = torch.unique(torch.cat([w.nodes for w in windows]))       # (M,) sorted
+        M, parts = int(nodes.numel()), []
+        for b, win in enumerate(windows):
+            m = max(win.num_local, 1)
+            copy, pos = win.edge_index // m, win.edge_index % m             # (2, E_b) each
+            parts.append((b * W + copy) * M + torch.searchsorted(nodes, win.nodes)[pos])
+        return cls(nodes, torch.cat(parts, dim=1), torch.cat([w.edge_weight for w in windows]),
+                   len(windows), W)
+
 
 class SparseGCNEncoder(nn.Module):
     r"""Learned node embeddings (+ optional features and noise) -> stacked sparse GCN on every

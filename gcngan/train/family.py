@@ -132,6 +132,10 @@ class DenseFamily(ModelFamily):
 
 
 # ----- sparse ---------------------------------------------------------------------------------
+#: Bytes of one-window batches a :class:`SparseTrainingSet` keeps for later epochs (the
+#: targets built first; the rest are built at every step).
+WINDOW_CACHE_BYTES = 512 * 2 ** 20
+
 class SparseTrainingSet:
     """Training targets of the sparse family: ``batch(indices)`` ->
     ``(SparseInputs, target (P,))`` (model-scale weights, 0 for the negatives).
@@ -139,8 +143,10 @@ class SparseTrainingSet:
     Each target's candidates (its true links, at most ``max_links``, ``negatives`` sampled
     negatives each) are drawn once with the seed ``(seed, t)`` and kept with their pair
     features, and each snapshot's ``(edge_index (2, E_t), model-scale edge_weight (E_t,))``
-    is built once (:meth:`snapshot_edges`; :math:`O(T E)` in all, the data's own size), so
-    an epoch costs the GCN and the decoder, not the sampling nor the edge tensors.
+    is built once (:meth:`snapshot_edges`; :math:`O(T E)` in all, the data's own size), as
+    is each target's one-window batch while they fit :data:`WINDOW_CACHE_BYTES`
+    (:meth:`window_batch`), so an epoch costs the GCN and the decoder, not the sampling nor
+    the edge tensors.
 
     With ``subgraph_nodes = S < N`` the GCN of a step propagates only the window's links
     induced on a subgraph around the target's candidates (:mod:`gcngan.subgraph`, drawn
@@ -159,6 +165,8 @@ class SparseTrainingSet:
         self.negative_pool = int(negative_pool)
         self._cache: dict[int, tuple] = {}
         self._edges: dict[int, tuple[Tensor, Tensor]] = {}
+        self._windows: dict[int, object] = {}           # t -> SparseWindowBatch (bounded)
+        self._window_bytes = 0
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -198,16 +206,29 @@ class SparseTrainingSet:
                               torch.from_numpy(c.query.astype(np.int64)), nodes)
         return self._cache[t]
 
-    def window_edges(self, t: int) -> list[tuple[Tensor, Tensor]]:
-        """The ``W`` snapshots ``t-W .. t-1`` a step on target ``t`` propagates: whole
-        (:meth:`snapshot_edges`), or induced on the target's subgraph."""
-        from gcngan.subgraph import induced_edges
+    def window_batch(self, t: int):
+        """The one-window :class:`~gcngan.nn.sparse_gcn.SparseWindowBatch` a step on target
+        ``t`` propagates: snapshots ``t-W .. t-1`` whole (nodes: their endpoints and the
+        candidates'), or induced on the target's subgraph
+        (:func:`gcngan.subgraph.induced_window`). Kept for later epochs while the kept
+        batches hold at most :data:`WINDOW_CACHE_BYTES`; built again past that."""
+        from gcngan.nn.sparse_gcn import SparseWindowBatch
+        from gcngan.subgraph import induced_window
 
-        nodes = self.candidates(t)[6]
+        if t in self._windows:
+            return self._windows[t]
+        src, dst, *_, nodes = self.candidates(t)
         snaps = [self.snapshot_edges(k) for k in range(t - self.window, t)]
         if nodes is None:
-            return snaps
-        return [induced_edges(ei, ew, nodes) for ei, ew in snaps]
+            batch = SparseWindowBatch.from_snapshots(
+                [snaps], extra_nodes=torch.from_numpy(np.concatenate([src, dst])))
+        else:
+            batch = induced_window(snaps, nodes)
+        size = sum(x.numel() * x.element_size()
+                   for x in (batch.nodes, batch.edge_index, batch.edge_weight))
+        if self._window_bytes + size <= WINDOW_CACHE_BYTES:
+            self._windows[t], self._window_bytes = batch, self._window_bytes + size
+        return batch
 
     def snapshot_edges(self, k: int) -> tuple[Tensor, Tensor]:
         """``(edge_index (2, E_k) long [src; dst], edge_weight (E_k,) float32)`` of snapshot
@@ -227,10 +248,9 @@ class SparseTrainingSet:
 
         ts = [self.targets[int(i)] for i in indices]
         cands = [self.candidates(t) for t in ts]
-        snaps = [self.window_edges(t) for t in ts]
         src = torch.from_numpy(np.concatenate([c[0] for c in cands]))
         dst = torch.from_numpy(np.concatenate([c[1] for c in cands]))
-        batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.cat([src, dst]))
+        batch = SparseWindowBatch.stack([self.window_batch(t) for t in ts])
         graph = torch.cat([torch.full((len(c[0]),), b, dtype=torch.long)
                            for b, c in enumerate(cands)])
         offset = np.cumsum([0] + [int(c[5].max()) + 1 if len(c[5]) else 0 for c in cands])

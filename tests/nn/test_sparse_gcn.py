@@ -240,3 +240,27 @@ def test_lstm_last_is_nn_lstm_output_and_gradients(window):
     assert torch.allclose(a, b, atol=1e-6) and torch.allclose(ga, gb, atol=1e-6)
     assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(pa, pb))
     assert torch.equal(enc.lstm_last(seq[:, :0]), torch.zeros(7, 6))       # W = 0
+
+
+def test_stacked_windows_are_the_batch_from_snapshots():
+    """stack(one-window batches) == from_snapshots(all windows, all extra nodes): the same
+    union of nodes, local ids and link order; parts must be single windows of one length."""
+    g = torch.Generator().manual_seed(0)
+    wins, parts, extra = [], [], []
+    for b in range(3):
+        win = [_sparse(_directed(9, seed=3 * b + w)) for w in range(2)]
+        ends = torch.randint(0, 12, (4,), generator=g)
+        wins.append(win)
+        extra.append(ends)
+        parts.append(SparseWindowBatch.from_snapshots([win], extra_nodes=ends))
+    got = SparseWindowBatch.stack(parts)
+    want = SparseWindowBatch.from_snapshots(wins, extra_nodes=torch.cat(extra))
+    assert (got.batch_size, got.window) == (3, 2)
+    assert torch.equal(got.nodes, want.nodes)
+    assert torch.equal(got.edge_index, want.edge_index)
+    assert torch.equal(got.edge_weight, want.edge_weight)
+    assert SparseWindowBatch.stack(parts[:1]) is parts[0]
+    with pytest.raises(ValueError, match="one window"):
+        SparseWindowBatch.stack([got])
+    with pytest.raises(ValueError, match="at least one"):
+        SparseWindowBatch.stack([])
