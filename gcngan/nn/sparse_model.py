@@ -125,8 +125,8 @@ class SparseGenerator(nn.Module):
                                         config.lstm_hidden, noise_std=config.node_noise,
                                         dropout=config.dropout,
                                         convolve=config.encoder != "none",
-                                        activity=getattr(config, "node_activity", False),
-                                        skip=getattr(config, "gcn_skip", False))
+                                        activity=config.node_activity,
+                                        skip=config.gcn_skip)
         self.decoder = PairDecoder(config.lstm_hidden,
                                    len(PAIR_FEATURES) if config.pair_features else 0,
                                    hidden_channels=config.decoder_hidden,
@@ -166,7 +166,7 @@ class SparseCritic(nn.Module):
     def __init__(self, config) -> None:
         super().__init__()
         self.conditional = config.critic_condition == "history"
-        self.sets = getattr(config, "critic_sets", "window")
+        self.sets = config.critic_sets
         self.set_critic = SetCritic(len(PAIR_FEATURES),
                                     len(WINDOW_SUMMARY) if self.conditional else 0,
                                     hidden_channels=config.critic_hidden[0],

@@ -151,7 +151,10 @@ class SparseTrainingSet:
     With ``subgraph_nodes = S < N`` the GCN of a step propagates only the window's links
     induced on a subgraph around the target's candidates (:mod:`gcngan.subgraph`, drawn
     once per target with them; the candidates are the same), so a step's cost is bounded
-    by the settings, not by :math:`N`.
+    by the settings, not by :math:`N`. With ``negative_pool = K`` (``0 < K < N``) a
+    target's queries draw their uniform negatives from one pool of ``K`` nodes
+    (:func:`gcngan.ranking.generate_negatives`'s ``pool``), so its candidates have fewer
+    distinct endpoints (opt-in: it cost validation quality, see the README).
     """
 
     def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
@@ -328,9 +331,11 @@ class SparseFamily(ModelFamily):
         ts = trainer.train_set
         where = (f"the GCN on a sampled subgraph of >= {ts.subgraph_nodes} nodes"
                  if ts.sampled else "whole windows")
+        pool = (f" (uniform ones from a shared pool of {ts.negative_pool} nodes per target)"
+                if 0 < ts.negative_pool < trainer.data.num_nodes else "")
         return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} true links x "
-                f"{tc.negatives} negatives per target, {where}, N={trainer.data.num_nodes}; "
-                f"best epoch by validation MRR)")
+                f"{tc.negatives} negatives{pool} per target, {where}, "
+                f"N={trainer.data.num_nodes}; best epoch by validation MRR)")
 
     def setup(self, trainer, node_features, generator, critic) -> None:
         from gcngan.data.windows import check_validation_targets

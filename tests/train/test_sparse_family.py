@@ -259,6 +259,17 @@ def test_cached_snapshot_edges_give_the_batch_of_a_fresh_build(tmp_path):
     assert set(ts._edges) == {k for t in ts.targets for k in range(t - ts.window, t)}
 
 
+def test_train_says_when_uniform_negatives_come_from_a_shared_pool(social_csv, tmp_path,
+                                                                   capsys):
+    """``--set negative_pool=K`` (0 < K < N) is named in train's path line; 0 is not."""
+    assert _train(social_csv, tmp_path / "pool", "--epochs", "1",
+                  "--set", "negative_pool=12") == 0
+    assert "negatives (uniform ones from a shared pool of 12 nodes per target)" in \
+        capsys.readouterr().err
+    assert _train(social_csv, tmp_path / "nopool", "--epochs", "1") == 0
+    assert "shared pool" not in capsys.readouterr().err
+
+
 def test_sampled_subgraphs_through_the_cli_resume_as_one_run(social_csv, tmp_path, capsys):
     """``--set subgraph_nodes=S`` (S < N): train says so, and a resumed run draws the same
     subgraphs (seeded per target), so it ends where an uninterrupted one does."""
