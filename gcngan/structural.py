@@ -59,6 +59,34 @@ from gcngan.errors import ConfigError, InputError
 UNION_CACHE_ENTRIES = 1 << 26
 
 # ----- the sparse index of a sequence ----------------------------------------------------
+def window_union(index, t: int, window: int):
+    r"""The undirected binary union of snapshots ``t-W .. t-1`` and its degrees.
+
+    Args:
+        index (PairIndex): The data.
+        t (int): Target snapshot (the window ends before it).
+        window (int): :math:`W`.
+
+    Returns:
+        ``(U, d)``: ``U`` a ``scipy.sparse`` CSR :math:`(N, N)` float64 of ones (a link in
+        either direction in any snapshot of the window, self-links kept), sorted indices;
+        ``d`` :math:`(N,)` float64, its row counts. Costs :math:`O(W E \log(W E) + N)`.
+    """
+    import scipy.sparse as sp
+
+    n = index.num_nodes
+    keys = np.concatenate([index.snapshot(k)[0] for k in range(t - window, t)])
+    src, dst = keys // n, keys % n
+    both = np.sort(np.concatenate([keys, dst * n + src]))                  # np.unique: slow
+    if both.size:
+        both = both[np.concatenate([[True], both[1:] != both[:-1]])]
+    rows, cols = both // n, both % n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return (sp.csr_matrix((np.ones(cols.size), cols, indptr), shape=(n, n)),
+            np.diff(indptr).astype(np.float64))
+
+
 class PairIndex:
     """Sorted edge keys of every snapshot of a :class:`~gcngan.data.SnapshotSequence`,
     the first snapshot each pair was linked in, and the window unions, built on request
@@ -160,23 +188,13 @@ class PairIndex:
         return uniq[lo:hi][sel] - u * self.num_nodes
 
     def union(self, t: int, window: int):
-        """The window's undirected binary union ``U`` (``scipy.sparse`` CSR, float64,
-        :math:`(N, N)`) and degrees ``d`` (N,) float64; cached per ``(t, window)`` (at most
-        65 unions and :data:`UNION_CACHE_ENTRIES` stored entries: the cache is emptied
-        before it would hold more)."""
-        import scipy.sparse as sp
-
+        """:func:`window_union` cached per ``(t, window)`` (at most 65 unions and
+        :data:`UNION_CACHE_ENTRIES` stored entries: the cache is emptied before it would
+        hold more)."""
         self.check_target(t, window)
         key = (int(t), int(window))
         if key not in self._unions:
-            n = self.num_nodes
-            ks = np.unique(np.concatenate([self.snapshot(k)[0] for k in range(t - window, t)]))
-            s, d = ks // n, ks % n
-            rows, cols = np.concatenate([s, d]), np.concatenate([d, s])
-            u = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
-            u.sum_duplicates()
-            u.data[:] = 1.0                                   # binary after the mirror
-            deg = np.asarray(u.sum(axis=1)).ravel()
+            u, deg = window_union(self, t, window)
             held = sum(v[0].nnz for v in self._unions.values())
             if len(self._unions) > 64 or held + u.nnz > UNION_CACHE_ENTRIES:
                 self._unions.clear()

@@ -89,25 +89,15 @@ class PairFeaturizer:
         self._nodes: dict = {}
 
     def union(self, t: int, window: int):
-        """The window's undirected binary union ``U`` (CSR :math:`(N, N)`, float64) and its
-        degrees ``d`` :math:`(N,)`."""
-        import scipy.sparse as sp
+        """:func:`gcngan.structural.window_union` (``U`` CSR :math:`(N, N)`, degrees ``d``
+        :math:`(N,)`), in this featurizer's bounded cache."""
+        from gcngan.structural import window_union
 
         key = (int(t), int(window))
         if key not in self._unions:
-            n = self.index.num_nodes
-            keys = np.concatenate([self.index.snapshot(k)[0] for k in range(t - window, t)])
-            src, dst = keys // n, keys % n
-            both = np.sort(np.concatenate([keys, dst * n + src]))          # np.unique: slow
-            if both.size:
-                both = both[np.concatenate([[True], both[1:] != both[:-1]])]
-            rows, cols = both // n, both % n
-            indptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-            u = sp.csr_matrix((np.ones(cols.size), cols, indptr), shape=(n, n))
             if len(self._unions) >= self.cache_size:
                 self._unions.pop(next(iter(self._unions)))
-            self._unions[key] = (u, np.diff(indptr).astype(np.float64))
+            self._unions[key] = window_union(self.index, t, window)
         return self._unions[key]
 
     def common_neighbours(self, t: int, window: int, src: np.ndarray,
