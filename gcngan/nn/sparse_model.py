@@ -27,6 +27,8 @@ only (the critic still reads the features).
 """
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -216,16 +218,22 @@ class SparsePredictor(PairPredictor):
         seed (int, optional): Evaluation-noise seed. (default: ``0``)
         device (optional): (default: ``"cpu"``)
         chunk (int, optional): Pairs per forward pass. (default: ``200000``)
+        cache_bytes (int, optional): Keep the inputs built for a target's pairs (window
+            batch, pair features: data only, not the model) while they hold at most this
+            many bytes, so scoring the same pairs again (validation at every epoch) runs
+            only the model. (default: ``0``, nothing kept)
     """
 
     name = "model"
 
     def __init__(self, generator: SparseGenerator, *, samples: int = 1, seed: int = 0,
-                 device="cpu", chunk: int = 200_000) -> None:
+                 device="cpu", chunk: int = 200_000, cache_bytes: int = 0) -> None:
         self.generator, self.samples, self.seed = generator, max(int(samples), 1), seed
-        self.device, self.chunk = device, chunk
+        self.device, self.chunk, self.cache_bytes = device, chunk, int(cache_bytes)
         self._featurizer: Optional[PairFeaturizer] = None
         self._index = None
+        self._inputs: dict = {}              # (t, window, pairs digest) -> SparseInputs
+        self._held = 0
 
     def prepare(self, seq, targets: Sequence[int], window: int) -> None:
         """Nothing to precompute (pairs are scored when asked)."""
@@ -233,7 +241,27 @@ class SparsePredictor(PairPredictor):
     def _features(self, index) -> PairFeaturizer:
         if self._index is not index:
             self._index, self._featurizer = index, PairFeaturizer(index)
+            self._inputs, self._held = {}, 0
         return self._featurizer
+
+    def _inputs_of(self, index, t: int, window: int, src: np.ndarray,
+                   dst: np.ndarray) -> SparseInputs:
+        """:func:`sparse_inputs` of the pairs at ``t``, kept while under ``cache_bytes``."""
+        fz = self._features(index)
+        if not self.cache_bytes:
+            return sparse_inputs(index, fz, [t], window, [src], [dst])
+        digest = hashlib.blake2b(src.tobytes() + dst.tobytes(), digest_size=16).digest()
+        key = (t, window, digest)
+        if key not in self._inputs:
+            inputs = sparse_inputs(index, fz, [t], window, [src], [dst])
+            size = sum(x.numel() * x.element_size()
+                       for x in (inputs.batch.nodes, inputs.batch.edge_index,
+                                 inputs.batch.edge_weight, inputs.src, inputs.dst,
+                                 inputs.graph, inputs.feats, inputs.condition))
+            if self._held + size > self.cache_bytes:
+                return inputs
+            self._inputs[key], self._held = inputs, self._held + size
+        return self._inputs[key]
 
     @torch.no_grad()
     def score_pairs(self, seq, t: int, src, dst, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -245,7 +273,6 @@ class SparsePredictor(PairPredictor):
         index.check_target(t, window)
         src = np.asarray(src, dtype=np.int64).ravel()
         dst = np.asarray(dst, dtype=np.int64).ravel()
-        fz = self._features(index)
         gen = self.generator
         was_training = gen.training
         gen.eval()
@@ -254,7 +281,7 @@ class SparsePredictor(PairPredictor):
         try:
             for a in range(0, src.size, self.chunk):
                 s, d = src[a:a + self.chunk], dst[a:a + self.chunk]
-                inputs = sparse_inputs(index, fz, [t], window, [s], [d])
+                inputs = self._inputs_of(index, t, window, s, d)
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(self.seed * 1_000_003 + t)
                     draws = [gen.forward_parts(inputs) for _ in range(self.samples)]

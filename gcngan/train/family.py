@@ -393,6 +393,7 @@ class SparseFamily(ModelFamily):
         trainer.selection = RankingSelection(self, initial_candidate=started)
         trainer.conditional = True          # the critic reads the candidates' features
         self._negatives: dict = {}
+        self._predictor = None
 
     def gradient_penalty(self, critic, real: Tensor, fake: Tensor, cond) -> Tensor:
         from gcngan.nn.sparse_model import sparse_gradient_penalty
@@ -418,11 +419,17 @@ class SparseFamily(ModelFamily):
         return self._negatives[split]
 
     def predictor(self, trainer):
+        """The generator as a pair predictor, one per run: the inputs it builds for the
+        validation pairs (window batch, pair features) are kept for the later epochs
+        (within :data:`WINDOW_CACHE_BYTES`), so validation reruns only the model."""
         from gcngan.nn.sparse_model import SparsePredictor
 
-        tc = trainer.config.train
-        return SparsePredictor(trainer.generator, samples=tc.eval_samples, seed=tc.seed,
-                               device=trainer.device)
+        if self._predictor is None or self._predictor.generator is not trainer.generator:
+            tc = trainer.config.train
+            self._predictor = SparsePredictor(trainer.generator, samples=tc.eval_samples,
+                                              seed=tc.seed, device=trainer.device,
+                                              cache_bytes=WINDOW_CACHE_BYTES)
+        return self._predictor
 
     @torch.no_grad()
     def evaluate(self, trainer, split: str, metrics=None) -> dict:

@@ -286,3 +286,36 @@ def test_sampled_subgraphs_through_the_cli_resume_as_one_run(social_csv, tmp_pat
     for k, v in a["generator"].items():
         assert torch.equal(v, b["generator"][k]), k
     assert json.loads((one / "config.json").read_text())["train"]["subgraph_nodes"] == 30
+
+
+def test_validation_reuses_the_inputs_of_its_pairs_and_scores_as_a_fresh_predictor(
+        tmp_path, monkeypatch):
+    """The family keeps one predictor per run: a second validation rebuilds no window
+    batch nor pair features (they are data, kept within WINDOW_CACHE_BYTES) and scores as a
+    predictor that keeps nothing; after a training step the kept inputs meet the new
+    weights; with a budget of one byte nothing is kept."""
+    import gcngan.nn.sparse_model as sm
+    from gcngan.ranking import score_candidates
+
+    tr = _small_trainer(tmp_path, epochs=1)
+    fam = tr.family
+    built = []
+    real = sm.sparse_inputs
+    monkeypatch.setattr(sm, "sparse_inputs", lambda *a, **k: built.append(1) or real(*a, **k))
+    first = tr.evaluate("val")
+    n = len(built)
+    assert n > 0 and fam.predictor(tr) is fam.predictor(tr) and fam.predictor(tr)._inputs
+    tr.train_epoch(0)
+    again = tr.evaluate("val")
+    assert len(built) == n                                        # nothing built again
+    cands = fam.negatives(tr, "val")
+    fresh = sm.SparsePredictor(tr.generator, samples=tr.config.train.eval_samples,
+                               seed=tr.config.train.seed)
+    kept = score_candidates(fam.predictor(tr), fam.index, cands, tr.window)
+    plain = score_candidates(fresh, fam.index, cands, tr.window)
+    assert np.array_equal(kept[0], plain[0]) and np.array_equal(kept[1], plain[1])
+    assert again["mrr"]["mean"] == pytest.approx(
+        fam.evaluate(tr, "val")["mrr"]["mean"]) and "mrr" in first
+    tiny = sm.SparsePredictor(tr.generator, cache_bytes=1)
+    score_candidates(tiny, fam.index, cands, tr.window)
+    assert not tiny._inputs
