@@ -299,7 +299,8 @@ def render(report: dict) -> list[str]:
          f"`subgraph_nodes = S` and N > S, only the links induced on the candidates' endpoints "
          f"and their window neighbours up to S nodes (`gcngan.subgraph`; the candidates are "
          f"the same). Candidates and pair features are computed once per target and cached "
-         f"(the regression start computes them before the first epoch). Peak RSS is the "
+         f"(the regression start computes them before the first epoch), and so is each "
+         f"target's window batch (rows of commits before b935c4f built it at every step). Peak RSS is the "
          f"training process's (data loading included). "
          f"{_clock_text(s.get('clock'))}. No GPU was available: no GPU epoch times were "
          f"measured.", "",
