@@ -31,6 +31,7 @@ CRITIC_CONDITIONS = ("none", "history")
 CRITIC_SETS = ("window", "query")
 LOSS_NAMES = ("wgan-clip", "wgan-gp", "bce")
 DEVICES = ("auto", "cpu", "cuda")
+UNIFORM_NEGATIVES = ("all", "destinations", "both")   # gcngan.ranking.UNIFORM_NEGATIVES
 
 
 def _check_choice(owner: str, name: str, value: Any, choices: tuple) -> None:
@@ -206,6 +207,10 @@ class TrainConfig:
     #                                       (shared negatives: bounded endpoints per step;
     #                                       0 = each query draws from all nodes; opt-in:
     #                                       200 lowered test MRR on collegemsg, issue 15)
+    uniform_from: str = "all"             # sparse: a training query's uniform negatives come
+    #                                       from all nodes | destinations (the nodes that
+    #                                       are some link's destination up to the target,
+    #                                       as TGB's random negatives; gcngan.ranking)
     rank_weight: float = 0.0              # sparse: weight of the per-query softmax
     #                                       (listwise) loss added to the reconstruction
     regression_init: bool = False         # sparse: start the pair decoder at a logistic
@@ -218,6 +223,7 @@ class TrainConfig:
         _check_choice(o, "loss", self.loss, LOSS_NAMES)
         _check_choice(o, "device", self.device, DEVICES)
         _check_choice(o, "recon", self.recon, RECONSTRUCTIONS)
+        _check_choice(o, "uniform_from", self.uniform_from, UNIFORM_NEGATIVES)
         _check_positive(o, "grad_clip", self.grad_clip, allow_zero=True)
         for name in ("epochs", "batch_size", "lr", "n_critic", "eval_samples", "patience",
                      "max_links", "negatives", "val_q", "val_queries"):

@@ -32,6 +32,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from gcngan.config import UNIFORM_NEGATIVES   # where the uniform negatives come from
 from gcngan.errors import InputError
 from gcngan.structural import PairIndex, PairPredictor, as_index, fit_predictors
 
@@ -83,17 +84,22 @@ def _sample_from(rng: np.random.Generator, pool: np.ndarray, need: int,
 
 
 def _sample_uniform(rng: np.random.Generator, n: int, need: int,
-                    excluded: np.ndarray) -> np.ndarray:
-    """``need`` distinct nodes of ``0 .. n-1`` outside ``excluded`` (sorted unique), uniform;
-    fewer distinct ones than asked -> all of them, then repeats drawn from them."""
-    available = n - excluded.size
-    if need <= 0 or available <= 0:
+                    excluded: np.ndarray, nodes: Optional[np.ndarray] = None) -> np.ndarray:
+    """``need`` distinct nodes of ``0 .. n-1`` (or of ``nodes``, sorted unique, when given)
+    outside ``excluded`` (sorted unique), uniform; fewer distinct ones than asked -> all of
+    them, then repeats drawn from them."""
+    size = n if nodes is None else nodes.size
+    available = size - excluded.size                       # a lower bound with ``nodes``
+    if need <= 0 or size == 0 or (nodes is None and available <= 0):
         return np.zeros(0, dtype=np.int64)
-    if available < max(2 * need, n // 2):                 # crowded: draw from the complement
-        return _sample_from(rng, np.arange(n, dtype=np.int64), need, excluded)
+    if available < max(2 * need, size // 2):               # crowded: draw from the complement
+        pool = np.arange(n, dtype=np.int64) if nodes is None else nodes
+        return _sample_from(rng, pool, need, excluded)
     out = np.zeros(0, dtype=np.int64)
     while out.size < need:
-        draw = rng.integers(0, n, size=2 * (need - out.size) + 8)
+        draw = rng.integers(0, size, size=2 * (need - out.size) + 8)
+        if nodes is not None:
+            draw = nodes[draw]
         draw = draw[~np.isin(draw, excluded)]
         _, first = np.unique(draw, return_index=True)
         draw = draw[np.sort(first)]
@@ -103,7 +109,7 @@ def _sample_uniform(rng: np.random.Generator, n: int, need: int,
 
 
 def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries: int = 1000,
-                       seed: int = 0, pool: int = 0) -> Candidates:
+                       seed: int = 0, pool: int = 0, uniform_from: str = "all") -> Candidates:
     """Queries and negatives for ``targets`` (see the module docstring).
 
     Queries of a target are its links ``u -> v`` with ``u != v`` in ``(src, dst)`` order;
@@ -128,6 +134,11 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             still uniform over the nodes, but a target's candidates then have at most
             ``K`` uniform endpoints: the sparse family's training candidates,
             ``train.negative_pool``). (default: ``0``)
+        uniform_from (str, optional): Where the uniform negatives come from: ``"all"`` nodes
+            (default), or ``"destinations"``: the nodes that are the destination of some
+            link in a snapshot ``<= t`` (:meth:`PairIndex.destinations`), as TGB draws its
+            random negatives from the destination ids only; on a bipartite user -> item
+            stream that keeps users out of a query's negatives.
 
     Returns:
         Candidates: ``1 + q`` rows per query, the positive first.
@@ -138,6 +149,9 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
         raise InputError(f"--max-queries {max_queries} must be >= 1")
     if pool < 0:
         raise InputError(f"negative pool {pool} must be >= 0")
+    if uniform_from not in UNIFORM_NEGATIVES:
+        raise InputError(f"uniform negatives from {uniform_from!r}: expected one of "
+                         f"{', '.join(UNIFORM_NEGATIVES)}")
     index = as_index(seq)
     n, T = index.num_nodes, index.num_snapshots
     rng = np.random.default_rng(seed)
@@ -154,8 +168,13 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
         if qs.size > max_queries:
             pick = np.sort(rng.choice(qs.size, size=max_queries, replace=False))
             qs, qd = qs[pick], qd[pick]
-        shared = (np.sort(rng.choice(n, size=pool, replace=False))
-                  if 0 < pool < n and qs.size else None)                # (K,) this target's
+        among = index.destinations(t) if uniform_from != "all" else None  # (D,)
+        pooled = among if uniform_from == "destinations" else None   # the pool's nodes
+        size = n if pooled is None else pooled.size
+        shared = (np.sort(rng.choice(size, size=pool, replace=False))
+                  if 0 < pool < size and qs.size else None)             # (K,) this target's
+        if shared is not None and pooled is not None:
+            shared = pooled[shared]
         for u, v in zip(qs.tolist(), qd.tolist()):
             lo, hi = np.searchsorted(keys, [u * n, (u + 1) * n])
             excl = np.union1d(keys[lo:hi] - u * n, [u])                 # links of A_t, u
@@ -163,8 +182,14 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             k = min(q // 2, hist.size)
             neg_h = rng.choice(hist, size=k, replace=False) if k else np.zeros(0, np.int64)
             taken = np.union1d(excl, neg_h)
-            neg_u = (_sample_uniform(rng, n, q - k, taken) if shared is None
-                     else _sample_from(rng, shared, q - k, taken))
+            if shared is not None:
+                neg_u = _sample_from(rng, shared, q - k, taken)
+            elif uniform_from == "both":          # half from the destinations, half from all
+                neg_d = _sample_uniform(rng, n, (q - k) // 2, taken, among)
+                neg_u = np.concatenate([neg_d, _sample_uniform(
+                    rng, n, q - k - neg_d.size, np.union1d(taken, neg_d))])
+            else:
+                neg_u = _sample_uniform(rng, n, q - k, taken, among)
             neg = np.concatenate([neg_h, neg_u]).astype(np.int64)
             if neg.size == 0:
                 continue

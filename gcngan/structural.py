@@ -107,6 +107,7 @@ class PairIndex:
         self.num_snapshots = int(seq.num_snapshots)
         self._snaps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._first: Optional[tuple[np.ndarray, np.ndarray]] = None
+        self._dst_first: Optional[np.ndarray] = None
         self._unions: dict[tuple[int, int], tuple] = {}
         self._weighted: Optional[bool] = None
 
@@ -179,6 +180,18 @@ class PairIndex:
             hit = uniq[pos] == keys
             out[hit] = first[pos[hit]] < t
         return out
+
+    def destinations(self, t: int) -> np.ndarray:
+        """Nodes that are the destination of some link in a snapshot ``<= t``, sorted
+        (:math:`(D,)` int64): the nodes a link can point to as far as the data up to ``t``
+        knows (the users of a bipartite user -> item stream are not among them)."""
+        if self._dst_first is None:
+            uniq, first = self.first_seen()
+            never = np.iinfo(np.int64).max
+            dst_first = np.full(self.num_nodes, never, dtype=np.int64)
+            np.minimum.at(dst_first, uniq % self.num_nodes, first)
+            self._dst_first = dst_first
+        return np.flatnonzero(self._dst_first <= int(t)).astype(np.int64)
 
     def history(self, u: int, t: int) -> np.ndarray:
         """Destinations ``v`` with ``u -> v`` linked in some snapshot ``< t`` (sorted)."""

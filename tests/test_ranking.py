@@ -281,3 +281,62 @@ def test_table_marks_the_best_in_bold(small):
     assert "| good | **1.0000** |" in table
     # all four candidates tie: rank 1 + 1.5, MRR 0.4; Hits@3 ties with good's 1.0: bold too
     assert "| bad | 0.4000 | 0.0000 | **1.0000** |" in table
+
+
+@pytest.fixture
+def user_item(tmp_path):
+    """A bipartite stream: users 0..119 link to items 120..179 only (items are the only
+    destinations), 6 snapshots."""
+    rng = np.random.default_rng(5)
+    rows = [(t, u, 120 + int(rng.integers(0, 60)))
+            for t in range(6) for u in range(120) for _ in range(2)]
+    csv = tmp_path / "user_item.csv"
+    pd.DataFrame(rows, columns=["t", "src", "dst"]).to_csv(csv, index=False)
+    return PairIndex(load_snapshots(str(csv), DataConfig(window=3, directed=True)))
+
+
+def test_destinations_are_the_nodes_some_link_points_to_up_to_t(user_item):
+    index = user_item
+    n = index.num_nodes
+    for t in range(index.num_snapshots):
+        seen = set()
+        for k in range(t + 1):
+            seen |= set((index.snapshot(k)[0] % n).tolist())
+        assert index.destinations(t).tolist() == sorted(seen)
+    ids = np.asarray(index.seq.node_ids)
+    assert (ids[index.destinations(5)] >= 120).all()                  # items only
+
+
+@pytest.mark.parametrize("uniform_from", ["destinations", "both"])
+def test_uniform_negatives_from_the_destinations(user_item, uniform_from):
+    """destinations: every uniform negative is a node some link pointed to up to t (no
+    users on a user -> item stream, as TGB's random negatives); both: half of them are;
+    all: mostly users. Each is still a valid negative without duplicates."""
+    index, q, targets = user_item, 10, [4, 5]
+    n = index.num_nodes
+    plain = generate_negatives(index, targets, q=q, max_queries=100, seed=3)
+    cands = generate_negatives(index, targets, q=q, max_queries=100, seed=3,
+                               uniform_from=uniform_from)
+    assert cands.num_queries == plain.num_queries == 200
+    for t in targets:
+        dest = index.destinations(t)
+        for negs in _uniform_negatives(index, plain, q, t):
+            assert not np.isin(negs, dest).all()
+        shares = [np.isin(negs, dest).mean() for negs in _uniform_negatives(index, cands, q, t)]
+        if uniform_from == "destinations":
+            assert min(shares) == 1.0
+        else:
+            assert 0.4 <= np.mean(shares) < 1.0
+        for qid in np.unique(cands.query[cands.t == t]):
+            rows = cands.query == qid
+            u, negs = cands.src[rows][0], cands.dst[rows][~cands.label[rows]]
+            assert len(negs) == q and len(set(negs.tolist())) == q and (negs != u).all()
+            assert (index.gather(t, index.keys(np.full(q, u), negs)) == 0).all()
+    pooled = generate_negatives(index, targets, q=q, max_queries=100, seed=3, pool=20,
+                                uniform_from="destinations")
+    for t in targets:
+        uni = np.concatenate(_uniform_negatives(index, pooled, q, t))
+        assert np.isin(uni, index.destinations(t)).all() and len(np.unique(uni)) <= 20
+    with pytest.raises(InputError, match="uniform negatives from 'items'"):
+        generate_negatives(index, targets, q=q, uniform_from="items")
+    assert n == 180

@@ -17,6 +17,8 @@ import json
 import math
 from pathlib import Path
 
+from gcngan.config import UNIFORM_NEGATIVES
+
 
 def add_ranking_args(p: argparse.ArgumentParser) -> None:
     """The ranking protocol's flags (``--protocol`` itself is evaluate's)."""
@@ -32,6 +34,12 @@ def add_ranking_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-queries", dest="max_queries", type=int, default=1000,
                    help="queries per target snapshot at most (default 1000)")
     g.add_argument("--seed", type=int, default=0, help="seed of the negatives (default 0)")
+    g.add_argument("--uniform-from", dest="uniform_from", choices=UNIFORM_NEGATIVES,
+                   default="all",
+                   help="where the uniform negatives come from: all nodes (default), "
+                        "destinations (nodes that are some link's destination up to t, as "
+                        "TGB's random negatives: no users of a user -> item stream), or both "
+                        "(half each)")
 
 
 def json_safe(obj):
@@ -103,17 +111,19 @@ def cmd_ranking(args: argparse.Namespace) -> int:
         origin = {"path": str(args.negatives), "generated": False}
     else:
         cands = generate_negatives(index, targets, q=args.q, max_queries=args.max_queries,
-                                   seed=args.seed)
+                                   seed=args.seed, uniform_from=args.uniform_from)
         out = args.negatives_out
         if out is None and args.run is not None and Path(args.run).is_dir():
+            kind = "" if args.uniform_from == "all" else f"-{args.uniform_from}"
             out = Path(args.run) / (f"negatives-{args.split}-q{args.q}-m{args.max_queries}"
-                                    f"-s{args.seed}.csv")
+                                    f"-s{args.seed}{kind}.csv")
         if out is not None:
             write_negatives(out, cands, seq.node_ids)
         else:
             cands.sha256 = hashlib.sha256(negatives_csv(cands, seq.node_ids)).hexdigest()
         origin = {"path": None if out is None else str(out), "generated": True,
-                  "q": args.q, "max_queries": args.max_queries, "seed": args.seed}
+                  "q": args.q, "max_queries": args.max_queries, "seed": args.seed,
+                  "uniform_from": args.uniform_from}
     if not len(cands):
         raise InputError(f"no queries: the {args.split} targets hold no link u -> v with u != v")
     # learned pair predictors (stacked-heuristics) are fitted on the training targets only

@@ -159,13 +159,14 @@ class SparseTrainingSet:
 
     def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
                  negatives: int, seed: int, subgraph_nodes: int = 0,
-                 negative_pool: int = 0) -> None:
+                 negative_pool: int = 0, uniform_from: str = "all") -> None:
         self.index, self.featurizer = index, featurizer
         self.targets = [int(t) for t in targets]
         self.window, self.max_links, self.negatives, self.seed = window, max_links, negatives, seed
         self.subgraph_nodes = (int(subgraph_nodes)
                                if 0 < subgraph_nodes < index.num_nodes else 0)
         self.negative_pool = int(negative_pool)
+        self.uniform_from = uniform_from
         self._cache: dict[int, tuple] = {}
         self._edges: dict[int, tuple[Tensor, Tensor]] = {}
         self._windows: dict[int, object] = {}           # t -> SparseWindowBatch (bounded)
@@ -191,7 +192,8 @@ class SparseTrainingSet:
         if t not in self._cache:
             idx = self.index
             c = generate_negatives(idx, [t], q=self.negatives, max_queries=self.max_links,
-                                   seed=self.seed * 1_000_003 + t, pool=self.negative_pool)
+                                   seed=self.seed * 1_000_003 + t, pool=self.negative_pool,
+                                   uniform_from=self.uniform_from)
             nodes = None
             if self.sampled:
                 rng = np.random.default_rng([self.seed, t, 15])
@@ -331,8 +333,11 @@ class SparseFamily(ModelFamily):
         ts = trainer.train_set
         where = (f"the GCN on a sampled subgraph of >= {ts.subgraph_nodes} nodes"
                  if ts.sampled else "whole windows")
-        pool = (f" (uniform ones from a shared pool of {ts.negative_pool} nodes per target)"
-                if 0 < ts.negative_pool < trainer.data.num_nodes else "")
+        drawn = {"all": [], "destinations": ["from the destinations"],
+                 "both": ["half from the destinations"]}[ts.uniform_from]
+        if 0 < ts.negative_pool < trainer.data.num_nodes:
+            drawn.append(f"from a shared pool of {ts.negative_pool} nodes per target")
+        pool = f" (uniform ones {', '.join(drawn)})" if drawn else ""
         return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} true links x "
                 f"{tc.negatives} negatives{pool} per target, {where}, "
                 f"N={trainer.data.num_nodes}; best epoch by validation MRR)")
@@ -373,7 +378,8 @@ class SparseFamily(ModelFamily):
                                               trainer.window, max_links=tc.max_links,
                                               negatives=tc.negatives, seed=tc.seed,
                                               subgraph_nodes=tc.subgraph_nodes,
-                                              negative_pool=tc.negative_pool)
+                                              negative_pool=tc.negative_pool,
+                                              uniform_from=tc.uniform_from)
         if generator is None:
             generator = SparseGenerator(data.num_nodes, mc)
         started = False

@@ -58,6 +58,25 @@ def test_baselines_only_ranking_writes_and_reuses_the_negatives(string_id_graph_
     assert digest in text and "| ewma |" in text and "**" in text
 
 
+def test_uniform_from_reaches_the_negatives_and_names_their_file(tmp_path, capsys):
+    """``--uniform-from destinations`` on a user -> item stream: no user is a negative,
+    the draw is recorded in the JSON; ``all`` draws users too."""
+    rng = np.random.default_rng(2)
+    rows = [(t, f"user{u}", f"item{int(rng.integers(0, 8))}") for t in range(8)
+            for u in range(30)]
+    data = tmp_path / "user_item.csv"
+    pd.DataFrame(rows, columns=["t", "src", "dst"]).to_csv(data, index=False)
+    base = ["evaluate", "--data", str(data), "--protocol", "ranking", "--window", "3",
+            "--val", "1", "--test", "2", "--q", "6", "--baselines", "window-mean", "--json"]
+    for kind in ("all", "destinations"):
+        neg = tmp_path / f"neg-{kind}.csv"
+        res = ranking_json(capsys, [*base, "--uniform-from", kind, "--negatives-out", str(neg)])
+        assert res["negatives"]["uniform_from"] == kind
+        cand = pd.read_csv(neg)
+        users_drawn = cand.loc[cand["label"] == 0, "dst"].str.startswith("user").any()
+        assert users_drawn == (kind == "all")
+
+
 def test_model_is_ranked_on_the_same_candidates_as_score_gives(run, string_id_graph_csv,
                                                                 tmp_path, capsys):
     data = str(string_id_graph_csv)

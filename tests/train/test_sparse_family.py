@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from gcngan.cli import main
+from gcngan.config import DataConfig
 from gcngan.data.synthetic import generate_social
 
 SPLIT = ["--window", "3", "--val", "2", "--test", "2"]
@@ -267,7 +268,32 @@ def test_train_says_when_uniform_negatives_come_from_a_shared_pool(social_csv, t
     assert "negatives (uniform ones from a shared pool of 12 nodes per target)" in \
         capsys.readouterr().err
     assert _train(social_csv, tmp_path / "nopool", "--epochs", "1") == 0
-    assert "shared pool" not in capsys.readouterr().err
+    assert "uniform ones" not in capsys.readouterr().err
+    assert _train(social_csv, tmp_path / "dest", "--epochs", "1",
+                  "--set", "uniform_from=destinations") == 0
+    assert "negatives (uniform ones from the destinations)" in capsys.readouterr().err
+
+
+def test_training_negatives_from_the_destinations(tmp_path):
+    """``train.uniform_from=destinations``: a user -> item stream's training candidates have
+    no user among their negatives (``all`` has many)."""
+    from gcngan.data import load_snapshots
+    from gcngan.nn.pair_decoder import PairFeaturizer
+    from gcngan.structural import PairIndex
+    from gcngan.train.family import SparseTrainingSet
+
+    rng = np.random.default_rng(1)
+    rows = [(t, u, 100 + int(rng.integers(0, 40))) for t in range(8) for u in range(100)]
+    csv = tmp_path / "user_item.csv"
+    pd.DataFrame(rows, columns=["t", "src", "dst"]).to_csv(csv, index=False)
+    index = PairIndex(load_snapshots(str(csv), DataConfig(window=3, directed=True)))
+    users = np.flatnonzero(np.asarray(index.seq.node_ids) < 100)
+    for kind, any_user in (("all", True), ("destinations", False)):
+        ts = SparseTrainingSet(index, PairFeaturizer(index), [5, 6], 3, max_links=50,
+                               negatives=6, seed=0, uniform_from=kind)
+        src, dst, target = ts.candidates(6)[:3]
+        negatives = dst[(target == 0).numpy()]
+        assert negatives.size and np.isin(negatives, users).any() == any_user
 
 
 def test_sampled_subgraphs_through_the_cli_resume_as_one_run(social_csv, tmp_path, capsys):
