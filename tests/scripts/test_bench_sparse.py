@@ -503,3 +503,66 @@ def test_uneven_ablation_seeds_are_said():
     assert bench_sparse._uneven_ablations(report)
     assert "(not all on every dataset: the *seeds* column counts each row's runs)" in \
         bench_sparse.render(report)
+
+
+def test_rank_run_also_ranks_the_destination_negatives(monkeypatch, tmp_path):
+    """With destination negatives prepared, every predictor is ranked on them too and the
+    record keeps them apart (``destination_predictors``); another file's sha256 fails."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "log.csv").write_text("epoch,train_seconds,val_seconds,val_mrr\n1,2.0,0.5,0.4\n")
+    (run / "metrics.json").write_text(json.dumps({"epochs": 1, "best_epoch": 1}))
+    seen = []
+
+    def fake(args, **kw):
+        args = list(map(str, args))
+        seen.append(args)
+        neg = args[args.index("--negatives") + 1]
+        mrr, sha = {"n.csv": (0.5, "s"), "v.csv": (0.6, "vs"), "d.csv": (0.3, "ds")}[
+            neg.rsplit("/", 1)[-1]]
+        row = {"all": {"mrr": mrr}, "new": {"mrr": mrr / 2}, "repeated": {"mrr": mrr * 2}}
+        return (json.dumps({"negatives": {"sha256": sha}, "queries": 5,
+                            "predictors": {"model": row, "ewma": row}}), 1.0, 10.0, 1.0)
+
+    monkeypatch.setattr(bench_sparse, "gcngan_process", fake)
+    info = {"sha256": "s", "val_sha256": "vs", "destination_sha256": "ds"}
+    prep = bench_sparse.Prepared("enron184", tmp_path / "x.csv", [], 5, tmp_path / "n.csv",
+                                 info, tmp_path / "v.csv", tmp_path / "d.csv")
+    r = bench_sparse.rank_run(prep, run, tmp_path, variant="sparse", seed=0, threads=1,
+                              code=None, commit="c", train={})
+    assert len(seen) == 3 and "--split" not in seen[2]
+    assert r["predictors"]["model"]["mrr"] == 0.5 and r["val_mrr"] == 0.6
+    assert r["destination_predictors"]["model"] == {"mrr": 0.3, "mrr_new": 0.15,
+                                                    "mrr_repeated": 0.6}
+    assert r["eval_wall_seconds"] == 3.0
+    info["destination_sha256"] = "other"
+    with pytest.raises(RuntimeError, match="other destination negatives"):
+        bench_sparse.rank_run(prep, run, tmp_path, variant="sparse", seed=0, threads=1,
+                              code=None, commit="c", train={})
+
+
+def test_destination_negatives_table_and_verdicts():
+    """Runs ranked on destination negatives get their own table, verdicts and count; runs
+    that predate them are left out; no such run -> no section."""
+    report = copy.deepcopy(REPORT)
+    assert "On destination negatives" not in bench_sparse.render(report)
+    enron = report["datasets"][0]
+    for r, m in zip(enron["runs"], (0.1, 0.2, 0.3, 0.05)):      # 3 sparse + 1 ablation
+        r["destination_predictors"] = {
+            "model": {"mrr": m, "mrr_new": m / 2, "mrr_repeated": m},
+            "ewma": {"mrr": 0.15, "mrr_new": 0.1, "mrr_repeated": 0.2},
+            "common-neighbours": {"mrr": 0.1, "mrr_new": 0.1, "mrr_repeated": 0.1},
+            "stacked-heuristics": {"mrr": 0.25, "mrr_new": 0.1, "mrr_repeated": 0.3}}
+    del enron["runs"][2]["destination_predictors"]             # a run from before
+    enron["destination_queries"] = 99
+    text = bench_sparse.render(report)
+    assert "### On destination negatives (TGB's random draw)" in text
+    assert "| enron184 | 99 | sparse model | 2 | 0.150 ± 0.071 | 0.075 ± 0.035 | " \
+           "0.150 ± 0.071 |" in text
+    assert "|  |  | no adversarial term (`adv_weight=0`) | 1 | 0.050 |" in text
+    assert "|  |  | ewma (best heuristic) |  | 0.150 | 0.100 | 0.200 |" in text
+    assert ("**On destination negatives (enron184):** sparse model MRR 0.150 ± 0.071 (mean of "
+            "2 seeds) meets the best single heuristic ewma (0.150, +0.000, +0.0%); misses "
+            "stacked-heuristics (0.250, -0.100, -40.0%).") in text
+    assert "is >= the best single heuristic's on 1 of 1 datasets and >= " \
+           "stacked-heuristics' on 0 of 1." in text
