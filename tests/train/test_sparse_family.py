@@ -264,11 +264,15 @@ def test_train_says_when_uniform_negatives_come_from_a_shared_pool(social_csv, t
                                                                    capsys):
     """``--set negative_pool=K`` (0 < K < N) is named in train's path line; 0 is not."""
     assert _train(social_csv, tmp_path / "pool", "--epochs", "1",
-                  "--set", "negative_pool=12") == 0
+                  "--set", "negative_pool=12", "--set", "uniform_from=all") == 0
     assert "negatives (uniform ones from a shared pool of 12 nodes per target)" in \
         capsys.readouterr().err
-    assert _train(social_csv, tmp_path / "nopool", "--epochs", "1") == 0
+    assert _train(social_csv, tmp_path / "nopool", "--epochs", "1",
+                  "--set", "uniform_from=all") == 0
     assert "uniform ones" not in capsys.readouterr().err
+    assert _train(social_csv, tmp_path / "preset", "--epochs", "1") == 0      # the preset's
+    assert "negatives (uniform ones half from the destinations) per target" in \
+        capsys.readouterr().err
     assert _train(social_csv, tmp_path / "dest", "--epochs", "1",
                   "--set", "uniform_from=destinations") == 0
     assert "negatives (uniform ones from the destinations)" in capsys.readouterr().err
