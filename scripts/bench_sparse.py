@@ -321,32 +321,27 @@ def rank_run(prep: Prepared, run: Path, tmp: Path, *, variant: str, seed: int, t
     metrics = json.loads((run / "metrics.json").read_text())
     base = ["evaluate", run, "--data", prep.path, *data_flags(DATASETS[prep.name][1]),
             "--protocol", "ranking", "--json"]
-    out, eval_wall, eval_rss, eval_cpu = gcngan_process(
-        [*base, "--negatives", prep.negatives],
-        rss_file=tmp / "rss-eval.txt", threads=threads, code=code, cwd=tmp)
-    res = json.loads(out)
-    if res["negatives"]["sha256"] != prep.info["sha256"]:
-        raise RuntimeError(f"{prep.name}: evaluate ranked other negatives "
-                           f"({res['negatives']['sha256'][:16]}...)")
-    val = None
+    def ranked(negatives: Path, sha_key: str, what: str, *extra) -> tuple:
+        """``evaluate`` on ``negatives`` -> (its JSON, wall s, peak RSS MiB, CPU s); the
+        file it ranked must be the prepared one (``prep.info[sha_key]``)."""
+        out, wall, rss, cpu = gcngan_process([*base, *extra, "--negatives", negatives],
+                                             rss_file=tmp / "rss-eval.txt", threads=threads,
+                                             code=code, cwd=tmp)
+        got = json.loads(out)
+        if got["negatives"]["sha256"] != prep.info[sha_key]:
+            raise RuntimeError(f"{prep.name}: evaluate ranked other {what}negatives "
+                               f"({got['negatives']['sha256'][:16]}...)")
+        return got, wall, rss, cpu
+
+    res, eval_wall, eval_rss, eval_cpu = ranked(prep.negatives, "sha256", "")
+    val = dest = None
     if prep.val_negatives is not None:
-        vout, val_wall, _, val_cpu = gcngan_process(
-            [*base, "--split", "val", "--negatives", prep.val_negatives, "--baselines", "none"],
-            rss_file=tmp / "rss-eval.txt", threads=threads, code=code, cwd=tmp)
-        val = json.loads(vout)
-        if val["negatives"]["sha256"] != prep.info["val_sha256"]:
-            raise RuntimeError(f"{prep.name}: evaluate ranked other validation negatives "
-                               f"({val['negatives']['sha256'][:16]}...)")
+        val, val_wall, _, val_cpu = ranked(prep.val_negatives, "val_sha256", "validation ",
+                                           "--split", "val", "--baselines", "none")
         eval_wall, eval_cpu = eval_wall + val_wall, eval_cpu + val_cpu
-    dest = None
     if prep.destination_negatives is not None:
-        dout, dest_wall, _, dest_cpu = gcngan_process(
-            [*base, "--negatives", prep.destination_negatives],
-            rss_file=tmp / "rss-eval.txt", threads=threads, code=code, cwd=tmp)
-        dest = json.loads(dout)
-        if dest["negatives"]["sha256"] != prep.info["destination_sha256"]:
-            raise RuntimeError(f"{prep.name}: evaluate ranked other destination negatives "
-                               f"({dest['negatives']['sha256'][:16]}...)")
+        dest, dest_wall, _, dest_cpu = ranked(prep.destination_negatives,
+                                              "destination_sha256", "destination ")
         eval_wall, eval_cpu = eval_wall + dest_wall, eval_cpu + dest_cpu
     diag = (res.get("diagnostics") or {}).get("model")
 
