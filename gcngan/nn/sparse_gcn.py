@@ -26,7 +26,9 @@ without a link in a snapshot gets its self-loop only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+
+from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import torch
@@ -46,6 +48,10 @@ class SparseWindowBatch:
         edge_weight (Tensor): :math:`(E,)` float, the model-scale link weights.
         batch_size (int): :math:`B`.
         window (int): :math:`W`.
+
+    The GCN's normalised :class:`PropagationOperator` of the batch is built on first use
+    and kept with it (:meth:`gcn_operator`), so a batch kept across epochs normalises its
+    links once; never modify the links of a batch that has been propagated.
     """
 
     nodes: Tensor
@@ -53,6 +59,26 @@ class SparseWindowBatch:
     edge_weight: Tensor
     batch_size: int
     window: int
+    _operators: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def gcn_operator(self, edge_index: Tensor, edge_weight: Tensor, key: tuple,
+                     **gcn) -> "PropagationOperator":
+        """:meth:`PropagationOperator.gcn` of ``edge_index, edge_weight`` (the batch's links
+        as the encoder sees them, on its device) over the batch's :math:`B W M` nodes; kept
+        under ``key`` (what else the links depend on: the encoder's settings, device and
+        dtype), so a second call returns the same operator."""
+        if key not in self._operators:
+            self._operators[key] = PropagationOperator.gcn(
+                edge_index, edge_weight, self.batch_size * self.window * self.num_local, **gcn)
+        return self._operators[key]
+
+    def nbytes(self) -> int:
+        """Bytes of the batch's tensors and of one GCN operator of its links (built or not):
+        what keeping the batch across steps costs."""
+        tensors = sum(x.numel() * x.element_size()
+                      for x in (self.nodes, self.edge_index, self.edge_weight))
+        return tensors + PropagationOperator.nbytes_for(
+            self.edge_index.shape[1], self.batch_size * self.window * self.num_local)
 
     @property
     def num_local(self) -> int:
@@ -139,6 +165,90 @@ class SparseWindowBatch:
             parts.append((b * W + copy) * M + torch.searchsorted(nodes, win.nodes)[pos])
         return cls(nodes, torch.cat(parts, dim=1), torch.cat([w.edge_weight for w in windows]),
                    len(windows), W)
+
+
+class _SparseProduct(torch.autograd.Function):
+    """``op.a @ h`` for a fixed :class:`PropagationOperator` (no gradient for its values);
+    backward ``op.a_t @ grad``."""
+
+    @staticmethod
+    def forward(ctx, h: Tensor, op: "PropagationOperator") -> Tensor:
+        ctx.op = op
+        return op.a @ h
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return ctx.op.a_t @ grad, None
+
+
+class PropagationOperator:
+    r"""A fixed sparse propagation :math:`A` (:math:`(K, K)`) held as a CSR matrix, so
+    ``op(h)`` = :math:`A h` is one sparse-dense product instead of a gather, a multiply and
+    a scatter per link (PyG's ``propagate``); the same sums (duplicate links add up in
+    both), in another order. :math:`A^\top` (a second CSR, for the backward) is built on
+    the first backward only, so a forward without gradients costs one.
+
+    Args:
+        row, col (Tensor): :math:`(L,)` long, ``A[row, col] = value`` (duplicates add up).
+        value (Tensor): :math:`(L,)` float.
+        num_nodes (int): :math:`K`.
+
+    Shapes:
+        - **h:** :math:`(K, C)`
+        - **output:** :math:`(K, C)`
+    """
+
+    def __init__(self, row: Tensor, col: Tensor, value: Tensor, num_nodes: int) -> None:
+        self.num_nodes = num_nodes
+        self.a = _csr(row, col, value, num_nodes)
+        self._a_t: Optional[Tensor] = None
+
+    @property
+    def a_t(self) -> Tensor:
+        r""":math:`A^\top` as CSR (built on first use, then kept)."""
+        if self._a_t is None:
+            a = self.a
+            row = torch.repeat_interleave(torch.arange(self.num_nodes, device=a.device),
+                                          a.crow_indices().diff())
+            self._a_t = _csr(a.col_indices(), row, a.values(), self.num_nodes)
+        return self._a_t
+
+    @classmethod
+    def gcn(cls, edge_index: Tensor, edge_weight: Tensor, num_nodes: int, *,
+            flow: str = "source_to_target", improved: bool = False,
+            add_self_loops: bool = True, dtype=None) -> "PropagationOperator":
+        r"""GCN's :math:`\hat D^{-1/2} (A + I) \hat D^{-1/2}` of the links, by
+        ``torch_geometric``'s ``gcn_norm`` with ``GCNConv``'s arguments; ``flow`` as
+        ``GCNConv``'s (``"source_to_target"``: node ``i`` sums over links ``j -> i``)."""
+        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+        ei, ew = gcn_norm(edge_index, edge_weight, num_nodes, improved, add_self_loops,
+                          flow, dtype)
+        j, i = ei if flow == "source_to_target" else ei.flip(0)
+        return cls(i, j, ew, num_nodes)
+
+    @staticmethod
+    def nbytes_for(num_links: int, num_nodes: int) -> int:
+        """Bytes of a GCN operator with both CSR matrices on ``num_links`` links among
+        ``num_nodes`` nodes (one self-loop each): per stored entry a long column and a float
+        value, per row a long offset."""
+        return 2 * (12 * (num_links + num_nodes) + 8 * (num_nodes + 1))
+
+    def __call__(self, h: Tensor) -> Tensor:
+        return _SparseProduct.apply(h, self)
+
+
+def _csr(row: Tensor, col: Tensor, value: Tensor, n: int) -> Tensor:
+    """:math:`(n, n)` CSR matrix with ``value`` at ``(row, col)`` (duplicates kept: a
+    sparse-dense product adds them up)."""
+    order = torch.argsort(row * n + col)
+    crow = torch.zeros(n + 1, dtype=torch.long, device=row.device)
+    crow[1:] = torch.cumsum(torch.bincount(row, minlength=n), 0)
+    with warnings.catch_warnings():        # "Sparse CSR tensor support is in beta state"
+        warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support",
+                                category=UserWarning)
+        return torch.sparse_csr_tensor(crow, col[order], value[order], (n, n),
+                                       check_invariants=False)
 
 
 class SparseGCNEncoder(nn.Module):
@@ -266,14 +376,15 @@ class SparseGCNEncoder(nn.Module):
             ei = torch.cat([ei, ei.flip(0)], dim=1)                        # (2, 2E)
             ew = torch.cat([ew, ew])
         # every layer normalises the same graph: normalise once (GCNConv's own gcn_norm,
-        # same arguments), then each layer is GCNConv.forward's lin -> propagate -> bias
-        from torch_geometric.nn.conv.gcn_conv import gcn_norm
-
+        # same arguments) into one sparse operator, then each layer is GCNConv.forward's
+        # lin -> propagate (a CSR product, as PyG's own sparse path) -> bias
         conv0 = self.convs[0]
-        ei, ew = gcn_norm(ei, ew, h.shape[0], conv0.improved, conv0.add_self_loops,
-                          conv0.flow, h.dtype)                             # + self-loops
+        op = batch.gcn_operator(ei, ew, (self.flow, self.mirror, conv0.improved,
+                                         conv0.add_self_loops, h.dtype, h.device),
+                                flow=self.flow, improved=conv0.improved,
+                                add_self_loops=conv0.add_self_loops, dtype=h.dtype)
         for conv in self.convs:
-            out = conv.propagate(ei, x=conv.lin(h), edge_weight=ew)
+            out = op(conv.lin(h))
             if conv.bias is not None:
                 out = out + conv.bias
             h = F.relu(out)                                                # (BWM, H_l)

@@ -254,10 +254,9 @@ class SparsePredictor(PairPredictor):
         key = (t, window, digest)
         if key not in self._inputs:
             inputs = sparse_inputs(index, fz, [t], window, [src], [dst])
-            size = sum(x.numel() * x.element_size()
-                       for x in (inputs.batch.nodes, inputs.batch.edge_index,
-                                 inputs.batch.edge_weight, inputs.src, inputs.dst,
-                                 inputs.graph, inputs.feats, inputs.condition))
+            size = inputs.batch.nbytes() + sum(
+                x.numel() * x.element_size()
+                for x in (inputs.src, inputs.dst, inputs.graph, inputs.feats, inputs.condition))
             if self._held + size > self.cache_bytes:
                 return inputs
             self._inputs[key], self._held = inputs, self._held + size

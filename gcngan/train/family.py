@@ -229,8 +229,7 @@ class SparseTrainingSet:
                 [snaps], extra_nodes=torch.from_numpy(np.concatenate([src, dst])))
         else:
             batch = induced_window(snaps, nodes)
-        size = sum(x.numel() * x.element_size()
-                   for x in (batch.nodes, batch.edge_index, batch.edge_weight))
+        size = batch.nbytes()
         if self._window_bytes + size <= WINDOW_CACHE_BYTES:
             self._windows[t], self._window_bytes = batch, self._window_bytes + size
         return batch

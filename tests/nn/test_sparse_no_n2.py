@@ -48,9 +48,20 @@ class _MaxNumel(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         for x in tree_flatten(out)[0]:
-            if isinstance(x, torch.Tensor) and x.numel() > self.max_numel:
-                self.max_numel, self.op = x.numel(), str(func)
+            if isinstance(x, torch.Tensor) and _stored(x) > self.max_numel:
+                self.max_numel, self.op = _stored(x), str(func)
         return out
+
+
+def _stored(x: torch.Tensor) -> int:
+    """Elements ``x`` holds: ``numel()`` for a dense tensor; for a sparse one (whose
+    ``numel()`` is its logical size, e.g. :math:`K^2` for the GCN's CSR operator) its
+    stored values and indices."""
+    if x.layout == torch.strided:
+        return x.numel()
+    if x.layout == torch.sparse_coo:
+        return x._values().numel() + x._indices().numel()
+    return x.values().numel() + x.crow_indices().numel() + x.col_indices().numel()
 
 
 def test_no_tensor_of_size_n_squared_at_20000_nodes():
