@@ -1,4 +1,5 @@
-r"""Naive baselines with the generator's interface: ``predict(adj_seq) -> pred``.
+r"""Naive baselines with the generator's interface:
+``predict(adj_seq, samples=1, generator=None) -> pred``.
 
 They take the window on the model's scale (``[0, 1]``, :math:`(B, W, N, N)`) and return
 :math:`(B, N, N)` on the same scale, so :mod:`gcngan.predict` rescales and refines them
@@ -14,38 +15,54 @@ from torch import Tensor
 from gcngan.errors import ConfigError
 
 
-class CopyLast:
+class Baseline:
+    """A deterministic forecast of the next snapshot from its window (:meth:`forecast`),
+    behind the predictor interface of :mod:`gcngan.predict`: :meth:`predict` takes the
+    generator's arguments and ignores the draws. ``link_scores = False``: a baseline has no
+    link score of its own, so ranking metrics rank its refined prediction."""
+
+    link_scores = False
+
+    def predict(self, adj_seq: Tensor, samples: int = 1, generator=None) -> Tensor:
+        """:meth:`forecast` of ``adj_seq`` :math:`(B, W, N, N)` -> :math:`(B, N, N)`."""
+        return self.forecast(adj_seq)
+
+    def forecast(self, adj_seq: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class CopyLast(Baseline):
     """Persistence: the next snapshot equals the last one of the window."""
 
     name = "copy-last"
 
-    def predict(self, adj_seq: Tensor) -> Tensor:
+    def forecast(self, adj_seq: Tensor) -> Tensor:
         return adj_seq[:, -1]
 
     def __repr__(self) -> str:
         return "CopyLast()"
 
 
-class WindowMean:
+class WindowMean(Baseline):
     """Entry-wise mean of the window."""
 
     name = "mean"
 
-    def predict(self, adj_seq: Tensor) -> Tensor:
+    def forecast(self, adj_seq: Tensor) -> Tensor:
         return adj_seq.mean(dim=1)
 
     def __repr__(self) -> str:
         return "WindowMean()"
 
 
-class WindowMedian:
+class WindowMedian(Baseline):
     """Entry-wise median of the window; for an even window the mean of the two middle values
     (as ``numpy.median`` and the published baseline numbers; ``torch.median`` would take the
     lower one, a weaker baseline)."""
 
     name = "median"
 
-    def predict(self, adj_seq: Tensor) -> Tensor:
+    def forecast(self, adj_seq: Tensor) -> Tensor:
         W = adj_seq.shape[1]
         srt = torch.sort(adj_seq, dim=1).values                         # (B, W, N, N)
         return srt[:, (W - 1) // 2:W // 2 + 1].mean(dim=1)              # (B, N, N)
@@ -54,7 +71,7 @@ class WindowMedian:
         return "WindowMedian()"
 
 
-class EWMA:
+class EWMA(Baseline):
     r"""Exponentially weighted moving average over the window, oldest first:
     :math:`s_1 = A_1`, :math:`s_t = \alpha A_t + (1-\alpha) s_{t-1}`, prediction :math:`s_W`.
 
@@ -78,7 +95,7 @@ class EWMA:
         w[0] = (1.0 - self.alpha) ** (window - 1)
         return w                                                           # (W,)
 
-    def predict(self, adj_seq: Tensor) -> Tensor:
+    def forecast(self, adj_seq: Tensor) -> Tensor:
         w = self.weights(adj_seq.shape[1], adj_seq.device, adj_seq.dtype)
         return torch.einsum("w,bwij->bij", w, adj_seq)
 

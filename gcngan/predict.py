@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from gcngan.candidates import ALL_PAIRS_LIMIT, TWO_HOP
 from gcngan.errors import InputError
@@ -88,11 +88,8 @@ def keeps_self_loops(seq) -> bool:
 
 def _predict_batch(predictor, adj_seq: Tensor, samples: int,
                    generator: Optional[torch.Generator], scores: bool = False) -> Tensor:
-    fn = predictor.predict_scores if scores and hasattr(predictor, "predict_scores") \
-        else predictor.predict
-    if isinstance(predictor, nn.Module):
-        return fn(adj_seq, samples=samples, generator=generator)
-    return fn(adj_seq)
+    fn = predictor.predict_scores if scores and predictor.link_scores else predictor.predict
+    return fn(adj_seq, samples=samples, generator=generator)
 
 
 def noise_generator(seed: int, device: torch.device | str) -> torch.Generator:
@@ -107,8 +104,8 @@ def predict_targets(predictor, adj_scaled: Tensor, targets: Sequence[int], windo
     """One-step-ahead predictions on the ``[0, 1]`` scale, each from the true window before it.
 
     Args:
-        predictor: The generator (``nn.Module`` with ``predict(adj_seq, samples, generator)``)
-            or a baseline (``predict(adj_seq)``).
+        predictor: The generator or a baseline: ``predict(adj_seq, samples, generator)``,
+            and where ``predictor.link_scores`` is true ``predict_scores`` (same arguments).
         adj_scaled (Tensor): All snapshots on the model scale, :math:`(T, N, N)`, on the
             predictor's device.
         targets (Sequence[int]): Target indices, each in ``[window, T)``.
@@ -116,9 +113,10 @@ def predict_targets(predictor, adj_scaled: Tensor, targets: Sequence[int], windo
         samples (int, optional): Noise draws averaged (generator only).
         seed (int, optional): Seed of the evaluation noise, re-seeded on every call.
         batch_size (int, optional): Windows per forward pass.
-        scores (bool, optional): Return link scores (``predictor.predict_scores`` where it
-            has one, e.g. the residual decoder's existence probability) instead of
-            predicted weights; predictors without one score with their prediction.
+        scores (bool, optional): Return link scores (``predictor.predict_scores`` where
+            ``predictor.link_scores``, e.g. the residual decoder's existence probability)
+            instead of predicted weights; predictors without them score with their
+            prediction.
 
     Returns:
         Tensor: :math:`(K, N, N)` on ``adj_scaled``'s device.
@@ -237,7 +235,7 @@ def evaluate_split(predictor, seq, targets: Sequence[int], window: int, *, epsil
     pred, target = predict_split(predictor, seq, targets, window, epsilon=epsilon,
                                  samples=samples, seed=seed, device=device, scaler=scaler)
     scores = None
-    if any(m in POOLED for m in names) and hasattr(predictor, "predict_scores"):
+    if any(m in POOLED for m in names) and predictor.link_scores:
         scores = score_split(predictor, seq, targets, window, samples=samples, seed=seed,
                              device=device, scaler=scaler)
     return evaluate_predictions(pred, target, names, scores=scores)

@@ -84,10 +84,12 @@ def test_write_predictions_subtracts_the_ingestion_offset(tmp_path):
 class _Ranker(CopyLast):
     """Predicts copy-last; scores links with the true next snapshot (a perfect oracle)."""
 
+    link_scores = True
+
     def __init__(self, adj_scaled):
         self.adj = adj_scaled
 
-    def predict_scores(self, adj_seq):
+    def predict_scores(self, adj_seq, samples=1, generator=None):
         # the target of a window is the snapshot after it: find it by matching the window
         out = []
         for w in adj_seq:

@@ -74,6 +74,10 @@ class Generator(nn.Module):
         than the output; ``parts['pred']`` equals :meth:`forward`'s output."""
         return self.decoder.parts(self.state(adj_seq, generator), adj_seq)
 
+    #: :meth:`predict_scores` gives link scores of their own (the predictor interface of
+    #: :mod:`gcngan.predict`; the baselines' is ``False``)
+    link_scores = True
+
     @torch.no_grad()
     def predict(self, adj_seq: Tensor, samples: int = 1,
                 generator: Optional[torch.Generator] = None) -> Tensor:

@@ -445,7 +445,9 @@ def hedge_score(metrics: dict, baselines: dict) -> float:
 class _HedgeSweep(nn.Module):
     """Predictor for :func:`~gcngan.predict.predict_targets` returning a generator's
     predictions at every hedge threshold at once, then its link scores:
-    ``predict(adj_seq) -> (B, D + 1, N, N)``."""
+    ``predict(adj_seq) -> (B, D + 1, N, N)`` (no separate ``predict_scores``)."""
+
+    link_scores = False
 
     def __init__(self, generator: nn.Module, deltas: list) -> None:
         super().__init__()
