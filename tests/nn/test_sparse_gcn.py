@@ -312,3 +312,24 @@ def test_stacked_windows_are_the_batch_from_snapshots():
         SparseWindowBatch.stack([got])
     with pytest.raises(ValueError, match="at least one"):
         SparseWindowBatch.stack([])
+
+
+@pytest.mark.cuda
+def test_encoder_on_cuda_is_the_cpu_encoder():
+    """Same weights, same batch: the CUDA forward (CSR product on the GPU) and gradients
+    equal the CPU ones (skipped without CUDA)."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA")
+    torch.manual_seed(0)
+    snaps = [[_sparse(_directed(n=9, seed=s)) for s in range(3)] for _ in range(2)]
+    batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(9))
+    enc = SparseGCNEncoder(9, 4, [5, 3], 6)
+    out = []
+    for dev in ("cpu", "cuda"):
+        e = enc.to(dev)
+        e.zero_grad()
+        h = e(batch)
+        h.sum().backward()
+        out.append((h.detach().cpu(), [p.grad.detach().cpu() for p in e.parameters()]))
+    assert torch.allclose(out[0][0], out[1][0], atol=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(out[0][1], out[1][1]))

@@ -349,3 +349,16 @@ def test_validation_reuses_the_inputs_of_its_pairs_and_scores_as_a_fresh_predict
     tiny = sm.SparsePredictor(tr.generator, cache_bytes=1)
     score_candidates(tiny, fam.index, cands, tr.window)
     assert not tiny._inputs
+
+
+@pytest.mark.cuda
+def test_trains_and_scores_on_cuda(social_csv, tmp_path):
+    """The sparse path on the GPU (CSR propagation, set critic, ranking validation): same
+    command, ``--device cuda``; its test MRR is a valid number (skipped without CUDA)."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA")
+    run = tmp_path / "run"
+    assert main(["train", str(social_csv), "--out", str(run), "--preset", "sparse",
+                 "--device", "cuda", *SPLIT, *SMALL, "--epochs", "2"]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert 0.0 < metrics["test"]["mrr"]["mean"] <= 1.0
