@@ -9,14 +9,13 @@ import tracemalloc
 import numpy as np
 import pytest
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 
 from gcngan.data.snapshots import Scaler
 from gcngan.nn.pair_decoder import PAIR_FEATURES, PairDecoder, pair_features
 from gcngan.nn.set_critic import WINDOW_SUMMARY, SetCritic, window_summary
 from gcngan.nn.sparse_gcn import SparseGCNEncoder, SparseWindowBatch
 from gcngan.structural import PairIndex
+from tests.tensor_sizes import LargestTensor
 
 N, T, W, LINKS = 20_000, 5, 3, 2
 
@@ -38,30 +37,6 @@ class _EdgeSeq:
 
     def edges(self, t):
         return self._edges[t]
-
-
-class _MaxNumel(TorchDispatchMode):
-    def __init__(self) -> None:
-        super().__init__()
-        self.max_numel, self.op = 0, None
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for x in tree_flatten(out)[0]:
-            if isinstance(x, torch.Tensor) and _stored(x) > self.max_numel:
-                self.max_numel, self.op = _stored(x), str(func)
-        return out
-
-
-def _stored(x: torch.Tensor) -> int:
-    """Elements ``x`` holds: ``numel()`` for a dense tensor; for a sparse one (whose
-    ``numel()`` is its logical size, e.g. :math:`K^2` for the GCN's CSR operator) its
-    stored values and indices."""
-    if x.layout == torch.strided:
-        return x.numel()
-    if x.layout == torch.sparse_coo:
-        return x._values().numel() + x._indices().numel()
-    return x.values().numel() + x.crow_indices().numel() + x.col_indices().numel()
 
 
 def test_no_tensor_of_size_n_squared_at_20000_nodes():
@@ -94,7 +69,7 @@ def test_no_tensor_of_size_n_squared_at_20000_nodes():
                torch.from_numpy(seq.edges(k)[2]) / 5.0) for k in range(t - W, t)]
              for t in targets]
     ends = torch.from_numpy(np.concatenate([np.concatenate(c) for c in cand]))
-    with _MaxNumel() as rec:
+    with LargestTensor() as rec:
         batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=ends)
         h = enc(batch)                                                  # (B, M, H)
         fake, graph = [], []
