@@ -4,8 +4,10 @@ r"""Sparse GCN -> per-node LSTM over a batch of windows: the GCN-GAN encoder wit
 A batch of ``B`` windows of ``W`` snapshots is one graph: the disjoint union of ``B * W``
 copies of the ``M`` nodes being computed (:class:`SparseWindowBatch`), copy ``b * W + w``
 holding snapshot ``w`` of window ``b`` with node ``i`` at local index
-``(b * W + w) * M + i``. One :class:`torch_geometric.nn.GCNConv` per layer propagates all
-copies at once; a shared ``batch_first`` LSTM then reads each node's ``W`` embeddings.
+``(b * W + w) * M + i``. Each layer is a :class:`torch_geometric.nn.GCNConv` (its weights,
+its normalisation) propagating all copies at once through one CSR matrix
+(:class:`PropagationOperator`, kept with the batch); a shared ``batch_first`` LSTM then
+reads each node's ``W`` embeddings.
 
 Direction convention
 --------------------
@@ -61,15 +63,22 @@ class SparseWindowBatch:
     window: int
     _operators: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def gcn_operator(self, edge_index: Tensor, edge_weight: Tensor, key: tuple,
-                     **gcn) -> "PropagationOperator":
-        """:meth:`PropagationOperator.gcn` of ``edge_index, edge_weight`` (the batch's links
-        as the encoder sees them, on its device) over the batch's :math:`B W M` nodes; kept
-        under ``key`` (what else the links depend on: the encoder's settings, device and
-        dtype), so a second call returns the same operator."""
+    def gcn_operator(self, *, flow: str = "source_to_target", mirror: bool = False,
+                     improved: bool = False, add_self_loops: bool = True,
+                     device=None, dtype=torch.float32) -> "PropagationOperator":
+        """:meth:`PropagationOperator.gcn` of the batch's links (``mirror``: each also
+        reversed) over its :math:`B W M` nodes, on ``device`` with ``dtype`` weights. Built
+        on the first call with these arguments, then the same operator is returned: a batch
+        kept across steps normalises and moves its links once."""
+        key = (flow, mirror, improved, add_self_loops, torch.device(device or "cpu"), dtype)
         if key not in self._operators:
+            ei, ew = self.edge_index.to(key[4]), self.edge_weight.to(key[4], dtype)
+            if mirror:
+                ei = torch.cat([ei, ei.flip(0)], dim=1)                    # (2, 2E)
+                ew = torch.cat([ew, ew])
             self._operators[key] = PropagationOperator.gcn(
-                edge_index, edge_weight, self.batch_size * self.window * self.num_local, **gcn)
+                ei, ew, self.batch_size * self.window * self.num_local, flow=flow,
+                improved=improved, add_self_loops=add_self_loops, dtype=dtype)
         return self._operators[key]
 
     def nbytes(self) -> int:
@@ -367,22 +376,18 @@ class SparseGCNEncoder(nn.Module):
         if not self.convolve_links:
             return h0.expand(B, W, M, h0.shape[-1])                        # (B, W, M, F)
         h = h0.repeat(B * W, 1)                                            # (BWM, F)
-        ei, ew = batch.edge_index.to(h.device), batch.edge_weight.to(h)
         if self.activity:
+            ei = batch.edge_index.to(h.device)
             deg = torch.stack([torch.bincount(ei[1], minlength=h.shape[0]),
                                torch.bincount(ei[0], minlength=h.shape[0])], dim=1)
             h = torch.cat([h, torch.log1p(deg.to(h.dtype))], dim=-1)       # (BWM, F + 2)
-        if self.mirror:
-            ei = torch.cat([ei, ei.flip(0)], dim=1)                        # (2, 2E)
-            ew = torch.cat([ew, ew])
-        # every layer normalises the same graph: normalise once (GCNConv's own gcn_norm,
-        # same arguments) into one sparse operator, then each layer is GCNConv.forward's
-        # lin -> propagate (a CSR product, as PyG's own sparse path) -> bias
+        # every layer propagates the same graph: normalised once (GCNConv's own gcn_norm,
+        # same arguments) into one sparse operator the batch keeps; each layer is
+        # GCNConv.forward's lin -> propagate (a CSR product) -> bias
         conv0 = self.convs[0]
-        op = batch.gcn_operator(ei, ew, (self.flow, self.mirror, conv0.improved,
-                                         conv0.add_self_loops, h.dtype, h.device),
-                                flow=self.flow, improved=conv0.improved,
-                                add_self_loops=conv0.add_self_loops, dtype=h.dtype)
+        op = batch.gcn_operator(flow=self.flow, mirror=self.mirror, improved=conv0.improved,
+                                add_self_loops=conv0.add_self_loops, device=h.device,
+                                dtype=h.dtype)
         for conv in self.convs:
             out = op(conv.lin(h))
             if conv.bias is not None:
