@@ -39,7 +39,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)    # e.g. for train --nproc
-    return run_command(parser, args)
+    code = run_command(parser, args)
+    if _left_a_process_group():
+        _exit_now(code)
+    return code
+
+
+def _left_a_process_group() -> bool:
+    """Whether this process was one of a multi-process training job (torchrun or
+    ``train --nproc``); never imports torch for a command that did not."""
+    distributed = sys.modules.get("gcngan.train.distributed")
+    return distributed is not None and distributed.left_a_group()
+
+
+def _exit_now(code: int) -> None:
+    """End a process that left a process group without the interpreter's finalisation,
+    where gloo's worker threads can abort it (see
+    :func:`gcngan.train.distributed.left_a_group`): its files are written and closed by
+    now; stdout, stderr and the log handlers are flushed first."""
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):       # a closed pipe: nothing more to say anyway
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

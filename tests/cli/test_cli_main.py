@@ -51,3 +51,23 @@ def test_library_warnings_carry_the_prefix_in_every_command(capsys, tmp_path):
     assert main(["data", "inspect", str(data), "--negative", "shift"]) == 0
     err = capsys.readouterr().err
     assert err.startswith(f"gcngan: {data}: shifted every weight by 3 "), err
+
+
+def test_a_process_that_left_a_process_group_ends_without_finalisation(monkeypatch, tiny_csv):
+    """A rank of a multi-process job ends with os._exit and the command's status (gloo's
+    worker threads can abort the interpreter's finalisation); other processes return."""
+    from gcngan.train import distributed
+
+    exits = []
+
+    def fake_exit(code):
+        exits.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr("os._exit", fake_exit)
+    monkeypatch.setattr("logging.shutdown", lambda: None)     # keep pytest's handlers open
+    assert main(["data", "inspect", str(tiny_csv), "--top-k", "0"]) == 2 and exits == []
+    monkeypatch.setattr(distributed, "_left_a_group", True)
+    with pytest.raises(SystemExit):
+        main(["data", "inspect", str(tiny_csv), "--top-k", "0"])
+    assert exits == [2]

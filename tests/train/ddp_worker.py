@@ -10,6 +10,7 @@ process after the same batch (``OUT_DIR/stop.rank<r>.pt``).
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -66,3 +67,6 @@ def main(out: Path, device: str = "cpu") -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]), *sys.argv[2:3])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)       # not through finalisation, as gcngan.cli.main ends such a process
