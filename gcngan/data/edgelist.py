@@ -43,9 +43,17 @@ log = logging.getLogger(__name__)
 SNAPSHOT_NAMES = ("t", "snapshot", "snap", "step", "snapshot_id", "t_index")
 EVENT_NAMES = ("timestamp", "ts", "datetime", "date", "unix_time", "unixtime", "created_at")
 AMBIGUOUS_TIME_NAMES = ("time",)
-SRC_NAMES = ("src", "source", "from", "u", "i", "node1", "sender", "head", "src_id", "from_node")
+SRC_NAMES = ("src", "source", "from", "u", "i", "node1", "sender", "head", "src_id", "from_node",
+             "user_id", "user")
 DST_NAMES = ("dst", "target", "to", "v", "j", "node2", "receiver", "tail", "dst_id", "to_node",
-             "destination")
+             "destination", "item_id", "item")
+#: A source name that makes another name the destination when no destination name is
+#: there: TGB's and JODIE's ``u,i`` (user, item), where elsewhere ``i`` is a source (``i,j``).
+PAIRED_DST_NAMES = {"u": "i"}
+#: Columns that are never the weight, ignored without a flag even when no weight column is
+#: named: a written data frame's index (an empty name, ``index``, ``idx``) and TGB's and
+#: JODIE's ``label`` / ``state_label`` (a state of the source, not a link weight).
+IGNORED_NAMES = ("", "index", "idx", "unnamed: 0", "label", "state_label")
 WEIGHT_NAMES = ("weight", "w", "value", "weights", "count", "quality", "cost", "rating")
 # Largest integer "time" that is still read as a snapshot index when names do not tell.
 MAX_SNAPSHOT_INDEX = 1_000_000
@@ -283,6 +291,10 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
         "weight": _pick(names, cfg.weight_col, WEIGHT_NAMES, "weight", path, header,
                         "--weight-col"),
     }
+    if cols["dst"] is None and cfg.src_col is None and cols["src"] is not None:
+        paired = PAIRED_DST_NAMES.get(str(cols["src"]).strip().lower())
+        cols["dst"] = _pick(names, None, (paired,), "destination", path, header, "--dst-col") \
+            if paired else None
     _refuse_shared_column(path, cols, cfg)
     for key, flag in (("src", "--src-col"), ("dst", "--dst-col")):
         if cols[key] is None:
@@ -293,9 +305,11 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
                          f"with --time-col (a snapshot index or a timestamp)")
     used = {c for c in cols.values() if c is not None}
     unknown = [n for n in names if n not in used]
-    if unknown and cols["weight"] is None:
-        raise InputError(f"{path}: line 1: unknown column(s) {', '.join(map(str, unknown))}; "
-                         f"say which is the weight with --weight-col")
+    maybe_weight = [n for n in unknown if str(n).strip().lower() not in IGNORED_NAMES]
+    if maybe_weight and cols["weight"] is None:
+        raise InputError(f"{path}: line 1: unknown column(s) "
+                         f"{', '.join(map(str, maybe_weight))}; say which is the weight with "
+                         f"--weight-col")
     if unknown:
         log.info("%s: ignoring column(s) %s", path, ", ".join(map(str, unknown)))
     return header, cols

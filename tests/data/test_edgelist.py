@@ -61,8 +61,24 @@ def test_missing_weight_column_means_weight_one(write):
     assert table.frame["weight"].tolist() == [1.0, 1.0]
 
 
+@pytest.mark.parametrize("text, src, dst", [
+    (",u,i,ts,label,idx\n0,7,9,1082040961,0,1\n1,9,7,1082040999,1,2\n", [7, 9], [9, 7]),  # TGB
+    ("user_id,item_id,timestamp,state_label\n7,9,1082040961,0\n9,7,1082040999,0\n",
+     [7, 9], [9, 7]),                                                                    # JODIE
+    ("i,j,t\n7,9,0\n9,7,1\n", [7, 9], [9, 7]),             # i is a source beside j
+])
+def test_tgb_and_jodie_columns_read_as_events_of_weight_one(write, text, src, dst):
+    """``u,i`` is source, destination (user, item); an index and the state label are never
+    the weight: each row weighs 1."""
+    table = read_edges(write("f.csv", text), DataConfig())
+    assert table.frame["src"].tolist() == src and table.frame["dst"].tolist() == dst
+    assert table.frame["weight"].tolist() == [1.0, 1.0]
+
+
 @pytest.mark.parametrize("text, cfg, fragment", [
     ("t,src,weight\n0,1,2\n", {}, "no dst column"),
+    ("t,u,label\n0,1,2\n", {}, "no dst column"),           # u pairs with i only
+    ("t,src,dst,label,bytes\n0,1,2,0,5\n", {}, "unknown column(s) bytes"),
     ("a,b,c,d\n0,1,2,1\n", {}, "no src column among a, b, c, d"),
     ("t,src,dst,weight\n0,1,2,1\n", {"src_col": "sender"}, "column 'sender' not found"),
     ("t,src,dst,x,y\n0,1,2,1,1\n", {}, "unknown column(s) x, y"),
