@@ -56,6 +56,7 @@ VARIANTS = {"sparse": [],
             "no-structure": ["pair_features=false"],
             "no-adversarial": ["adv_weight=0"],
             "whole-window": ["subgraph_nodes=0"],
+            "gcn-skip": ["gcn_skip=true"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -65,6 +66,7 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "no-structure": "no structure features (`pair_features=false`)",
                   "no-adversarial": "no adversarial term (`adv_weight=0`)",
                   "whole-window": "whole windows, no sampled subgraphs (`subgraph_nodes=0`)",
+                  "gcn-skip": "skip connection (`gcn_skip=true`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"
