@@ -375,21 +375,16 @@ class SparseGCNEncoder(nn.Module):
         h0 = self.node_inputs(batch.nodes.to(self._device()), x)           # (M, F)
         if not self.convolve_links:
             return h0.expand(B, W, M, h0.shape[-1])                        # (B, W, M, F)
-        h = h0.repeat(B * W, 1)                                            # (BWM, F)
-        if self.activity:
-            ei = batch.edge_index.to(h.device)
-            deg = torch.stack([torch.bincount(ei[1], minlength=h.shape[0]),
-                               torch.bincount(ei[0], minlength=h.shape[0])], dim=1)
-            h = torch.cat([h, torch.log1p(deg.to(h.dtype))], dim=-1)       # (BWM, F + 2)
         # every layer propagates the same graph: normalised once (GCNConv's own gcn_norm,
         # same arguments) into one sparse operator the batch keeps; each layer is
         # GCNConv.forward's lin -> propagate (a CSR product) -> bias
         conv0 = self.convs[0]
         op = batch.gcn_operator(flow=self.flow, mirror=self.mirror, improved=conv0.improved,
-                                add_self_loops=conv0.add_self_loops, device=h.device,
-                                dtype=h.dtype)
-        for conv in self.convs:
-            out = op(conv.lin(h))
+                                add_self_loops=conv0.add_self_loops, device=h0.device,
+                                dtype=h0.dtype)
+        h = self.first_projection(batch, h0)                               # (BWM, H_0)
+        for k, conv in enumerate(self.convs):
+            out = op(h if k == 0 else conv.lin(h))
             if conv.bias is not None:
                 out = out + conv.bias
             h = F.relu(out)                                                # (BWM, H_l)
@@ -400,6 +395,42 @@ class SparseGCNEncoder(nn.Module):
         if self.skip:
             h = torch.cat([h, h0.expand(B, W, M, h0.shape[-1])], dim=-1)   # (B, W, M, H + F)
         return h
+
+    def first_inputs(self, batch: SparseWindowBatch, h0: Tensor) -> Tensor:
+        r"""What the first GCN layer reads: every copy's node inputs ``h0`` :math:`(M, F)`,
+        with ``activity`` beside each copy's :math:`\log(1 + \text{in-degree})` and
+        :math:`\log(1 + \text{out-degree})`: :math:`(B W M, F [+ 2])`. The encoder itself
+        computes only its projection (:meth:`first_projection`)."""
+        h = h0.repeat(batch.batch_size * batch.window, 1)                  # (BWM, F)
+        if self.activity:
+            h = torch.cat([h, self._log_degrees(batch, h)], dim=-1)        # (BWM, F + 2)
+        return h
+
+    def first_projection(self, batch: SparseWindowBatch, h0: Tensor) -> Tensor:
+        r"""The first GCN layer's ``lin`` of :meth:`first_inputs`, :math:`(B W M, H_0)`.
+
+        Every copy holds the same node inputs ``h0`` :math:`(M, F)`, so they are projected
+        once and repeated (a product of :math:`M` rows, not :math:`B W M`); with
+        ``activity`` each copy's degree channels add their part. Equal to
+        ``lin(first_inputs(batch, h0))`` (tested)."""
+        lin = self.convs[0].lin
+        f_in = h0.shape[-1]
+        copies = batch.batch_size * batch.window
+        h = F.linear(h0, lin.weight[:, :f_in]).repeat(copies, 1)           # (BWM, H_0)
+        if self.activity:
+            h = h + F.linear(self._log_degrees(batch, h), lin.weight[:, f_in:])
+        if lin.bias is not None:
+            h = h + lin.bias
+        return h
+
+    @staticmethod
+    def _log_degrees(batch: SparseWindowBatch, like: Tensor) -> Tensor:
+        """:math:`(B W M, 2)` log1p in- and out-degree of each node in its copy."""
+        ei = batch.edge_index.to(like.device)
+        k = like.shape[0]
+        deg = torch.stack([torch.bincount(ei[1], minlength=k),
+                           torch.bincount(ei[0], minlength=k)], dim=1)
+        return torch.log1p(deg.to(like.dtype))
 
     def forward(self, batch: SparseWindowBatch, x: Optional[Tensor] = None) -> Tensor:
         h = self.convolve(batch, x)                                        # (B, W, M, H)

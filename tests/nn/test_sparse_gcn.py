@@ -155,13 +155,13 @@ def test_activity_inputs_are_each_copys_degrees():
     snaps = [[_sparse(_directed(n, seed=s)) for s in range(2)] for _ in range(2)]
     enc = SparseGCNEncoder(n, 3, [4], 5, activity=True, mirror=True)
     assert enc.convs[0].in_channels == 5
-    seen = {}
-    # the layer's input is its linear map's (the encoder normalises the graph once and
-    # runs each GCNConv's lin -> propagate -> bias itself)
-    enc.convs[0].lin.register_forward_pre_hook(lambda mod, args: seen.update(x=args[0]))
     batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
-    enc(batch)
-    x = seen["x"].view(2, 2, n, 5)                                         # (B, W, N, F + 2)
+    h0 = enc.node_inputs(batch.nodes)
+    inputs = enc.first_inputs(batch, h0)                                   # (BWN, F + 2)
+    # the encoder projects each node's input once and adds each copy's degree part
+    proj = enc.first_projection(batch, h0)
+    assert torch.allclose(proj, enc.convs[0].lin(inputs), atol=1e-6)
+    x = inputs.view(2, 2, n, 5)                                            # (B, W, N, F + 2)
     for b in range(2):
         for w in range(2):
             ei = snaps[b][w][0]
@@ -265,7 +265,8 @@ def test_convolve_is_the_gcnconv_modules(mirror):
         enc.zero_grad()
         h = fn()
         (h * torch.arange(1.0, 4.0)).sum().backward()
-        out.append((h.detach(), [p.grad.clone() for p in enc.convs.parameters()]))
+        params = [*enc.convs.parameters(), enc.embedding.weight]       # inputs' too
+        out.append((h.detach(), [p.grad.clone() for p in params]))
     assert torch.allclose(out[0][0], out[1][0], atol=1e-6)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(out[0][1], out[1][1]))
 
