@@ -312,16 +312,27 @@ def read_negatives(path: str | Path, seq, window: int) -> Candidates:
                       path=str(path))
 
 
-def read_pairs(path: str | Path, seq, window: int):
-    """Read a pairs CSV with columns ``t,src,dst`` (original node ids; other columns are
-    ignored) for :func:`score_pairs_file`.
+#: Columns of a pairs file that give an event time instead of a snapshot index ``t``
+#: (the first present is read; ``t`` wins when present).
+PAIR_TIME_NAMES = ("timestamp", "ts", "time", "datetime", "date", "unix_time", "unixtime",
+                   "created_at")
 
-    ``t`` must have a full window before it: ``window <= t <= T`` (``t = T`` is the
-    snapshot after the data). Errors name the file, line and value.
+
+def read_pairs(path: str | Path, seq, window: int):
+    """Read a pairs CSV for :func:`score_pairs_file`: columns ``t,src,dst`` (original node
+    ids; other columns are ignored), or ``timestamp,src,dst`` for event data.
+
+    ``t`` is a snapshot index with a full window before it: ``window <= t <= T``
+    (``t = T`` is the snapshot after the data). Instead of ``t``, a column of
+    :data:`PAIR_TIME_NAMES` holds event times in the data's own units (Unix seconds or ISO
+    datetimes, as the event stream was read): each is scored at the snapshot its time
+    falls in (:func:`event_snapshots`), from the window before it, so the links of that
+    snapshot are not seen — TGB's queries, each with its event's timestamp, score as they
+    are. Errors name the file, line and value.
 
     Returns:
-        tuple: ``(frame, t, src, dst)``: the raw rows (strings) and three (P,) int64
-        arrays of snapshot and node indices.
+        tuple: ``(frame, t, src, dst, time_column)``: the raw rows (strings), three (P,)
+        int64 arrays of snapshot and node indices, and the column ``t`` was read from.
     """
     import pandas as pd
 
@@ -332,26 +343,56 @@ def read_pairs(path: str | Path, seq, window: int):
         raise InputError(f"{path}: pairs file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
-    missing = [c for c in ("t", "src", "dst") if c not in df.columns]
+    time_col = "t" if "t" in df.columns else next(
+        (c for c in PAIR_TIME_NAMES if c in df.columns), None)
+    missing = [c for c, ok in (("t", time_col), ("src", "src" in df.columns),
+                               ("dst", "dst" in df.columns)) if not ok]
     if missing:
-        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; expected t,src,dst")
+        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; expected t,src,dst "
+                         f"(t a snapshot index) or timestamp,src,dst (event times)")
     index = as_index(seq)
     line = np.arange(len(df)) + 2
-    t = _int_column(df["t"], path, line, "t")
     T = index.num_snapshots
+    if time_col == "t":
+        t = _int_column(df["t"], path, line, "t")
+    else:
+        t = event_snapshots(index.seq, df[time_col], path, line, time_col)
     bad = (t < window) | (t > T)
     if bad.any():
         i = int(np.argmax(bad))
-        raise InputError(f"{path}:{line[i]}: t={df['t'].iloc[i]} out of range: a target "
-                         f"needs a full window of {window} before it ({window} .. {T})")
+        given = (f"t={df['t'].iloc[i]}" if time_col == "t" else
+                 f"{time_col}={df[time_col].iloc[i]} (snapshot {t[i]})")
+        raise InputError(f"{path}:{line[i]}: {given} out of range: a target needs a full "
+                         f"window of {window} before it ({window} .. {T})")
     src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src")
     dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst")
-    return df, t, src, dst
+    return df, t, src, dst, time_col
+
+
+def event_snapshots(seq, col, path, line, name: str) -> np.ndarray:
+    r"""Event times (strings: Unix seconds or ISO datetimes) -> the snapshot index each falls
+    in, :math:`\lfloor (s - t_0) / \text{width} \rfloor` with the origin and width the
+    event stream was bucketed with (as ingestion buckets its events), int64 (P,).
+
+    Raises:
+        InputError: the data are snapshots, not an event stream; or a time does not parse.
+    """
+    from gcngan.data.events import parse_timestamps
+
+    width = getattr(seq, "granularity", None)
+    if width is None or not seq.times:
+        raise InputError(f"{path}:1: column {name!r} holds event times, but the data are "
+                         f"snapshots, not an event stream read with --granularity: give "
+                         f"t (the snapshot index) instead")
+    secs = parse_timestamps(col.str.strip(), lambda i: f"{path}:{line[i]}", name)
+    return np.floor((secs - float(seq.times[0])) / float(width)).astype(np.int64)
 
 
 def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window: int) -> int:
-    """Score every row ``t,src,dst`` of ``pairs`` and write ``t,src,dst,score,weight``
-    to ``out`` atomically (nothing is written when a row is invalid).
+    """Score every row ``t,src,dst`` of ``pairs`` (:func:`read_pairs`; or
+    ``timestamp,src,dst``) and write ``t,src,dst,score,weight`` to ``out`` atomically
+    (nothing is written when a row is invalid); rows given by event time keep that column
+    first: ``timestamp,t,src,dst,score,weight``.
 
     ``weight`` is in the data's own units: :attr:`SnapshotSequence.weight_offset` is
     subtracted from non-zero predicted weights (as ``gcngan predict`` does).
@@ -364,7 +405,7 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
     from gcngan.io import atomic_path
 
     index = as_index(seq)
-    df, t, src, dst = read_pairs(pairs, index, window)
+    df, t, src, dst, time_col = read_pairs(pairs, index, window)
     score = np.zeros(t.size, dtype=np.float64)
     weight = np.zeros(t.size, dtype=np.float64)
     ts = np.unique(t)
@@ -376,8 +417,9 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
                                                           window)
     offset = float(getattr(index.seq, "weight_offset", 0.0) or 0.0)
     weight = np.where(weight != 0, weight - offset, 0.0)
-    frame = pd.DataFrame({"t": t, "src": df["src"].str.strip(), "dst": df["dst"].str.strip(),
-                          "score": score, "weight": weight})
+    cols = {} if time_col == "t" else {time_col: df[time_col].str.strip()}
+    frame = pd.DataFrame({**cols, "t": t, "src": df["src"].str.strip(),
+                          "dst": df["dst"].str.strip(), "score": score, "weight": weight})
     with atomic_path(out) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
     return len(frame)

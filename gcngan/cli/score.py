@@ -4,7 +4,10 @@ and predicted weight of any pairs, each from the true window before its ``t``.
 ``PAIRS.csv`` has columns ``t,src,dst`` (original node ids; ``t`` a target snapshot index
 with a full window before it, ``T`` being the snapshot after the data); other columns are
 ignored, so a negatives file of ``evaluate --protocol ranking`` can be scored as it is.
-``SCORES.csv`` gets ``t,src,dst,score,weight``. With ``--predictor NAME`` a baseline of
+For an event stream, ``timestamp`` (event times in the data's units) may stand instead of
+``t``: each row is scored at the snapshot its time falls in
+(:func:`gcngan.ranking.read_pairs`). ``SCORES.csv`` gets ``t,src,dst,score,weight``
+(``timestamp,t,src,dst,score,weight`` for rows given by time). With ``--predictor NAME`` a baseline of
 :mod:`gcngan.structural` (e.g. ``adamic-adar``) scores instead of a trained run;
 ``stacked-heuristics`` is first fitted on the training targets of ``--val``/``--test``
 (rows whose ``t`` lies in that range are scored in-sample). This is how the model plugs
@@ -27,7 +30,8 @@ def register(sub) -> None:
                    help="run directory (or a .pt checkpoint); leave out with --predictor")
     p.add_argument("--data", required=True, help="the data (the run's training data)")
     p.add_argument("--pairs", required=True, metavar="PAIRS.csv",
-                   help="CSV with columns t,src,dst (original node ids)")
+                   help="CSV with columns t,src,dst (original node ids; t a snapshot "
+                        "index) or, for event streams, timestamp,src,dst (event times)")
     p.add_argument("--out", required=True, metavar="SCORES.csv",
                    help="output CSV t,src,dst,score,weight")
     p.add_argument("--predictor", default=None, metavar="NAME",

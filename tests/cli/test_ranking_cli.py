@@ -242,3 +242,64 @@ def test_model_diagnostics_on_the_validation_targets(run, string_id_graph_csv, t
     capsys.readouterr()
     assert main(base) == 0
     assert f"model: {d['predicted_links']} links predicted" in capsys.readouterr().out
+
+
+def _event_stream(path, hours: int = 12, seed: int = 3) -> None:
+    """``timestamp,src,dst`` events over ``hours`` hours, 6 nodes; the first at 1,000,000 s
+    (the origin of the hourly snapshots: ingestion buckets from the first event)."""
+    rng = np.random.default_rng(seed)
+    rows = [(1_000_000 + 3600 * h + int(rng.integers(0, 3600)), *rng.choice(6, 2, replace=False))
+            for h in range(hours) for _ in range(8)]
+    rows[0] = (1_000_000, 0, 1)
+    path.write_text("timestamp,src,dst\n" + "".join(f"{s},n{a},n{b}\n" for s, a, b in rows))
+
+
+def test_score_reads_event_times_as_the_snapshot_they_fall_in(tmp_path):
+    """Pairs given by event time (TGB's queries carry their event's timestamp) are scored at
+    the snapshot each falls in — the same scores as by its index ``t`` — and keep the
+    given column first; a time in the hour after the data is the snapshot after it."""
+    data = tmp_path / "events.csv"
+    _event_stream(data)
+    base = 1_000_000
+    stamps = [base + 3600 * 5, base + 3600 * 7 + 3599, base + 3600 * 12 + 10]   # 5, 7, 12
+    rows = [(s, a, b) for s in stamps for a, b in (("n0", "n1"), ("n2", "n3"), ("n4", "n0"))]
+    by_time, by_index = tmp_path / "by_time.csv", tmp_path / "by_index.csv"
+    by_time.write_text("timestamp,src,dst\n" + "".join(f"{s},{a},{b}\n" for s, a, b in rows))
+    by_index.write_text("t,src,dst\n" + "".join(f"{(s - base) // 3600},{a},{b}\n"
+                                                 for s, a, b in rows))
+    got = {}
+    for name, pairs in (("time", by_time), ("index", by_index)):
+        out = tmp_path / f"scores_{name}.csv"
+        assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
+                     "window-count", "--pairs", str(pairs), "--out", str(out),
+                     "--window", "3"]) == 0
+        got[name] = pd.read_csv(out)
+    assert list(got["time"].columns) == ["timestamp", "t", "src", "dst", "score", "weight"]
+    assert got["time"]["t"].tolist() == [5] * 3 + [7] * 3 + [12] * 3
+    assert got["time"]["timestamp"].tolist() == [s for s, _, _ in rows]
+    pd.testing.assert_frame_equal(got["time"].drop(columns="timestamp"), got["index"])
+    assert got["index"]["score"].gt(0).any()           # the pairs were seen in the windows
+
+
+@pytest.mark.parametrize("snapshots_data, row, message", [
+    (False, "{s},n0,n1", "timestamp={s} (snapshot 2) out of range: a target needs a full "
+                         "window of 3 before it (3 .. 12)"),
+    (False, "yesterday,n0,n1", "column 'timestamp': unparseable timestamp 'yesterday'"),
+    (True, "{s},x,y", "column 'timestamp' holds event times, but the data are snapshots"),
+])
+def test_score_refuses_bad_event_times(string_id_graph_csv, tmp_path, capsys, snapshots_data,
+                                       row, message):
+    data = tmp_path / "events.csv"
+    _event_stream(data)
+    s = 1_000_000 + 3600 * 2 + 5
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("timestamp,src,dst\n" + row.format(s=s) + "\n")
+    out = tmp_path / "s.csv"
+    args = (["--data", str(string_id_graph_csv), *SPLIT] if snapshots_data
+            else ["--data", str(data), "--granularity", "1h", "--window", "3"])
+    capsys.readouterr()
+    rc = main(["score", "--predictor", "window-count", *args, "--pairs", str(pairs),
+               "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and message.format(s=s) in err and len(err.strip().splitlines()) == 1, err
+    assert "pairs.csv:" in err and not out.exists()
