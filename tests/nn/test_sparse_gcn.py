@@ -273,7 +273,7 @@ def test_convolve_is_the_gcnconv_modules(mirror):
 
 @pytest.mark.parametrize("window", [1, 2, 5])
 def test_lstm_last_is_nn_lstm_output_and_gradients(window):
-    """lstm_last (step by step, zero start state, no recurrent term at the first step) is
+    """lstm_last (step by step with ``torch.lstm_cell``, zero start state) is
     ``nn.LSTM``'s last output, and so are its gradients (input and every weight)."""
     torch.manual_seed(8)
     enc = SparseGCNEncoder(5, 4, [3], 6)
@@ -334,3 +334,17 @@ def test_encoder_on_cuda_is_the_cpu_encoder():
         out.append((h.detach().cpu(), [p.grad.detach().cpu() for p in e.parameters()]))
     assert torch.allclose(out[0][0], out[1][0], atol=1e-5)
     assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(out[0][1], out[1][1]))
+
+
+def test_forward_runs_the_lstm_over_each_nodes_window_in_order():
+    """forward reads step ``w`` of node ``i`` of window ``b`` from copy ``b * W + w``: the
+    same as ``nn.LSTM`` over the (B * M, W, H) sequences of the GCN output."""
+    torch.manual_seed(9)
+    n = 7
+    snaps = [[_sparse(_directed(n, seed=s + 3 * b)) for s in range(3)] for b in range(2)]
+    batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
+    enc = SparseGCNEncoder(n, 4, [5], 6)
+    h = enc.convolve(batch)                                                # (B, W, M, H)
+    seq = h.permute(0, 2, 1, 3).reshape(2 * n, 3, 5)                       # (BM, W, H)
+    want = enc.lstm(seq)[0][:, -1].reshape(2, n, 6)
+    assert torch.allclose(enc(batch), want, atol=1e-6)
