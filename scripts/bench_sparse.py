@@ -1023,6 +1023,60 @@ def render_subgraphs(report: dict) -> list[str]:
                "where whole windows fit."), ""]
 
 
+#: the variants whose validation MRR :func:`render_variants` sets beside the preset's (the
+#: ablations, and a switch the preset leaves off); ``whole-window`` has its own section
+#: (:func:`render_subgraphs`)
+VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "gcn-skip")
+
+
+def render_variants(report: dict) -> list[str]:
+    """"The variants against the preset (validation only)": per variant of
+    :data:`VALIDATION_VARIANTS` and dataset where both ran, the validation MRR (mean ± std
+    over seeds) of the preset and of the variant, the difference, and whether it is beyond
+    seed noise (the larger of the two stds; one seed has none); per variant a line that
+    counts them. What decides a preset's switch is this table, not the test rows above;
+    nothing when no variant ran."""
+    rows, counts = [], {}
+    for variant in VALIDATION_VARIANTS:
+        tally = {"same": 0, "variant": 0, "preset": 0}
+        for d in report["datasets"]:
+            summ = summarize(d)
+            sp, va = summ.get("sparse"), summ.get(variant)
+            if not (sp and va and "predictors" in sp and "predictors" in va):
+                continue
+            (sm, ss, sn), (vm, vs, vn) = sp["val_mrr"], va["val_mrr"]
+            if sm is None or vm is None:
+                continue
+            diff = vm - sm
+            key = ("same" if abs(diff) <= max(ss or 0.0, vs or 0.0)
+                   else "variant" if diff > 0 else "preset")
+            tally[key] += 1
+            word = {"same": "same within seed noise", "variant": "variant better",
+                    "preset": "preset better"}[key]
+            rows.append(f"| {VARIANT_LABELS[variant]} | {d['dataset']} | "
+                        f"{_pm(sp['val_mrr'])}{_seeds(sn)} | {_pm(va['val_mrr'])}{_seeds(vn)} "
+                        f"| {diff:+.3f} ({word}) |")
+        if sum(tally.values()):
+            counts[variant] = tally
+    if not rows:
+        return []
+    lines = ["### The variants against the preset (validation only)", "",
+             "The validation MRR (the 3 validation targets, the same runs as the test rows "
+             "above) of each variant beside the preset's on the datasets where it ran: what "
+             "a switch of the preset is decided on. *Beyond seed noise* means a difference "
+             "larger than the larger of the two standard deviations (a variant run with one "
+             "seed has none).", "",
+             "| variant | dataset | preset: validation MRR | variant: validation MRR | "
+             "difference (variant - preset) |",
+             "|---|---|---:|---:|---:|", *rows, ""]
+    for variant, t in counts.items():
+        n = sum(t.values())
+        lines.append(f"- {VARIANT_LABELS[variant]}: better than the preset beyond seed noise "
+                     f"on {t['variant']} of {n} datasets, worse on {t['preset']}, the same "
+                     f"within noise on {t['same']}.")
+    return lines + [""]
+
+
 def _seeds(n: int) -> str:
     return f" ({n} seed{'s' if n != 1 else ''})"
 
@@ -1040,7 +1094,8 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
     stacked-heuristics, cost columns, a verdict per dataset and the targets' count; then
     "What the adversarial term does" (:func:`render_adversarial`) and "Choosing the default
     preset (validation only)" (:func:`render_choice`, with the split protocol's rows
-    ``split`` for the mesh datasets)."""
+    ``split`` for the mesh datasets), the sampled subgraphs (:func:`render_subgraphs`) and
+    the other variants (:func:`render_variants`) on validation."""
     s = report.get("settings", {})
     commits = report.get("commits") or [report.get("commit")]
     epochs = s.get("epochs")
@@ -1126,7 +1181,8 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
                   f"{d['dataset']} {sum(r['train_wall_seconds'] + r['eval_wall_seconds'] for r in d['runs']) / 60:.1f} min"
                   for d in report["datasets"]) + ".", ""]
     lines += (render_destinations(report) + render_adversarial(report)
-              + render_choice(report, split) + render_subgraphs(report))
+              + render_choice(report, split) + render_subgraphs(report)
+              + render_variants(report))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
