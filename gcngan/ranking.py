@@ -362,8 +362,11 @@ def read_pairs(path: str | Path, seq, window: int):
         i = int(np.argmax(bad))
         given = (f"t={df['t'].iloc[i]}" if time_col == "t" else
                  f"{time_col}={df[time_col].iloc[i]} (snapshot {t[i]})")
+        hint = ("; t is a snapshot index: give event times in a column named timestamp"
+                if time_col == "t" and getattr(index.seq, "granularity", None) is not None
+                else "")
         raise InputError(f"{path}:{line[i]}: {given} out of range: a target needs a full "
-                         f"window of {window} before it ({window} .. {T})")
+                         f"window of {window} before it ({window} .. {T}){hint}")
     src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src")
     dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst")
     return df, t, src, dst, time_col

@@ -303,3 +303,18 @@ def test_score_refuses_bad_event_times(string_id_graph_csv, tmp_path, capsys, sn
     err = capsys.readouterr().err
     assert rc == 2 and message.format(s=s) in err and len(err.strip().splitlines()) == 1, err
     assert "pairs.csv:" in err and not out.exists()
+
+
+def test_score_says_t_is_an_index_when_event_data_get_times_in_t(tmp_path, capsys):
+    """``predict`` labels an event stream's snapshots with their start times: such a ``t``
+    given back to ``score`` is refused with a pointer to the timestamp column."""
+    data = tmp_path / "events.csv"
+    _event_stream(data)
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"t,src,dst\n{1_000_000 + 3600 * 5},n0,n1\n")
+    capsys.readouterr()
+    rc = main(["score", "--predictor", "window-count", "--data", str(data), "--granularity",
+               "1h", "--window", "3", "--pairs", str(pairs), "--out", str(tmp_path / "s.csv")])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert "t=1018000 out of range" in err and "column named timestamp" in err
