@@ -978,6 +978,29 @@ def _sampled_text(report: dict) -> str:
             f"\"Sampled subgraphs against whole windows\" below).")
 
 
+def against_preset(d: dict, variant: str):
+    """A dataset's preset and ``variant`` on validation: ``(preset summary, variant
+    summary, difference variant - preset of the mean validation MRR, verdict)`` with the
+    verdict ``"same"`` (within the larger of the two seed stds), ``"variant"`` or
+    ``"preset"`` (better beyond it); ``None`` unless both ran with a validation MRR."""
+    summ = summarize(d)
+    sp, va = summ.get("sparse"), summ.get(variant)
+    if not (sp and va and "predictors" in sp and "predictors" in va):
+        return None
+    (sm, ss, _), (vm, vs, _) = sp["val_mrr"], va["val_mrr"]
+    if sm is None or vm is None:
+        return None
+    diff = vm - sm
+    key = ("same" if abs(diff) <= max(ss or 0.0, vs or 0.0)
+           else "variant" if diff > 0 else "preset")
+    return sp, va, diff, key
+
+
+def _val_cells(*summaries) -> str:
+    """Table cells of each summary's validation MRR: mean ± std (seeds)."""
+    return " | ".join(f"{_pm(v['val_mrr'])}{_seeds(v['val_mrr'][2])}" for v in summaries)
+
+
 def render_subgraphs(report: dict) -> list[str]:
     """"Sampled subgraphs against whole windows (validation only)": on each dataset where
     both ran, the validation MRR (mean ± std over seeds) of the preset (its GCN trained on
@@ -986,22 +1009,18 @@ def render_subgraphs(report: dict) -> list[str]:
     nothing when no dataset has both."""
     rows, tally = [], {"same": 0, "sampled": 0, "whole": 0}
     for d in report["datasets"]:
-        summ = summarize(d)
-        sp, wh = summ.get("sparse"), summ.get("whole-window")
-        if not (sp and wh and "predictors" in sp and "predictors" in wh):
+        both = against_preset(d, "whole-window")
+        if both is None:
             continue
-        (sm, ss, sn), (wm, ws, wn) = sp["val_mrr"], wh["val_mrr"]
-        if sm is None or wm is None:
-            continue
-        noise = max(ss or 0.0, ws or 0.0)
-        diff = sm - wm
-        key = "same" if abs(diff) <= noise else ("sampled" if diff > 0 else "whole")
+        sp, wh, _, key = both
+        diff = sp["val_mrr"][0] - wh["val_mrr"][0]                       # sampled - whole
+        key = {"same": "same", "variant": "whole", "preset": "sampled"}[key]
         tally[key] += 1
         word = {"same": "same within seed noise", "sampled": "sampled better",
                 "whole": "whole windows better"}[key]
-        rows.append(f"| {d['dataset']} | {d['num_nodes']:,} | {_pm(sp['val_mrr'])}{_seeds(sn)} | "
-                    f"{_pm(wh['val_mrr'])}{_seeds(wn)} | {diff:+.3f} ({word}) | "
-                    f"{_f(sp['later_epoch_seconds'], 1)} / {_f(wh['later_epoch_seconds'], 1)} |")
+        rows.append(f"| {d['dataset']} | {d['num_nodes']:,} | {_val_cells(sp, wh)} | "
+                    f"{diff:+.3f} ({word}) | {_f(sp['later_epoch_seconds'], 1)} / "
+                    f"{_f(wh['later_epoch_seconds'], 1)} |")
     if not rows:
         return []
     n = len(rows)
@@ -1040,22 +1059,15 @@ def render_variants(report: dict) -> list[str]:
     for variant in VALIDATION_VARIANTS:
         tally = {"same": 0, "variant": 0, "preset": 0}
         for d in report["datasets"]:
-            summ = summarize(d)
-            sp, va = summ.get("sparse"), summ.get(variant)
-            if not (sp and va and "predictors" in sp and "predictors" in va):
+            both = against_preset(d, variant)
+            if both is None:
                 continue
-            (sm, ss, sn), (vm, vs, vn) = sp["val_mrr"], va["val_mrr"]
-            if sm is None or vm is None:
-                continue
-            diff = vm - sm
-            key = ("same" if abs(diff) <= max(ss or 0.0, vs or 0.0)
-                   else "variant" if diff > 0 else "preset")
+            sp, va, diff, key = both
             tally[key] += 1
             word = {"same": "same within seed noise", "variant": "variant better",
                     "preset": "preset better"}[key]
             rows.append(f"| {VARIANT_LABELS[variant]} | {d['dataset']} | "
-                        f"{_pm(sp['val_mrr'])}{_seeds(sn)} | {_pm(va['val_mrr'])}{_seeds(vn)} "
-                        f"| {diff:+.3f} ({word}) |")
+                        f"{_val_cells(sp, va)} | {diff:+.3f} ({word}) |")
         if sum(tally.values()):
             counts[variant] = tally
     if not rows:
