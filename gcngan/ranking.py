@@ -245,8 +245,10 @@ def read_negatives(path: str | Path, seq, window: int) -> Candidates:
     """Read and validate a candidates CSV written by :func:`write_negatives` (or by hand).
 
     Checks, each failing with a one-line :class:`InputError` naming the file and line:
-    the columns ``query,t,src,dst,label``; integer ``t`` with a full window before it and
-    a true snapshot (``window <= t < T``); node ids of the data; ``label`` 0 or 1; one
+    the columns ``query,t,src,dst,label`` (on event data an event-time column such as
+    ``timestamp`` may stand for ``t``: each row at the snapshot its time falls in, as
+    :func:`read_pairs` reads it); integer ``t`` with a full window before it and a true
+    snapshot (``window <= t < T``); node ids of the data; ``label`` 0 or 1; one
     ``t`` per query and exactly one ``label = 1`` per query. A ``PATH.sha256`` beside it
     must match the file's digest.
 
@@ -270,21 +272,23 @@ def read_negatives(path: str | Path, seq, window: int) -> Candidates:
         df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
-    missing = [c for c in COLUMNS if c not in df.columns]
+    time_col = _time_column(df)
+    missing = [c for c in COLUMNS if c not in df.columns and not (c == "t" and time_col)]
     if missing:
         raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; expected "
-                         f"{','.join(COLUMNS)}")
+                         f"{','.join(COLUMNS)} (or timestamp for t, on event data)")
     if df.empty:
         raise InputError(f"{path}: no candidate rows")
     index = as_index(seq)
     line = np.arange(len(df)) + 2                                      # header is line 1
-    t = _int_column(df["t"], path, line, "t")
+    t = _snapshot_column(df, time_col, index.seq, path, line)
     T = index.num_snapshots
     bad = (t < window) | (t >= T)
     if bad.any():
         i = int(np.argmax(bad))
-        raise InputError(f"{path}:{line[i]}: t={t[i]} out of range: needs a full window of "
-                         f"{window} before it and a true snapshot ({window} .. {T - 1})")
+        raise InputError(f"{path}:{line[i]}: {_given_time(df, time_col, t, i)} out of range: "
+                         f"needs a full window of {window} before it and a true snapshot "
+                         f"({window} .. {T - 1})")
     src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src")
     dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst")
     lab = df["label"].str.strip()
@@ -343,8 +347,7 @@ def read_pairs(path: str | Path, seq, window: int):
         raise InputError(f"{path}: pairs file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
-    time_col = "t" if "t" in df.columns else next(
-        (c for c in PAIR_TIME_NAMES if c in df.columns), None)
+    time_col = _time_column(df)
     missing = [c for c, ok in (("t", time_col), ("src", "src" in df.columns),
                                ("dst", "dst" in df.columns)) if not ok]
     if missing:
@@ -353,23 +356,41 @@ def read_pairs(path: str | Path, seq, window: int):
     index = as_index(seq)
     line = np.arange(len(df)) + 2
     T = index.num_snapshots
-    if time_col == "t":
-        t = _int_column(df["t"], path, line, "t")
-    else:
-        t = event_snapshots(index.seq, df[time_col], path, line, time_col)
+    t = _snapshot_column(df, time_col, index.seq, path, line)
     bad = (t < window) | (t > T)
     if bad.any():
         i = int(np.argmax(bad))
-        given = (f"t={df['t'].iloc[i]}" if time_col == "t" else
-                 f"{time_col}={df[time_col].iloc[i]} (snapshot {t[i]})")
         hint = ("; t is a snapshot index: give event times in a column named timestamp"
                 if time_col == "t" and getattr(index.seq, "granularity", None) is not None
                 else "")
-        raise InputError(f"{path}:{line[i]}: {given} out of range: a target needs a full "
-                         f"window of {window} before it ({window} .. {T}){hint}")
+        raise InputError(f"{path}:{line[i]}: {_given_time(df, time_col, t, i)} out of range: "
+                         f"a target needs a full window of {window} before it ({window} .. "
+                         f"{T}){hint}")
     src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src")
     dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst")
     return df, t, src, dst, time_col
+
+
+def _time_column(df) -> Optional[str]:
+    """``t`` when the frame has it, else its first column of :data:`PAIR_TIME_NAMES`."""
+    if "t" in df.columns:
+        return "t"
+    return next((c for c in PAIR_TIME_NAMES if c in df.columns), None)
+
+
+def _snapshot_column(df, time_col: str, seq, path, line) -> np.ndarray:
+    """The snapshot index of each row (P,) int64: ``t`` as given, or the snapshot an event
+    time falls in (:func:`event_snapshots`)."""
+    if time_col == "t":
+        return _int_column(df["t"], path, line, "t")
+    return event_snapshots(seq, df[time_col], path, line, time_col)
+
+
+def _given_time(df, time_col: str, t: np.ndarray, i: int) -> str:
+    """Row ``i``'s time as given, for messages (an event time with its snapshot)."""
+    if time_col == "t":
+        return f"t={df['t'].iloc[i]}"
+    return f"{time_col}={df[time_col].iloc[i]} (snapshot {t[i]})"
 
 
 def event_snapshots(seq, col, path, line, name: str) -> np.ndarray:

@@ -24,8 +24,8 @@ def add_ranking_args(p: argparse.ArgumentParser) -> None:
     """The ranking protocol's flags (``--protocol`` itself is evaluate's)."""
     g = p.add_argument_group("ranking protocol (--protocol ranking)")
     g.add_argument("--negatives", default=None, metavar="FILE",
-                   help="rank the candidates of this CSV (query,t,src,dst,label) instead of "
-                        "generating them")
+                   help="rank the candidates of this CSV (query,t,src,dst,label; on event "
+                        "data timestamp may stand for t) instead of generating them")
     g.add_argument("--negatives-out", dest="negatives_out", default=None, metavar="FILE",
                    help="where generated candidates are written, with FILE.sha256 (default: "
                         "RUN_DIR/negatives-<split>-q<q>-m<max>-s<seed>.csv; without RUN_DIR "

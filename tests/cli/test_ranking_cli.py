@@ -318,3 +318,21 @@ def test_score_says_t_is_an_index_when_event_data_get_times_in_t(tmp_path, capsy
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1
     assert "t=1018000 out of range" in err and "column named timestamp" in err
+
+
+def test_ranking_reads_negatives_given_by_event_time(tmp_path, capsys):
+    """A negatives file whose rows carry event times instead of t (TGB's, on event data)
+    ranks as the same file with t: each row at the snapshot its time falls in."""
+    data = tmp_path / "events.csv"
+    _event_stream(data, hours=16)
+    base = ["evaluate", "--data", str(data), "--granularity", "1h", "--protocol", "ranking",
+            "--window", "3", "--val", "2", "--test", "3", "--q", "3", "--json",
+            "--baselines", "window-count,ewma"]
+    neg = tmp_path / "neg.csv"
+    first = ranking_json(capsys, [*base, "--negatives-out", str(neg)])
+    df = pd.read_csv(neg, dtype=str)
+    timed = tmp_path / "timed.csv"
+    df.assign(timestamp=[1_000_000 + 3600 * int(t) + 59 for t in df["t"]]).drop(
+        columns="t").to_csv(timed, index=False)
+    again = ranking_json(capsys, [*base, "--negatives", str(timed)])
+    assert again["predictors"] == first["predictors"] and again["queries"] == first["queries"]
