@@ -7,8 +7,8 @@ ignored, so a negatives file of ``evaluate --protocol ranking`` can be scored as
 For an event stream, ``timestamp`` (event times in the data's units) may stand instead of
 ``t``: each row is scored at the snapshot its time falls in
 (:func:`gcngan.ranking.read_pairs`). ``SCORES.csv`` gets ``t,src,dst,score,weight``
-(``timestamp,t,src,dst,score,weight`` for rows given by time). With ``--predictor NAME`` a baseline of
-:mod:`gcngan.structural` (e.g. ``adamic-adar``) scores instead of a trained run;
+(``timestamp,t,src,dst,score,weight`` for rows given by time). With ``--predictor NAME``
+a baseline of :mod:`gcngan.structural` (e.g. ``adamic-adar``) scores instead of a trained run;
 ``stacked-heuristics`` is first fitted on the training targets of ``--val``/``--test``
 (rows whose ``t`` lies in that range are scored in-sample). This is how the model plugs
 into an external (TGB-style) evaluator.
