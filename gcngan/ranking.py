@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -35,6 +36,8 @@ import numpy as np
 from gcngan.config import UNIFORM_NEGATIVES   # where the uniform negatives come from
 from gcngan.errors import InputError
 from gcngan.structural import PairIndex, PairPredictor, as_index, fit_predictors
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ("query", "t", "src", "dst", "label")
 HITS = (1, 3, 10)
@@ -322,12 +325,13 @@ PAIR_TIME_NAMES = ("timestamp", "ts", "time", "datetime", "date", "unix_time", "
                    "created_at")
 
 
-def read_pairs(path: str | Path, seq, window: int):
+def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
     """Read a pairs CSV for :func:`score_pairs_file`: columns ``t,src,dst`` (original node
     ids; other columns are ignored), or ``timestamp,src,dst`` for event data.
 
     ``t`` is a snapshot index with a full window before it: ``window <= t <= T``
-    (``t = T`` is the snapshot after the data). Instead of ``t``, a column of
+    (``t = T`` is the snapshot after the data; with ``strict=False`` any ``t >= window``,
+    and a node id that is not in the data reads as ``-1``). Instead of ``t``, a column of
     :data:`PAIR_TIME_NAMES` holds event times in the data's own units (Unix seconds or ISO
     datetimes, as the event stream was read): each is scored at the snapshot its time
     falls in (:func:`event_snapshots`), from the window before it, so the links of that
@@ -357,17 +361,15 @@ def read_pairs(path: str | Path, seq, window: int):
     line = np.arange(len(df)) + 2
     T = index.num_snapshots
     t = _snapshot_column(df, time_col, index.seq, path, line)
-    bad = (t < window) | (t > T)
+    bad = (t < window) | ((t > T) if strict else False)
     if bad.any():
         i = int(np.argmax(bad))
-        hint = ("; t is a snapshot index: give event times in a column named timestamp"
-                if time_col == "t" and getattr(index.seq, "granularity", None) is not None
-                else "")
         raise InputError(f"{path}:{line[i]}: {_given_time(df, time_col, t, i)} out of range: "
                          f"a target needs a full window of {window} before it ({window} .. "
-                         f"{T}){hint}")
-    src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src")
-    dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst")
+                         f"{T}){_index_hint(time_col, index.seq)}")
+    unknown = None if strict else -1
+    src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src", unknown=unknown)
+    dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst", unknown=unknown)
     return df, t, src, dst, time_col
 
 
@@ -384,6 +386,13 @@ def _snapshot_column(df, time_col: str, seq, path, line) -> np.ndarray:
     if time_col == "t":
         return _int_column(df["t"], path, line, "t")
     return event_snapshots(seq, df[time_col], path, line, time_col)
+
+
+def _index_hint(time_col: str, seq) -> str:
+    """On event data, a ``t`` out of range may be a time given as ``t``: say which is which."""
+    if time_col == "t" and getattr(seq, "granularity", None) is not None:
+        return "; t is a snapshot index: give event times in a column named timestamp"
+    return ""
 
 
 def _given_time(df, time_col: str, t: np.ndarray, i: int) -> str:
@@ -412,7 +421,8 @@ def event_snapshots(seq, col, path, line, name: str) -> np.ndarray:
     return np.floor((secs - float(seq.times[0])) / float(width)).astype(np.int64)
 
 
-def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window: int) -> int:
+def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window: int, *,
+                     strict: bool = True) -> int:
     """Score every row ``t,src,dst`` of ``pairs`` (:func:`read_pairs`; or
     ``timestamp,src,dst``) and write ``t,src,dst,score,weight`` to ``out`` atomically
     (nothing is written when a row is invalid); rows given by event time keep that column
@@ -420,6 +430,14 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
 
     ``weight`` is in the data's own units: :attr:`SnapshotSequence.weight_offset` is
     subtracted from non-zero predicted weights (as ``gcngan predict`` does).
+
+    ``strict=False`` scores what ``strict`` refuses, with a warning each (an external
+    evaluator's queries may reach past the data it gave, its negatives name nodes the data
+    never saw): a row past the snapshot after the data (``t > T``) is scored from the last
+    window the data hold (snapshots ``T-W .. T-1``: the newest there is, as a forecaster
+    without newer observations would), and a row naming a node that is not in the data is
+    ranked below every other row — score ``min(0, lowest other score) - 1``, weight 0 (no
+    history: it can be nothing but last). ``t`` is written as given.
 
     Returns:
         int: Rows written.
@@ -429,16 +447,22 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
     from gcngan.io import atomic_path
 
     index = as_index(seq)
-    df, t, src, dst, time_col = read_pairs(pairs, index, window)
+    df, t, src, dst, time_col = read_pairs(pairs, index, window, strict=strict)
+    T = index.num_snapshots
+    known = (src >= 0) & (dst >= 0)                                    # (P,)
+    at = np.minimum(t, T)                                  # the window each row is read from
+    _warn_lenient(df, time_col, t, src, known, index.seq, window, pairs)
     score = np.zeros(t.size, dtype=np.float64)
     weight = np.zeros(t.size, dtype=np.float64)
-    ts = np.unique(t)
+    ts = np.unique(at[known])
     if ts.size:
         predictor.prepare(index, ts.tolist(), window)
     for tt in ts.tolist():
-        rows = np.flatnonzero(t == tt)
+        rows = np.flatnonzero(known & (at == tt))
         score[rows], weight[rows] = predictor.score_pairs(index, tt, src[rows], dst[rows],
                                                           window)
+    if not known.all():
+        score[~known] = min(0.0, float(score[known].min()) if known.any() else 0.0) - 1.0
     offset = float(getattr(index.seq, "weight_offset", 0.0) or 0.0)
     weight = np.where(weight != 0, weight - offset, 0.0)
     cols = {} if time_col == "t" else {time_col: df[time_col].str.strip()}
@@ -447,6 +471,28 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
     with atomic_path(out) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
     return len(frame)
+
+
+def _warn_lenient(df, time_col: str, t: np.ndarray, src: np.ndarray, known: np.ndarray,
+                  seq, window: int, path) -> None:
+    """One warning line each for the rows :func:`score_pairs_file` scores leniently: past
+    the snapshot after the data, and naming a node that is not in the data (the first such
+    row's line and value, and how many there are)."""
+    T = seq.num_snapshots
+    late = np.flatnonzero(t > T)
+    if late.size:
+        i = int(late[0])
+        log.warning("%s:%d: %s is past the snapshot after the data (%d) (%d row%s): scored "
+                    "from the last window, snapshots %d .. %d%s", path, i + 2,
+                    _given_time(df, time_col, t, i), T, late.size, "" if late.size == 1 else "s",
+                    T - window, T - 1, _index_hint(time_col, seq))
+    lost = np.flatnonzero(~known)
+    if lost.size:
+        i = int(lost[0])
+        node = df["src" if src[i] < 0 else "dst"].iloc[i]
+        log.warning("%s:%d: node id %r is not in the data (%d row%s name such nodes): ranked "
+                    "below every other row (score min(0, lowest) - 1, weight 0)", path, i + 2,
+                    node.strip(), lost.size, "" if lost.size == 1 else "s")
 
 
 def _int_column(col, path, line, name: str) -> np.ndarray:
@@ -460,9 +506,11 @@ def _int_column(col, path, line, name: str) -> np.ndarray:
     return x.astype(np.int64)
 
 
-def map_node_ids(col, node_ids: Sequence, path, line, name: str) -> np.ndarray:
+def map_node_ids(col, node_ids: Sequence, path, line, name: str, *,
+                 unknown: Optional[int] = None) -> np.ndarray:
     """Original node ids (strings, as read) -> node indices (P,) int64; an unknown id
-    raises ``InputError`` naming the file, line and value."""
+    raises ``InputError`` naming the file, line and value (or, with ``unknown`` given,
+    reads as that index)."""
     import pandas as pd
 
     lookup = pd.Series(np.arange(len(node_ids), dtype=np.int64),
@@ -472,6 +520,8 @@ def map_node_ids(col, node_ids: Sequence, path, line, name: str) -> np.ndarray:
     idx = col.str.strip().map(lookup)
     bad = idx.isna().to_numpy()
     if bad.any():
+        if unknown is not None:
+            return idx.fillna(unknown).to_numpy(dtype=np.int64)
         i = int(np.argmax(bad))
         raise InputError(f"{path}:{line[i]}: unknown node id {col.iloc[i]!r} in column {name}")
     return idx.to_numpy(dtype=np.int64)

@@ -10,8 +10,10 @@ For an event stream, ``timestamp`` (event times in the data's units) may stand i
 (``timestamp,t,src,dst,score,weight`` for rows given by time). With ``--predictor NAME``
 a baseline of :mod:`gcngan.structural` (e.g. ``adamic-adar``) scores instead of a trained run;
 ``stacked-heuristics`` is first fitted on the training targets of ``--val``/``--test``
-(rows whose ``t`` lies in that range are scored in-sample). This is how the model plugs
-into an external (TGB-style) evaluator.
+(rows whose ``t`` lies in that range are scored in-sample). Rows past the snapshot after
+the data and nodes that are not in it are scored with a warning (``--strict`` refuses
+them; :func:`gcngan.ranking.score_pairs_file`). This is how the model plugs into an
+external (TGB-style) evaluator.
 """
 from __future__ import annotations
 
@@ -37,6 +39,10 @@ def register(sub) -> None:
     p.add_argument("--predictor", default=None, metavar="NAME",
                    help="score with this baseline instead of a run (e.g. adamic-adar, "
                         "edgebank-inf, window-mean; see gcngan.structural)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse rows past the snapshot after the data (t > T) and node ids "
+                        "that are not in the data (default: score them, with a warning: t > T "
+                        "from the last window, an unknown node below every other row)")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="default cpu")
     add_data_args(p, split=True)
     p.set_defaults(func=cmd_score)
@@ -72,6 +78,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         train = split_of(seq, cfg).train
         predictor.fit(index, list(train), window)
-    rows = score_pairs_file(predictor, index, args.pairs, args.out, window)
+    rows = score_pairs_file(predictor, index, args.pairs, args.out, window,
+                            strict=args.strict)
     print(f"wrote {rows} scored pairs to {args.out}", file=sys.stderr)
     return 0

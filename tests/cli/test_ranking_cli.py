@@ -160,7 +160,7 @@ def test_score_refuses_bad_rows_and_writes_nothing(string_id_graph_csv, tmp_path
     out = tmp_path / "s.csv"
     capsys.readouterr()
     rc = main(["score", "--data", str(string_id_graph_csv), "--predictor", "adamic-adar",
-               "--pairs", str(pairs), "--out", str(out), *SPLIT])
+               "--pairs", str(pairs), "--out", str(out), "--strict", *SPLIT])
     err = capsys.readouterr().err
     assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not out.exists() and list(tmp_path.iterdir()) == [pairs]
@@ -171,9 +171,38 @@ def test_score_with_a_run_refuses_an_unknown_node(run, string_id_graph_csv, tmp_
     pairs.write_text("t,src,dst\n17,ghost,ghost\n")
     out = tmp_path / "s.csv"
     rc = main(["score", str(run), "--data", str(string_id_graph_csv), "--pairs", str(pairs),
-               "--out", str(out)])
+               "--out", str(out), "--strict"])
     assert rc == 2 and "pairs.csv:2: unknown node id 'ghost'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_score_ranks_unknown_nodes_last_and_reads_late_rows_from_the_last_window(
+        run, string_id_graph_csv, tmp_path, caplog):
+    """Without --strict (an external evaluator's queries may reach past the data, its
+    negatives name nodes the data never saw): a row past the snapshot after the data is
+    scored as t = T (the last window), a row with a node not in the data below every other
+    row with weight 0; one warning each, naming the first row; t written as given."""
+    ids = pd.read_csv(string_id_graph_csv, dtype=str)
+    pairs_ = list(zip(ids["src"][:5], ids["dst"][::-1][:5]))
+    rows = ([(20, a, b) for a, b in pairs_] + [(23, a, b) for a, b in pairs_]
+            + [(18, "ghost", pairs_[0][1]), (23, pairs_[1][0], "ghost")])
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("t,src,dst\n" + "".join(f"{t},{a},{b}\n" for t, a, b in rows))
+    out = tmp_path / "s.csv"
+    with caplog.at_level("WARNING", logger="gcngan"):
+        assert main(["score", str(run), "--data", str(string_id_graph_csv), "--pairs",
+                     str(pairs), "--out", str(out)]) == 0
+    got = pd.read_csv(out, dtype={"src": str, "dst": str})
+    assert got["t"].tolist() == [t for t, _, _ in rows]
+    np.testing.assert_allclose(got["score"][5:10], got["score"][:5])        # 23 as 20 = T
+    np.testing.assert_allclose(got["weight"][5:10], got["weight"][:5])
+    known = got["score"][:10]
+    assert (got["score"][10:] == min(0.0, known.min()) - 1).all()
+    assert (got["weight"][10:] == 0).all()
+    text = caplog.text
+    assert "pairs.csv:7: t=23 is past the snapshot after the data (20) (6 rows): scored " \
+           "from the last window, snapshots 17 .. 19" in text
+    assert "pairs.csv:12: node id 'ghost' is not in the data (2 rows name such nodes)" in text
 
 
 def test_cli_refusals(string_id_graph_csv, tmp_path, capsys):
@@ -314,7 +343,8 @@ def test_score_says_t_is_an_index_when_event_data_get_times_in_t(tmp_path, capsy
     pairs.write_text(f"t,src,dst\n{1_000_000 + 3600 * 5},n0,n1\n")
     capsys.readouterr()
     rc = main(["score", "--predictor", "window-count", "--data", str(data), "--granularity",
-               "1h", "--window", "3", "--pairs", str(pairs), "--out", str(tmp_path / "s.csv")])
+               "1h", "--window", "3", "--pairs", str(pairs), "--out", str(tmp_path / "s.csv"),
+               "--strict"])
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1
     assert "t=1018000 out of range" in err and "column named timestamp" in err

@@ -168,7 +168,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(social, mesh, tmp_path
                          "--two-hop", "-1"],
         "not the data": ["predict", str(run), "--data", str(mesh_csv), "--out", str(out)],
         "nobody": ["score", str(run), "--data", str(csv), "--pairs", str(pairs), "--out",
-                   str(scores)],
+                   str(scores), "--strict"],
         "evaluate, not the data": ["evaluate", str(run), "--data", str(mesh_csv)],
     }
     for what, argv in cases.items():
