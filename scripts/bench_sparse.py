@@ -57,6 +57,7 @@ VARIANTS = {"sparse": [],
             "no-adversarial": ["adv_weight=0"],
             "whole-window": ["subgraph_nodes=0"],
             "gcn-skip": ["gcn_skip=true"],
+            "node-activity": ["node_activity=true"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -67,6 +68,7 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "no-adversarial": "no adversarial term (`adv_weight=0`)",
                   "whole-window": "whole windows, no sampled subgraphs (`subgraph_nodes=0`)",
                   "gcn-skip": "skip connection (`gcn_skip=true`)",
+                  "node-activity": "degree inputs to the GCN (`node_activity=true`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"
@@ -1045,7 +1047,8 @@ def render_subgraphs(report: dict) -> list[str]:
 #: the variants whose validation MRR :func:`render_variants` sets beside the preset's (the
 #: ablations, and a switch the preset leaves off); ``whole-window`` has its own section
 #: (:func:`render_subgraphs`)
-VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "gcn-skip")
+VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "gcn-skip",
+                       "node-activity")
 
 
 def render_variants(report: dict) -> list[str]:
