@@ -120,6 +120,8 @@ class ModelConfig:
     #                                       node's log1p in/out degree in each snapshot
     gcn_skip: bool = False                # sparse: the LSTM reads each node's input (its
     #                                       embedding) beside its GCN output (skip connection)
+    gcn_mirror: bool = False              # sparse: the GCN propagates every link both ways
+    #                                       (a node hears its in- and out-neighbours)
     pair_features: bool = True            # sparse: the pair decoder reads the pairs' history
     #                                       and structure features (false = node states
     #                                       only: the "no structure features" ablation)
@@ -154,12 +156,13 @@ class ModelConfig:
         sparse_only = [f"model.{k}={v}" for k, v, off in
                        (("node_activity", self.node_activity, False),
                         ("gcn_skip", self.gcn_skip, False),
+                        ("gcn_mirror", self.gcn_mirror, False),
                         ("critic_sets", self.critic_sets, "window")) if v != off]
         if sparse_only and self.family != "sparse":
             raise ConfigError(f"{', '.join(sparse_only)} applies to model.family='sparse' only")
-        if self.encoder == "none" and (self.node_activity or self.gcn_skip):
-            raise ConfigError("model.encoder='none' has no GCN: model.node_activity and "
-                              "model.gcn_skip need model.encoder='gcn'")
+        if self.encoder == "none" and (self.node_activity or self.gcn_skip or self.gcn_mirror):
+            raise ConfigError("model.encoder='none' has no GCN: model.node_activity, "
+                              "model.gcn_skip and model.gcn_mirror need model.encoder='gcn'")
 
 
 @dataclass

@@ -58,6 +58,7 @@ VARIANTS = {"sparse": [],
             "whole-window": ["subgraph_nodes=0"],
             "gcn-skip": ["gcn_skip=true"],
             "node-activity": ["node_activity=true"],
+            "gcn-mirror": ["gcn_mirror=true"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -69,6 +70,7 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "whole-window": "whole windows, no sampled subgraphs (`subgraph_nodes=0`)",
                   "gcn-skip": "skip connection (`gcn_skip=true`)",
                   "node-activity": "degree inputs to the GCN (`node_activity=true`)",
+                  "gcn-mirror": "GCN along both directions of a link (`gcn_mirror=true`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"
@@ -1048,7 +1050,7 @@ def render_subgraphs(report: dict) -> list[str]:
 #: ablations, and a switch the preset leaves off); ``whole-window`` has its own section
 #: (:func:`render_subgraphs`)
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "gcn-skip",
-                       "node-activity")
+                       "node-activity", "gcn-mirror")
 
 
 def render_variants(report: dict) -> list[str]:

@@ -63,12 +63,26 @@ def test_gradient_penalty_per_set(sets):
 
 def test_sparse_only_switches_refuse_the_dense_family_and_encoder_none():
     for kw, name in ((dict(node_activity=True), "node_activity"),
-                     (dict(gcn_skip=True), "gcn_skip"), (dict(critic_sets="query"), "critic_sets"),
+                     (dict(gcn_skip=True), "gcn_skip"), (dict(gcn_mirror=True), "gcn_mirror"),
+                     (dict(critic_sets="query"), "critic_sets"),
                      (dict(pair_features=False), "pair_features")):
         with pytest.raises(ConfigError, match=name) as err:
             ModelConfig(**kw)                                        # family='dense'
         assert "\n" not in str(err.value)
         ModelConfig(family="sparse", **kw)
-    with pytest.raises(ConfigError, match="encoder='none' has no GCN"):
-        ModelConfig(family="sparse", encoder="none", gcn_skip=True)
+    for kw in (dict(gcn_skip=True), dict(gcn_mirror=True)):
+        with pytest.raises(ConfigError, match="encoder='none' has no GCN"):
+            ModelConfig(family="sparse", encoder="none", **kw)
     ModelConfig(family="sparse", encoder="none", pair_features=False)   # the ablations combine
+
+
+def test_sparse_generator_wires_the_gcn_switches_to_its_encoder():
+    from gcngan.nn.sparse_model import SparseGenerator
+
+    base = dict(family="sparse", noise_dim=4, gcn_channels=[4], lstm_hidden=4)
+    enc = SparseGenerator(5, ModelConfig(**base)).encoder
+    assert not (enc.mirror or enc.activity or enc.skip) and enc.convolve_links
+    enc = SparseGenerator(5, ModelConfig(**base, gcn_mirror=True, node_activity=True,
+                                         gcn_skip=True)).encoder
+    assert enc.mirror and enc.activity and enc.skip
+    assert not SparseGenerator(5, ModelConfig(**base, encoder="none")).encoder.convolve_links
