@@ -23,4 +23,8 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch, capsys):
     pred, target, links = scope["pred"], scope["target"], scope["links"]
     assert pred.shape == target.shape == links.shape and pred.shape[0] == len(scope["test"])
     assert float(links.min()) >= 0 and float(links.max()) <= 1 and torch.isfinite(pred).all()
+    want = [float(links[0, 0, 1]), float(links[0, 1, 2])]       # the pairs' dense link scores
+    assert torch.allclose(torch.as_tensor(scope["scores"]), torch.tensor(want, dtype=torch.float64),
+                          atol=1e-6)
+    assert scope["weights"].shape == (2,)
     assert (tmp_path / "runs" / "mesh1" / "best.pt").is_file()
