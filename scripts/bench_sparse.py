@@ -60,6 +60,7 @@ VARIANTS = {"sparse": [],
             "node-activity": ["node_activity=true"],
             "gcn-mirror": ["gcn_mirror=true"],
             "no-structure-no-gcn": ["pair_features=false", "encoder=none"],
+            "negatives-50": ["negatives=50"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -74,6 +75,7 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "gcn-mirror": "GCN along both directions of a link (`gcn_mirror=true`)",
                   "no-structure-no-gcn": "neither structure features nor GCN "
                                          "(`pair_features=false encoder=none`)",
+                  "negatives-50": "50 training negatives per query (`negatives=50`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"
@@ -1054,7 +1056,7 @@ def render_subgraphs(report: dict) -> list[str]:
 #: ablations, and a switch the preset leaves off); ``whole-window`` has its own section
 #: (:func:`render_subgraphs`)
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "gcn-skip",
-                       "node-activity", "gcn-mirror")
+                       "node-activity", "gcn-mirror", "negatives-50")
 
 
 def render_variants(report: dict) -> list[str]:
