@@ -122,6 +122,8 @@ class ModelConfig:
     #                                       embedding) beside its GCN output (skip connection)
     gcn_mirror: bool = False              # sparse: the GCN propagates every link both ways
     #                                       (a node hears its in- and out-neighbours)
+    random_features: int = 0              # sparse: fixed random input channels per node
+    #                                       beside the embedding (neighbourhood sketches)
     pair_features: bool = True            # sparse: the pair decoder reads the pairs' history
     #                                       and structure features (false = node states
     #                                       only: the "no structure features" ablation)
@@ -146,6 +148,7 @@ class ModelConfig:
         for name in ("noise_dim", "lstm_hidden", "lstm_layers", "decoder_hidden",
                      "decoder_log_floor"):
             _check_positive(o, name, getattr(self, name))
+        _check_positive(o, "random_features", self.random_features, allow_zero=True)
         if not 0.0 < self.decoder_high < 1.0:
             raise field_error("model", "decoder_high", self.decoder_high, "must be in (0, 1)")
         if not 0.0 <= self.dropout < 1.0:
@@ -157,6 +160,7 @@ class ModelConfig:
                        (("node_activity", self.node_activity, False),
                         ("gcn_skip", self.gcn_skip, False),
                         ("gcn_mirror", self.gcn_mirror, False),
+                        ("random_features", self.random_features, 0),
                         ("critic_sets", self.critic_sets, "window")) if v != off]
         if sparse_only and self.family != "sparse":
             raise ConfigError(f"{', '.join(sparse_only)} applies to model.family='sparse' only")

@@ -61,6 +61,7 @@ VARIANTS = {"sparse": [],
             "gcn-mirror": ["gcn_mirror=true"],
             "no-structure-no-gcn": ["pair_features=false", "encoder=none"],
             "negatives-50": ["negatives=50"],
+            "random-features": ["random_features=32"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -76,6 +77,8 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "no-structure-no-gcn": "neither structure features nor GCN "
                                          "(`pair_features=false encoder=none`)",
                   "negatives-50": "50 training negatives per query (`negatives=50`)",
+                  "random-features": "32 fixed random inputs per node to the GCN "
+                                     "(`random_features=32`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"
@@ -1056,7 +1059,7 @@ def render_subgraphs(report: dict) -> list[str]:
 #: ablations, and a switch the preset leaves off); ``whole-window`` has its own section
 #: (:func:`render_subgraphs`)
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "gcn-skip",
-                       "node-activity", "gcn-mirror", "negatives-50")
+                       "node-activity", "gcn-mirror", "negatives-50", "random-features")
 
 
 def render_variants(report: dict) -> list[str]:

@@ -295,6 +295,13 @@ class SparseGCNEncoder(nn.Module):
             layer's output (``[h_gcn, x]``, a skip connection), so the convolution can only
             add to what the node's own input carries. Ignored without convolution.
             (default: ``False``)
+        random_channels (int, optional): Fixed random input channels per node (a buffer
+            drawn once from ``random_seed``, :math:`\mathcal N(0, 1/R)`, not trained) beside
+            the embedding: propagated by the GCN they sketch each node's neighbourhood
+            (products of two nodes' states then count shared paths, as random-projection
+            link predictors do), the same for any data of :math:`N` nodes.
+            (default: ``0``)
+        random_seed (int, optional): Seed of the random channels. (default: ``0``)
 
     Shapes:
         - **batch:** :class:`SparseWindowBatch` with :math:`B, W, M, E`
@@ -307,7 +314,8 @@ class SparseGCNEncoder(nn.Module):
                  lstm_hidden: int, feature_channels: int = 0, noise_std: float = 0.0,
                  dropout: float = 0.0, l2_normalize: bool = True,
                  flow: str = "source_to_target", mirror: bool = False,
-                 convolve: bool = True, activity: bool = False, skip: bool = False) -> None:
+                 convolve: bool = True, activity: bool = False, skip: bool = False,
+                 random_channels: int = 0, random_seed: int = 0) -> None:
         super().__init__()
         from torch_geometric.nn import GCNConv
 
@@ -336,12 +344,17 @@ class SparseGCNEncoder(nn.Module):
             self.embedding = nn.Embedding(num_nodes, in_channels)
         else:
             self.register_module("embedding", None)
-        sizes = [in_channels + feature_channels + 2 * self.activity] + self.gcn_channels
+        self.random_channels = int(random_channels)
+        if self.random_channels:
+            gen = torch.Generator().manual_seed(int(random_seed))
+            self.register_buffer("random_inputs", torch.randn(
+                num_nodes, self.random_channels, generator=gen) / self.random_channels ** 0.5)
+        inputs = in_channels + feature_channels + self.random_channels
+        sizes = [inputs + 2 * self.activity] + self.gcn_channels
         if not convolve:
             sizes = sizes[:1]                                              # no layer at all
         self.convs = nn.ModuleList(GCNConv(a, b, flow=flow) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.lstm = nn.LSTM(sizes[-1] + self.skip * (in_channels + feature_channels),
-                            lstm_hidden, batch_first=True)
+        self.lstm = nn.LSTM(sizes[-1] + self.skip * inputs, lstm_hidden, batch_first=True)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -352,7 +365,7 @@ class SparseGCNEncoder(nn.Module):
         self.lstm.reset_parameters()
 
     def node_inputs(self, nodes: Tensor, x: Optional[Tensor] = None) -> Tensor:
-        """Inputs of ``nodes`` (M,): ``[embedding, x]`` (+ noise), shape :math:`(M, F)`."""
+        """Inputs of ``nodes`` (M,): ``[embedding, x, random]`` (+ noise), :math:`(M, F)`."""
         parts = []
         if self.embedding is not None:
             parts.append(self.embedding(nodes))                            # (M, F_emb)
@@ -362,6 +375,8 @@ class SparseGCNEncoder(nn.Module):
                                  f"{self.feature_channels}, got "
                                  f"{None if x is None else tuple(x.shape)}")
             parts.append(x[nodes].to(parts[0].dtype if parts else torch.float32))
+        if self.random_channels:
+            parts.append(self.random_inputs[nodes])                        # (M, R), fixed
         h = torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]      # (M, F)
         if self.noise_std > 0:
             h = h + self.noise_std * torch.randn_like(h)

@@ -128,7 +128,8 @@ class SparseGenerator(nn.Module):
                                         dropout=config.dropout,
                                         convolve=config.encoder != "none",
                                         activity=config.node_activity,
-                                        skip=config.gcn_skip, mirror=config.gcn_mirror)
+                                        skip=config.gcn_skip, mirror=config.gcn_mirror,
+                                        random_channels=config.random_features)
         self.decoder = PairDecoder(config.lstm_hidden,
                                    len(PAIR_FEATURES) if config.pair_features else 0,
                                    hidden_channels=config.decoder_hidden,

@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sparse-variants", dest="sparse_variants", type=_csv, default=None,
                    help="sparse protocol: sparse, no-gcn, no-structure, no-adversarial, "
                         "whole-window, gcn-skip, node-activity, gcn-mirror, "
-                        "no-structure-no-gcn, negatives-50, dense "
+                        "no-structure-no-gcn, negatives-50, random-features, dense "
                         "(default: all; --seeds then applies to each)")
     p.add_argument("--sparse-commit", dest="sparse_commit", default=None, metavar="REV",
                    help="sparse protocols: train the gcngan of this commit (default HEAD)")

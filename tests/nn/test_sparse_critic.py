@@ -64,6 +64,7 @@ def test_gradient_penalty_per_set(sets):
 def test_sparse_only_switches_refuse_the_dense_family_and_encoder_none():
     for kw, name in ((dict(node_activity=True), "node_activity"),
                      (dict(gcn_skip=True), "gcn_skip"), (dict(gcn_mirror=True), "gcn_mirror"),
+                     (dict(random_features=4), "random_features"),
                      (dict(critic_sets="query"), "critic_sets"),
                      (dict(pair_features=False), "pair_features")):
         with pytest.raises(ConfigError, match=name) as err:
@@ -83,6 +84,6 @@ def test_sparse_generator_wires_the_gcn_switches_to_its_encoder():
     enc = SparseGenerator(5, ModelConfig(**base)).encoder
     assert not (enc.mirror or enc.activity or enc.skip) and enc.convolve_links
     enc = SparseGenerator(5, ModelConfig(**base, gcn_mirror=True, node_activity=True,
-                                         gcn_skip=True)).encoder
-    assert enc.mirror and enc.activity and enc.skip
+                                         gcn_skip=True, random_features=3)).encoder
+    assert enc.mirror and enc.activity and enc.skip and enc.random_inputs.shape == (5, 3)
     assert not SparseGenerator(5, ModelConfig(**base, encoder="none")).encoder.convolve_links

@@ -348,3 +348,22 @@ def test_forward_runs_the_lstm_over_each_nodes_window_in_order():
     seq = h.permute(0, 2, 1, 3).reshape(2 * n, 3, 5)                       # (BM, W, H)
     want = enc.lstm(seq)[0][:, -1].reshape(2, n, 6)
     assert torch.allclose(enc(batch), want, atol=1e-6)
+
+
+def test_random_channels_are_a_fixed_untrained_part_of_the_inputs():
+    """random_channels: N(0, 1/R) inputs drawn once from the seed, a buffer (in the state
+    dict, never a parameter), appended to each node's embedding; the first layer reads them."""
+    a = SparseGCNEncoder(6, 3, [4], 5, random_channels=8, random_seed=1)
+    b = SparseGCNEncoder(6, 3, [4], 5, random_channels=8, random_seed=1)
+    assert torch.equal(a.random_inputs, b.random_inputs) and a.random_inputs.shape == (6, 8)
+    assert "random_inputs" in a.state_dict()
+    assert all(p is not a.random_inputs for p in a.parameters())
+    assert a.convs[0].in_channels == 3 + 8
+    nodes = torch.tensor([4, 0])
+    h0 = a.node_inputs(nodes)
+    assert torch.equal(h0[:, 3:], a.random_inputs[nodes])
+    assert torch.equal(h0[:, :3], a.embedding(nodes))
+    snaps = [[_sparse(_directed(6, seed=s)) for s in range(2)]]
+    a(SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(6))).sum().backward()
+    assert a.random_inputs.grad is None and a.embedding.weight.grad is not None
+    assert not hasattr(SparseGCNEncoder(6, 3, [4], 5), "random_inputs")
