@@ -410,7 +410,7 @@ def event_snapshots(seq, col, path, line, name: str) -> np.ndarray:
     Raises:
         InputError: the data are snapshots, not an event stream; or a time does not parse.
     """
-    from gcngan.data.events import parse_timestamps
+    from gcngan.data.events import bucket, parse_timestamps
 
     width = getattr(seq, "granularity", None)
     if width is None or not seq.times:
@@ -418,7 +418,7 @@ def event_snapshots(seq, col, path, line, name: str) -> np.ndarray:
                          f"snapshots, not an event stream read with --granularity: give "
                          f"t (the snapshot index) instead")
     secs = parse_timestamps(col.str.strip(), lambda i: f"{path}:{line[i]}", name)
-    return np.floor((secs - float(seq.times[0])) / float(width)).astype(np.int64)
+    return bucket(secs, float(width), origin=seq.times[0])[0]
 
 
 def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window: int, *,

@@ -89,13 +89,21 @@ def parse_timestamps(col: pd.Series, where: Callable[[int], str], column: str) -
                          f"({str(exc).splitlines()[0]})") from None
 
 
-def bucket(seconds: np.ndarray, width: float) -> tuple[np.ndarray, float]:
+def bucket(seconds: np.ndarray, width: float,
+           origin: float | None = None) -> tuple[np.ndarray, float]:
     """Snapshot index of each timestamp: ``floor((ts - t0) / width)``; returns ``(index, t0)``.
+    ``t0`` is ``origin`` when given (times read later against a stream already bucketed),
+    else the earliest timestamp.
 
     Examples:
         >>> idx, t0 = bucket(np.array([100.0, 150.0, 3700.0]), 3600.0)
         >>> idx.tolist(), t0
         ([0, 0, 1], 100.0)
+        >>> bucket(np.array([50.0, 3750.0]), 3600.0, origin=100.0)[0].tolist()
+        [-1, 1]
     """
-    t0 = float(seconds.min()) if len(seconds) else 0.0
+    if origin is not None:
+        t0 = float(origin)
+    else:
+        t0 = float(seconds.min()) if len(seconds) else 0.0
     return np.floor((seconds - t0) / width).astype(np.int64), t0
