@@ -140,7 +140,8 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
     g.add_argument("--top-k", dest="top_k", type=int, default=None,
                    help="keep only the K most active nodes")
     g.add_argument("--granularity", default=None,
-                   help="event streams: snapshot width in seconds or with a unit (3600, 1h, 7d)")
+                   help="event streams: snapshot width in seconds or with a unit (3600, 1h, "
+                        "7d); default auto: the round width giving about 100 snapshots")
     g.add_argument("--agg", choices=AGGREGATIONS, default=None,
                    help="how duplicate rows / events in one snapshot combine (default: sum)")
     g.add_argument("--max-threshold", dest="max_threshold", type=float, default=None,
@@ -153,8 +154,9 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
         s = parser.add_argument_group("windows and splits")
         s.add_argument("--window", type=int, default=None, help="history length W (default 10)")
         s.add_argument("--val", type=int, default=None,
-                       help="validation targets (default 10)")
-        s.add_argument("--test", type=int, default=None, help="test targets (default 50)")
+                       help="validation targets (default 10, at most 15%% of the targets)")
+        s.add_argument("--test", type=int, default=None,
+                       help="test targets (default 50, at most 15%% of the targets)")
 
 
 DATA_KEYS = ("format", "time_col", "src_col", "dst_col", "weight_col", "nodes", "snapshots",
@@ -188,9 +190,41 @@ def checkpoint_path(run: str | Path) -> Path:
     raise CheckpointError(f"{run}: no best.pt or last.pt found (is it a run directory?)")
 
 
+def recorded_data(run: str | Path):
+    """The training data a run's checkpoint records (its absolute ``path``, else the
+    ``source`` as given), when that file or directory still exists; else ``None``."""
+    from gcngan.errors import CheckpointError
+    from gcngan.train import load_checkpoint
+
+    try:
+        record = load_checkpoint(checkpoint_path(run))["data"]
+    except CheckpointError:
+        return None
+    for key in ("path", "source"):
+        if record.get(key) and Path(record[key]).exists():
+            return record[key]
+    return None
+
+
+def run_data(args: argparse.Namespace) -> str:
+    """``--data``, else the data the run ``args.run`` was trained on (:func:`recorded_data`).
+
+    Raises:
+        InputError: neither is there.
+    """
+    if args.data is not None:
+        return args.data
+    found = recorded_data(args.run) if args.run is not None else None
+    if found is None:
+        raise InputError(f"{args.run}: the data it was trained on is not where training read "
+                         f"it; pass --data" if args.run is not None else "--data is required")
+    return found
+
+
 def load_run(args: argparse.Namespace):
-    """Checkpoint + data (stored data config, command-line ingestion flags override) +
-    generator; refuses data that differ from the training data.
+    """Checkpoint + data (``--data``, else the recorded training data; stored data config,
+    command-line ingestion flags override) + generator; refuses data that differ from the
+    training data.
 
     Returns:
         tuple: ``(generator, config, seq, device)``.
@@ -209,7 +243,7 @@ def load_run(args: argparse.Namespace):
         raise InputError(f"{path}: the model was trained on windows of {config.data.window} "
                          f"snapshots; --window {window} cannot change that (leave --window out)")
     config = merge_dict(config, {"data": data_updates(args)})
-    seq = load_snapshots(args.data, config.data)
+    seq = load_snapshots(run_data(args), config.data)
     check_data_matches(state, seq, path)
     return generator, config, seq, device
 

@@ -149,7 +149,8 @@ def format_summary(s: dict, seq=None) -> str:
     lines = [
         f"source      {s['source']}",
         f"nodes       {s['num_nodes']}",
-        f"snapshots   {s['num_snapshots']}  (empty: {s['empty_snapshots']})",
+        f"snapshots   {s['num_snapshots']}  (empty: {s['empty_snapshots']})"
+        + (f"  of {s['granularity']} each" if s.get("granularity") else ""),
         f"rows        {s['num_rows']}  (non-zero entries: {s['num_nonzero']})",
         f"directed    {'yes' if s['directed'] else 'no (every link mirrored)'}",
         f"weights     min {s['weight_min']:.6g}  max {s['weight_max']:.6g}",
@@ -162,7 +163,7 @@ def format_summary(s: dict, seq=None) -> str:
     sp = s.get("split")
     lines.append(f"split       window {sp['window']}: {sp['train']} train / {sp['val']} val / "
                  f"{sp['test']} test targets" if sp else
-                 "split       -  (default window 10, val 10, test 50 do not fit)")
+                 "split       -  (the default window 10 leaves no training target)")
     if sp and sp.get("warning"):
         lines.append(f"            warning: {sp['warning']}")
     loops = s.get("self_loops")

@@ -21,7 +21,8 @@ def register(sub) -> None:
     p.add_argument("run", metavar="RUN_DIR", nargs="?", default=None,
                    help="run directory (or a .pt checkpoint); may be left out with "
                         "--protocol ranking to rank the baselines only")
-    p.add_argument("--data", required=True, help="the data the run was trained on")
+    p.add_argument("--data", default=None,
+                   help="the data the run was trained on (default: the file training read, if it is still there)")
     p.add_argument("--split", choices=("test", "val"), default="test", help="default test")
     p.add_argument("--protocol", choices=("dense", "ranking"), default="dense",
                    help="dense: per-snapshot weight and existence metrics (default); "

@@ -32,18 +32,6 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_plot)
 
 
-def _recorded_source(run: Path):
-    from gcngan.cli.common import checkpoint_path
-    from gcngan.errors import CheckpointError
-    from gcngan.train import load_checkpoint
-
-    try:
-        source = load_checkpoint(checkpoint_path(run))["data"].get("source")
-    except CheckpointError:
-        return None
-    return source if source and Path(source).exists() else None
-
-
 def cmd_plot(args: argparse.Namespace) -> int:
     from gcngan.errors import InputError
     from gcngan.plots import plot_run, read_log
@@ -52,7 +40,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if not run.is_dir():
         raise InputError(f"{run}: not a run directory")
     history = read_log(run / "log.csv")
-    data = args.data or _recorded_source(run)
+    from gcngan.cli.common import recorded_data
+
+    data = args.data or recorded_data(run)
     prediction, index, label, title = None, 0, None, run.name
     if data is not None:
         from gcngan.cli.common import load_run, require_dense, split_targets

@@ -29,7 +29,8 @@ def register(sub) -> None:
                        description="Predict snapshots with a trained run: one step ahead for "
                                    "each target of a split, or --steps K past the end.")
     p.add_argument("run", metavar="RUN_DIR", help="run directory (or a .pt checkpoint)")
-    p.add_argument("--data", required=True, help="the data the run was trained on")
+    p.add_argument("--data", default=None,
+                   help="the data the run was trained on (default: the file training read, if it is still there)")
     p.add_argument("--out", required=True, metavar="PRED.csv", help="output CSV")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--split", choices=("test", "val"), default="test",

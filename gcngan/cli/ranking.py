@@ -92,11 +92,11 @@ def cmd_ranking(args: argparse.Namespace) -> int:
         train_targets = list(split_of(seq, config.data)["train"])
         predictors["model"] = model_predictor(generator, config, device)  # dense or sparse
     else:
-        from gcngan.cli.common import data_config
+        from gcngan.cli.common import data_config, run_data
         from gcngan.data import load_snapshots, split_of
 
         cfg = data_config(args)
-        seq = load_snapshots(args.data, cfg)
+        seq = load_snapshots(run_data(args), cfg)
         window = cfg.window
         split = split_of(seq, cfg)
         targets, train_targets = list(split[args.split]), list(split.train)

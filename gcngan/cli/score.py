@@ -30,7 +30,8 @@ def register(sub) -> None:
                                    "a CSV, from the true window before t.")
     p.add_argument("run", metavar="RUN_DIR", nargs="?", default=None,
                    help="run directory (or a .pt checkpoint); leave out with --predictor")
-    p.add_argument("--data", required=True, help="the data (the run's training data)")
+    p.add_argument("--data", default=None,
+                   help="the data the run was trained on (default: the file training read, if it is still there)")
     p.add_argument("--pairs", required=True, metavar="PAIRS.csv",
                    help="CSV with columns t,src,dst (original node ids; t a snapshot "
                         "index) or, for event streams, timestamp,src,dst (event times)")
@@ -64,12 +65,12 @@ def cmd_score(args: argparse.Namespace) -> int:
         window = config.data.window
         predictor = model_predictor(generator, config, device)   # dense or sparse family
     else:
-        from gcngan.cli.common import data_config
+        from gcngan.cli.common import data_config, run_data
         from gcngan.data import load_snapshots
 
         predictor = get_pair_predictor(args.predictor)               # validates the name
         cfg = data_config(args)
-        seq = load_snapshots(args.data, cfg)
+        seq = load_snapshots(run_data(args), cfg)
         window = cfg.window
     index = PairIndex(seq)
     if args.predictor is not None and predictor.needs_fit:

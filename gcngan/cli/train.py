@@ -228,6 +228,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         distributed.shutdown()
 
 
+def resolved_data_config(config, seq):
+    """``config`` with what the data decided written in: the snapshot width chosen for an
+    event stream (``granularity`` auto) and the validation and test targets (``val`` /
+    ``test`` not given), so the run's ``config.json`` says what it trained on and later
+    commands read the data the same way."""
+    from gcngan.config import merge_dict
+    from gcngan.data.events import granularity_label, is_auto
+    from gcngan.data.windows import split_of
+
+    split = split_of(seq, config.data)
+    updates = {"val": len(split.val), "test": len(split.test)}
+    if is_auto(config.data.granularity) and seq.granularity is not None:
+        updates["granularity"] = granularity_label(seq.granularity)
+    return merge_dict(config, {"data": updates})
+
+
 def _without_nproc(argv: list) -> list:
     """``argv`` without ``--nproc K`` / ``--nproc=K`` (what each launched process runs)."""
     out, skip = [], False
@@ -284,6 +300,7 @@ def _train(args: argparse.Namespace, env) -> int:
     seq = load_snapshots(args.data, config.data)
     if state is not None:
         check_resume_data(args, state, seq)
+    config = resolved_data_config(config, seq)
     if config.model.family == "sparse":     # few targets = few windows to learn from
         from gcngan.data.windows import few_training_targets, split_of
         note = few_training_targets(split_of(seq, config.data), config.data.window)

@@ -277,9 +277,7 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
         if k == 4 or k > 4:
             cols = {"time": 0, "src": 1, "dst": 2, "weight": 3}
         elif k == 3:
-            raise InputError(f"{path}: line 1: 3 unnamed columns; a long edge list needs "
-                             f"t src dst weight (per-snapshot 'src dst weight' files: "
-                             f"--format files)")
+            cols = _three_unnamed_columns(path, header)
         else:
             raise InputError(f"{path}: line 1: {k} unnamed column(s); expected t,src,dst[,weight]")
         return header, cols
@@ -313,6 +311,45 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
     if unknown:
         log.info("%s: ignoring column(s) %s", path, ", ".join(map(str, unknown)))
     return header, cols
+
+
+#: Rows a headerless three-column file is judged on (:func:`_three_unnamed_columns`).
+SAMPLE_ROWS = 10_000
+
+
+def _three_unnamed_columns(path: Path, header: _Header) -> dict:
+    """Which of a headerless file's three columns is the time, from its first
+    :data:`SAMPLE_ROWS` rows: SNAP's temporal edge lists are ``src dst timestamp``, so the
+    third column is the time when it holds a non-integer, a value above
+    :data:`MAX_SNAPSHOT_INDEX` (Unix seconds), or is sorted while the first is not; the
+    first (``t src dst``) when it is sorted and the third is not. Otherwise refused: only
+    a header line can tell. (A non-number there, e.g. a bad value, is left to the reader
+    of the time column to report.)"""
+    kw = dict(sep=header.sep, header=None, index_col=False, na_filter=False, comment=None,
+              nrows=SAMPLE_ROWS, skiprows=_first_data_line(path) - 1,
+              encoding=file_encoding(path), dtype=str)
+    try:
+        sample = pd.read_csv(path, engine="c", **kw)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        sample = None                                   # the full read reports it
+    snap = {"time": 2, "src": 0, "dst": 1, "weight": None}
+    if sample is not None and sample.shape[1] == 3 and len(sample):
+        first = pd.to_numeric(sample[0].str.strip(), errors="coerce")
+        third = pd.to_numeric(sample[2].str.strip(), errors="coerce")
+        if third.isna().any():
+            return snap                                 # datetimes (or bad values: reported)
+        arr = third.to_numpy(dtype=np.float64)
+        if np.any(arr != np.round(arr)) or arr.max() > MAX_SNAPSHOT_INDEX:
+            return snap
+        first_sorted = not first.isna().any() and bool(np.all(np.diff(first.to_numpy()) >= 0))
+        third_sorted = bool(np.all(np.diff(arr) >= 0))
+        if third_sorted and not first_sorted:
+            return snap
+        if first_sorted and not third_sorted:
+            return {"time": 0, "src": 1, "dst": 2, "weight": None}
+    raise InputError(f"{path}: line 1: 3 unnamed columns; cannot tell which is the time "
+                     f"(SNAP's 'src dst timestamp' or 't src dst'): add a header line, e.g. "
+                     f"src,dst,timestamp")
 
 
 COL_FLAGS = {"time": "--time-col", "src": "--src-col", "dst": "--dst-col",
@@ -964,7 +1001,7 @@ def read_columns(path: str | Path, cfg: DataConfig,
     Raises:
         InputError: as :func:`read_edges`.
     """
-    from gcngan.data.events import parse_granularity
+    from gcngan.data.events import is_auto, parse_granularity
 
     path = Path(path)
     chunk_rows = int(chunk_rows or CHUNK_ROWS)
@@ -989,8 +1026,8 @@ def read_columns(path: str | Path, cfg: DataConfig,
     header, cols = _table_columns(path, header, cfg)
     if kind is None:
         kind = _time_kind_streamed(path, header, cols, chunk_rows)
-    parse_times = kind == "events" and cfg.granularity is not None
-    if parse_times:
+    parse_times = kind == "events"
+    if parse_times and not is_auto(cfg.granularity):
         try:
             parse_granularity(cfg.granularity)
         except InputError:
@@ -1073,8 +1110,8 @@ def _stream_columns(path: Path, header: "_Header", cols: dict, kind: str, parse_
 
 def columns_from_table(table: EdgeTable, cfg: DataConfig) -> EdgeColumns:
     """:class:`EdgeColumns` of an :class:`EdgeTable` already read (timestamps of events are
-    parsed when ``cfg.granularity`` is a valid width, else left to ingestion to refuse)."""
-    from gcngan.data.events import parse_timestamps
+    parsed unless ``cfg.granularity`` is not a valid width: ingestion refuses that)."""
+    from gcngan.data.events import is_auto, parse_timestamps
 
     frame = table.frame
     ids = _IdCodes()
@@ -1083,7 +1120,7 @@ def columns_from_table(table: EdgeTable, cfg: DataConfig) -> EdgeColumns:
     time = None
     if table.kind != "events":
         time = frame["time"].to_numpy(dtype=np.int64)
-    elif cfg.granularity is not None and _granularity_error(cfg) is None:
+    elif is_auto(cfg.granularity) or _granularity_error(cfg) is None:
         time = parse_timestamps(frame["time"], table.where, str(table.columns["time"]))
     return EdgeColumns(time=time, src=src, dst=dst, ids=node_ids,
                        weight=frame["weight"].to_numpy(dtype=np.float64), kind=table.kind,

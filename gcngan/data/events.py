@@ -3,7 +3,8 @@
 Timestamps are Unix seconds (integers or decimals) or ISO-8601 datetimes (a zone-less
 datetime is taken as UTC). Snapshot ``k`` holds the events in
 ``[t0 + k*g, t0 + (k+1)*g)`` where ``t0`` is the earliest timestamp and ``g`` the
-granularity in seconds.
+granularity in seconds. Without a granularity (or with ``auto``) :func:`auto_granularity`
+picks a round width that gives the stream about :data:`AUTO_SNAPSHOTS` snapshots.
 """
 from __future__ import annotations
 
@@ -42,6 +43,47 @@ def parse_granularity(text: str | int | float) -> float:
     if not (seconds > 0 and math.isfinite(seconds)):
         raise InputError(f"--granularity {text!r} must be a positive width")
     return seconds
+
+
+#: The widths ``auto`` chooses from: round units, finest first.
+AUTO_WIDTHS = (("1min", 60), ("5min", 300), ("15min", 900), ("30min", 1800), ("1h", 3600),
+               ("2h", 7200), ("3h", 10800), ("6h", 21600), ("12h", 43200), ("1d", 86400),
+               ("2d", 172800), ("3d", 259200), ("7d", 604800), ("14d", 1209600),
+               ("30d", 2592000), ("91d", 7862400), ("182d", 15724800), ("365d", 31536000))
+#: How many snapshots ``auto`` aims at: enough targets for a window of 10 and chronological
+#: validation and test splits, few enough that an epoch stays short.
+AUTO_SNAPSHOTS = 100
+
+
+def is_auto(granularity) -> bool:
+    """``True`` for no granularity (``None``) or ``"auto"``: :func:`auto_granularity` decides."""
+    return granularity is None or str(granularity).strip().lower() == "auto"
+
+
+def auto_granularity(seconds: np.ndarray) -> tuple[str, float]:
+    """The width of :data:`AUTO_WIDTHS` whose snapshot count over the stream's span is
+    closest to :data:`AUTO_SNAPSHOTS` (by ratio; the finer of two equally close widths).
+
+    Returns:
+        ``(label, seconds)``, e.g. ``("1d", 86400.0)``.
+
+    Examples:
+        >>> auto_granularity(np.array([0.0, 31 * 86400.0]))        # 31 days: 125 x 6h
+        ('6h', 21600.0)
+        >>> auto_granularity(np.array([0.0, 804 * 86400.0]))       # 804 days: 115 weeks
+        ('7d', 604800.0)
+    """
+    span = float(seconds.max() - seconds.min()) if len(seconds) else 0.0
+    best = min(AUTO_WIDTHS, key=lambda lw: abs(math.log((span // lw[1] + 1) / AUTO_SNAPSHOTS)))
+    return best[0], float(best[1])
+
+
+def granularity_label(seconds: float) -> str:
+    """``"1d"`` for 86400 and the other :data:`AUTO_WIDTHS`; else the seconds (``"5400"``)."""
+    for label, width in AUTO_WIDTHS:
+        if width == seconds:
+            return label
+    return f"{seconds:g}"
 
 
 def parse_timestamps(col: pd.Series, where: Callable[[int], str], column: str) -> np.ndarray:

@@ -32,8 +32,10 @@ import pandas as pd
 import torch
 
 from gcngan.config import DataConfig
-from gcngan.data.edgelist import EdgeColumns, EdgeTable, columns_from_table, read_columns
-from gcngan.data.events import bucket, parse_granularity
+from gcngan.data.edgelist import (EVENT_NAMES, MAX_SNAPSHOT_INDEX, EdgeColumns, EdgeTable,
+                                   columns_from_table, read_columns)
+from gcngan.data.events import (AUTO_SNAPSHOTS, auto_granularity, bucket, is_auto,
+                                 parse_granularity)
 from gcngan.data.snapshots import MAX_DENSE_ENTRIES, Scaler, SnapshotSequence
 from gcngan.errors import InputError
 
@@ -101,11 +103,16 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     # 2. time -> snapshot index
     times: Optional[list] = None
     if table.kind == "events":
-        if cfg.granularity is None:
-            raise InputError(f"{src_name}: an event stream (column {table.columns['time']!r}) "
-                             f"needs --granularity, e.g. 3600, 1h, 1d, 7d")
-        width = parse_granularity(cfg.granularity)
         secs = cols.pop("time")
+        if is_auto(cfg.granularity):
+            _refuse_unclear_times(table, secs, cfg)
+            label, width = auto_granularity(secs)
+            log.info("%s: event stream over %s: %s snapshots (chosen to give about %d; "
+                     "--granularity sets the width)", src_name,
+                     _duration(float(secs.max() - secs.min()) if len(secs) else 0.0), label,
+                     AUTO_SNAPSHOTS)
+        else:
+            width = parse_granularity(cfg.granularity)
         span = (float(secs.max()) - float(secs.min())) / width
         if span >= MAX_DENSE_ENTRIES:
             raise InputError(f"{src_name}: --granularity {cfg.granularity} splits "
@@ -113,7 +120,7 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
         t, t0 = bucket(secs, width)
         del secs
     else:
-        if cfg.granularity is not None:
+        if not is_auto(cfg.granularity):
             raise InputError(f"{src_name}: --granularity {cfg.granularity} applies to event "
                              f"streams, but column {table.columns['time']!r} holds snapshot "
                              f"indices (force bucketing with --format events)")
@@ -364,3 +371,27 @@ def _num(x: float) -> str:
 
 def _num_value(x: float):
     return int(x) if float(x).is_integer() else float(x)
+
+
+def _duration(seconds: float) -> str:
+    """``"31.0 days"``, ``"5.2 hours"``, ``"40 s"``: a stream's span for messages."""
+    for unit, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:g} s"
+
+
+def _refuse_unclear_times(table: EdgeColumns, secs: np.ndarray, cfg: DataConfig) -> None:
+    """Without a granularity, a time column is bucketed automatically only when it surely
+    holds times: named as a timestamp (``timestamp``, ``ts`` ...), forced with
+    ``--format events``, or datetimes / Unix seconds (values above
+    :data:`~gcngan.data.edgelist.MAX_SNAPSHOT_INDEX`). Small numbers that are negative or
+    fractional are as likely a broken snapshot index, so they need ``--granularity``."""
+    name = table.columns["time"]
+    if cfg.format == "events" or str(name).strip().lower() in EVENT_NAMES:
+        return
+    if len(secs) and float(secs.min()) >= 0 and float(secs.max()) > MAX_SNAPSHOT_INDEX:
+        return
+    raise InputError(f"{table.source}: column {name!r} holds small negative or fractional "
+                     f"numbers, neither snapshot indices nor Unix times; if they are seconds, "
+                     f"give --granularity (e.g. 3600, 1h, 1d)")

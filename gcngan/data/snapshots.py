@@ -440,9 +440,12 @@ class SnapshotSequence:
         return seq
 
     def summary(self) -> dict:
-        """Statistics for ``gcngan data inspect``: sizes, weight range and quantiles, density.
+        """Statistics for ``gcngan data inspect``: sizes, weight range and quantiles, density,
+        the snapshot width of an event stream (``granularity``, e.g. ``"1d"``; else ``None``).
 
         Computed from the edges (nothing of size :math:`N^2`)."""
+        from gcngan.data.events import granularity_label
+
         ptr, _, _, w = self._table()
         nz = torch.from_numpy(w[w > 0])
         n, t = self.num_nodes, self.num_snapshots
@@ -468,6 +471,8 @@ class SnapshotSequence:
             "density_max": float(per.max() / pairs) if t else 0.0,
             "zero_share": float(1.0 - nz.numel() / max(1, self.dense_entries)),
             "empty_snapshots": int((per == 0).sum()),
+            "granularity": (None if self.granularity is None
+                            else granularity_label(self.granularity)),
             "scale": self.scaler.to_dict(),
             "fingerprint": self.fingerprint,
         }

@@ -8,6 +8,7 @@ prediction time); targets themselves never overlap between splits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 from torch.utils.data import Dataset
@@ -29,8 +30,28 @@ class Split:
         return getattr(self, name)
 
 
-def chronological_split(num_snapshots: int, window: int, val: int = 10, test: int = 50) -> Split:
-    """Split the targets ``window .. T-1``: the last ``test`` for test, ``val`` before for validation.
+#: Validation and test targets when none are given: at most these many, and at most
+#: :data:`SPLIT_SHARE` of the targets each (so a short stream keeps most targets for training,
+#: as the field's chronological 70/15/15 split does).
+DEFAULT_VAL, DEFAULT_TEST, SPLIT_SHARE = 10, 50, 0.15
+
+
+def default_split_sizes(num_targets: int) -> tuple[int, int]:
+    """``(val, test)`` for ``num_targets`` targets when the user gives neither: 10 and 50,
+    each capped at 15% of the targets (at least 1).
+
+    Examples:
+        >>> default_split_sizes(435), default_split_sizes(87), default_split_sizes(16)
+        ((10, 50), (10, 13), (2, 2))
+    """
+    cap = max(1, int(SPLIT_SHARE * num_targets))
+    return min(DEFAULT_VAL, cap), min(DEFAULT_TEST, cap)
+
+
+def chronological_split(num_snapshots: int, window: int, val: Optional[int] = None,
+                        test: Optional[int] = None) -> Split:
+    """Split the targets ``window .. T-1``: the last ``test`` for test, ``val`` before for
+    validation (``None``: :func:`default_split_sizes`).
 
     Raises:
         InputError: when the window does not fit or no training target is left.
@@ -46,6 +67,9 @@ def chronological_split(num_snapshots: int, window: int, val: int = 10, test: in
         raise InputError(f"window {window} is longer than the data: {num_snapshots} snapshots "
                          f"leave no target (need window < snapshots)")
     n_targets = num_snapshots - window
+    auto_val, auto_test = default_split_sizes(n_targets)
+    val = auto_val if val is None else val
+    test = auto_test if test is None else test
     if val < 0 or test < 0 or val + test >= n_targets:
         raise InputError(f"--val {val} + --test {test} targets leave no training target: "
                          f"{num_snapshots} snapshots with window {window} give {n_targets} targets")

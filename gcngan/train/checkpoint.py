@@ -12,7 +12,8 @@ format_version      int
 versions            ``{"gcngan", "torch", "python"}`` strings
 config              ``ExperimentConfig.to_dict()``
 data                ``{"fingerprint", "num_nodes", "num_snapshots", "directed",
-                    "node_ids", "scaler": {"kind", "denom"}, "source"}``
+                    "node_ids", "scaler": {"kind", "denom"}, "source", "path"}``
+                    (``source`` as given, ``path`` absolute: later commands' default data)
 generator, critic   ``state_dict()`` of the (uncompiled) modules
 opt_g, opt_d        optimiser ``state_dict()`` (``None`` in a weights-only checkpoint)
 epoch, step         completed epochs, generator steps
@@ -56,7 +57,8 @@ def data_record(seq) -> dict:
            for i in (int(i) if isinstance(i, np.integer) else i for i in seq.node_ids)]
     return {"fingerprint": seq.fingerprint, "num_nodes": seq.num_nodes,
             "num_snapshots": seq.num_snapshots, "directed": bool(seq.directed),
-            "node_ids": ids, "scaler": seq.scaler.to_dict(), "source": str(seq.source)}
+            "node_ids": ids, "scaler": seq.scaler.to_dict(), "source": str(seq.source),
+            "path": str(Path(str(seq.source)).absolute())}
 
 
 # ----- RNG state ------------------------------------------------------------------------------

@@ -75,6 +75,24 @@ def test_tgb_and_jodie_columns_read_as_events_of_weight_one(write, text, src, ds
     assert table.frame["weight"].tolist() == [1.0, 1.0]
 
 
+@pytest.mark.parametrize("text, kind, time, src, dst", [
+    ("1 2 1082040961\n3 4 1082155839\n1 3 1082155840\n", "events",       # SNAP: Unix time
+     [1082040961, 1082155839, 1082155840], [1, 3, 1], [2, 4, 3]),
+    ("582 364 0\n168 472 2797\n1 2 4200\n", "snapshots",   # seconds from the start, sorted
+     [0, 2797, 4200], [582, 168, 1], [364, 472, 2]),
+    ("0 5 9\n0 9 5\n1 5 2\n", "snapshots", [0, 0, 1], [5, 9, 5], [9, 5, 2]),   # t src dst
+])
+def test_three_unnamed_columns_find_the_time(write, text, kind, time, src, dst):
+    """A headerless three-column file: SNAP's ``src dst timestamp`` when the third column
+    holds times (Unix seconds, or sorted while the first is not), else
+    ``t src dst`` when only the first is sorted; each row weighs 1."""
+    table = read_edges(write("f.txt", text), DataConfig())
+    assert table.kind == kind
+    assert table.frame["time"].tolist() == time
+    assert table.frame["src"].tolist() == src and table.frame["dst"].tolist() == dst
+    assert table.frame["weight"].tolist() == [1.0] * len(src)
+
+
 @pytest.mark.parametrize("text, cfg, fragment", [
     ("t,src,weight\n0,1,2\n", {}, "no dst column"),
     ("t,u,label\n0,1,2\n", {}, "no dst column"),           # u pairs with i only
@@ -83,7 +101,9 @@ def test_tgb_and_jodie_columns_read_as_events_of_weight_one(write, text, src, ds
     ("t,src,dst,weight\n0,1,2,1\n", {"src_col": "sender"}, "column 'sender' not found"),
     ("t,src,dst,x,y\n0,1,2,1,1\n", {}, "unknown column(s) x, y"),
     ("0,1,2,3\n", {"src_col": "s"}, "no header line"),
-    ("1,2,3\n", {}, "3 unnamed columns"),
+    ("1,2,3\n", {}, "3 unnamed columns; cannot tell which is the time"),
+    ("0,1,2\n1,2,3\n", {}, "add a header line, e.g. src,dst,timestamp"),   # both sorted
+    ("3,1,2\n1,2,0\n", {}, "3 unnamed columns; cannot tell which is the time"),  # neither
 ])
 def test_column_errors(write, text, cfg, fragment):
     with pytest.raises(InputError, match=None) as err:

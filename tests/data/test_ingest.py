@@ -194,8 +194,8 @@ def test_events_unix_and_iso_agree(write):
 
 def test_event_errors(write):
     path = write("e.csv", "timestamp,src,dst\n2004-01-01,a,b\nsoon,b,a\n")
-    with pytest.raises(InputError, match="needs --granularity"):
-        load_snapshots(path)
+    with pytest.raises(InputError, match=r"e\.csv:3: .*unparseable timestamp 'soon'"):
+        load_snapshots(path)                                   # auto granularity: parsed too
     with pytest.raises(InputError, match=r"e\.csv:3: column 'timestamp': unparseable timestamp "
                                          r"'soon'"):
         load_snapshots(path, DataConfig(granularity="1d"))
@@ -444,3 +444,36 @@ def test_ingestion_builds_no_dense_tensor(tiny_csv):
     seq = load_snapshots(tiny_csv)
     assert seq._dense is None and seq.num_edges == 8
     assert seq.summary()["num_nonzero"] == 8 and seq._dense is None
+
+
+@pytest.mark.parametrize("days, label, width", [(31, "6h", 21600), (193, "2d", 172800),
+                                                 (804, "7d", 604800), (1900, "14d", 1209600),
+                                                 (0.5, "5min", 300)])
+def test_event_stream_without_granularity_gets_about_100_snapshots(write, days, label, width):
+    """No --granularity (or 'auto'): the round width whose snapshot count is closest to 100;
+    the sequence keeps it and data inspect shows it."""
+    span = int(days * 86400)
+    rows = "".join(f"{1_600_000_000 + k * span // 9},{k % 3},{(k + 1) % 3}\n" for k in range(10))
+    path = write("e.csv", "timestamp,src,dst\n" + rows)
+    for granularity in (None, "auto"):
+        seq = load_snapshots(path, DataConfig(granularity=granularity))
+        assert seq.granularity == width
+        assert seq.num_snapshots == span // width + 1
+        assert seq.summary()["granularity"] == label
+    assert load_snapshots(path, DataConfig(granularity="1d")).summary()["granularity"] == "1d"
+    snap = write("s.csv", "t,src,dst\n0,a,b\n")
+    assert load_snapshots(snap, DataConfig(granularity="auto")).summary()["granularity"] is None
+
+
+@pytest.mark.parametrize("text,snapshots", [
+    ("time,src,dst\n-1,a,b\n3,b,a\n", 5),        # negative: seconds -1 .. 3
+    ("time,src,dst\n0.5,a,b\n3,b,a\n", 3),       # fractional: 2.5 s from the first event
+    ("-1,a,b,1\n3,b,a,1\n", 5)])                  # no header
+def test_small_negative_or_fractional_times_need_a_granularity(write, text, snapshots):
+    """Neither a snapshot index nor surely a time (not named as a timestamp, no value above
+    1,000,000 s): no automatic width; with --granularity the seconds are bucketed."""
+    path = write("f.csv", text)
+    with pytest.raises(InputError, match=r"f\.csv: column .* holds small negative or "
+                                         r"fractional numbers.*give --granularity"):
+        load_snapshots(path)
+    assert load_snapshots(path, DataConfig(granularity="1")).num_snapshots == snapshots

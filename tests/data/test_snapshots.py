@@ -138,7 +138,8 @@ def _old_summary(adj: torch.Tensor, seq) -> dict:
             "density_mean": float(per.mean() / (n * n)), "density_min": float(per.min() / (n * n)),
             "density_max": float(per.max() / (n * n)),
             "zero_share": float(1.0 - nz.numel() / max(1, adj.numel())),
-            "empty_snapshots": int((per == 0).sum()), "scale": seq.scaler.to_dict(),
+            "empty_snapshots": int((per == 0).sum()), "granularity": None,
+            "scale": seq.scaler.to_dict(),
             "fingerprint": _old_fingerprint(adj, seq.node_ids, seq.directed, seq.scaler)}
 
 

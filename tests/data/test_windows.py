@@ -43,9 +43,26 @@ def test_window_longer_than_data(t, w):
         chronological_split(t, w, val=0, test=0)
 
 
+@pytest.mark.parametrize("snapshots, window, val, test", [
+    (445, 10, 10, 50),          # enough targets: 10 and 50
+    (97, 10, 10, 13),           # 87 targets: test capped at 15%
+    (26, 10, 2, 2),             # 16 targets: both capped at 15%
+    (13, 10, 1, 1),             # 3 targets: at least one each
+])
+def test_default_split_keeps_most_targets_for_training(snapshots, window, val, test):
+    """No val/test given: 10 and 50, each at most 15% of the targets (at least 1)."""
+    s = chronological_split(snapshots, window)
+    assert (len(s.val), len(s.test)) == (val, test)
+    assert len(s.train) == snapshots - window - val - test > 0
+    assert chronological_split(snapshots, window, val=1).val == range(s.test.start - 1,
+                                                                      s.test.start)
+
+
 def test_val_test_leave_no_training_target():
     with pytest.raises(InputError, match="leave no training target"):
         chronological_split(20, 10, val=5, test=5)
+    with pytest.raises(InputError, match="--val 1 \\+ --test 1 targets leave no training"):
+        chronological_split(12, 10)                                # 2 targets: 1 + 1 + 0
 
 
 def test_window_dataset_items_and_batch(tiny_adj):
