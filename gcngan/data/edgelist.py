@@ -274,7 +274,9 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
             if value is not None:
                 raise InputError(f"{path}: {flag} {value!r} given but the file has no header line")
         k = len(names)
-        if k == 4 or k > 4:
+        if k == 4:
+            cols = _four_unnamed_columns(path, header)
+        elif k > 4:
             cols = {"time": 0, "src": 1, "dst": 2, "weight": 3}
         elif k == 3:
             cols = _three_unnamed_columns(path, header)
@@ -317,6 +319,35 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
 SAMPLE_ROWS = 10_000
 
 
+def _sample_columns(path: Path, header: _Header, k: int) -> Optional[list]:
+    """The first :data:`SAMPLE_ROWS` rows of a headerless ``k``-column file as ``k`` numeric
+    ``pd.Series`` (NaN where a field is not a number); ``None`` when they do not parse as
+    ``k`` columns (the full read reports why)."""
+    kw = dict(sep=header.sep, header=None, index_col=False, na_filter=False, comment=None,
+              nrows=SAMPLE_ROWS, skiprows=_first_data_line(path) - 1,
+              encoding=file_encoding(path), dtype=str)
+    try:
+        sample = pd.read_csv(path, engine="c", **kw)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        return None
+    if sample.shape[1] != k or not len(sample):
+        return None
+    return [pd.to_numeric(sample[c].str.strip(), errors="coerce") for c in range(k)]
+
+
+def _is_sorted(col: pd.Series) -> bool:
+    """All numbers and non-decreasing."""
+    return not col.isna().any() and bool(np.all(np.diff(col.to_numpy(dtype=np.float64)) >= 0))
+
+
+def _holds_times(col: pd.Series) -> bool:
+    """Values only a time column holds: a non-integer or a value above
+    :data:`MAX_SNAPSHOT_INDEX` (Unix seconds), all numbers."""
+    arr = col.to_numpy(dtype=np.float64)
+    return not col.isna().any() and bool(np.any(arr != np.round(arr))
+                                         or arr.max() > MAX_SNAPSHOT_INDEX)
+
+
 def _three_unnamed_columns(path: Path, header: _Header) -> dict:
     """Which of a headerless file's three columns is the time, from its first
     :data:`SAMPLE_ROWS` rows: SNAP's temporal edge lists are ``src dst timestamp``, so the
@@ -325,31 +356,36 @@ def _three_unnamed_columns(path: Path, header: _Header) -> dict:
     first (``t src dst``) when it is sorted and the third is not. Otherwise refused: only
     a header line can tell. (A non-number there, e.g. a bad value, is left to the reader
     of the time column to report.)"""
-    kw = dict(sep=header.sep, header=None, index_col=False, na_filter=False, comment=None,
-              nrows=SAMPLE_ROWS, skiprows=_first_data_line(path) - 1,
-              encoding=file_encoding(path), dtype=str)
-    try:
-        sample = pd.read_csv(path, engine="c", **kw)
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
-        sample = None                                   # the full read reports it
     snap = {"time": 2, "src": 0, "dst": 1, "weight": None}
-    if sample is not None and sample.shape[1] == 3 and len(sample):
-        first = pd.to_numeric(sample[0].str.strip(), errors="coerce")
-        third = pd.to_numeric(sample[2].str.strip(), errors="coerce")
-        if third.isna().any():
+    sample = _sample_columns(path, header, 3)
+    if sample is not None:
+        first, third = sample[0], sample[2]
+        if third.isna().any() or _holds_times(third):
             return snap                                 # datetimes (or bad values: reported)
-        arr = third.to_numpy(dtype=np.float64)
-        if np.any(arr != np.round(arr)) or arr.max() > MAX_SNAPSHOT_INDEX:
+        if _is_sorted(third) and not _is_sorted(first):
             return snap
-        first_sorted = not first.isna().any() and bool(np.all(np.diff(first.to_numpy()) >= 0))
-        third_sorted = bool(np.all(np.diff(arr) >= 0))
-        if third_sorted and not first_sorted:
-            return snap
-        if first_sorted and not third_sorted:
+        if _is_sorted(first) and not _is_sorted(third):
             return {"time": 0, "src": 1, "dst": 2, "weight": None}
     raise InputError(f"{path}: line 1: 3 unnamed columns; cannot tell which is the time "
                      f"(SNAP's 'src dst timestamp' or 't src dst'): add a header line, e.g. "
                      f"src,dst,timestamp")
+
+
+def _four_unnamed_columns(path: Path, header: _Header) -> dict:
+    """A headerless four-column file is ``t src dst weight`` (this project's long format)
+    unless its first :data:`SAMPLE_ROWS` rows show KONECT's and SNAP's ``src dst weight
+    time`` (``out.*`` files, ``soc-sign-bitcoin*.csv``): the last column sorted (and not
+    constant, as a weight of 1 is) while the first is not, or the first column unsorted and the last holding times (Unix seconds or
+    decimals) while the first holds small integers."""
+    sample = _sample_columns(path, header, 4)
+    if sample is not None and not _is_sorted(sample[0]):
+        first, last = sample[0], sample[3]
+        if (_is_sorted(last) and last.nunique() > 1) or (_holds_times(last)
+                                                          and not _holds_times(first)):
+            log.info("%s: 4 unnamed columns read as src dst weight time (the last column "
+                     "holds the times)", path)
+            return {"time": 3, "src": 0, "dst": 1, "weight": 2}
+    return {"time": 0, "src": 1, "dst": 2, "weight": 3}
 
 
 COL_FLAGS = {"time": "--time-col", "src": "--src-col", "dst": "--dst-col",

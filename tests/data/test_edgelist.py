@@ -61,6 +61,27 @@ def test_missing_weight_column_means_weight_one(write):
     assert table.frame["weight"].tolist() == [1.0, 1.0]
 
 
+@pytest.mark.parametrize("text, kind, time, src, dst, weight", [
+    ("6,2,4,1289241911.72836\n6,5,2,1289241941.53378\n1,15,1,1289243140.39049\n", "events",
+     [1289241911.72836, 1289241941.53378, 1289243140.39049], [6, 6, 1], [2, 5, 15],
+     [4.0, 2.0, 1.0]),                                       # SNAP bitcoin: src dst rating time
+    ("% sym positive\n% 3 2 2\n5 1 1 980000000\n2 7 1 980000007\n", "events",
+     [980000000, 980000007], [5, 2], [1, 7], [1.0, 1.0]),     # KONECT out.*: sorted times
+    ("3 1 2 7\n1 2 4 1\n", "snapshots", [3, 1], [1, 2], [2, 4], [7.0, 1.0]),  # t src dst w
+    ("3 1 2 1\n1 2 4 1\n", "snapshots", [3, 1], [1, 2], [2, 4], [1.0, 1.0]),  # weights of 1
+    ("0 1 2 5000000\n1 2 4 9000000\n", "snapshots", [0, 1], [1, 2], [2, 4], [5e6, 9e6]),
+])
+def test_four_unnamed_columns_find_the_time(write, text, kind, time, src, dst, weight):
+    """A headerless four-column file is ``t src dst weight`` unless the rows show
+    ``src dst weight time`` (SNAP's bitcoin ratings, KONECT): the last column sorted while
+    the first is not, or holding Unix times while the first is unsorted."""
+    table = read_edges(write("f.txt", text), DataConfig())
+    assert table.kind == kind
+    assert table.frame["time"].tolist() == pytest.approx(time)
+    assert table.frame["src"].tolist() == src and table.frame["dst"].tolist() == dst
+    assert table.frame["weight"].tolist() == weight
+
+
 @pytest.mark.parametrize("text, src, dst", [
     (",u,i,ts,label,idx\n0,7,9,1082040961,0,1\n1,9,7,1082040999,1,2\n", [7, 9], [9, 7]),  # TGB
     ("user_id,item_id,timestamp,state_label\n7,9,1082040961,0\n9,7,1082040999,0\n",
