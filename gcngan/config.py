@@ -70,8 +70,8 @@ class DataConfig:
     scale: str = "linear"                 # linear (divide by cap or max) | log1p
     negative: str = "error"               # negative weights: error | shift | abs | drop
     window: int = 10
-    val: Optional[int] = None             # validation targets; None = 10, or 15% of the
-    test: Optional[int] = None            # targets if fewer (test: 50, or 15%): see
+    val: Optional[int] = None             # validation targets; None = 10, or 25% of the
+    test: Optional[int] = None            # targets if fewer (test: 50, or 25%): see
     #                                       gcngan.data.windows.default_split_sizes
 
     def __post_init__(self) -> None:

@@ -154,9 +154,9 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
         s = parser.add_argument_group("windows and splits")
         s.add_argument("--window", type=int, default=None, help="history length W (default 10)")
         s.add_argument("--val", type=int, default=None,
-                       help="validation targets (default 10, at most 15%% of the targets)")
+                       help="validation targets (default 10, at most 25%% of the targets)")
         s.add_argument("--test", type=int, default=None,
-                       help="test targets (default 50, at most 15%% of the targets)")
+                       help="test targets (default 50, at most 25%% of the targets)")
 
 
 DATA_KEYS = ("format", "time_col", "src_col", "dst_col", "weight_col", "nodes", "snapshots",

@@ -32,17 +32,17 @@ class Split:
 
 #: Validation and test targets when none are given: at most these many, and at most
 #: :data:`SPLIT_SHARE` of the targets each (so a short stream keeps most targets for training,
-#: as the field's chronological 70/15/15 split does).
-DEFAULT_VAL, DEFAULT_TEST, SPLIT_SHARE = 10, 50, 0.15
+#: at least half; from 200 targets on, 10 and 50 exactly).
+DEFAULT_VAL, DEFAULT_TEST, SPLIT_SHARE = 10, 50, 0.25
 
 
 def default_split_sizes(num_targets: int) -> tuple[int, int]:
     """``(val, test)`` for ``num_targets`` targets when the user gives neither: 10 and 50,
-    each capped at 15% of the targets (at least 1).
+    each capped at 25% of the targets (at least 1).
 
     Examples:
         >>> default_split_sizes(435), default_split_sizes(87), default_split_sizes(16)
-        ((10, 50), (10, 13), (2, 2))
+        ((10, 50), (10, 21), (4, 4))
     """
     cap = max(1, int(SPLIT_SHARE * num_targets))
     return min(DEFAULT_VAL, cap), min(DEFAULT_TEST, cap)

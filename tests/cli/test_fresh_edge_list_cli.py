@@ -47,12 +47,12 @@ def fresh_run(tmp_path_factory):
 
 def test_train_reads_a_snap_stream_without_flags_and_records_its_choices(fresh_run):
     """60 days: 12-hour snapshots (120: the round width closest to 100 snapshots), 110
-    targets with the window of 10: 10 validation and 16 test targets (50, or 15% if fewer);
+    targets with the window of 10: 10 validation and 27 test targets (50, or 25% if fewer);
     config.json says so."""
     _, out = fresh_run
     data = json.loads((out / "config.json").read_text())["data"]
     assert data["granularity"] == "12h"
-    assert (data["val"], data["test"]) == (10, 16)
+    assert (data["val"], data["test"]) == (10, 27)
 
 
 def test_later_commands_find_the_data_the_run_was_trained_on(fresh_run, tmp_path, capsys):

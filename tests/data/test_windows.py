@@ -45,12 +45,12 @@ def test_window_longer_than_data(t, w):
 
 @pytest.mark.parametrize("snapshots, window, val, test", [
     (445, 10, 10, 50),          # enough targets: 10 and 50
-    (97, 10, 10, 13),           # 87 targets: test capped at 15%
-    (26, 10, 2, 2),             # 16 targets: both capped at 15%
+    (97, 10, 10, 21),           # 87 targets: test capped at 25%
+    (26, 10, 4, 4),             # 16 targets: both capped at 25%
     (13, 10, 1, 1),             # 3 targets: at least one each
 ])
 def test_default_split_keeps_most_targets_for_training(snapshots, window, val, test):
-    """No val/test given: 10 and 50, each at most 15% of the targets (at least 1)."""
+    """No val/test given: 10 and 50, each at most 25% of the targets (at least 1)."""
     s = chronological_split(snapshots, window)
     assert (len(s.val), len(s.test)) == (val, test)
     assert len(s.train) == snapshots - window - val - test > 0
