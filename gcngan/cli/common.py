@@ -127,7 +127,8 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
     g.add_argument("--dst-col", dest="dst_col", default=None,
                    help="name of the destination column")
     g.add_argument("--weight-col", dest="weight_col", default=None,
-                   help="name of the weight column (missing: every row weighs 1)")
+                   help="name of the weight column (missing: every row weighs 1; "
+                        "'none': ignore the other columns, every row weighs 1)")
     g.add_argument("--nodes", type=int, default=None, help="total number of nodes N")
     g.add_argument("--snapshots", type=int, default=None,
                    help="total number of snapshots T (empty trailing snapshots)")

@@ -41,12 +41,16 @@ log = logging.getLogger(__name__)
 
 # Column names recognised without flags (compared lower-case).
 SNAPSHOT_NAMES = ("t", "snapshot", "snap", "step", "snapshot_id", "t_index")
-EVENT_NAMES = ("timestamp", "ts", "datetime", "date", "unix_time", "unixtime", "created_at")
-AMBIGUOUS_TIME_NAMES = ("time",)
+EVENT_NAMES = ("timestamp", "ts", "datetime", "date", "unix_time", "unixtime", "created_at",
+               "time_stamp", "unix_timestamp", "created")
+#: Time names that hold either a snapshot index (integers up to MAX_SNAPSHOT_INDEX) or
+#: Unix seconds / datetimes: the values tell.
+AMBIGUOUS_TIME_NAMES = ("time", "day", "week", "month", "year", "period")
 SRC_NAMES = ("src", "source", "from", "u", "i", "node1", "sender", "head", "src_id", "from_node",
-             "user_id", "user")
+             "user_id", "user", "src_node", "source_id", "from_id", "node_1", "sender_id")
 DST_NAMES = ("dst", "target", "to", "v", "j", "node2", "receiver", "tail", "dst_id", "to_node",
-             "destination", "item_id", "item")
+             "destination", "item_id", "item", "dst_node", "target_id", "to_id", "node_2",
+             "receiver_id", "recipient")
 #: A source name that makes another name the destination when no destination name is
 #: there: TGB's and JODIE's ``u,i`` (user, item), where elsewhere ``i`` is a source (``i,j``).
 PAIRED_DST_NAMES = {"u": "i"}
@@ -54,7 +58,10 @@ PAIRED_DST_NAMES = {"u": "i"}
 #: named: a written data frame's index (an empty name, ``index``, ``idx``) and TGB's and
 #: JODIE's ``label`` / ``state_label`` (a state of the source, not a link weight).
 IGNORED_NAMES = ("", "index", "idx", "unnamed: 0", "label", "state_label")
-WEIGHT_NAMES = ("weight", "w", "value", "weights", "count", "quality", "cost", "rating")
+WEIGHT_NAMES = ("weight", "w", "value", "weights", "count", "quality", "cost", "rating",
+                "edge_weight", "amount")
+#: ``--weight-col none``: no column is the weight (every row weighs 1, other columns ignored).
+NO_WEIGHT = "none"
 # Largest integer "time" that is still read as a snapshot index when names do not tell.
 MAX_SNAPSHOT_INDEX = 1_000_000
 EDGE_FILE_SUFFIXES = ("", ".txt", ".csv", ".tsv", ".edges", ".edgelist", ".el", ".dat")
@@ -268,9 +275,12 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
                    allow_missing_time: bool = False) -> tuple[_Header, dict]:
     """Map logical columns (time, src, dst, weight) to file columns."""
     names = header.names
+    no_weight = (cfg.weight_col is not None and cfg.weight_col.strip().lower() == NO_WEIGHT
+                 and not any(str(n).strip().lower() == NO_WEIGHT for n in names))
     if not header.has_names:
         for flag, value in (("--time-col", cfg.time_col), ("--src-col", cfg.src_col),
-                            ("--dst-col", cfg.dst_col), ("--weight-col", cfg.weight_col)):
+                            ("--dst-col", cfg.dst_col),
+                            ("--weight-col", None if no_weight else cfg.weight_col)):
             if value is not None:
                 raise InputError(f"{path}: {flag} {value!r} given but the file has no header line")
         k = len(names)
@@ -282,14 +292,16 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
             cols = _three_unnamed_columns(path, header)
         else:
             raise InputError(f"{path}: line 1: {k} unnamed column(s); expected t,src,dst[,weight]")
+        if no_weight:
+            cols["weight"] = None
         return header, cols
     cols = {
         "time": _pick(names, cfg.time_col, SNAPSHOT_NAMES + EVENT_NAMES + AMBIGUOUS_TIME_NAMES,
                       "time", path, header, "--time-col"),
         "src": _pick(names, cfg.src_col, SRC_NAMES, "source", path, header, "--src-col"),
         "dst": _pick(names, cfg.dst_col, DST_NAMES, "destination", path, header, "--dst-col"),
-        "weight": _pick(names, cfg.weight_col, WEIGHT_NAMES, "weight", path, header,
-                        "--weight-col"),
+        "weight": None if no_weight else _pick(names, cfg.weight_col, WEIGHT_NAMES, "weight",
+                                               path, header, "--weight-col"),
     }
     if cols["dst"] is None and cfg.src_col is None and cols["src"] is not None:
         paired = PAIRED_DST_NAMES.get(str(cols["src"]).strip().lower())
@@ -306,10 +318,12 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
     used = {c for c in cols.values() if c is not None}
     unknown = [n for n in names if n not in used]
     maybe_weight = [n for n in unknown if str(n).strip().lower() not in IGNORED_NAMES]
-    if maybe_weight and cols["weight"] is None:
+    if maybe_weight and cols["weight"] is None and not no_weight:
+        maybe_weight = _numeric_columns(path, header, maybe_weight)   # text is never a weight
+    if maybe_weight and cols["weight"] is None and not no_weight:
         raise InputError(f"{path}: line 1: unknown column(s) "
                          f"{', '.join(map(str, maybe_weight))}; say which is the weight with "
-                         f"--weight-col")
+                         f"--weight-col NAME, or --weight-col none for a weight of 1 per row")
     if unknown:
         log.info("%s: ignoring column(s) %s", path, ", ".join(map(str, unknown)))
     return header, cols
@@ -333,6 +347,20 @@ def _sample_columns(path: Path, header: _Header, k: int) -> Optional[list]:
     if sample.shape[1] != k or not len(sample):
         return None
     return [pd.to_numeric(sample[c].str.strip(), errors="coerce") for c in range(k)]
+
+
+def _numeric_columns(path: Path, header: _Header, names: list) -> list:
+    """Those of the named columns whose first :data:`SAMPLE_ROWS` values are all numbers (a
+    column of text, e.g. a flight's call sign, cannot be the weight)."""
+    kw = dict(sep=header.sep, header=0, index_col=False, na_filter=False, comment=None,
+              nrows=SAMPLE_ROWS, skiprows=_first_data_line(path) - 1,
+              encoding=file_encoding(path), dtype=str, usecols=list(names))
+    try:
+        sample = pd.read_csv(path, engine="c", **kw)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        return list(names)                              # cannot tell: ask
+    return [n for n in names
+            if not pd.to_numeric(sample[n].str.strip(), errors="coerce").isna().any()]
 
 
 def _is_sorted(col: pd.Series) -> bool:

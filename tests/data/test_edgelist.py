@@ -114,6 +114,38 @@ def test_three_unnamed_columns_find_the_time(write, text, kind, time, src, dst):
     assert table.frame["weight"].tolist() == [1.0] * len(src)
 
 
+def test_text_columns_are_never_the_weight(write):
+    """TGB's flight stream: call sign and aircraft type are text, so not a weight; each
+    row weighs 1 and the columns are ignored."""
+    text = ("timestamp,src,dst,callsign,typecode\n1600000000,JFK,LAX,AA1,B738\n"
+            "1600003600,LAX,SFO,UA2,A320\n")
+    table = read_edges(write("f.csv", text), DataConfig())
+    assert table.kind == "events" and table.frame["weight"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("text", ["time,src,dst,f1,f2\n0,a,b,0.3,1\n1,b,c,0.2,2\n",
+                                  "0,a,b,0.3\n1,b,c,0.2\n"])
+def test_weight_col_none_gives_every_row_a_weight_of_one(write, text):
+    """Numeric columns that are not a weight (edge features): ``--weight-col none``."""
+    table = read_edges(write("f.csv", text), DataConfig(weight_col="none"))
+    assert table.frame["weight"].tolist() == [1.0, 1.0]
+    assert table.frame["time"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("text, kind, src", [
+    ("day,source_id,target_id,amount\n0,a,b,3\n1,b,c,2\n", "snapshots", ["a", "b"]),
+    ("day,from_id,to_id,edge_weight\n1600000000,a,b,3\n1600086400,b,c,2\n", "events",
+     ["a", "b"]),
+    ("time_stamp,sender_id,recipient\n2020-01-01,a,b\n2020-01-02,b,c\n", "events", ["a", "b"]),
+])
+def test_more_column_names(write, text, kind, src):
+    """``day``/``week``/... hold snapshot indices or Unix times (the values tell), with the
+    common id and weight names of downloaded edge lists."""
+    table = read_edges(write("f.csv", text), DataConfig())
+    assert table.kind == kind
+    assert [str(x) for x in table.frame["src"].tolist()] == src
+
+
 @pytest.mark.parametrize("text, cfg, fragment", [
     ("t,src,weight\n0,1,2\n", {}, "no dst column"),
     ("t,u,label\n0,1,2\n", {}, "no dst column"),           # u pairs with i only
