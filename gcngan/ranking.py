@@ -271,10 +271,7 @@ def read_negatives(path: str | Path, seq, window: int) -> Candidates:
         want = side.read_text(encoding="utf-8").split()
         if want and want[0].lower() != digest:
             raise InputError(f"{path}: sha256 {digest} does not match {side.name} ({want[0]})")
-    try:
-        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
+    df = _canonical_columns(_read_pair_table(io.BytesIO(data), data[:4096], path), seq)
     time_col = _time_column(df)
     missing = [c for c in COLUMNS if c not in df.columns and not (c == "t" and time_col)]
     if missing:
@@ -322,7 +319,8 @@ def read_negatives(path: str | Path, seq, window: int) -> Candidates:
 #: Columns of a pairs file that give an event time instead of a snapshot index ``t``
 #: (the first present is read; ``t`` wins when present).
 PAIR_TIME_NAMES = ("timestamp", "ts", "time", "datetime", "date", "unix_time", "unixtime",
-                   "created_at")
+                   "created_at", "time_stamp", "unix_timestamp", "created", "day", "week",
+                   "month", "year", "period")
 
 
 def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
@@ -346,11 +344,13 @@ def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
 
     path = Path(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
     except FileNotFoundError:
         raise InputError(f"{path}: pairs file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read pairs file ({exc.strerror or exc})") from None
+    df = _canonical_columns(_read_pair_table(path, head, path), seq)
     time_col = _time_column(df)
     missing = [c for c, ok in (("t", time_col), ("src", "src" in df.columns),
                                ("dst", "dst" in df.columns)) if not ok]
@@ -373,11 +373,57 @@ def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
     return df, t, src, dst, time_col
 
 
+def _read_pair_table(source, head: bytes, path):
+    """A pairs or negatives table as strings, its separator (tab, comma, semicolon or
+    whitespace) taken from the first line ``head`` starts with, as ingestion takes it."""
+    import pandas as pd
+
+    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    sep = "\t" if "\t" in first else "," if "," in first else ";" if ";" in first else \
+        (r"\s+" if first.strip() and len(first.split()) > 1 else ",")
+    try:
+        return pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
+
+
+def _canonical_columns(df, seq):
+    """``df`` with its source, destination and snapshot-index columns named ``src``, ``dst``
+    and ``t`` when it names them as an edge list may (``source,target``, ``u,i``,
+    ``snapshot``, ...: the names ingestion recognises, any case); on event data a column
+    named ``time``/``day``/... holds event times and keeps its name. Names already
+    canonical are left alone."""
+    from gcngan.data.edgelist import (AMBIGUOUS_TIME_NAMES, DST_NAMES, PAIRED_DST_NAMES,
+                                      SNAPSHOT_NAMES, SRC_NAMES)
+
+    lowered = {str(c).strip().lower(): c for c in df.columns}
+
+    def first(names):
+        return next((lowered[n] for n in names if n in lowered), None)
+
+    rename = {}
+    if "src" not in df.columns and "dst" not in df.columns:
+        src, dst = first(SRC_NAMES), first(DST_NAMES)
+        if dst is None and src is not None:
+            paired = PAIRED_DST_NAMES.get(str(src).strip().lower())
+            dst = lowered.get(paired) if paired else None
+        if src is not None and dst is not None and src != dst:
+            rename.update({src: "src", dst: "dst"})
+    if "t" not in df.columns:
+        events = getattr(as_index(seq).seq, "granularity", None) is not None
+        index_names = SNAPSHOT_NAMES + (() if events else AMBIGUOUS_TIME_NAMES)
+        found = first(index_names)
+        if found is not None and found not in rename:
+            rename[found] = "t"
+    return df.rename(columns=rename) if rename else df
+
+
 def _time_column(df) -> Optional[str]:
     """``t`` when the frame has it, else its first column of :data:`PAIR_TIME_NAMES`."""
     if "t" in df.columns:
         return "t"
-    return next((c for c in PAIR_TIME_NAMES if c in df.columns), None)
+    lowered = {str(c).strip().lower(): c for c in df.columns}
+    return next((lowered[c] for c in PAIR_TIME_NAMES if c in lowered), None)
 
 
 def _snapshot_column(df, time_col: str, seq, path, line) -> np.ndarray:

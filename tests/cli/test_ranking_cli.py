@@ -118,6 +118,12 @@ def test_score_with_a_baseline(string_id_graph_csv, tmp_path):
     got = pd.read_csv(out, dtype={"src": str, "dst": str})
     assert got[["src", "dst"]].values.tolist() == [[a, b], [a, b]]
     assert ((got["score"] >= 0) & (got["score"] <= 3)).all()
+    named = tmp_path / "named.tsv"                     # snapshot data: 'time' is an index
+    named.write_text(f"Source\tTarget\ttime\n{a}\t{b}\t5\n{a}\t{b}\t20\n")
+    assert main(["score", "--data", str(string_id_graph_csv), "--predictor", "window-count",
+                 "--pairs", str(named), "--out", str(tmp_path / "n.csv"), *SPLIT]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "n.csv", dtype={"src": str, "dst": str}),
+                                  got)
 
 
 def test_score_with_stacked_heuristics_matches_the_ranking_fit(string_id_graph_csv, tmp_path):
@@ -308,6 +314,31 @@ def test_score_reads_event_times_as_the_snapshot_they_fall_in(tmp_path):
     assert got["time"]["timestamp"].tolist() == [s for s, _, _ in rows]
     pd.testing.assert_frame_equal(got["time"].drop(columns="timestamp"), got["index"])
     assert got["index"]["score"].gt(0).any()           # the pairs were seen in the windows
+
+
+@pytest.mark.parametrize("header, sep", [("ts,source,target", ","), ("Timestamp\tu\ti", "\t"),
+                                         ("time From To", " "), ("day;sender;recipient", ";")])
+def test_score_reads_pairs_named_and_separated_as_edge_lists_are(tmp_path, header, sep):
+    """A pairs file may name its columns as the edge list does (any case; ``u,i`` user ->
+    item) and use tabs, semicolons or spaces: the same scores as ``timestamp,src,dst``."""
+    data = tmp_path / "events.csv"
+    _event_stream(data)
+    stamps = [1_000_000 + 3600 * 5, 1_000_000 + 3600 * 9 + 7]
+    rows = [(s, a, b) for s in stamps for a, b in (("n0", "n1"), ("n2", "n3"), ("n4", "n0"))]
+    plain, named = tmp_path / "plain.csv", tmp_path / "named.txt"
+    plain.write_text("timestamp,src,dst\n" + "".join(f"{s},{a},{b}\n" for s, a, b in rows))
+    named.write_text(header + "\n" + "".join(f"{s}{sep}{a}{sep}{b}\n" for s, a, b in rows))
+    got = []
+    for pairs in (plain, named):
+        out = tmp_path / f"scores_{pairs.stem}.csv"
+        assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
+                     "window-count", "--pairs", str(pairs), "--out", str(out),
+                     "--window", "3"]) == 0
+        got.append(pd.read_csv(out))
+    assert got[1].columns[1:].tolist() == ["t", "src", "dst", "score", "weight"]
+    assert got[1]["t"].tolist() == [5] * 3 + [9] * 3
+    pd.testing.assert_frame_equal(got[0].iloc[:, 1:], got[1].iloc[:, 1:])
+    assert got[1]["score"].gt(0).any()
 
 
 @pytest.mark.parametrize("snapshots_data, row, message", [
