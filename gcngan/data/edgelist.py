@@ -402,16 +402,16 @@ def _three_unnamed_columns(path: Path, header: _Header) -> dict:
 def _four_unnamed_columns(path: Path, header: _Header) -> dict:
     """A headerless four-column file is ``t src dst weight`` (this project's long format)
     unless its first :data:`SAMPLE_ROWS` rows show KONECT's and SNAP's ``src dst weight
-    time`` (``out.*`` files, ``soc-sign-bitcoin*.csv``): the last column sorted (and not
-    constant, as a weight of 1 is) while the first is not, or the first column unsorted and the last holding times (Unix seconds or
-    decimals) while the first holds small integers."""
+    time`` (``out.*`` files, ``soc-sign-bitcoin*.csv``): every value of the last column
+    above :data:`MAX_SNAPSHOT_INDEX` (Unix seconds, decimals allowed) while the first holds
+    small integers, not sorted (a snapshot index column is, in every file this project
+    writes; a weight column of large values beside unsorted indices is read as times)."""
     sample = _sample_columns(path, header, 4)
-    if sample is not None and not _is_sorted(sample[0]):
-        first, last = sample[0], sample[3]
-        if (_is_sorted(last) and last.nunique() > 1) or (_holds_times(last)
-                                                          and not _holds_times(first)):
+    if sample is not None and not _is_sorted(sample[0]) and not _holds_times(sample[0]):
+        last = sample[3]
+        if not last.isna().any() and float(last.min()) > MAX_SNAPSHOT_INDEX:
             log.info("%s: 4 unnamed columns read as src dst weight time (the last column "
-                     "holds the times)", path)
+                     "holds Unix times)", path)
             return {"time": 3, "src": 0, "dst": 1, "weight": 2}
     return {"time": 0, "src": 1, "dst": 2, "weight": 3}
 

@@ -69,12 +69,13 @@ def test_missing_weight_column_means_weight_one(write):
      [980000000, 980000007], [5, 2], [1, 7], [1.0, 1.0]),     # KONECT out.*: sorted times
     ("3 1 2 7\n1 2 4 1\n", "snapshots", [3, 1], [1, 2], [2, 4], [7.0, 1.0]),  # t src dst w
     ("3 1 2 1\n1 2 4 1\n", "snapshots", [3, 1], [1, 2], [2, 4], [1.0, 1.0]),  # weights of 1
+    ("1 0 0 1.5\n0 0 0 2.5\n", "snapshots", [1, 0], [0, 0], [0, 0], [1.5, 2.5]),  # sorted w
     ("0 1 2 5000000\n1 2 4 9000000\n", "snapshots", [0, 1], [1, 2], [2, 4], [5e6, 9e6]),
 ])
 def test_four_unnamed_columns_find_the_time(write, text, kind, time, src, dst, weight):
     """A headerless four-column file is ``t src dst weight`` unless the rows show
-    ``src dst weight time`` (SNAP's bitcoin ratings, KONECT): the last column sorted while
-    the first is not, or holding Unix times while the first is unsorted."""
+    ``src dst weight time`` (SNAP's bitcoin ratings, KONECT): the last column holding Unix
+    times while the first holds unsorted small integers."""
     table = read_edges(write("f.txt", text), DataConfig())
     assert table.kind == kind
     assert table.frame["time"].tolist() == pytest.approx(time)
