@@ -183,7 +183,37 @@ def _time_kind(path: Path, header: "_Header", cols: dict, values: Optional[pd.Se
         return "events"                                   # datetimes
     arr = num.to_numpy(dtype=np.float64)
     if np.all(arr == np.round(arr)) and arr.min() >= 0 and arr.max() <= MAX_SNAPSHOT_INDEX:
+        return _index_or_seconds(path, name, float(arr.min()), float(arr.max()),
+                                 int(np.unique(arr).size))
+    return "events"
+
+
+#: Small non-negative integer times are snapshot indices, unless they spread over more than
+#: :data:`SECONDS_SPAN` values of which fewer than :data:`SECONDS_FILL` occur: then they are
+#: seconds (a SNAP stream of less than 12 days, timed from its start), which as indices would
+#: make mostly empty snapshots, one per second.
+SECONDS_SPAN, SECONDS_FILL = 1000, 0.1
+
+
+def looks_like_seconds(lo: float, hi: float, distinct: int) -> bool:
+    """Integers ``lo .. hi`` with ``distinct`` different values are seconds, not snapshot
+    indices (:data:`SECONDS_SPAN`, :data:`SECONDS_FILL`).
+
+    Examples:
+        >>> looks_like_seconds(0, 899_929, 4_985), looks_like_seconds(0, 582, 524)
+        (True, False)
+    """
+    span = hi - lo + 1
+    return span > SECONDS_SPAN and distinct < SECONDS_FILL * span
+
+
+def _index_or_seconds(path: Path, name, lo: float, hi: float, distinct: int) -> str:
+    """``snapshots``, or ``events`` (with a log line) when :func:`looks_like_seconds`."""
+    if not looks_like_seconds(lo, hi, distinct):
         return "snapshots"
+    log.info("%s: column %s holds integers %d .. %d of which %d occur: read as seconds (an "
+             "event stream); give --format snapshots to read them as snapshot indices",
+             path, _col_label(name), lo, hi, distinct)
     return "events"
 
 
@@ -1035,6 +1065,7 @@ def _time_kind_streamed(path: Path, header: "_Header", cols: dict,
     if name is None or (header.has_names and low in SNAPSHOT_NAMES + EVENT_NAMES):
         return _time_kind(path, header, cols, pd.Series([0]))
     lo, hi, integral, seen = math.inf, -math.inf, True, False
+    used = np.zeros(MAX_SNAPSHOT_INDEX + 1, dtype=bool)   # which small integers occur
     for chunk in _iter_raw(path, header, [name], (), chunk_rows):
         values = chunk[name]
         if values.dtype.kind == "O":
@@ -1048,8 +1079,12 @@ def _time_kind_streamed(path: Path, header: "_Header", cols: dict,
         seen = True
         integral &= bool(np.all(arr == np.round(arr)))
         lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
-    if not seen or (integral and lo >= 0 and hi <= MAX_SNAPSHOT_INDEX):
+        if integral and lo >= 0 and hi <= MAX_SNAPSHOT_INDEX:
+            used[arr.astype(np.int64)] = True
+    if not seen:
         return "snapshots"
+    if integral and lo >= 0 and hi <= MAX_SNAPSHOT_INDEX:
+        return _index_or_seconds(path, name, lo, hi, int(np.count_nonzero(used)))
     return "events"
 
 

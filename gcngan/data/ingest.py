@@ -33,7 +33,7 @@ import torch
 
 from gcngan.config import DataConfig
 from gcngan.data.edgelist import (EVENT_NAMES, MAX_SNAPSHOT_INDEX, EdgeColumns, EdgeTable,
-                                   columns_from_table, read_columns)
+                                   columns_from_table, looks_like_seconds, read_columns)
 from gcngan.data.events import (AUTO_SNAPSHOTS, auto_granularity, bucket, is_auto,
                                  parse_granularity)
 from gcngan.data.snapshots import MAX_DENSE_ENTRIES, Scaler, SnapshotSequence
@@ -385,13 +385,17 @@ def _refuse_unclear_times(table: EdgeColumns, secs: np.ndarray, cfg: DataConfig)
     """Without a granularity, a time column is bucketed automatically only when it surely
     holds times: named as a timestamp (``timestamp``, ``ts`` ...), forced with
     ``--format events``, or datetimes / Unix seconds (values above
-    :data:`~gcngan.data.edgelist.MAX_SNAPSHOT_INDEX`). Small numbers that are negative or
+    :data:`~gcngan.data.edgelist.MAX_SNAPSHOT_INDEX`, or integers as sparse as seconds:
+    :func:`~gcngan.data.edgelist.looks_like_seconds`). Small numbers that are negative or
     fractional are as likely a broken snapshot index, so they need ``--granularity``."""
     name = table.columns["time"]
     if cfg.format == "events" or str(name).strip().lower() in EVENT_NAMES:
         return
     if len(secs) and float(secs.min()) >= 0 and float(secs.max()) > MAX_SNAPSHOT_INDEX:
         return
+    if len(secs) and float(secs.min()) >= 0 and np.all(secs == np.round(secs)) and \
+            looks_like_seconds(float(secs.min()), float(secs.max()), int(np.unique(secs).size)):
+        return                                            # sparse integers: seconds
     raise InputError(f"{table.source}: column {name!r} holds small negative or fractional "
                      f"numbers, neither snapshot indices nor Unix times; if they are seconds, "
                      f"give --granularity (e.g. 3600, 1h, 1d)")

@@ -100,7 +100,7 @@ def test_tgb_and_jodie_columns_read_as_events_of_weight_one(write, text, src, ds
 @pytest.mark.parametrize("text, kind, time, src, dst", [
     ("1 2 1082040961\n3 4 1082155839\n1 3 1082155840\n", "events",       # SNAP: Unix time
      [1082040961, 1082155839, 1082155840], [1, 3, 1], [2, 4, 3]),
-    ("582 364 0\n168 472 2797\n1 2 4200\n", "snapshots",   # seconds from the start, sorted
+    ("582 364 0\n168 472 2797\n1 2 4200\n", "events",      # seconds from the start, sorted
      [0, 2797, 4200], [582, 168, 1], [364, 472, 2]),
     ("0 5 9\n0 9 5\n1 5 2\n", "snapshots", [0, 0, 1], [5, 9, 5], [9, 5, 2]),   # t src dst
 ])

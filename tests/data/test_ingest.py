@@ -477,3 +477,20 @@ def test_small_negative_or_fractional_times_need_a_granularity(write, text, snap
                                          r"fractional numbers.*give --granularity"):
         load_snapshots(path)
     assert load_snapshots(path, DataConfig(granularity="1")).num_snapshots == snapshots
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 700])
+def test_sparse_small_integer_times_are_seconds(write, chunk_rows):
+    """A headerless SNAP stream of ten days timed from its start (``src dst seconds``, all
+    below 1,000,000) is an event stream, not 864,000 mostly empty snapshots: about 100
+    snapshots of an automatic width; ``--format snapshots`` keeps them as indices."""
+    rng = np.random.default_rng(0)
+    secs = np.sort(rng.integers(0, 864_000, 3_000))
+    secs[0], secs[-1] = 0, 863_999
+    rows = "".join(f"{a} {b} {s}\n" for a, b, s in zip(rng.integers(0, 50, 3_000),
+                                                       rng.integers(0, 50, 3_000), secs))
+    path = write("stream.txt", rows)
+    seq = load_snapshots(path, DataConfig(), chunk_rows=chunk_rows)
+    assert seq.summary()["granularity"] == "2h" and seq.num_snapshots == 120
+    assert load_snapshots(path, DataConfig(format="snapshots"),
+                          chunk_rows=chunk_rows).num_snapshots == 864_000
