@@ -378,9 +378,10 @@ def _read_pair_table(source, head: bytes, path):
     whitespace) taken from the first line ``head`` starts with, as ingestion takes it."""
     import pandas as pd
 
+    from gcngan.data.edgelist import detect_separator
+
     first = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-    sep = "\t" if "\t" in first else "," if "," in first else ";" if ";" in first else \
-        (r"\s+" if first.strip() and len(first.split()) > 1 else ",")
+    sep = detect_separator(first)
     try:
         return pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

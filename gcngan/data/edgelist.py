@@ -244,6 +244,12 @@ def _first_line(path: Path) -> str:
     raise InputError(f"{path}: empty file (no rows)")
 
 
+def detect_separator(line: str) -> str:
+    """The separator of a file from its first line: tab, comma, semicolon, else whitespace
+    (a ``pandas.read_csv`` ``sep``)."""
+    return "\t" if "\t" in line else "," if "," in line else ";" if ";" in line else r"\s+"
+
+
 def _split_fields(line: str, sep: str) -> list[str]:
     return line.split() if sep == r"\s+" else [f.strip() for f in line.split(sep)]
 
@@ -260,7 +266,7 @@ def _read_header(path: Path, cfg: Optional[DataConfig] = None) -> _Header:
     (``0,a,b,1`` is data with string node ids; ``a,b,c,d`` is a header).
     """
     line = _first_line(path)
-    sep = "\t" if "\t" in line else "," if "," in line else ";" if ";" in line else r"\s+"
+    sep = detect_separator(line)
     fields = _split_fields(line, sep)
     flagged = {v for v in ((cfg.time_col, cfg.src_col, cfg.dst_col, cfg.weight_col)
                            if cfg is not None else ()) if v is not None}
