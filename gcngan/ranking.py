@@ -111,6 +111,30 @@ def _sample_uniform(rng: np.random.Generator, n: int, need: int,
     return out
 
 
+def _shared_pools(rng: np.random.Generator, n: int, among: Optional[np.ndarray], pool: int,
+                  uniform_from: str):
+    """The nodes a target's queries draw their uniform negatives from when they share a pool
+    of ``pool`` nodes (``generate_negatives(pool=K)``), or ``None`` when they do not: ``K``
+    sorted nodes drawn uniformly from all ``n`` nodes (``uniform_from='all'``) or from the
+    destinations ``among`` (``'destinations'``); for ``'both'``, a pair ``(K // 2`` of the
+    destinations, the other ``K - K // 2`` of all nodes``)``, the halves each query draws
+    from (all of the destinations when there are fewer). Shared only when ``0 < K`` and
+    ``K`` is fewer than the nodes drawn from (``n`` for ``'all'`` and ``'both'``): a pool as
+    large as its nodes draws nothing, so the negatives are those of ``pool=0``."""
+    if uniform_from == "destinations":
+        if not 0 < pool < among.size:
+            return None
+        return among[np.sort(rng.choice(among.size, size=pool, replace=False))]
+    if not 0 < pool < n:
+        return None
+    if uniform_from == "all":
+        return np.sort(rng.choice(n, size=pool, replace=False))
+    half = pool // 2
+    dest = (among if among.size <= half
+            else among[np.sort(rng.choice(among.size, size=half, replace=False))])
+    return dest, np.sort(rng.choice(n, size=pool - half, replace=False))
+
+
 def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries: int = 1000,
                        seed: int = 0, pool: int = 0, uniform_from: str = "all") -> Candidates:
     """Queries and negatives for ``targets`` (see the module docstring).
@@ -136,7 +160,10 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             negatives from it (PyTorch-BigGraph's batched negatives; each query's are
             still uniform over the nodes, but a target's candidates then have at most
             ``K`` uniform endpoints: the sparse family's training candidates,
-            ``train.negative_pool``). (default: ``0``)
+            ``train.negative_pool``); with ``uniform_from='both'`` half the pool comes
+            from the destinations, half from all nodes, and each query draws half its
+            uniform negatives from each half. A pool at least as large as the nodes it is
+            drawn from is no pool (the negatives of ``pool=0``). (default: ``0``)
         uniform_from (str, optional): Where the uniform negatives come from: ``"all"`` nodes
             (default), or ``"destinations"``: the nodes that are the destination of some
             link in a snapshot ``<= t`` (:meth:`PairIndex.destinations`), as TGB draws its
@@ -172,12 +199,7 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             pick = np.sort(rng.choice(qs.size, size=max_queries, replace=False))
             qs, qd = qs[pick], qd[pick]
         among = index.destinations(t) if uniform_from != "all" else None  # (D,)
-        pooled = among if uniform_from == "destinations" else None   # the pool's nodes
-        size = n if pooled is None else pooled.size
-        shared = (np.sort(rng.choice(size, size=pool, replace=False))
-                  if 0 < pool < size and qs.size else None)             # (K,) this target's
-        if shared is not None and pooled is not None:
-            shared = pooled[shared]
+        shared = _shared_pools(rng, n, among, pool, uniform_from) if qs.size else None
         for u, v in zip(qs.tolist(), qd.tolist()):
             lo, hi = np.searchsorted(keys, [u * n, (u + 1) * n])
             excl = np.union1d(keys[lo:hi] - u * n, [u])                 # links of A_t, u
@@ -185,7 +207,11 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             k = min(q // 2, hist.size)
             neg_h = rng.choice(hist, size=k, replace=False) if k else np.zeros(0, np.int64)
             taken = np.union1d(excl, neg_h)
-            if shared is not None:
+            if shared is not None and uniform_from == "both":   # half each, from its pool
+                neg_d = _sample_from(rng, shared[0], (q - k) // 2, taken)
+                neg_u = np.concatenate([neg_d, _sample_from(
+                    rng, shared[1], q - k - neg_d.size, np.union1d(taken, neg_d))])
+            elif shared is not None:
                 neg_u = _sample_from(rng, shared, q - k, taken)
             elif uniform_from == "both":          # half from the destinations, half from all
                 neg_d = _sample_uniform(rng, n, (q - k) // 2, taken, among)

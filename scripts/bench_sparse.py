@@ -62,6 +62,7 @@ VARIANTS = {"sparse": [],
             "no-structure-no-gcn": ["pair_features=false", "encoder=none"],
             "negatives-50": ["negatives=50"],
             "random-features": ["random_features=32"],
+            "negative-pool": ["negative_pool=1000"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -79,6 +80,8 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "negatives-50": "50 training negatives per query (`negatives=50`)",
                   "random-features": "32 fixed random inputs per node to the GCN "
                                      "(`random_features=32`)",
+                  "negative-pool": "a target's uniform negatives from one pool of 1,000 nodes "
+                                   "(`negative_pool=1000`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"

@@ -339,4 +339,31 @@ def test_uniform_negatives_from_the_destinations(user_item, uniform_from):
         assert np.isin(uni, index.destinations(t)).all() and len(np.unique(uni)) <= 20
     with pytest.raises(InputError, match="uniform negatives from 'items'"):
         generate_negatives(index, targets, q=q, uniform_from="items")
+
+
+def test_a_negative_pool_of_both_draws_keeps_half_from_the_destinations(user_item):
+    """pool=K with uniform_from='both': K // 2 pooled destinations and K - K // 2 pooled
+    nodes of all, each query drawing half its uniform negatives from each half (the pool
+    does not drop TGB's destination draw); a pool of N or more is no pool."""
+    index, q, targets = user_item, 10, [4, 5]
+    n = index.num_nodes
+    plain = generate_negatives(index, targets, q=q, max_queries=100, seed=3,
+                               uniform_from="both")
+    same = generate_negatives(index, targets, q=q, max_queries=100, seed=3, pool=n,
+                              uniform_from="both")
+    assert np.array_equal(same.dst, plain.dst) and np.array_equal(same.src, plain.src)
+    pooled = generate_negatives(index, targets, q=q, max_queries=100, seed=3, pool=40,
+                                uniform_from="both")
+    assert pooled.num_queries == plain.num_queries
+    for t in targets:
+        dest = index.destinations(t)
+        uni = _uniform_negatives(index, pooled, q, t)
+        assert len(np.unique(np.concatenate(uni))) <= 40
+        assert len(np.unique(np.concatenate([u[np.isin(u, dest)] for u in uni]))) <= 40
+        assert 0.4 <= np.mean([np.isin(u, dest).mean() for u in uni]) < 1.0
+        for qid in np.unique(pooled.query[pooled.t == t]):
+            rows = pooled.query == qid
+            u, negs = pooled.src[rows][0], pooled.dst[rows][~pooled.label[rows]]
+            assert len(negs) == q and len(set(negs.tolist())) == q and (negs != u).all()
+            assert (index.gather(t, index.keys(np.full(q, u), negs)) == 0).all()
     assert n == 180
