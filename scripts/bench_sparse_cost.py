@@ -6,7 +6,9 @@ epoch and peak RSS of ``--preset sparse``
    of links per node per snapshot) at growing ``N``, with a fixed number of training
    targets per epoch, and how the time per epoch grows per doubling of the links ``E``:
    one series per ``train.subgraph_nodes`` setting (the preset's: the GCN on sampled
-   subgraphs where N is larger; ``0``: whole windows);
+   subgraphs where N is larger; ``0``: whole windows) and per ``--negative-pools`` value
+   (the preset with ``train.negative_pool = K``: a bounded number of distinct endpoints
+   per step);
 2. on Twitter mentions (``twitter_tennis_rg17``, the Ranking section's snapshots) against
    the dense preset (the default before issue 15), both on the same split (window 10, 3
    validation and 10 test targets, so the same 97 training targets/windows per epoch): the
@@ -24,6 +26,7 @@ Every measurement is one fresh process (``gcngan train``; seconds per epoch from
 imported from ``code`` (a ``git archive`` of the commit measured) when given.
 
     python scripts/bench_sparse_cost.py [--sizes 1000,10000,100000] [--subgraph-nodes preset,0]
+        [--negative-pools 1000]
         [--twitter-topk 100,200] [--twitter-dense-all 23G]
         [--json REPORT.json | --document DOC.json]
 """
@@ -85,6 +88,7 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
     train_cfg = json.loads((run / "config.json").read_text())["train"]
     rec = {"num_nodes": info["num_nodes"], "num_snapshots": info["num_snapshots"],
            "subgraph_nodes": int(train_cfg.get("subgraph_nodes", 0)),
+           "negative_pool": int(train_cfg.get("negative_pool", 0)),
            "max_links": int(train_cfg["max_links"]), "negatives": int(train_cfg["negatives"]),
            "links": info["num_nonzero"],
            "links_per_snapshot": round(info["num_nonzero"] / info["num_snapshots"], 1),
@@ -127,17 +131,31 @@ def setting(r: dict) -> int:
     return int(r.get("subgraph_nodes", 0))
 
 
-def series_label(subgraph_nodes: int) -> str:
-    """How a series' GCN trains, in words."""
-    return (f"sampled subgraphs (`subgraph_nodes={subgraph_nodes}`, the preset's)"
-            if subgraph_nodes else "whole windows (`subgraph_nodes=0`)")
+def series(r: dict) -> tuple[int, int]:
+    """The series of a synthetic row: ``(train.subgraph_nodes, train.negative_pool)`` it was
+    trained with (rows measured before a setting was recorded: 0, its default then)."""
+    return setting(r), int(r.get("negative_pool", 0))
+
+
+def _series_order(key: tuple[int, int]) -> tuple[int, int]:
+    """The preset's sampled series first, then its shared-pool series, whole windows last."""
+    return -key[0], key[1]
+
+
+def series_label(subgraph_nodes: int, negative_pool: int = 0) -> str:
+    """How a series trains, in words."""
+    how = (f"sampled subgraphs (`subgraph_nodes={subgraph_nodes}`, the preset's)"
+           if subgraph_nodes else "whole windows (`subgraph_nodes=0`)")
+    if negative_pool:
+        how += (f", with each target's uniform negatives from one shared pool of "
+                f"{negative_pool:,} nodes (`negative_pool={negative_pool}`)")
+    return how
 
 
 def growth(rows: list, key: str = "links_per_snapshot") -> list:
-    """Per consecutive pair of synthetic rows of the same ``subgraph_nodes`` setting
-    (:func:`setting`): how the training time of an epoch grows per doubling of ``E``
+    """Per consecutive pair of synthetic rows of the same series (:func:`series`): how the training time of an epoch grows per doubling of ``E``
     (``(t2/t1) ** (1 / log2(E2/E1))``), and the same per link (``t/E``). The epoch time is
-    the last epoch's (later epochs reuse the cached candidates; with one epoch it is the
+    :func:`_epoch`'s (later epochs reuse the cached candidates; with one epoch it is the
     first).
 
     Examples:
@@ -146,16 +164,17 @@ def growth(rows: list, key: str = "links_per_snapshot") -> list:
         [{'from': 10, 'to': 40, 'time_ratio': 4.0, 'per_doubling': 2.0, 'per_link_per_doubling': 1.0, 'subgraph_nodes': 0}]
     """
     out = []
-    for s in sorted({setting(r) for r in rows}, reverse=True):
-        part = sorted((r for r in rows if setting(r) == s), key=lambda r: r[key])
-        out += [{**g, "subgraph_nodes": s} for g in _growth(part, key)]
+    for s in sorted({series(r) for r in rows}, key=_series_order):
+        part = sorted((r for r in rows if series(r) == s), key=lambda r: r[key])
+        out += [{**g, "subgraph_nodes": s[0], **({"negative_pool": s[1]} if s[1] else {})}
+                for g in _growth(part, key)]
     return out
 
 
 def _growth(rows: list, key: str) -> list:
     out = []
     for a, b in zip(rows, rows[1:]):
-        ta, tb = a["train_seconds_per_epoch"][-1], b["train_seconds_per_epoch"][-1]
+        ta, tb = _epoch(a), _epoch(b)
         doublings = math.log2(b[key] / a[key])
         per = (tb / ta) ** (1 / doublings) if ta > 0 and doublings > 0 else None
         out.append({"from": a[key], "to": b[key], "time_ratio": round(tb / ta, 3),
@@ -166,7 +185,7 @@ def _growth(rows: list, key: str) -> list:
 
 def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: int = 10,
              train_targets: int = 4, epochs: int = 2, largest_epochs: int = 2,
-             subgraph_nodes=(None,),
+             subgraph_nodes=(None,), negative_pools=(),
              twitter_topk=(100, 200, 400), twitter_epochs: int = 1, threads: int = 1,
              root: Path = DATASETS_ROOT, commit: str | None = "HEAD",
              dense_memory_limit: str | None = "8G", twitter_dense_all: str | None = None,
@@ -176,7 +195,8 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
     size trains ``largest_epochs``. ``twitter_dense_all`` (a ``GCNGAN_MEMORY_LIMIT`` such as
     ``23G``) also trains the dense preset at all of Twitter's nodes. ``subgraph_nodes``:
     the synthetic series, each a ``train.subgraph_nodes`` (``None``: the preset's; ``0``:
-    whole windows). Every row records the commit it measured (``None``: the working
+    whole windows); ``negative_pools``: more series, the preset with each
+    ``train.negative_pool``. Every row records the commit it measured (``None``: the working
     tree)."""
     start = time.perf_counter()
     say = progress or (lambda line: None)
@@ -184,14 +204,16 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
         tmp = Path(name)
         code, full = measured_code(tmp, commit)
         synthetic = []
-        for sub in subgraph_nodes:
+        plans = ([() if sub is None else (f"subgraph_nodes={sub}",) for sub in subgraph_nodes]
+                 + [(f"negative_pool={k}",) for k in negative_pools])
+        for sets in plans:
             for n in sizes:
                 ep = largest_epochs if n == max(sizes) else epochs
                 r = synthetic_row(n, tmp, links_per_node=links_per_node, window=window,
                                   train_targets=train_targets, epochs=ep, threads=threads,
-                                  code=code,
-                                  sets=() if sub is None else (f"subgraph_nodes={sub}",))
-                say(f"sparse cost N={n} subgraph_nodes={r['subgraph_nodes']}: "
+                                  code=code, sets=sets)
+                say(f"sparse cost N={n} subgraph_nodes={r['subgraph_nodes']} "
+                    f"negative_pool={r['negative_pool']}: "
                     f"E={r['links_per_snapshot']:.0f}/snapshot, {r['train_seconds_per_epoch']} "
                     f"s/epoch, peak {r['peak_rss_mib_train']:.0f} MiB")
                 synthetic.append({**r, "commit": full})
@@ -217,6 +239,7 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
                          "largest_epochs": largest_epochs, "threads": threads,
                          "subgraph_nodes": ["preset" if x is None else x
                                             for x in subgraph_nodes],
+                         "negative_pools": list(negative_pools),
                          "twitter_topk": list(twitter_topk), "twitter_epochs": twitter_epochs,
                          "dense_memory_limit": dense_memory_limit,
                          "twitter_dense_all": twitter_dense_all, "clock": CLOCK},
@@ -224,7 +247,7 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
 
 
 def merge_cost(old: dict | None, new: dict) -> dict:
-    """``new``'s rows over ``old``'s: synthetic rows by (:func:`setting`, ``num_nodes``;
+    """``new``'s rows over ``old``'s: synthetic rows by (:func:`series`, ``num_nodes``;
     the preset's sampled series first), Twitter rows by
     (``kind``, ``num_nodes``); rows without a ``commit`` get their report's. The growth is
     recomputed from the merged synthetic rows; ``settings`` are those of the report that
@@ -250,12 +273,12 @@ def merge_cost(old: dict | None, new: dict) -> dict:
             out[by(r)] = {**r, "commit": r.get("commit", report.get("commit"))}
         return out
 
-    syn = rows(old, "synthetic", lambda r: (setting(r), r["num_nodes"]))
-    syn_new = rows(new, "synthetic", lambda r: (setting(r), r["num_nodes"]))
+    syn = rows(old, "synthetic", lambda r: (series(r), r["num_nodes"]))
+    syn_new = rows(new, "synthetic", lambda r: (series(r), r["num_nodes"]))
     syn.update(syn_new)
     tw = rows(old, "twitter", lambda r: (r["kind"], r["num_nodes"]))
     tw.update(rows(new, "twitter", lambda r: (r["kind"], r["num_nodes"])))
-    synthetic = [syn[k] for k in sorted(syn, key=lambda k: (-k[0], k[1]))]
+    synthetic = [syn[k] for k in sorted(syn, key=lambda k: (_series_order(k[0]), k[1]))]
     twitter = sorted(tw.values(), key=lambda r: (r["num_nodes"], r["kind"] != "dense"))
     settings = dict(new["settings"] if syn_new else old["settings"])
     for k in ("twitter_topk", "twitter_epochs", "dense_memory_limit", "twitter_dense_all"):
@@ -272,8 +295,20 @@ def _f(v, digits: int = 1) -> str:
 
 
 def _epoch(r: dict) -> float:
-    """The epoch time compared: the last epoch's (steady state when there are several)."""
-    return r["train_seconds_per_epoch"][-1]
+    """The epoch time compared: the median of the epochs after the first (the first also
+    samples and caches the candidates), the only epoch's when there is one; with two
+    epochs, the last one's (as rows measured before were compared).
+
+    Examples:
+        >>> _epoch({"train_seconds_per_epoch": [9.0, 1.0, 3.0, 2.0]})
+        2.0
+        >>> _epoch({"train_seconds_per_epoch": [9.0, 1.0, 3.0]})
+        2.0
+    """
+    import statistics
+
+    times = r["train_seconds_per_epoch"]
+    return float(statistics.median(times[1:] if len(times) > 1 else times))
 
 
 def render(report: dict) -> list[str]:
@@ -303,9 +338,15 @@ def render(report: dict) -> list[str]:
          f"target's window batch (rows of commits before b935c4f built it at every step). Peak RSS is the "
          f"training process's (data loading included). "
          f"{_clock_text(s.get('clock'))}. No GPU was available: no GPU epoch times were "
-         f"measured.", "",
+         f"measured."
+         + (" Rows with a negative pool K train the preset with `negative_pool = K`: where "
+            "N > K a target's queries draw their uniform negatives from one pool of K nodes "
+            "drawn for the target (half of them destinations, as the preset's draw), so its "
+            "candidates have at most K uniform endpoints however large N is; the ranking "
+            "table's `negative_pool=1000` rows give its quality."
+            if any(series(r)[1] for r in rows) else ""), "",
          "| GCN trains on | N | links per snapshot (E) | epochs | s/epoch (each epoch) | "
-         "s per target (last epoch) | µs per window link per target | peak RSS MiB | "
+         "s per target (median epoch after the first) | µs per window link per target | peak RSS MiB | "
          "commit |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
@@ -314,6 +355,10 @@ def render(report: dict) -> list[str]:
         how = ("whole windows" if not sub else
                f"subgraphs, S = {sub:,}" + (" (N <= S: whole windows)"
                                             if r["num_nodes"] <= sub else ""))
+        pool = series(r)[1]
+        if pool:
+            how += f"; negative pool K = {pool:,}" + (" (N <= K: no pool)"
+                                                       if r["num_nodes"] <= pool else "")
         L.append(f"| {how} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
                  f"{len(r['train_seconds_per_epoch'])} | "
                  f"{' / '.join(_f(x, 2) for x in r['train_seconds_per_epoch'])} | "
@@ -321,9 +366,13 @@ def render(report: dict) -> list[str]:
                  f"{r['peak_rss_mib_train']:,.0f} | "
                  f"`{(r.get('commit') or report.get('commit') or 'working tree')[:10]}` |")
     L.append("")
-    for sub in sorted({g.get("subgraph_nodes", 0) for g in report["growth"]}, reverse=True):
-        part = [g for g in report["growth"] if g.get("subgraph_nodes", 0) == sub]
-        L.append(f"{series_label(sub)[0].upper()}{series_label(sub)[1:]}:")
+    def growth_series(g):
+        return g.get("subgraph_nodes", 0), g.get("negative_pool", 0)
+
+    for key in sorted({growth_series(g) for g in report["growth"]}, key=_series_order):
+        part = [g for g in report["growth"] if growth_series(g) == key]
+        label = series_label(*key)
+        L.append(f"{label[0].upper()}{label[1:]}:")
         L.append("")
         for g in part:
             L.append(f"- from E = {g['from']:,.0f} to {g['to']:,.0f} links per snapshot the "
@@ -338,7 +387,7 @@ def render(report: dict) -> list[str]:
         L.append("")
     for r in (r for r in rows if r["num_nodes"] >= 100_000):
         gib = r["peak_rss_mib_train"] / 1024
-        L.append(f"N = {r['num_nodes']:,}, {series_label(setting(r))}: one epoch in "
+        L.append(f"N = {r['num_nodes']:,}, {series_label(*series(r))}: one epoch in "
                  f"{_f(r['train_seconds_per_epoch'][0])} s of training "
                  f"({_f(r['train_wall_seconds'])} s for the whole process) at {gib:.2f} GiB "
                  f"peak RSS (target: one epoch in <= 8 GiB — {'met' if gib <= 8 else 'not met'}).")
@@ -461,11 +510,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--train-targets", dest="train_targets", type=int, default=4)
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--largest-epochs", dest="largest_epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--largest-epochs", dest="largest_epochs", type=int, default=3)
     ap.add_argument("--subgraph-nodes", dest="subgraph_nodes", default="preset",
                     help="synthetic series, comma-separated train.subgraph_nodes values "
                          "('preset' = the preset's, 0 = whole windows), e.g. preset,0")
+    ap.add_argument("--negative-pools", dest="negative_pools", default="",
+                    help="more synthetic series: the preset with each comma-separated "
+                         "train.negative_pool value, e.g. 1000")
     ap.add_argument("--twitter-topk", dest="twitter_topk", default="100,200,400",
                     help="dense/sparse comparison sizes ('' = skip the Twitter part)")
     ap.add_argument("--twitter-dense-all", dest="twitter_dense_all", default=None,
@@ -484,6 +536,8 @@ def main(argv=None) -> int:
                       largest_epochs=args.largest_epochs,
                       subgraph_nodes=tuple(None if x.strip() == "preset" else int(x)
                                            for x in args.subgraph_nodes.split(",")
+                                           if x.strip()),
+                      negative_pools=tuple(int(x) for x in args.negative_pools.split(",")
                                            if x.strip()),
                       twitter_topk=tuple(int(x) for x in args.twitter_topk.split(",")
                                          if x.strip()),

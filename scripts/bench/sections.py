@@ -35,9 +35,9 @@ SPARSE = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "college
                     "ablation_seeds": (0,), "epochs": 1, "max_queries": 200, "threads": 1}}
 #: sparse-model cost settings per profile (scripts/bench_sparse_cost.py): synthetic N,
 #: training targets per epoch, epochs, the Twitter dense-against-sparse sizes
-SPARSE_COST = {"full": {"sizes": (1000, 10000, 100000), "train_targets": 4, "epochs": 2,
-                        "largest_epochs": 2, "twitter_topk": (100, 200, 400),
-                        "subgraph_nodes": (None, 0)},
+SPARSE_COST = {"full": {"sizes": (1000, 10000, 100000), "train_targets": 4, "epochs": 6,
+                        "largest_epochs": 3, "twitter_topk": (100, 200, 400),
+                        "subgraph_nodes": (None, 0), "negative_pools": (1000,)},
                "quick": {"sizes": (300, 600), "train_targets": 2, "epochs": 1,
                          "largest_epochs": 1, "twitter_topk": ()}}
 #: data-parallel settings per profile (issue 16, scripts/bench_ddp.py): cases, epochs
