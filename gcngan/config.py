@@ -214,7 +214,7 @@ class TrainConfig:
     #                                       from one pool of this many nodes drawn for it
     #                                       (shared negatives: bounded endpoints per step;
     #                                       0 = each query draws from all nodes; opt-in:
-    #                                       200 lowered test MRR on collegemsg, issue 15)
+    #                                       validation did not choose 1000, README)
     uniform_from: str = "all"             # sparse: a training query's uniform negatives come
     #                                       from all nodes | destinations (the nodes that
     #                                       are some link's destination up to the target,

@@ -1246,6 +1246,20 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def benchmark_document(sparse: dict, command: str, seconds: float) -> dict:
+    """A benchmark document holding only the ``sparse`` section (quality runs, or
+    ``{"cost": ...}``) for ``benchmark.py --render-only --combine`` (which merges it with
+    :func:`bench.sections.merge_sparse`); ``command`` is the script's command line."""
+    import datetime
+
+    from bench.harness import environment
+
+    return {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": command, "profile": "full",
+            "environment": {**environment("cpu"), "total_seconds": seconds},
+            "sparse": sparse}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="twitter_tennis_rg17,enron184")
@@ -1265,6 +1279,9 @@ def main(argv=None) -> int:
     ap.add_argument("--working-tree", dest="working_tree", action="store_true",
                     help="train the working tree's gcngan instead of HEAD's")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--document", default=None, metavar="DOC.json",
+                    help="write a benchmark document (merge it: benchmark.py --render-only "
+                         "--combine docs/results.json,DOC.json)")
     ap.add_argument("--recover", default=None, metavar="TMPDIR",
                     help="rank again the finished runs of an interrupted run (its temporary "
                          "folder and --recover-log) and write a benchmark document to --json "
@@ -1273,19 +1290,13 @@ def main(argv=None) -> int:
     ap.add_argument("--recover-commit", dest="recover_commit", default=None,
                     help="the commit the interrupted run trained")
     args = ap.parse_args(argv)
+    command = "python scripts/bench_sparse.py " + " ".join(argv or sys.argv[1:])
+    t0 = time.perf_counter()
     if args.recover:
-        import datetime
-
-        from bench.harness import environment
-
-        t0 = time.perf_counter()
         report = recover(Path(args.recover), Path(args.recover_log).read_text(),
                          Path(args.root), commit=args.recover_commit, threads=args.threads,
                          progress=lambda line: print(line, file=sys.stderr, flush=True))
-        env = {**environment("cpu"), "total_seconds": time.perf_counter() - t0}
-        doc = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-               "command": "python scripts/bench_sparse.py " + " ".join(argv or sys.argv[1:]),
-               "profile": "full", "environment": env, "sparse": report}
+        doc = benchmark_document(report, command, time.perf_counter() - t0)
         Path(args.json).write_text(json.dumps(doc, indent=1))
         print(render(report))
         return 0
@@ -1306,6 +1317,9 @@ def main(argv=None) -> int:
     text = render(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.document:
+        Path(args.document).write_text(json.dumps(
+            benchmark_document(report, command, time.perf_counter() - t0), indent=1))
     print(text)
     return 0
 

@@ -77,7 +77,7 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
     out, _, _, _ = gcngan_process(["data", "inspect", data, "--granularity", "1d", "--json"],
                                rss_file=rss, threads=threads, code=code, cwd=tmp)
     info = json.loads(out)
-    run = tmp / f"social-{n}-run"
+    run = tmp / "-".join([f"social-{n}-run", *(kv.replace("=", "") for kv in sets)])
     args = ["train", data, "--granularity", "1d", "--preset", "sparse", "--window", str(window),
             "--val", "1", "--test", "1", "--epochs", str(epochs), "--seed", "0", "--quiet",
             "--out", run, "--set", f"patience={epochs}"]
@@ -495,14 +495,10 @@ def power_fit(points) -> tuple | None:
 def write_document(path: Path, report: dict, argv: list, *, seconds: float) -> None:
     """A benchmark document holding only this cost ``report`` (``sparse.cost``), for
     ``benchmark.py --render-only --combine`` (which merges it with :func:`merge_cost`)."""
-    import datetime
+    from bench_sparse import benchmark_document
 
-    from bench.harness import environment
-
-    doc = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-           "command": "python scripts/bench_sparse_cost.py " + " ".join(map(str, argv)),
-           "profile": "full", "environment": {**environment("cpu"), "total_seconds": seconds},
-           "sparse": {"cost": report}}
+    doc = benchmark_document({"cost": report}, "python scripts/bench_sparse_cost.py "
+                             + " ".join(map(str, argv)), seconds)
     path.write_text(json.dumps(doc, indent=1))
 
 

@@ -172,20 +172,57 @@ def _time_kind(path: Path, header: "_Header", cols: dict, values: Optional[pd.Se
         return "snapshots"
     if header.has_names and low in EVENT_NAMES:
         return "events"
-    if values is None:
-        values = _read_column(path, header, name)
-    if values.dtype.kind == "O":                          # blank lines are not values
-        values = values[values.astype(str).str.strip() != ""]
+    scan = _TimeScan()
+    scan.add(_read_column(path, header, name) if values is None else values)
+    return scan.kind(path, name)
+
+
+class _TimeScan:
+    """The values' side of the snapshots-or-events decision, fed the time column whole or
+    chunk by chunk (:func:`_time_kind`, :func:`_time_kind_streamed`): any value that is not
+    a number (a datetime) -> events; no value -> snapshots (the reader then says the file is
+    empty); non-negative integers up to :data:`MAX_SNAPSHOT_INDEX` -> snapshot indices,
+    unless they look like seconds (:func:`_index_or_seconds`); any other number -> events."""
+
+    def __init__(self) -> None:
+        self.lo, self.hi = math.inf, -math.inf
+        self.integral, self.seen, self.text = True, False, False
+        self.used = np.zeros(0, dtype=bool)            # which small integers occur
+
+    def add(self, values: pd.Series) -> None:
+        """Take one chunk of the column (blank cells are not values)."""
+        if self.text:
+            return
+        if values.dtype.kind == "O":
+            values = values[values.astype(str).str.strip() != ""]
         if len(values) == 0:
-            return "snapshots"                            # no rows: the reader says so
-    num = pd.to_numeric(values, errors="coerce")
-    if num.isna().any():
-        return "events"                                   # datetimes
-    arr = num.to_numpy(dtype=np.float64)
-    if np.all(arr == np.round(arr)) and arr.min() >= 0 and arr.max() <= MAX_SNAPSHOT_INDEX:
-        return _index_or_seconds(path, name, float(arr.min()), float(arr.max()),
-                                 int(np.unique(arr).size))
-    return "events"
+            return
+        num = pd.to_numeric(values, errors="coerce")
+        if num.isna().any():
+            self.text = True                              # datetimes
+            return
+        arr = num.to_numpy(dtype=np.float64)
+        self.seen = True
+        self.integral &= bool(np.all(arr == np.round(arr)))
+        self.lo, self.hi = min(self.lo, float(arr.min())), max(self.hi, float(arr.max()))
+        if self._small():
+            if self.used.size == 0:
+                self.used = np.zeros(MAX_SNAPSHOT_INDEX + 1, dtype=bool)
+            self.used[arr.astype(np.int64)] = True
+
+    def _small(self) -> bool:
+        return self.integral and self.lo >= 0 and self.hi <= MAX_SNAPSHOT_INDEX
+
+    def kind(self, path: Path, name) -> str:
+        """``"snapshots"`` or ``"events"`` from the values taken."""
+        if self.text:
+            return "events"
+        if not self.seen:
+            return "snapshots"
+        if self._small():
+            return _index_or_seconds(path, name, self.lo, self.hi,
+                                     int(np.count_nonzero(self.used)))
+        return "events"
 
 
 #: Small non-negative integer times are snapshot indices, unless they spread over more than
@@ -1065,33 +1102,18 @@ def _iter_raw(path: Path, header: "_Header", usecols: list, text_cols: tuple,
 
 def _time_kind_streamed(path: Path, header: "_Header", cols: dict,
                         chunk_rows: int = CHUNK_ROWS) -> str:
-    """:func:`_time_kind` over the time column read chunk by chunk (the same decision)."""
+    """:func:`_time_kind` over the time column read chunk by chunk (the same
+    :class:`_TimeScan`)."""
     name = cols.get("time")
     low = str(name).strip().lower()
     if name is None or (header.has_names and low in SNAPSHOT_NAMES + EVENT_NAMES):
         return _time_kind(path, header, cols, pd.Series([0]))
-    lo, hi, integral, seen = math.inf, -math.inf, True, False
-    used = np.zeros(MAX_SNAPSHOT_INDEX + 1, dtype=bool)   # which small integers occur
+    scan = _TimeScan()
     for chunk in _iter_raw(path, header, [name], (), chunk_rows):
-        values = chunk[name]
-        if values.dtype.kind == "O":
-            values = values[values.astype(str).str.strip() != ""]
-        if len(values) == 0:
-            continue
-        num = pd.to_numeric(values, errors="coerce")
-        if num.isna().any():
-            return "events"
-        arr = num.to_numpy(dtype=np.float64)
-        seen = True
-        integral &= bool(np.all(arr == np.round(arr)))
-        lo, hi = min(lo, float(arr.min())), max(hi, float(arr.max()))
-        if integral and lo >= 0 and hi <= MAX_SNAPSHOT_INDEX:
-            used[arr.astype(np.int64)] = True
-    if not seen:
-        return "snapshots"
-    if integral and lo >= 0 and hi <= MAX_SNAPSHOT_INDEX:
-        return _index_or_seconds(path, name, lo, hi, int(np.count_nonzero(used)))
-    return "events"
+        scan.add(chunk[name])
+        if scan.text:
+            break
+    return scan.kind(path, name)
 
 
 def read_columns(path: str | Path, cfg: DataConfig,
