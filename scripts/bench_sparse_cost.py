@@ -384,6 +384,13 @@ def render(report: dict) -> list[str]:
                      f"{'met' if g['per_doubling'] is not None and g['per_doubling'] <= 1.15 else 'not met'}"
                      f"; read per link "
                      f"{'met' if g['per_link_per_doubling'] is not None and g['per_link_per_doubling'] <= 1.15 else 'not met'}.")
+        ends = sorted((r for r in rows if series(r) == key),
+                      key=lambda r: r["links_per_snapshot"])
+        if len(ends) > 2:
+            (g,) = _growth([ends[0], ends[-1]], "links_per_snapshot")
+            L.append(f"- over the whole series, from E = {g['from']:,.0f} to {g['to']:,.0f}: "
+                     f"{g['time_ratio']:.2f}x, **{_f(g['per_doubling'], 2)}x per doubling of "
+                     f"E** on average.")
         L.append("")
     for r in (r for r in rows if r["num_nodes"] >= 100_000):
         gib = r["peak_rss_mib_train"] / 1024
