@@ -68,7 +68,8 @@ class DataConfig:
     agg: str = "sum"                      # duplicates and event buckets
     max_threshold: Optional[float] = None  # clip weights above this
     scale: str = "linear"                 # linear (divide by cap or max) | log1p
-    negative: str = "error"               # negative weights: error | shift | abs | drop
+    negative: str = "shift"               # negative weights: shift (signed data, e.g. trust
+    #                                       ratings, kept whole and logged) | error | abs | drop
     window: int = 10
     val: Optional[int] = None             # validation targets; None = 10, or 25% of the
     test: Optional[int] = None            # targets if fewer (test: 50, or 25%): see

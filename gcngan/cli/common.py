@@ -150,7 +150,9 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
     g.add_argument("--scale", choices=SCALES, default=None,
                    help="normalisation to [0, 1] (default: linear)")
     g.add_argument("--negative", choices=NEGATIVE_POLICIES, default=None,
-                   help="what to do with negative weights (default: error)")
+                   help="what to do with negative weights (default: shift: every weight "
+                        "moved up by one offset, predictions written back unshifted; error "
+                        "refuses them)")
     if split:
         s = parser.add_argument_group("windows and splits")
         s.add_argument("--window", type=int, default=None, help="history length W (default 10)")

@@ -153,11 +153,18 @@ def test_negative_policies(write, policy, expected):
     assert [float(seq.adj[0, 0, 1]), float(seq.adj[0, 1, 0])] == expected
 
 
-def test_negative_refused_by_default(write):
+def test_negative_weights_shifted_by_default_refused_on_request(write, caplog):
+    """A signed edge list (trust ratings) loads without flags: every weight moves up by one
+    logged offset; --negative error refuses it with the file, line and value."""
     path = write("n.csv", "t,src,dst,weight\n0,0,1,2\n0,1,0,-3.5\n")
+    with caplog.at_level("WARNING", logger="gcngan"):
+        seq = load_snapshots(path)
+    assert [float(seq.adj[0, 0, 1]), float(seq.adj[0, 1, 0])] == \
+        pytest.approx([2 + 3.5 + 0.0055, 0.0055])
+    assert "shifted every weight" in caplog.text
     with pytest.raises(InputError, match=r"n\.csv:3: column 'weight': negative weight -3\.5 "
                                          r"\(choose --negative shift\|abs\|drop\)"):
-        load_snapshots(path)
+        load_snapshots(path, DataConfig(negative="error"))
 
 
 # ----------------------------------------------------------------------------- events
@@ -353,12 +360,11 @@ def test_top_k_keeps_every_snapshot_of_real_data(shared_file, rel, cfg, expected
     assert seq.num_nodes == 60 and seq.num_snapshots == expected
 
 
-def test_bitcoin_needs_negative_policy(shared_file):
+def test_bitcoin_signed_ratings_load_shifted_by_default(shared_file):
     path = shared_file("bitcoin_alpha/bitcoin_alpha_events.csv")
     with pytest.raises(InputError, match="negative weight"):
-        load_snapshots(path, DataConfig(granularity="30d", top_k=100))
-    seq = load_snapshots(path, DataConfig(granularity="30d", top_k=100, negative="shift",
-                                          agg="mean"))
+        load_snapshots(path, DataConfig(granularity="30d", top_k=100, negative="error"))
+    seq = load_snapshots(path, DataConfig(granularity="30d", top_k=100, agg="mean"))
     assert seq.num_nodes == 100 and float(seq.adj.min()) >= 0
 
 
