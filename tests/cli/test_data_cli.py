@@ -128,7 +128,8 @@ BAD = {
     "nan": ("t,src,dst,weight\n0,1,2,NaN\n", [], ":2: column 'weight': weight must be a finite "
             "number, got 'NaN'"),
     "inf": ("t,src,dst,weight\n0,1,2,-inf\n", [], ":2: column 'weight': weight must be a finite"),
-    "negative": ("t,src,dst,weight\n0,1,2,-1\n", [], ":2: column 'weight': negative weight -1"),
+    "negative": ("t,src,dst,weight\n0,1,2,-1\n", ["--negative", "error"],
+                 ":2: column 'weight': negative weight -1"),
     "timestamp": ("timestamp,src,dst\n2004-05-01T10:00:00,a,b\n2004-13-45,b,a\n",
                   ["--granularity", "1d"], ":3: column 'timestamp': unparseable timestamp "
                   "'2004-13-45'"),

@@ -128,7 +128,7 @@ def test_empty_after_filtering_names_the_cause(write):
                               f"node(s) with no link between them")
     loops = write("loops.csv", "t,src,dst\n0,a,a\n")
     with pytest.raises(InputError, match=r"no edges left after filtering \(self-loops=drop, "
-                                         r"negative=error\)"):
+                                         r"negative=shift\)"):
         load_snapshots(loops, DataConfig(self_loops="drop", top_k=2))
     neg = write("neg.csv", "t,src,dst,weight\n0,a,b,-1\n")
     with pytest.raises(InputError, match=r"\(self-loops=keep, negative=drop\)"):
@@ -440,7 +440,7 @@ def test_chunked_errors_name_the_line_in_a_later_chunk(write):
             load_snapshots(path, chunk_rows=rows)
     neg = write("n.csv", "t,src,dst,weight\n0,a,b,1\n\n0,b,c,2\n1,c,a,-4\n")
     with pytest.raises(InputError, match=r"n\.csv:5: column 'weight': negative weight -4"):
-        load_snapshots(neg, chunk_rows=1)
+        load_snapshots(neg, DataConfig(negative="error"), chunk_rows=1)
     mixed = write("m.csv", "timestamp,src,dst\n1000,a,b\n2000,b,a\n2004-01-01,a,b\n")
     with pytest.raises(InputError, match=r"m\.csv:4: .*mixes Unix seconds and datetimes"):
         load_snapshots(mixed, DataConfig(granularity="1d"), chunk_rows=2)
