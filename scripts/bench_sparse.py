@@ -1246,10 +1246,10 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def benchmark_document(sparse: dict, command: str, seconds: float) -> dict:
-    """A benchmark document holding only the ``sparse`` section (quality runs, or
-    ``{"cost": ...}``) for ``benchmark.py --render-only --combine`` (which merges it with
-    :func:`bench.sections.merge_sparse`); ``command`` is the script's command line."""
+def benchmark_document(sections: dict, command: str, seconds: float) -> dict:
+    """A benchmark document holding only ``sections`` (e.g. ``{"sparse": report}``, whose
+    quality runs or ``cost`` :func:`bench.sections.merge_sparse` merges) for
+    ``benchmark.py --render-only --combine``; ``command`` is the script's command line."""
     import datetime
 
     from bench.harness import environment
@@ -1257,7 +1257,7 @@ def benchmark_document(sparse: dict, command: str, seconds: float) -> dict:
     return {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "command": command, "profile": "full",
             "environment": {**environment("cpu"), "total_seconds": seconds},
-            "sparse": sparse}
+            **sections}
 
 
 def main(argv=None) -> int:
@@ -1296,7 +1296,7 @@ def main(argv=None) -> int:
         report = recover(Path(args.recover), Path(args.recover_log).read_text(),
                          Path(args.root), commit=args.recover_commit, threads=args.threads,
                          progress=lambda line: print(line, file=sys.stderr, flush=True))
-        doc = benchmark_document(report, command, time.perf_counter() - t0)
+        doc = benchmark_document({"sparse": report}, command, time.perf_counter() - t0)
         Path(args.json).write_text(json.dumps(doc, indent=1))
         print(render(report))
         return 0
@@ -1319,7 +1319,8 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(report, indent=1))
     if args.document:
         Path(args.document).write_text(json.dumps(
-            benchmark_document(report, command, time.perf_counter() - t0), indent=1))
+            benchmark_document({"sparse": report}, command, time.perf_counter() - t0),
+            indent=1))
     print(text)
     return 0
 

@@ -504,7 +504,7 @@ def write_document(path: Path, report: dict, argv: list, *, seconds: float) -> N
     ``benchmark.py --render-only --combine`` (which merges it with :func:`merge_cost`)."""
     from bench_sparse import benchmark_document
 
-    doc = benchmark_document({"cost": report}, "python scripts/bench_sparse_cost.py "
+    doc = benchmark_document({"sparse": {"cost": report}}, "python scripts/bench_sparse_cost.py "
                              + " ".join(map(str, argv)), seconds)
     path.write_text(json.dumps(doc, indent=1))
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 PROTOCOLS = ("split", "online", "backtest", "existence", "speed", "ranking", "ingest",
-             "sparse", "sparse-cost", "ddp")
+             "sparse", "sparse-cost", "ddp", "heldout")
 
 
 def _csv(text: str) -> tuple:
@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "sparse-cost (its time and memory against N, and against the dense "
                         "model on Twitter mentions, scripts/bench_sparse_cost.py), "
                         "ddp (data-parallel training with 1 and 2 processes and the 'Going "
-                        "wider' derivation, scripts/bench_ddp.py), "
+                        "wider' derivation, scripts/bench_ddp.py), heldout (train with no "
+                        "flags on the past of each file, score its future through the "
+                        "command line, scripts/bench_heldout.py), "
                         "or all "
                         "(default: all)")
     p.add_argument("--datasets", type=_csv, default=None,

@@ -912,6 +912,10 @@ def run_benchmark(profile: Profile, *,
         from bench.sections import run_ddp
 
         doc["ddp"] = run_ddp(profile.name, root=root, progress=progress)
+    if "heldout" in protocols:
+        from bench.sections import run_heldout
+
+        doc["heldout"] = run_heldout(profile.name, root=root, progress=progress)
     doc["environment"]["loadavg_end"] = _loadavg()
     doc["environment"]["total_seconds"] = time.perf_counter() - t0
     return doc
@@ -965,6 +969,10 @@ def merge_documents(old: dict, new: dict) -> dict:
     for key in ("backtest", "existence", "speed", "ingest", "ddp"):
         if key in new:
             out[key] = new[key]
+    if "heldout" in new:
+        import bench_heldout
+
+        out["heldout"] = bench_heldout.merge(old.get("heldout"), new["heldout"])
     if "sparse" in new:
         from bench.sections import merge_sparse
 

@@ -102,6 +102,10 @@ def render_markdown(doc: dict) -> str:
         from bench.sections import render_ddp
 
         L += render_ddp(doc["ddp"])
+    if doc.get("heldout"):
+        from bench.sections import render_heldout
+
+        L += render_heldout(doc["heldout"])
     return "\n".join(L).rstrip() + "\n"
 
 

@@ -43,6 +43,11 @@ SPARSE_COST = {"full": {"sizes": (1000, 10000, 100000), "train_targets": 4, "epo
 #: data-parallel settings per profile (issue 16, scripts/bench_ddp.py): cases, epochs
 DDP = {"full": {"cases": ("mesh1-dense", "enron184-sparse"), "epochs": 2},
        "quick": {"cases": ("synthetic-dense",), "epochs": 2}}
+#: held-out future settings per profile (scripts/bench_heldout.py): files, queries per file
+HELDOUT = {"full": {"datasets": ("collegemsg", "bitcoin_alpha", "wikipedia",
+                                 "email_eu_core_temporal", "enron184", "twitter_tennis_rg17",
+                                 "contact_haggle_elstmd"), "max_queries": 1000},
+           "quick": {"datasets": ("enron184",), "max_queries": 100}}
 #: ingestion settings per profile: the synthetic stream's size
 INGEST = {"full": {"events": 10_000_000, "nodes": 100_000},
           "quick": {"events": 200_000, "nodes": 10_000}}
@@ -159,6 +164,23 @@ def render_ddp(report: dict) -> list[str]:
                                             "ddp").rstrip("\n").splitlines() + [""]
 
 
+def run_heldout(profile: str, *, root: str | Path,
+                progress: Optional[Callable[[str], None]] = None) -> dict:
+    """:func:`bench_heldout.run_report` on the profile's files (:data:`HELDOUT`)."""
+    import bench_heldout
+
+    s = HELDOUT.get(profile, HELDOUT["full"])
+    return bench_heldout.run_report(list(s["datasets"]), Path(root),
+                                    max_queries=s["max_queries"], progress=progress)
+
+
+def render_heldout(report: dict) -> list[str]:
+    """The "Held-out future through the command line" section's Markdown lines."""
+    import bench_heldout
+
+    return bench_heldout.render(report)
+
+
 def render_ranking(report: dict) -> list[str]:
     """The ranking section's Markdown lines."""
     import bench_ranking
@@ -195,6 +217,6 @@ def render_sparse(report: dict, split: Optional[list] = None) -> list[str]:
     return lines
 
 
-__all__ = ["DDP", "run_ddp", "render_ddp", "INGEST", "RANKING", "SPARSE", "SPARSE_COST", "merge_ranking", "merge_sparse",
+__all__ = ["DDP", "run_ddp", "render_ddp", "HELDOUT", "run_heldout", "render_heldout", "INGEST", "RANKING", "SPARSE", "SPARSE_COST", "merge_ranking", "merge_sparse",
            "render_ingest", "render_ranking", "render_sparse", "run_ingest", "run_ranking",
            "run_sparse", "run_sparse_cost"]
