@@ -4,9 +4,9 @@ never see) measures when they train on the past of an edge list and score its fu
 
 For each dataset of ``../shared/datasets`` in :data:`DATASETS`, exactly as a user would:
 
-1. cut the file in time: an event stream at its first 85% of events (:data:`TRAIN_SHARE`,
-   rows sorted by time), a snapshot file at 85% of its snapshot range; the first part is
-   written as its own file, the rest is the future;
+1. cut the file in time after its first 85% of links (:data:`TRAIN_SHARE`; rows sorted by
+   time; a snapshot file at the snapshot where they reach it); the first part is written
+   as its own file, the rest is the future;
 2. ``gcngan train PAST.csv`` with **no flags** (the default preset, automatic snapshot
    width, split sizes and signed-weight handling), one fresh process;
 3. queries: up to :data:`MAX_QUERIES` links of the future (drawn uniformly, seeded; both
@@ -73,15 +73,16 @@ HORIZONS = (("next", 0, 0), ("1-9 later", 1, 9), ("10+ later", 10, None))
 
 def split_past_future(df, share: float = TRAIN_SHARE):
     """``(past, future, time column, kind)``: an event stream (a ``timestamp``-like column)
-    cut after its first ``share`` of events in time order; a snapshot file (``t``) cut at
-    ``share`` of its snapshot range (past: ``t < cut``).
+    cut after its first ``share`` of events in time order; a snapshot file (``t``) at the
+    snapshot where its links reach ``share`` (past: ``t < cut``, whole snapshots), so that
+    a file whose last snapshots are empty still has a future.
 
     Examples:
         >>> import pandas as pd
-        >>> df = pd.DataFrame({"t": [0, 1, 2, 3, 9], "src": 1, "dst": 2})
+        >>> df = pd.DataFrame({"t": [0, 1, 1, 2, 3, 3, 3, 9], "src": 1, "dst": 2})
         >>> past, future, col, kind = split_past_future(df, 0.5)
         >>> past["t"].tolist(), future["t"].tolist(), col, kind
-        ([0, 1, 2, 3], [9], 't', 'snapshots')
+        ([0, 1, 1, 2], [3, 3, 3, 9], 't', 'snapshots')
     """
     cols = {c.lower(): c for c in df.columns}
     for name in ("timestamp", "time", "ts"):
@@ -91,8 +92,7 @@ def split_past_future(df, share: float = TRAIN_SHARE):
             cut = int(share * len(df))
             return df.iloc[:cut], df.iloc[cut:], col, "events"
     col = cols["t"]
-    lo, hi = int(df[col].min()), int(df[col].max())
-    cut = lo + int(share * (hi - lo + 1))
+    cut = np.sort(df[col].to_numpy())[int(share * len(df))]
     return df[df[col] < cut], df[df[col] >= cut], col, "snapshots"
 
 
@@ -252,8 +252,8 @@ def render(report: dict) -> list[str]:
          f"{report['wall_seconds'] / 60:.0f} min; model code of the commit {commits}), "
          f"scripts/bench_heldout.py: what a user measures who trains on the past of a file "
          f"and scores its future, with negatives the model never saw. Each file is cut in "
-         f"time (an event stream after its first {s['train_share']:.0%} of events, a "
-         f"snapshot file at {s['train_share']:.0%} of its snapshot range); `gcngan train "
+         f"time after its first {s['train_share']:.0%} of links (a snapshot file at the "
+         f"snapshot where they reach it); `gcngan train "
          f"PAST.csv` runs with no flags at all (default preset, automatic snapshot width and "
          f"split, signed weights shifted); up to {s['max_queries']:,} future links (both ends "
          f"seen in the past) are ranked against {s['negatives']} negatives each (half the "
