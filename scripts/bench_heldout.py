@@ -238,6 +238,12 @@ def merge(old: dict | None, new: dict) -> dict:
                                   + new.get("wall_seconds", 0.0), 1)}
 
 
+def _versus(a: float, b: float) -> str:
+    """``ahead, +0.012`` / ``behind, -0.012`` / ``level`` (within 0.0005)."""
+    d = a - b
+    return "level" if abs(d) < 0.0005 else f"{'ahead' if d > 0 else 'behind'}, {d:+.3f}"
+
+
 def _f(v) -> str:
     return "" if v is None else f"{v:.3f}"
 
@@ -285,9 +291,8 @@ def render(report: dict) -> list[str]:
         model, stacked = preds["model"]["all"], preds["stacked-heuristics"]["all"]
         verdicts.append(
             f"- {r['dataset']}: model {model:.3f} against the best single heuristic "
-            f"{best} {single[best]['all']:.3f} ({'ahead' if model >= single[best]['all'] else 'behind'}, "
-            f"{model - single[best]['all']:+.3f}) and stacked-heuristics {stacked:.3f} "
-            f"({'ahead' if model >= stacked else 'behind'}, {model - stacked:+.3f}); "
+            f"{best} {single[best]['all']:.3f} ({_versus(model, single[best]['all'])}) and "
+            f"stacked-heuristics {stacked:.3f} ({_versus(model, stacked)}); "
             f"training took {r['train_wall_seconds']:.0f} s at "
             f"{r['train_peak_rss_mib'] / 1024:.2f} GiB peak RSS.")
     won = sum(r["predictors"]["model"]["all"] >= r["predictors"]["stacked-heuristics"]["all"]
