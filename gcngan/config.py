@@ -129,6 +129,11 @@ class ModelConfig:
     pair_features: bool = True            # sparse: the pair decoder reads the pairs' history
     #                                       and structure features (false = node states
     #                                       only: the "no structure features" ablation)
+    max_horizon: int = 0                  # sparse: the decoder and critic also read how many
+    #                                       snapshots after the window the target lies (0 ..
+    #                                       this), training targets drawn that far ahead, so
+    #                                       queries past the data are scored for their gap
+    #                                       (gcngan.nn.sparse_model.horizon_feature; 0 = off)
 
     def __post_init__(self) -> None:
         o = "model"
@@ -151,6 +156,7 @@ class ModelConfig:
                      "decoder_log_floor"):
             _check_positive(o, name, getattr(self, name))
         _check_positive(o, "random_features", self.random_features, allow_zero=True)
+        _check_positive(o, "max_horizon", self.max_horizon, allow_zero=True)
         if not 0.0 < self.decoder_high < 1.0:
             raise field_error("model", "decoder_high", self.decoder_high, "must be in (0, 1)")
         if not 0.0 <= self.dropout < 1.0:
@@ -163,6 +169,7 @@ class ModelConfig:
                         ("gcn_skip", self.gcn_skip, False),
                         ("gcn_mirror", self.gcn_mirror, False),
                         ("random_features", self.random_features, 0),
+                        ("max_horizon", self.max_horizon, 0),
                         ("critic_sets", self.critic_sets, "window")) if v != off]
         if sparse_only and self.family != "sparse":
             raise ConfigError(f"{', '.join(sparse_only)} applies to model.family='sparse' only")
@@ -310,7 +317,7 @@ PRESETS: dict[str, dict] = {
         "model": {"family": "sparse", "node_input": "embedding", "noise_dim": 32,
                   "node_noise": 0.0, "gcn_channels": [32, 32], "lstm_hidden": 32,
                   "temporal": "node", "decoder_hidden": 64, "critic_hidden": [64],
-                  "critic_condition": "history", "dropout": 0.0},
+                  "critic_condition": "history", "dropout": 0.0, "max_horizon": 15},
         "train": {"loss": "wgan-gp", "recon": "hurdle", "lr": 3e-3, "critic_lr": 1e-3,
                   "weight_decay": 0.0, "gp_weight": 10.0, "alpha": 1.0, "adv_weight": 0.01,
                   "batch_size": 1, "epochs": 10, "grad_clip": 5.0, "eval_samples": 1,

@@ -508,7 +508,8 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
     evaluator's queries may reach past the data it gave, its negatives name nodes the data
     never saw): a row past the snapshot after the data (``t > T``) is scored from the last
     window the data hold (snapshots ``T-W .. T-1``: the newest there is, as a forecaster
-    without newer observations would), and a row naming a node that is not in the data is
+    without newer observations would; the predictor is told how far past ``T`` the row
+    lies, ``horizon = t - T``, which a model trained with ``model.max_horizon`` reads), and a row naming a node that is not in the data is
     ranked below every other row — score ``min(0, lowest other score) - 1``, weight 0 (no
     history: it can be nothing but last). ``t`` is written as given.
 
@@ -527,13 +528,14 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
     _warn_lenient(df, time_col, t, src, known, index.seq, window, pairs)
     score = np.zeros(t.size, dtype=np.float64)
     weight = np.zeros(t.size, dtype=np.float64)
+    ahead = np.minimum(t - at, predictor.max_horizon)   # gap past the data, as told apart
     ts = np.unique(at[known])
     if ts.size:
         predictor.prepare(index, ts.tolist(), window)
-    for tt in ts.tolist():
-        rows = np.flatnonzero(known & (at == tt))
+    for tt, h in sorted({(int(a), int(b)) for a, b in zip(at[known], ahead[known])}):
+        rows = np.flatnonzero(known & (at == tt) & (ahead == h))
         score[rows], weight[rows] = predictor.score_pairs(index, tt, src[rows], dst[rows],
-                                                          window)
+                                                          window, horizon=h)
     if not known.all():
         score[~known] = min(0.0, float(score[known].min()) if known.any() else 0.0) - 1.0
     offset = float(getattr(index.seq, "weight_offset", 0.0) or 0.0)
@@ -953,8 +955,10 @@ class DensePredictor(PairPredictor):
             self._cache[index.num_snapshots] = (s[0].cpu().double().numpy(),
                                                 p[0].cpu().double().numpy())
 
-    def score_pairs(self, seq, t: int, src, dst, window: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and weights (P,) read from the dense output of target ``t``."""
+    def score_pairs(self, seq, t: int, src, dst, window: int,
+                    horizon: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and weights (P,) read from the dense output of target ``t`` (the dense
+        models predict the next snapshot: ``horizon`` is ignored)."""
         t = int(t)
         if t not in self._cache:
             self.prepare(seq, [t], window)

@@ -247,7 +247,7 @@ def check_pairs(index: PairIndex, src, dst) -> tuple[np.ndarray, np.ndarray]:
 
 # ----- the predictors ----------------------------------------------------------------------
 class PairPredictor:
-    """Base class: ``score_pairs(seq, t, src, dst, window) -> (score, weight)``.
+    """Base class: ``score_pairs(seq, t, src, dst, window, horizon=0) -> (score, weight)``.
 
     Subclasses implement :meth:`_score` on a :class:`PairIndex`, the pairs' window values
     and the pairs themselves.
@@ -258,6 +258,9 @@ class PairPredictor:
     """
 
     name = "pair-predictor"
+    #: the largest gap past the window (``horizon`` of :meth:`score_pairs`) the predictor
+    #: tells apart; larger gaps are scored as this one (0: every gap as the next snapshot)
+    max_horizon = 0
     #: whether :meth:`fit` must run before :meth:`score_pairs` (learned predictors); the
     #: ranking evaluation and ``gcngan score`` fit such predictors on the training targets
     #: (:func:`fit_predictors`)
@@ -294,7 +297,8 @@ class PairPredictor:
             window (int): :math:`W`.
         """
 
-    def score_pairs(self, seq, t: int, src, dst, window: int) -> tuple[np.ndarray, np.ndarray]:
+    def score_pairs(self, seq, t: int, src, dst, window: int,
+                    horizon: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Scores and predicted raw weights of the pairs ``src -> dst`` at target ``t``.
 
         Args:
@@ -302,6 +306,9 @@ class PairPredictor:
             t (int): Target snapshot, ``window <= t <= T`` (``T``: past the end).
             src, dst (array-like): Node indices, :math:`(P,)`.
             window (int): :math:`W`.
+            horizon (int, optional): The pairs are asked about ``horizon`` snapshots after
+                ``t``, from the same window (queries past the data, ``gcngan score``).
+                The heuristics score the window alone: they read it and ignore the gap.
 
         Raises:
             InputError: ``t`` without a full window, or node indices out of range.

@@ -77,8 +77,37 @@ def scaled_weights(seq, w: np.ndarray) -> Tensor:
     return seq.scaler.transform(torch.from_numpy(np.asarray(w, np.float32))).clamp(0.0, 1.0)
 
 
+def horizon_feature(horizon: int, max_horizon: int) -> float:
+    r"""The decoder's horizon input: :math:`\log(1 + \min(h, H)) / \log(1 + H)` in
+    ``[0, 1]`` for a target ``h`` snapshots after the one right after the window (``h = 0``:
+    the next snapshot), :math:`H` = ``model.max_horizon``; gaps beyond :math:`H` read as
+    :math:`H`.
+
+    Examples:
+        >>> horizon_feature(0, 15), horizon_feature(15, 15), horizon_feature(40, 15)
+        (0.0, 1.0, 1.0)
+    """
+    return float(np.log1p(min(max(int(horizon), 0), max_horizon)) / np.log1p(max_horizon))
+
+
+def pair_channels(config) -> int:
+    """Pair-feature columns the decoder and the critic read: :data:`PAIR_FEATURES`, plus the
+    horizon (:func:`horizon_feature`) when ``config.max_horizon > 0``."""
+    return len(PAIR_FEATURES) + (1 if config.max_horizon else 0)
+
+
+def with_horizon(feats: Tensor, horizon: int, max_horizon: int) -> Tensor:
+    """``feats`` :math:`(P, F)` with the horizon column appended, :math:`(P, F + 1)`
+    (unchanged when ``max_horizon`` is 0)."""
+    if not max_horizon:
+        return feats
+    col = feats.new_full((feats.shape[0], 1), horizon_feature(horizon, max_horizon))
+    return torch.cat([feats, col], dim=1)
+
+
 def sparse_inputs(index, featurizer: PairFeaturizer, targets: Sequence[int], window: int,
-                  src: Sequence[np.ndarray], dst: Sequence[np.ndarray]) -> SparseInputs:
+                  src: Sequence[np.ndarray], dst: Sequence[np.ndarray], *,
+                  horizon: int = 0, max_horizon: int = 0) -> SparseInputs:
     r"""Build :class:`SparseInputs` for the candidate pairs ``src[b], dst[b]`` of each target
     ``targets[b]``, from the true windows ``t-W .. t-1``.
 
@@ -88,6 +117,9 @@ def sparse_inputs(index, featurizer: PairFeaturizer, targets: Sequence[int], win
         targets (Sequence[int]): :math:`B` target snapshots (``W <= t <= T``).
         window (int): :math:`W`.
         src, dst: ``B`` arrays of :math:`P_b` node indices.
+        horizon (int, optional): The pairs are asked about ``horizon`` snapshots after
+            ``t`` (past the data): the horizon column's value (:func:`with_horizon`).
+        max_horizon (int, optional): ``model.max_horizon``; 0 = no horizon column.
     """
     seq = index.seq
     snaps = []
@@ -102,7 +134,9 @@ def sparse_inputs(index, featurizer: PairFeaturizer, targets: Sequence[int], win
     d_all = torch.from_numpy(np.concatenate(dst).astype(np.int64))            # (P,)
     batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.cat([s_all, d_all]))
     graph = torch.cat([torch.full((len(s),), b, dtype=torch.long) for b, s in enumerate(src)])
-    feats = torch.cat([featurizer(t, window, s, d) for t, s, d in zip(targets, src, dst)])
+    feats = with_horizon(torch.cat([featurizer(t, window, s, d)
+                                    for t, s, d in zip(targets, src, dst)]),
+                         horizon, max_horizon)
     cond = torch.stack([window_summary(index, t, window) for t in targets])  # (B, C)
     return SparseInputs(batch, s_all, d_all, graph, feats, cond, [int(t) for t in targets])
 
@@ -123,6 +157,7 @@ class SparseGenerator(nn.Module):
     def __init__(self, num_nodes: int, config) -> None:
         super().__init__()
         self.num_nodes = num_nodes
+        self.max_horizon = int(config.max_horizon)
         self.encoder = SparseGCNEncoder(num_nodes, config.noise_dim, config.gcn_channels,
                                         config.lstm_hidden, noise_std=config.node_noise,
                                         dropout=config.dropout,
@@ -131,7 +166,7 @@ class SparseGenerator(nn.Module):
                                         skip=config.gcn_skip, mirror=config.gcn_mirror,
                                         random_channels=config.random_features)
         self.decoder = PairDecoder(config.lstm_hidden,
-                                   len(PAIR_FEATURES) if config.pair_features else 0,
+                                   pair_channels(config) if config.pair_features else 0,
                                    hidden_channels=config.decoder_hidden,
                                    dropout=config.dropout)
 
@@ -170,7 +205,7 @@ class SparseCritic(nn.Module):
         super().__init__()
         self.conditional = config.critic_condition == "history"
         self.sets = config.critic_sets
-        self.set_critic = SetCritic(len(PAIR_FEATURES),
+        self.set_critic = SetCritic(pair_channels(config),
                                     len(WINDOW_SUMMARY) if self.conditional else 0,
                                     hidden_channels=config.critic_hidden[0],
                                     dropout=config.dropout)
@@ -230,6 +265,7 @@ class SparsePredictor(PairPredictor):
     def __init__(self, generator: SparseGenerator, *, samples: int = 1, seed: int = 0,
                  device="cpu", chunk: int = 200_000, cache_bytes: int = 0) -> None:
         self.generator, self.samples, self.seed = generator, max(int(samples), 1), seed
+        self.max_horizon = generator.max_horizon
         self.device, self.chunk, self.cache_bytes = device, chunk, int(cache_bytes)
         self._featurizer: Optional[PairFeaturizer] = None
         self._index = None
@@ -246,15 +282,16 @@ class SparsePredictor(PairPredictor):
         return self._featurizer
 
     def _inputs_of(self, index, t: int, window: int, src: np.ndarray,
-                   dst: np.ndarray) -> SparseInputs:
+                   dst: np.ndarray, horizon: int = 0) -> SparseInputs:
         """:func:`sparse_inputs` of the pairs at ``t``, kept while under ``cache_bytes``."""
         fz = self._features(index)
+        extra = {"horizon": horizon, "max_horizon": self.generator.max_horizon}
         if not self.cache_bytes:
-            return sparse_inputs(index, fz, [t], window, [src], [dst])
+            return sparse_inputs(index, fz, [t], window, [src], [dst], **extra)
         digest = hashlib.blake2b(src.tobytes() + dst.tobytes(), digest_size=16).digest()
-        key = (t, window, digest)
+        key = (t, window, digest, horizon)
         if key not in self._inputs:
-            inputs = sparse_inputs(index, fz, [t], window, [src], [dst])
+            inputs = sparse_inputs(index, fz, [t], window, [src], [dst], **extra)
             size = inputs.batch.nbytes() + sum(
                 x.numel() * x.element_size()
                 for x in (inputs.src, inputs.dst, inputs.graph, inputs.feats, inputs.condition))
@@ -264,8 +301,10 @@ class SparsePredictor(PairPredictor):
         return self._inputs[key]
 
     @torch.no_grad()
-    def score_pairs(self, seq, t: int, src, dst, window: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and raw-scale weights :math:`(P,)` of the pairs at target ``t``."""
+    def score_pairs(self, seq, t: int, src, dst, window: int,
+                    horizon: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and raw-scale weights :math:`(P,)` of the pairs at target ``t`` (``horizon``
+        snapshots later, from the same window, for a model with ``max_horizon``)."""
         from gcngan.structural import as_index
 
         index = as_index(seq)
@@ -281,7 +320,7 @@ class SparsePredictor(PairPredictor):
         try:
             for a in range(0, src.size, self.chunk):
                 s, d = src[a:a + self.chunk], dst[a:a + self.chunk]
-                inputs = self._inputs_of(index, t, window, s, d)
+                inputs = self._inputs_of(index, t, window, s, d, horizon)
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(self.seed * 1_000_003 + t)
                     draws = [gen.forward_parts(inputs) for _ in range(self.samples)]

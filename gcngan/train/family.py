@@ -154,14 +154,21 @@ class SparseTrainingSet:
     by the settings, not by :math:`N`. With ``negative_pool = K`` (``0 < K < N``) a
     target's queries draw their uniform negatives from one pool of ``K`` nodes
     (:func:`gcngan.ranking.generate_negatives`'s ``pool``), so its candidates have fewer
-    distinct endpoints (opt-in: it cost validation quality, see the README).
+    distinct endpoints (opt-in: it cost validation quality, see the README). With
+    ``max_horizon = H`` (``model.max_horizon``) half the targets are predicted from an
+    earlier window, the one before ``t - h`` (:meth:`draw_horizon`), their features
+    carrying ``h`` (:func:`gcngan.nn.sparse_model.with_horizon`), so that the model learns
+    how links ``h`` snapshots past its window differ from the next snapshot's.
     """
 
     def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
                  negatives: int, seed: int, subgraph_nodes: int = 0,
-                 negative_pool: int = 0, uniform_from: str = "all") -> None:
+                 negative_pool: int = 0, uniform_from: str = "all",
+                 max_horizon: int = 0) -> None:
         self.index, self.featurizer = index, featurizer
         self.targets = [int(t) for t in targets]
+        self.max_horizon = int(max_horizon)
+        self.horizons = {t: self.draw_horizon(t, window, seed) for t in self.targets}
         self.window, self.max_links, self.negatives, self.seed = window, max_links, negatives, seed
         self.subgraph_nodes = (int(subgraph_nodes)
                                if 0 < subgraph_nodes < index.num_nodes else 0)
@@ -175,6 +182,17 @@ class SparseTrainingSet:
     def __len__(self) -> int:
         return len(self.targets)
 
+    def draw_horizon(self, t: int, window: int, seed: int) -> int:
+        """How far ahead target ``t`` is predicted (``model.max_horizon`` > 0): from the
+        window before ``t - h``, ``h`` drawn once per target (seeded): 0 for half of them
+        (the next snapshot, as validation and the ranking protocol ask), else uniform in
+        ``1 .. min(max_horizon, t - window)``; always 0 without a horizon."""
+        reach = min(self.max_horizon, int(t) - int(window))
+        if reach < 1:
+            return 0
+        rng = np.random.default_rng([seed, int(t), 17])
+        return 0 if rng.random() < 0.5 else int(rng.integers(1, reach + 1))
+
     @property
     def sampled(self) -> bool:
         """Whether targets train on sampled subgraphs (``0 < subgraph_nodes < N``)."""
@@ -185,19 +203,21 @@ class SparseTrainingSet:
         target ``t`` (``query``: the ranking query of each candidate, ``0 .. Q_t-1``;
         ``nodes``: the sorted subgraph :math:`(S,)`, or ``None`` for the whole window)."""
         from gcngan.nn.set_critic import window_summary
-        from gcngan.nn.sparse_model import scaled_weights
+        from gcngan.nn.sparse_model import scaled_weights, with_horizon
         from gcngan.ranking import generate_negatives
         from gcngan.subgraph import sample_subgraph
 
         if t not in self._cache:
             idx = self.index
+            h = self.horizons.get(t, 0)
+            end = t - h                                   # the window ends before this
             c = generate_negatives(idx, [t], q=self.negatives, max_queries=self.max_links,
                                    seed=self.seed * 1_000_003 + t, pool=self.negative_pool,
                                    uniform_from=self.uniform_from)
             nodes = None
             if self.sampled:
                 rng = np.random.default_rng([self.seed, t, 15])
-                union, _ = self.featurizer.union(t, self.window)          # (N, N) CSR
+                union, _ = self.featurizer.union(end, self.window)        # (N, N) CSR
                 nodes = sample_subgraph(union, np.concatenate([c.src, c.dst]),
                                         self.subgraph_nodes, rng)
             keys, w = idx.snapshot(t)
@@ -205,9 +225,10 @@ class SparseTrainingSet:
             raw = np.where(c.label, w[pos] if keys.size else 0.0, 0.0)
             target = torch.where(torch.from_numpy(c.label), scaled_weights(idx.seq, raw),
                                  torch.zeros(()))
-            self._cache[t] = (c.src, c.dst, target,
-                              self.featurizer(t, self.window, c.src, c.dst),
-                              window_summary(idx, t, self.window),
+            feats = with_horizon(self.featurizer(end, self.window, c.src, c.dst), h,
+                                 self.max_horizon)
+            self._cache[t] = (c.src, c.dst, target, feats,
+                              window_summary(idx, end, self.window),
                               torch.from_numpy(c.query.astype(np.int64)), nodes)
         return self._cache[t]
 
@@ -223,7 +244,8 @@ class SparseTrainingSet:
         if t in self._windows:
             return self._windows[t]
         src, dst, *_, nodes = self.candidates(t)
-        snaps = [self.snapshot_edges(k) for k in range(t - self.window, t)]
+        end = t - self.horizons.get(t, 0)
+        snaps = [self.snapshot_edges(k) for k in range(end - self.window, end)]
         if nodes is None:
             batch = SparseWindowBatch.from_snapshots(
                 [snaps], extra_nodes=torch.from_numpy(np.concatenate([src, dst])))
@@ -337,8 +359,10 @@ class SparseFamily(ModelFamily):
         if 0 < ts.negative_pool < trainer.data.num_nodes:
             drawn.append(f"from a shared pool of {ts.negative_pool} nodes per target")
         pool = f" (uniform ones {', '.join(drawn)})" if drawn else ""
+        ahead = (f", half the targets predicted 1..{ts.max_horizon} snapshots past their "
+                 f"window" if ts.max_horizon else "")
         return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} true links x "
-                f"{tc.negatives} negatives{pool} per target, {where}, "
+                f"{tc.negatives} negatives{pool} per target, {where}{ahead}, "
                 f"N={trainer.data.num_nodes}; best epoch by validation MRR)")
 
     def setup(self, trainer, node_features, generator, critic) -> None:
@@ -378,7 +402,8 @@ class SparseFamily(ModelFamily):
                                               negatives=tc.negatives, seed=tc.seed,
                                               subgraph_nodes=tc.subgraph_nodes,
                                               negative_pool=tc.negative_pool,
-                                              uniform_from=tc.uniform_from)
+                                              uniform_from=tc.uniform_from,
+                                              max_horizon=mc.max_horizon)
         if generator is None:
             generator = SparseGenerator(data.num_nodes, mc)
         started = False

@@ -164,6 +164,38 @@ def _small_trainer(tmp_path, *overrides, epochs=2):
     return Trainer(cfg, load_snapshots(str(csv), cfg.data), quiet=True)
 
 
+def test_a_target_drawn_ahead_reads_the_earlier_window_and_its_horizon(tmp_path):
+    """model.max_horizon = H: half the training targets (seeded, once) are predicted from
+    the window before t - h, 1 <= h <= min(H, t - W); their inputs are exactly the pairs'
+    inputs at t - h with the horizon column (sparse_inputs(horizon=h)), labels still A_t;
+    the others (h = 0) as without a horizon, with a 0 in that column."""
+    from gcngan.nn.sparse_model import horizon_feature, sparse_inputs
+
+    tr = _small_trainer(tmp_path, "max_horizon=4", epochs=1)
+    ts = tr.train_set
+    W = ts.window
+    hs = {t: ts.horizons[t] for t in ts.targets}
+    assert any(h == 0 for h in hs.values()) and any(h > 0 for h in hs.values())
+    assert all(0 <= h <= min(4, t - W) for t, h in hs.items())
+    assert hs == {t: ts.draw_horizon(t, W, tr.config.train.seed) for t in ts.targets}
+    for i, t in enumerate(ts.targets):
+        h = hs[t]
+        got, target = ts.batch(torch.tensor([i]))
+        src, dst = ts.candidates(t)[:2]
+        want = sparse_inputs(ts.index, ts.featurizer, [t - h], W, [src], [dst], horizon=h,
+                             max_horizon=4)
+        assert torch.equal(got.feats, want.feats) and torch.equal(got.condition,
+                                                                    want.condition)
+        assert torch.equal(got.batch.edge_index, want.batch.edge_index)
+        assert torch.equal(got.feats[:, -1], torch.full((len(src),), horizon_feature(h, 4)))
+        keys, _ = ts.index.snapshot(t)
+        true = np.isin(ts.index.keys(src, dst), keys)
+        assert torch.equal(target > 0, torch.from_numpy(true))           # labels of A_t
+    assert tr.generator.decoder.pair_channels == tr.critic.set_critic.pair_channels == \
+        len(__import__("gcngan.nn.pair_decoder", fromlist=["x"]).PAIR_FEATURES) + 1
+    tr.train_epoch(0)
+
+
 def test_regression_init_is_the_untrained_model_and_a_selection_candidate(tmp_path):
     """train.regression_init: the untrained generator scores every pair as the logistic
     regression fitted on the training candidates' features (whatever the node states), and
@@ -240,7 +272,7 @@ def test_cached_snapshot_edges_give_the_batch_of_a_fresh_build(tmp_path):
     snapshot read (O(T E), nothing per window)."""
     from gcngan.nn.sparse_model import sparse_inputs
 
-    tr = _small_trainer(tmp_path, epochs=1)
+    tr = _small_trainer(tmp_path, "max_horizon=0", epochs=1)
     ts = tr.train_set
     idx = torch.tensor([0, len(ts) - 1])
     first, target = ts.batch(idx)
