@@ -152,10 +152,11 @@ def horizon_mask(ahead: np.ndarray, lo: int, hi) -> np.ndarray:
 
 
 def run_dataset(name: str, root: Path, tmp: Path, *, code=None, threads: int = 1,
-                max_queries: int = MAX_QUERIES, baselines=BASELINES,
-                train_flags=()) -> dict:
+                max_queries: int = MAX_QUERIES, baselines=BASELINES, sets=()) -> dict:
     """Steps 1-5 of the module docstring for one dataset; its record (MRR per predictor
-    overall and by horizon, the share of queries per horizon, the run's training cost)."""
+    overall and by horizon, the share of queries per horizon, the run's training cost).
+    ``sets``: ``KEY=VALUE`` settings the run trains with (``gcngan train --set``; none: the
+    user's run with no flags), recorded as the record's ``variant``."""
     import pandas as pd
 
     from gcngan.ranking import query_ranks
@@ -163,8 +164,9 @@ def run_dataset(name: str, root: Path, tmp: Path, *, code=None, threads: int = 1
     rel, what = DATASETS[name]
     df = pd.read_csv(Path(root) / rel)
     past, future, time_col, kind = split_past_future(df)
-    work = Path(tmp) / name
+    work = Path(tmp) / "-".join([name, *(kv.replace("=", "") for kv in sets)])
     work.mkdir(parents=True, exist_ok=True)
+    train_flags = [x for kv in sets for x in ("--set", kv)]
     past_path, pairs_path, run = work / "past.csv", work / "pairs.csv", work / "run"
     past.to_csv(past_path, index=False)
     pairs = draw_queries(past, future, time_col, max_queries=max_queries)
@@ -178,14 +180,15 @@ def run_dataset(name: str, root: Path, tmp: Path, *, code=None, threads: int = 1
     num_snapshots = int(json.loads(out)["num_snapshots"])
     data_cfg = json.loads((run / "config.json").read_text())["data"]
     query, label = pairs["query"].to_numpy(), pairs["label"].to_numpy()
-    rec = {"dataset": name, "what": what, "kind": kind, "rows": int(len(df)),
+    rec = {"dataset": name, "variant": " ".join(sets), "what": what, "kind": kind,
+           "rows": int(len(df)),
            "past_rows": int(len(past)), "future_rows": int(len(future)),
            "queries": int(label.sum()), "negatives": NEGATIVES,
            "past_snapshots": num_snapshots, "granularity": data_cfg.get("granularity"),
            "window": data_cfg.get("window"), "train_wall_seconds": round(wall, 1),
            "train_cpu_seconds": round(cpu, 1), "train_peak_rss_mib": round(mib, 1),
            "predictors": {}}
-    for pred in ("model", *baselines):
+    for pred in ("model", *(baselines if not sets else ())):
         scores = work / f"scores-{pred}.csv"
         args = (["score", run, "--pairs", pairs_path, "--out", scores] if pred == "model"
                 else ["score", "--data", past_path, "--predictor", pred, "--pairs",
@@ -201,9 +204,10 @@ def run_dataset(name: str, root: Path, tmp: Path, *, code=None, threads: int = 1
 
 
 def run_report(datasets, root: Path, *, threads: int = 1, max_queries: int = MAX_QUERIES,
-               commit: str | None = "HEAD", progress=None) -> dict:
+               commit: str | None = "HEAD", sets=(), progress=None) -> dict:
     """:func:`run_dataset` for each dataset (``gcngan`` of ``commit``, a ``git archive``;
-    ``None``: the working tree); the JSON report :func:`render` reads."""
+    ``None``: the working tree; ``sets``: a variant's training settings, whose records
+    hold only the model's scores); the JSON report :func:`render` reads."""
     say = progress or (lambda line: None)
     start = time.perf_counter()
     rows = []
@@ -212,11 +216,10 @@ def run_report(datasets, root: Path, *, threads: int = 1, max_queries: int = MAX
         code, full = measured_code(tmp, commit)
         for ds in datasets:
             rec = run_dataset(ds, root, tmp, code=code, threads=threads,
-                              max_queries=max_queries)
+                              max_queries=max_queries, sets=sets)
             m = rec["predictors"]
-            say(f"heldout {ds}: model {m['model']['all']:.3f}, stacked-heuristics "
-                f"{m['stacked-heuristics']['all']:.3f} ({rec['queries']} queries, train "
-                f"{rec['train_wall_seconds']:.0f} s)")
+            say(f"heldout {ds} {rec['variant'] or 'no flags'}: model {m['model']['all']:.3f} "
+                f"({rec['queries']} queries, train {rec['train_wall_seconds']:.0f} s)")
             rows.append({**rec, "commit": full})
     return {"date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": full,
             "wall_seconds": round(time.perf_counter() - start, 1),
@@ -227,13 +230,20 @@ def run_report(datasets, root: Path, *, threads: int = 1, max_queries: int = MAX
 
 
 def merge(old: dict | None, new: dict) -> dict:
-    """``new``'s dataset records over ``old``'s (by name, in :data:`DATASETS` order)."""
+    """``new``'s dataset records over ``old``'s (by name and variant; :data:`DATASETS`
+    order, the run with no flags first)."""
     if not old:
         return new
-    by = {r["dataset"]: r for r in old.get("datasets", [])}
-    by.update({r["dataset"]: r for r in new.get("datasets", [])})
-    order = [d for d in DATASETS if d in by] + [d for d in by if d not in DATASETS]
-    return {**old, **new, "datasets": [by[d] for d in order],
+
+    def key(r):
+        return r["dataset"], r.get("variant", "")
+
+    by = {key(r): r for r in old.get("datasets", [])}
+    by.update({key(r): r for r in new.get("datasets", [])})
+    rank = {d: i for i, d in enumerate(DATASETS)}
+    order = sorted(by, key=lambda k: (rank.get(k[0], len(rank)), k[0], k[1] != "", k[1]))
+    return {**old, **new, "settings": old.get("settings", new["settings"]),
+            "datasets": [by[k] for k in order],
             "wall_seconds": round(old.get("wall_seconds", 0.0)
                                   + new.get("wall_seconds", 0.0), 1)}
 
@@ -272,33 +282,46 @@ def render(report: dict) -> list[str]:
          "| dataset | queries (next / 1-9 / 10+) | snapshot width | predictor | MRR all | "
          "next | 1-9 later | 10+ later |",
          "|---|---|---|---|---:|---:|---:|---:|"]
-    verdicts = []
+    base = [r for r in report["datasets"] if not r.get("variant")]
+    variants = {}
     for r in report["datasets"]:
+        if r.get("variant"):
+            variants.setdefault(r["dataset"], []).append(r)
+    if variants:
+        L[2] += (" Rows *sparse model with `--set ...`* train the same past with that "
+                 "setting and are scored on the same pairs file.")
+    verdicts = []
+    for r in base:
         preds = r["predictors"]
         single = {k: v for k, v in preds.items() if k not in ("model", "stacked-heuristics")}
         best = max(single, key=lambda k: single[k]["all"])
         hq = r.get("horizon_queries", {})
         counts = " / ".join(str(hq.get(name, 0)) for name, *_ in HORIZONS)
-        show = [("model", "**sparse model (default preset)**"),
-                ("stacked-heuristics", "stacked-heuristics"),
-                (best, f"{best} (best heuristic)")]
-        for i, (key, label) in enumerate(show):
-            m = preds[key]
+        show = [("**sparse model (default preset)**", preds["model"])]
+        show += [(f"sparse model with `--set {v['variant']}`", v["predictors"]["model"])
+                 for v in variants.get(r["dataset"], [])]
+        show += [("stacked-heuristics", preds["stacked-heuristics"]),
+                 (f"{best} (best heuristic)", preds[best])]
+        for i, (label, m) in enumerate(show):
             head = (f"| {r['dataset']} | {r['queries']:,} ({counts}) | "
                     f"{r.get('granularity') or 'snapshots'} |" if i == 0 else "|  |  |  |")
             L.append(f"{head} {label} | {_f(m['all'])} | {_f(m['next'])} | "
                      f"{_f(m['1-9 later'])} | {_f(m['10+ later'])} |")
         model, stacked = preds["model"]["all"], preds["stacked-heuristics"]["all"]
-        verdicts.append(
-            f"- {r['dataset']}: model {model:.3f} against the best single heuristic "
-            f"{best} {single[best]['all']:.3f} ({_versus(model, single[best]['all'])}) and "
-            f"stacked-heuristics {stacked:.3f} ({_versus(model, stacked)}); "
-            f"training took {r['train_wall_seconds']:.0f} s at "
-            f"{r['train_peak_rss_mib'] / 1024:.2f} GiB peak RSS.")
+        line = (f"- {r['dataset']}: model {model:.3f} against the best single heuristic "
+                f"{best} {single[best]['all']:.3f} ({_versus(model, single[best]['all'])}) "
+                f"and stacked-heuristics {stacked:.3f} ({_versus(model, stacked)}); "
+                f"training took {r['train_wall_seconds']:.0f} s at "
+                f"{r['train_peak_rss_mib'] / 1024:.2f} GiB peak RSS.")
+        for v in variants.get(r["dataset"], []):
+            m = v["predictors"]["model"]["all"]
+            line += (f" With `--set {v['variant']}`: {m:.3f} ({_versus(m, model)} against "
+                     f"the default; {_versus(m, stacked)} against stacked-heuristics).")
+        verdicts.append(line)
     won = sum(r["predictors"]["model"]["all"] >= r["predictors"]["stacked-heuristics"]["all"]
-              for r in report["datasets"])
-    L += ["", f"The model is at or above stacked-heuristics on {won} of "
-              f"{len(report['datasets'])} files:", "", *verdicts, ""]
+              for r in base)
+    L += ["", f"The model (no flags) is at or above stacked-heuristics on {won} of "
+              f"{len(base)} files:", "", *verdicts, ""]
     return L
 
 
@@ -308,6 +331,9 @@ def main(argv=None) -> int:
     ap.add_argument("--root", default=str(DATASETS_ROOT))
     ap.add_argument("--max-queries", dest="max_queries", type=int, default=MAX_QUERIES)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="a variant: train with these settings (gcngan train --set; "
+                         "repeatable); its records hold the model's scores only")
     ap.add_argument("--working-tree", dest="working_tree", action="store_true",
                     help="run the working tree's gcngan instead of HEAD's")
     ap.add_argument("--json", default=None, help="write the report")
@@ -319,6 +345,7 @@ def main(argv=None) -> int:
     report = run_report([d.strip() for d in args.datasets.split(",") if d.strip()],
                         Path(args.root), threads=args.threads, max_queries=args.max_queries,
                         commit=None if args.working_tree else "HEAD",
+                        sets=tuple(args.sets),
                         progress=lambda line: print(line, file=sys.stderr, flush=True))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))

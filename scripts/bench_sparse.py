@@ -63,7 +63,7 @@ VARIANTS = {"sparse": [],
             "negatives-50": ["negatives=50"],
             "random-features": ["random_features=32"],
             "negative-pool": ["negative_pool=1000"],
-            "no-horizon": ["max_horizon=0"],
+            "horizon": ["max_horizon=15"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -83,9 +83,8 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                                      "(`random_features=32`)",
                   "negative-pool": "a target's uniform negatives from one pool of 1,000 nodes "
                                    "(`negative_pool=1000`)",
-                  "no-horizon": "every target from the window right before it, no horizon "
-                                "input (`max_horizon=0`, the preset before the held-out "
-                                "benchmark)",
+                  "horizon": "half the targets 1-15 snapshots past their window, the gap as "
+                             "an input (`max_horizon=15`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"

@@ -88,9 +88,35 @@ class Fixed(PairPredictor):
         self.pos = {str(x): i for i, x in enumerate(seq.node_ids)}
         self.table = {(self.pos[s], self.pos[d]): v for (s, d), v in table.items()}
 
-    def score_pairs(self, seq, t, src, dst, window):
+    def score_pairs(self, seq, t, src, dst, window, horizon=0):
         out = np.array([self.table.get((int(s), int(d)), (0.0, 0.0)) for s, d in zip(src, dst)])
         return out[:, 0], out[:, 1]
+
+
+def test_score_tells_the_predictor_how_far_past_the_data_a_row_lies(small, write, tmp_path):
+    """gcngan score (lenient): a row past the snapshot after the data is scored from the
+    last window with horizon = t - T, capped at the predictor's max_horizon; inside the
+    data, or for a predictor without a horizon (the heuristics), horizon 0."""
+    from gcngan.ranking import score_pairs_file
+
+    class Ahead(PairPredictor):
+        max_horizon = 3
+
+        def __init__(self):
+            self.calls = []
+
+        def score_pairs(self, seq, t, src, dst, window, horizon=0):
+            self.calls.append((int(t), int(horizon), len(src)))
+            return np.full(len(src), float(horizon)), np.zeros(len(src))
+
+    pairs = write("pairs.csv", "t,src,dst\n3,a,b\n6,a,b\n7,a,b\n11,a,b\n8,a,c\n")
+    ahead = Ahead()
+    score_pairs_file(ahead, small, pairs, tmp_path / "out.csv", 2, strict=False)
+    assert sorted(ahead.calls) == [(3, 0, 1), (6, 0, 1), (6, 1, 1), (6, 2, 1), (6, 3, 1)]
+    assert pd.read_csv(tmp_path / "out.csv")["score"].tolist() == [0.0, 0.0, 1.0, 3.0, 2.0]
+    score_pairs_file(WindowMeanPairs(), small, pairs, tmp_path / "mean.csv", 2, strict=False)
+    mean = pd.read_csv(tmp_path / "mean.csv")["score"].tolist()
+    assert mean[1] == mean[2] == mean[3] and WindowMeanPairs.max_horizon == 0
 
 
 def test_new_vs_repeated_split_and_weight_errors(small):

@@ -94,3 +94,24 @@ def test_a_partial_run_replaces_only_its_files():
     assert [(r["dataset"], r["commit"]) for r in merged["datasets"]] == \
         [("collegemsg", "abc"), ("enron184", "new")]
     assert merged["wall_seconds"] == 120.0
+
+
+def test_a_variant_is_a_row_beside_the_run_with_no_flags():
+    """Records of a ``--set`` variant merge beside the no-flag record of the same file (not
+    over it) and render as their own model row and verdict clause; the count of files
+    where the model leads is the no-flag model's."""
+    base = _report(_record("collegemsg", 0.31, 0.33), _record("enron184", 0.36, 0.35))
+    variant = {**_record("collegemsg", 0.44, 0.0, commit="new"), "variant": "max_horizon=15"}
+    variant["predictors"] = {"model": variant["predictors"]["model"]}
+    old = {"generated": "a", "profile": "full", "command": "x", "environment": {},
+           "heldout": base}
+    new = {"generated": "b", "profile": "full", "command": "y", "environment": {},
+           "heldout": _report(variant)}
+    merged = merge_documents(old, new)["heldout"]
+    assert [(r["dataset"], r.get("variant", "")) for r in merged["datasets"]] == \
+        [("collegemsg", ""), ("collegemsg", "max_horizon=15"), ("enron184", "")]
+    text = "\n".join(bench_heldout.render(merged))
+    assert "|  |  |  | sparse model with `--set max_horizon=15` | 0.440 |" in text
+    assert "With `--set max_horizon=15`: 0.440 (ahead, +0.130 against the default; ahead, " \
+           "+0.110 against stacked-heuristics)." in text
+    assert "on 1 of 2 files" in text

@@ -194,6 +194,15 @@ def test_a_target_drawn_ahead_reads_the_earlier_window_and_its_horizon(tmp_path)
     assert tr.generator.decoder.pair_channels == tr.critic.set_critic.pair_channels == \
         len(__import__("gcngan.nn.pair_decoder", fromlist=["x"]).PAIR_FEATURES) + 1
     tr.train_epoch(0)
+    from gcngan.nn.sparse_model import model_predictor
+
+    pred = model_predictor(tr.generator, tr.config)
+    T = ts.index.num_snapshots
+    src, dst = ts.candidates(ts.targets[-1])[:2]
+    near = pred.score_pairs(ts.index, T, src, dst, W)[0]
+    far = pred.score_pairs(ts.index, T, src, dst, W, horizon=4)[0]
+    assert pred.max_horizon == 4 and not np.allclose(near, far)          # the gap is read
+    assert np.array_equal(far, pred.score_pairs(ts.index, T, src, dst, W, horizon=9)[0])
 
 
 def test_regression_init_is_the_untrained_model_and_a_selection_candidate(tmp_path):
