@@ -43,7 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from bench_ranking import DATASETS_ROOT  # noqa: E402
-from bench_sparse import benchmark_document, gcngan_process, measured_code  # noqa: E402
+from bench_sparse import (add_output_arguments, benchmark_document, gcngan_process,  # noqa: E402
+                          measured_code)
 
 #: name -> (file under the datasets root, what it is)
 DATASETS = {
@@ -334,12 +335,7 @@ def main(argv=None) -> int:
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                     help="a variant: train with these settings (gcngan train --set; "
                          "repeatable); its records hold the model's scores only")
-    ap.add_argument("--working-tree", dest="working_tree", action="store_true",
-                    help="run the working tree's gcngan instead of HEAD's")
-    ap.add_argument("--json", default=None, help="write the report")
-    ap.add_argument("--document", default=None, metavar="DOC.json",
-                    help="write a benchmark document (merge it: benchmark.py --render-only "
-                         "--combine docs/results.json,DOC.json)")
+    add_output_arguments(ap)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     report = run_report([d.strip() for d in args.datasets.split(",") if d.strip()],

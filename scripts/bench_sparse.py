@@ -1249,6 +1249,18 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def add_output_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options every benchmark script shares: ``--working-tree`` (measure the working
+    tree's ``gcngan``, not HEAD's), ``--json`` (the report) and ``--document`` (a benchmark
+    document for ``benchmark.py --render-only --combine``)."""
+    ap.add_argument("--working-tree", dest="working_tree", action="store_true",
+                    help="run the working tree's gcngan instead of HEAD's")
+    ap.add_argument("--json", default=None, help="write the report")
+    ap.add_argument("--document", default=None, metavar="DOC.json",
+                    help="write a benchmark document (merge it: benchmark.py --render-only "
+                         "--combine docs/results.json,DOC.json)")
+
+
 def benchmark_document(sections: dict, command: str, seconds: float) -> dict:
     """A benchmark document holding only ``sections`` (e.g. ``{"sparse": report}``, whose
     quality runs or ``cost`` :func:`bench.sections.merge_sparse` merges) for
@@ -1279,12 +1291,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1,
                     help="OMP_NUM_THREADS of the training/evaluation processes (default 1: "
                          "the model's tensors are small; on a shared CPU more threads spin)")
-    ap.add_argument("--working-tree", dest="working_tree", action="store_true",
-                    help="train the working tree's gcngan instead of HEAD's")
-    ap.add_argument("--json", default=None)
-    ap.add_argument("--document", default=None, metavar="DOC.json",
-                    help="write a benchmark document (merge it: benchmark.py --render-only "
-                         "--combine docs/results.json,DOC.json)")
+    add_output_arguments(ap)
     ap.add_argument("--recover", default=None, metavar="TMPDIR",
                     help="rank again the finished runs of an interrupted run (its temporary "
                          "folder and --recover-log) and write a benchmark document to --json "

@@ -44,7 +44,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from bench_ranking import DATASETS, DATASETS_ROOT  # noqa: E402
-from bench_sparse import CLOCK, _clock_text, gcngan_process, measured_code  # noqa: E402
+from bench_sparse import (CLOCK, _clock_text, add_output_arguments, gcngan_process,  # noqa: E402
+                          measured_code)
 
 TWITTER = "twitter_tennis_rg17"
 #: the dense model's preset (issue 15 made the sparse model the default)
@@ -527,11 +528,7 @@ def main(argv=None) -> int:
                     metavar="LIMIT", help="also train the dense preset at all of Twitter's "
                     "nodes under GCNGAN_MEMORY_LIMIT=LIMIT (e.g. 23G; needs ~20 GiB free)")
     ap.add_argument("--root", default=str(DATASETS_ROOT))
-    ap.add_argument("--working-tree", dest="working_tree", action="store_true")
-    ap.add_argument("--json", default=None, help="write the cost report")
-    ap.add_argument("--document", default=None, metavar="DOC.json",
-                    help="write a benchmark document (merge it: benchmark.py --render-only "
-                         "--combine docs/results.json,DOC.json)")
+    add_output_arguments(ap)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     report = run_cost(sizes=tuple(int(x) for x in args.sizes.split(",") if x.strip()),
