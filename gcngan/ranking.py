@@ -509,9 +509,10 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
     never saw): a row past the snapshot after the data (``t > T``) is scored from the last
     window the data hold (snapshots ``T-W .. T-1``: the newest there is, as a forecaster
     without newer observations would; the predictor is told how far past ``T`` the row
-    lies, ``horizon = t - T``, which a model trained with ``model.max_horizon`` reads), and a row naming a node that is not in the data is
-    ranked below every other row — score ``min(0, lowest other score) - 1``, weight 0 (no
-    history: it can be nothing but last). ``t`` is written as given.
+    lies, ``horizon = t - T``, which a model trained with ``model.max_horizon`` reads),
+    and a row naming a node that is not in the data is ranked below every other row —
+    score ``min(0, lowest other score) - 1``, weight 0 (no history: it can be nothing but
+    last). ``t`` is written as given.
 
     Returns:
         int: Rows written.

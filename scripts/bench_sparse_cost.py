@@ -154,10 +154,10 @@ def series_label(subgraph_nodes: int, negative_pool: int = 0) -> str:
 
 
 def growth(rows: list, key: str = "links_per_snapshot") -> list:
-    """Per consecutive pair of synthetic rows of the same series (:func:`series`): how the training time of an epoch grows per doubling of ``E``
-    (``(t2/t1) ** (1 / log2(E2/E1))``), and the same per link (``t/E``). The epoch time is
-    :func:`_epoch`'s (later epochs reuse the cached candidates; with one epoch it is the
-    first).
+    """Per consecutive pair of synthetic rows of the same series (:func:`series`): how the
+    training time of an epoch grows per doubling of ``E`` (``(t2/t1) ** (1 / log2(E2/E1))``),
+    and the same per link (``t/E``). The epoch time is :func:`_epoch`'s (later epochs reuse
+    the cached candidates; with one epoch it is the first).
 
     Examples:
         >>> growth([{"links_per_snapshot": 10, "train_seconds_per_epoch": [1.0]},
@@ -347,8 +347,8 @@ def render(report: dict) -> list[str]:
             "table's `negative_pool=1000` rows give its quality."
             if any(series(r)[1] for r in rows) else ""), "",
          "| GCN trains on | N | links per snapshot (E) | epochs | s/epoch (each epoch) | "
-         "s per target (median epoch after the first) | µs per window link per target | peak RSS MiB | "
-         "commit |",
+         "s per target (median epoch after the first) | µs per window link per target | "
+         "peak RSS MiB | commit |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         per_target = _epoch(r) / r["train_targets"]

@@ -155,7 +155,7 @@ class SparseTrainingSet:
     target's queries draw their uniform negatives from one pool of ``K`` nodes
     (:func:`gcngan.ranking.generate_negatives`'s ``pool``), so its candidates have fewer
     distinct endpoints (opt-in: it cost validation quality, see the README). With
-    ``max_horizon = H`` (``model.max_horizon``) half the targets are predicted from an
+    ``max_horizon = H`` (``model.max_horizon``) about half the targets are predicted from an
     earlier window, the one before ``t - h`` (:meth:`draw_horizon`), their features
     carrying ``h`` (:func:`gcngan.nn.sparse_model.with_horizon`), so that the model learns
     how links ``h`` snapshots past its window differ from the next snapshot's.
@@ -184,8 +184,8 @@ class SparseTrainingSet:
 
     def draw_horizon(self, t: int, window: int, seed: int) -> int:
         """How far ahead target ``t`` is predicted (``model.max_horizon`` > 0): from the
-        window before ``t - h``, ``h`` drawn once per target (seeded): 0 for half of them
-        (the next snapshot, as validation and the ranking protocol ask), else uniform in
+        window before ``t - h``, ``h`` drawn once per target (seeded): 0 with probability
+        1/2 (the next snapshot, as validation and the ranking protocol ask), else uniform in
         ``1 .. min(max_horizon, t - window)``; always 0 without a horizon."""
         reach = min(self.max_horizon, int(t) - int(window))
         if reach < 1:

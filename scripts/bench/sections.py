@@ -217,6 +217,7 @@ def render_sparse(report: dict, split: Optional[list] = None) -> list[str]:
     return lines
 
 
-__all__ = ["DDP", "run_ddp", "render_ddp", "HELDOUT", "run_heldout", "render_heldout", "INGEST", "RANKING", "SPARSE", "SPARSE_COST", "merge_ranking", "merge_sparse",
+__all__ = ["DDP", "run_ddp", "render_ddp", "HELDOUT", "run_heldout", "render_heldout",
+           "INGEST", "RANKING", "SPARSE", "SPARSE_COST", "merge_ranking", "merge_sparse",
            "render_ingest", "render_ranking", "render_sparse", "run_ingest", "run_ranking",
            "run_sparse", "run_sparse_cost"]
