@@ -58,6 +58,11 @@ PAIRED_DST_NAMES = {"u": "i"}
 #: named: a written data frame's index (an empty name, ``index``, ``idx``) and TGB's and
 #: JODIE's ``label`` / ``state_label`` (a state of the source, not a link weight).
 IGNORED_NAMES = ("", "index", "idx", "unnamed: 0", "label", "state_label")
+#: A last header name that stands for any number of trailing fields per row, all ignored:
+#: JODIE's and TGB's raw files (``user_id,item_id,timestamp,state_label,
+#: comma_separated_list_of_features`` followed by 4 + 172 fields per row).
+FEATURE_LIST_NAMES = ("comma_separated_list_of_features", "features", "feature_list",
+                      "edge_features")
 WEIGHT_NAMES = ("weight", "w", "value", "weights", "count", "quality", "cost", "rating",
                 "edge_weight", "amount")
 #: ``--weight-col none``: no column is the weight (every row weighs 1, other columns ignored).
@@ -260,6 +265,9 @@ class _Header:
     sep: str
     names: list           # column names, or positional ints when the file has no header
     has_names: bool
+    #: the header ended in a feature-list name (:data:`FEATURE_LIST_NAMES`, not in
+    #: ``names``): fields past ``names`` are ignored instead of refused
+    feature_list: bool = False
 
     def names_text(self) -> str:
         return ", ".join(map(str, self.names)) if self.has_names else \
@@ -316,6 +324,8 @@ def _read_header(path: Path, cfg: Optional[DataConfig] = None) -> _Header:
                 raise InputError(f"{path}: line 1: duplicate column name {f!r}; give every "
                                  f"column its own name")
             seen.add(key)
+        if len(fields) > 1 and fields[-1].strip().lower() in FEATURE_LIST_NAMES:
+            return _Header(sep, fields[:-1], has_names=True, feature_list=True)
         return _Header(sep, fields, has_names=True)
     return _Header(sep, list(range(len(fields))), has_names=False)
 
@@ -425,9 +435,8 @@ def _sample_columns(path: Path, header: _Header, k: int) -> Optional[list]:
 def _numeric_columns(path: Path, header: _Header, names: list) -> list:
     """Those of the named columns whose first :data:`SAMPLE_ROWS` values are all numbers (a
     column of text, e.g. a flight's call sign, cannot be the weight)."""
-    kw = dict(sep=header.sep, header=0, index_col=False, na_filter=False, comment=None,
-              nrows=SAMPLE_ROWS, skiprows=_first_data_line(path) - 1,
-              encoding=file_encoding(path), dtype=str, usecols=list(names))
+    kw = _csv_options(path, header, ())
+    kw.update(nrows=SAMPLE_ROWS, dtype=str, usecols=list(names))
     try:
         sample = pd.read_csv(path, engine="c", **kw)
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
@@ -507,6 +516,23 @@ def _refuse_shared_column(path: Path, cols: dict, cfg: DataConfig) -> None:
         seen[col] = role
 
 
+def _csv_options(path: Path, header: _Header, text_cols: tuple) -> dict:
+    """``pandas.read_csv`` options of :func:`_read_raw` and :func:`_iter_raw`: every column
+    read (a feature-list header: only the named ones, the rest of each row ignored)."""
+    kw = dict(sep=header.sep, index_col=False, na_filter=False, comment=None,
+              skip_blank_lines=False, encoding=file_encoding(path))
+    if text_cols:
+        kw["dtype"] = {c: str for c in text_cols}
+    kw["skiprows"] = _first_data_line(path) - 1          # leading blank/comment lines
+    kw["header"] = 0 if header.has_names else None
+    if header.feature_list:
+        kw.update(header=None, names=list(header.names), usecols=list(header.names),
+                  skiprows=kw["skiprows"] + 1)
+    if header.sep != r"\s+":
+        kw["skipinitialspace"] = True
+    return kw
+
+
 def _read_column(path: Path, header: _Header, name) -> pd.Series:
     frame = _read_raw(path, header, [name])
     return frame[name]
@@ -516,14 +542,7 @@ def _read_raw(path: Path, header: _Header, usecols: list, text_cols: tuple = ())
     # All columns are read (no ``usecols``) so that a row with extra fields is an error
     # instead of silently shifting into an implicit index. ``text_cols`` (node ids) stay
     # strings: their type is decided for both id columns together (:func:`_id_columns`).
-    kw = dict(sep=header.sep, index_col=False, na_filter=False, comment=None,
-              skip_blank_lines=False, encoding=file_encoding(path))
-    if text_cols:
-        kw["dtype"] = {c: str for c in text_cols}
-    kw["skiprows"] = _first_data_line(path) - 1          # leading blank/comment lines
-    kw["header"] = 0 if header.has_names else None
-    if header.sep != r"\s+":
-        kw["skipinitialspace"] = True
+    kw = _csv_options(path, header, text_cols)
     try:
         with warnings.catch_warnings():
             # pandas only warns (and drops data) when the first row outnumbers the header
@@ -1059,14 +1078,8 @@ def _iter_raw(path: Path, header: "_Header", usecols: list, text_cols: tuple,
               chunk_rows: int):
     """The rows of a long CSV/TSV as pandas chunks (all columns read, as :func:`_read_raw`,
     so a row with extra fields is an error); the same one-line errors."""
-    kw = dict(sep=header.sep, index_col=False, na_filter=False, comment=None,
-              skip_blank_lines=False, encoding=file_encoding(path), chunksize=chunk_rows)
-    if text_cols:
-        kw["dtype"] = {c: str for c in text_cols}
-    kw["skiprows"] = _first_data_line(path) - 1
-    kw["header"] = 0 if header.has_names else None
-    if header.sep != r"\s+":
-        kw["skipinitialspace"] = True
+    kw = _csv_options(path, header, text_cols)
+    kw["chunksize"] = chunk_rows
 
     def guarded(step):
         try:

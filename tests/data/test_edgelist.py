@@ -88,6 +88,8 @@ def test_four_unnamed_columns_find_the_time(write, text, kind, time, src, dst, w
     ("user_id,item_id,timestamp,state_label\n7,9,1082040961,0\n9,7,1082040999,0\n",
      [7, 9], [9, 7]),                                                                    # JODIE
     ("i,j,t\n7,9,0\n9,7,1\n", [7, 9], [9, 7]),             # i is a source beside j
+    ("user_id,item_id,timestamp,state_label,comma_separated_list_of_features\n"    # JODIE raw
+     "7,9,1082040961.0,0,0.1,-0.5,0.3\n9,7,1082040999.0,0,0.2,0.1,0.0\n", [7, 9], [9, 7]),
 ])
 def test_tgb_and_jodie_columns_read_as_events_of_weight_one(write, text, src, dst):
     """``u,i`` is source, destination (user, item); an index and the state label are never
@@ -212,6 +214,21 @@ def test_bad_values_name_file_line_column_value(write, row, fragment):
         read_edges(path, DataConfig())
     assert fragment in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_feature_list_header_ignores_the_fields_past_its_named_columns(write):
+    """JODIE's and TGB's raw files end their header in ``comma_separated_list_of_features``
+    and each row in any number of feature values: only the named columns are read (rows
+    with fewer features too); errors still name the file's own line and column."""
+    text = ("u,i,ts,amount,features\n1,2,100,3,0.5,0.5\n2,1,200,4\n"
+            "1,3,300,5,0.1,0.2,0.3,0.4\n")
+    table = read_edges(write("f.csv", text), DataConfig())
+    assert table.frame["src"].tolist() == [1, 2, 1] and table.frame["dst"].tolist() == [2, 1, 3]
+    assert table.frame["weight"].tolist() == [3.0, 4.0, 5.0]
+    assert table.columns["weight"] == "amount" and table.line.tolist() == [2, 3, 4]
+    bad = write("g.csv", "u,i,ts,amount,features\n1,2,100,3,0.5\n2,1,200,x,0.5,0.5\n")
+    with pytest.raises(InputError, match=r"g\.csv:3: column 'amount': non-numeric weight 'x'"):
+        read_edges(bad, DataConfig())
 
 
 def test_first_row_longer_than_header(write):

@@ -416,6 +416,8 @@ CHUNK_CASES = [
     ("timestamp,src,dst,weight\n100,1,2,2\n150,2,1,3\n7300,1,3,1\n7300,1,3,7\n9000,3,2,2\n",
      {"granularity": "1h", "agg": "last", "max_threshold": 5.0}),
     ("time,src,dst\n0,1,2\n1,2,3\n2,3,1\n0,1,2\n", {"agg": "count", "nodes": 5}),
+    ("user_id,item_id,timestamp,state_label,comma_separated_list_of_features\n"
+     "1,2,0.0,0,0.5,0.1\n2,3,3600.0,0\n3,1,7200.0,1,0.1,0.2,0.3\n", {"granularity": "1h"}),
 ]
 
 
