@@ -401,16 +401,34 @@ def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
 
 def _read_pair_table(source, head: bytes, path):
     """A pairs or negatives table as strings, its separator (tab, comma, semicolon or
-    whitespace) taken from the first line ``head`` starts with, as ingestion takes it."""
+    whitespace) taken from the first line ``head`` starts with, as ingestion takes it. A
+    row with more fields than the header is an error (pandas would silently shift it into
+    an index), unless the header ends in a feature list, as JODIE's and TGB's raw files
+    do (:data:`~gcngan.data.edgelist.FEATURE_LIST_NAMES`): then the fields past the named
+    columns are ignored."""
+    import warnings
+
     import pandas as pd
 
-    from gcngan.data.edgelist import detect_separator
+    from gcngan.data.edgelist import FEATURE_LIST_NAMES, detect_separator, parser_message
 
     first = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
     sep = detect_separator(first)
+    names = first.rstrip("\r").split() if sep == r"\s+" else first.rstrip("\r").split(sep)
+    kw = dict(dtype=str, keep_default_na=False, sep=sep, engine="c", index_col=False)
+    if len(names) > 1 and names[-1].strip().lower() in FEATURE_LIST_NAMES:
+        kept = [n.strip() for n in names[:-1]]
+        kw.update(header=None, skiprows=1, names=kept, usecols=kept)
     try:
-        return pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep, engine="c")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(source, **kw)
+    except pd.errors.ParserWarning:
+        raise InputError(f"{path}:2: more fields than the {len(names)} header columns") \
+            from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: {parser_message(exc)}") from None
+    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a CSV ({str(exc).splitlines()[0]})") from None
 
 

@@ -555,7 +555,7 @@ def _read_raw(path: Path, header: _Header, usecols: list, text_cols: tuple = ())
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: empty file (no rows)") from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: {_parser_message(exc)}") from None
+        raise InputError(f"{path}: {parser_message(exc)}") from None
     except ValueError as exc:  # usecols not found etc.
         raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
     except UnicodeDecodeError as exc:
@@ -566,7 +566,9 @@ def _read_raw(path: Path, header: _Header, usecols: list, text_cols: tuple = ())
     return frame[usecols]
 
 
-def _parser_message(exc: Exception) -> str:
+def parser_message(exc: Exception) -> str:
+    """The one-line message of a pandas parser error (``line L: expected F fields, found G``
+    for a row with too many fields)."""
     text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if m:
@@ -842,7 +844,7 @@ def read_edge_files(path: str | Path) -> EdgeTable:
         raw = pd.read_csv(io.StringIO(body), sep=r"\s+", header=None, na_filter=False,
                           engine="c", dtype=str)
     except pd.errors.ParserError as exc:
-        msg = _parser_message(exc)
+        msg = parser_message(exc)
         m = re.match(r"line (\d+): (.*)", msg)
         if m:
             row = int(m.group(1)) - 1
@@ -1093,7 +1095,7 @@ def _iter_raw(path: Path, header: "_Header", usecols: list, text_cols: tuple,
         except pd.errors.EmptyDataError:
             raise InputError(f"{path}: empty file (no rows)") from None
         except pd.errors.ParserError as exc:
-            raise InputError(f"{path}: {_parser_message(exc)}") from None
+            raise InputError(f"{path}: {parser_message(exc)}") from None
         except ValueError as exc:
             raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
         except UnicodeDecodeError as exc:
