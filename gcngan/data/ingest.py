@@ -81,6 +81,25 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
     return columns_to_snapshots(columns_from_table(table, cfg), cfg)
 
 
+#: Source and destination column names of a user -> item stream (JODIE's raw files), whose
+#: two kinds of ids may both count from 0.
+USER_ITEM_NAMES = (("user_id", "item_id"), ("user", "item"))
+
+
+def _warn_shared_user_item_ids(table: EdgeColumns) -> None:
+    """Warn when a ``user_id -> item_id`` stream uses an id as both a user and an item:
+    one id space holds both (JODIE's raw files count each from 0), so user 5 and item 5
+    become one node."""
+    names = tuple(str(table.columns.get(k, "")).strip().lower() for k in ("src", "dst"))
+    if names not in USER_ITEM_NAMES:
+        return
+    shared = np.intersect1d(np.unique(table.src), np.unique(table.dst)).size
+    if shared:
+        log.warning("%s: %d ids are used as both %s and %s: each reads as one node (one id "
+                    "space); if users and items are counted apart, offset the item ids past "
+                    "the largest user id first", table.source, shared, *names)
+
+
 def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequence:
     """Steps 2-8 of the pipeline on rows already read (see the module docstring). The
     columns of ``table`` are consumed (set to ``None``) so that each is freed once used.
@@ -91,6 +110,7 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     :attr:`SnapshotSequence.num_rows` counts the rows kept.
     """
     src_name = table.source
+    _warn_shared_user_item_ids(table)
     # take the columns over: the function drops each as soon as it is used (memory)
     cols = {k: getattr(table, k) for k in ("time", "src", "dst", "weight")}
     table.time = table.src = table.dst = table.weight = None

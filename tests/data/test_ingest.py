@@ -1,6 +1,7 @@
 """load_snapshots: aggregation, node ids, direction, clipping/scaling, events, real datasets."""
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -401,6 +402,23 @@ def test_shift_after_combining_duplicates_is_undone_by_one_offset(write, agg):
     assert float(seq.adj[0, 1, 0]) - seq.weight_offset == pytest.approx(2.0)
     assert float(seq.adj.min()) == 0 and float(seq.adj[seq.adj > 0].min()) > 0
     assert load_snapshots(path, DataConfig(negative="abs")).weight_offset == 0.0
+
+
+@pytest.mark.parametrize("header, rows, warned", [
+    ("user_id,item_id,timestamp", "0,0,10\n1,0,20\n0,1,30\n", True),      # JODIE raw: shared
+    ("user_id,item_id,timestamp", "1,8228,10\n2,8228,20\n1,8229,30\n", False),  # offset
+    ("src,dst,timestamp", "0,1,10\n1,0,20\n0,1,30\n", False),            # one kind of node
+])
+def test_user_item_ids_used_on_both_sides_are_warned_about(write, caplog, header, rows, warned):
+    """A ``user_id -> item_id`` stream whose ids count from 0 on both sides reads user 5 and
+    item 5 as one node: ingestion says so (and how to keep them apart)."""
+    path = write("u.csv", f"{header}\n{rows}")
+    with caplog.at_level(logging.WARNING, logger="gcngan"):
+        load_snapshots(path, DataConfig(granularity="10"))
+    said = [r.getMessage() for r in caplog.records if "used as both" in r.getMessage()]
+    assert said == ([f"{path}: 2 ids are used as both user_id and item_id: each reads as one "
+                     f"node (one id space); if users and items are counted apart, offset the "
+                     f"item ids past the largest user id first"] if warned else [])
 
 
 # ----------------------------------------------------------------------------- chunked reading
