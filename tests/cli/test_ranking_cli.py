@@ -316,18 +316,26 @@ def test_score_reads_event_times_as_the_snapshot_they_fall_in(tmp_path):
     assert got["index"]["score"].gt(0).any()           # the pairs were seen in the windows
 
 
-@pytest.mark.parametrize("header, sep", [("ts,source,target", ","), ("Timestamp\tu\ti", "\t"),
-                                         ("time From To", " "), ("day;sender;recipient", ";")])
-def test_score_reads_pairs_named_and_separated_as_edge_lists_are(tmp_path, header, sep):
+@pytest.mark.parametrize("header, row", [
+    ("ts,source,target", "{s},{a},{b}"), ("Timestamp\tu\ti", "{s}\t{a}\t{b}"),
+    ("time From To", "{s} {a} {b}"), ("day;sender;recipient", "{s};{a};{b}"),
+    # JODIE/TGB raw: any number of feature values after the named columns
+    ("user_id,item_id,timestamp,state_label,comma_separated_list_of_features",
+     "{a},{b},{s}.0,0{features}"),
+])
+def test_score_reads_pairs_named_and_separated_as_edge_lists_are(tmp_path, header, row):
     """A pairs file may name its columns as the edge list does (any case; ``u,i`` user ->
-    item) and use tabs, semicolons or spaces: the same scores as ``timestamp,src,dst``."""
+    item; a JODIE raw file), and use tabs, semicolons or spaces: the same scores as
+    ``timestamp,src,dst``."""
     data = tmp_path / "events.csv"
     _event_stream(data)
     stamps = [1_000_000 + 3600 * 5, 1_000_000 + 3600 * 9 + 7]
     rows = [(s, a, b) for s in stamps for a, b in (("n0", "n1"), ("n2", "n3"), ("n4", "n0"))]
     plain, named = tmp_path / "plain.csv", tmp_path / "named.txt"
     plain.write_text("timestamp,src,dst\n" + "".join(f"{s},{a},{b}\n" for s, a, b in rows))
-    named.write_text(header + "\n" + "".join(f"{s}{sep}{a}{sep}{b}\n" for s, a, b in rows))
+    named.write_text(header + "\n" + "".join(
+        row.format(s=s, a=a, b=b, features=",0.5" * (k % 3)) + "\n"
+        for k, (s, a, b) in enumerate(rows)))
     got = []
     for pairs in (plain, named):
         out = tmp_path / f"scores_{pairs.stem}.csv"
@@ -341,36 +349,19 @@ def test_score_reads_pairs_named_and_separated_as_edge_lists_are(tmp_path, heade
     assert got[1]["score"].gt(0).any()
 
 
-def test_score_reads_jodie_pairs_and_refuses_rows_longer_than_the_header(tmp_path, capsys):
-    """A JODIE/TGB raw file as pairs (``user_id,item_id,timestamp,state_label,
-    comma_separated_list_of_features``, any number of feature values per row) scores as
-    ``timestamp,src,dst``; any other row longer than its header is refused with its line
-    (pandas would shift it into an index and read the wrong columns)."""
-    data = tmp_path / "events.csv"
+@pytest.mark.parametrize("text, where", [
+    ("t,src,dst\n5,n0,n1,7\n", ":2: more fields than the 3 header"),
+    ("t,src,dst\n5,n0,n1\n6,n0,n1,7\n", ": line 3: expected 3 fields, found 4"),
+])
+def test_score_refuses_pair_rows_longer_than_the_header(tmp_path, capsys, text, where):
+    """A row longer than its header (not a feature-list header) is refused with its line:
+    pandas would shift it into an index and read the wrong columns."""
+    data, bad, out = tmp_path / "events.csv", tmp_path / "bad.csv", tmp_path / "scores.csv"
     _event_stream(data)
-    stamps = [1_000_000 + 3600 * 5, 1_000_000 + 3600 * 9 + 7]
-    rows = [(s, a, b) for s in stamps for a, b in (("n0", "n1"), ("n2", "n3"), ("n4", "n0"))]
-    plain, jodie = tmp_path / "plain.csv", tmp_path / "jodie.csv"
-    plain.write_text("timestamp,src,dst\n" + "".join(f"{s},{a},{b}\n" for s, a, b in rows))
-    jodie.write_text("user_id,item_id,timestamp,state_label,comma_separated_list_of_features\n"
-                     + "".join(f"{a},{b},{s}.0,0" + ",0.5" * (k % 3) + "\n"
-                               for k, (s, a, b) in enumerate(rows)))
-    args = ["--data", str(data), "--granularity", "1h", "--predictor", "window-count",
-            "--window", "3"]
-    got = []
-    for pairs in (plain, jodie):
-        out = tmp_path / f"scores_{pairs.stem}.csv"
-        assert main(["score", *args, "--pairs", str(pairs), "--out", str(out)]) == 0
-        got.append(pd.read_csv(out))
-    pd.testing.assert_frame_equal(got[0].iloc[:, 1:], got[1].iloc[:, 1:])
-    for text, where in (("t,src,dst\n5,n0,n1,7\n", ":2: more fields than the 3 header"),
-                        ("t,src,dst\n5,n0,n1\n6,n0,n1,7\n", ": line 3: expected 3 fields, "
-                                                               "found 4")):
-        bad, out = tmp_path / "bad.csv", tmp_path / "bad_scores.csv"
-        bad.write_text(text)
-        capsys.readouterr()
-        assert main(["score", *args, "--pairs", str(bad), "--out", str(out)]) == 2
-        assert f"{bad}{where}" in capsys.readouterr().err and not out.exists()
+    bad.write_text(text)
+    assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
+                 "window-count", "--window", "3", "--pairs", str(bad), "--out", str(out)]) == 2
+    assert f"{bad}{where}" in capsys.readouterr().err and not out.exists()
 
 
 @pytest.mark.parametrize("snapshots_data, row, message", [
