@@ -436,7 +436,7 @@ def _numeric_columns(path: Path, header: _Header, names: list) -> list:
     """Those of the named columns whose first :data:`SAMPLE_ROWS` values are all numbers (a
     column of text, e.g. a flight's call sign, cannot be the weight)."""
     kw = _csv_options(path, header, ())
-    kw.update(nrows=SAMPLE_ROWS, dtype=str, usecols=list(names))
+    kw.update(nrows=SAMPLE_ROWS, dtype=str, usecols=list(names), skip_blank_lines=True)
     try:
         sample = pd.read_csv(path, engine="c", **kw)
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):

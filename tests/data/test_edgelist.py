@@ -156,6 +156,8 @@ def test_more_column_names(write, text, kind, src):
     ("a,b,c,d\n0,1,2,1\n", {}, "no src column among a, b, c, d"),
     ("t,src,dst,weight\n0,1,2,1\n", {"src_col": "sender"}, "column 'sender' not found"),
     ("t,src,dst,x,y\n0,1,2,1,1\n", {}, "unknown column(s) x, y"),
+    ("t,src,dst,x\n0,1,2,1\n\n1,2,1,4\n", {}, "unknown column(s) x"),  # a blank line: still numbers
+    ("u,i,ts,x,features\n1,2,100,3,0.5\n", {}, "unknown column(s) x"),  # before a feature list
     ("0,1,2,3\n", {"src_col": "s"}, "no header line"),
     ("1,2,3\n", {}, "3 unnamed columns; cannot tell which is the time"),
     ("0,1,2\n1,2,3\n", {}, "add a header line, e.g. src,dst,timestamp"),   # both sorted
