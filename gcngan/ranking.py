@@ -410,15 +410,15 @@ def _read_pair_table(source, head: bytes, path):
 
     import pandas as pd
 
-    from gcngan.data.edgelist import FEATURE_LIST_NAMES, detect_separator, parser_message
+    from gcngan.data.edgelist import (FEATURE_LIST_NAMES, detect_separator, parser_message,
+                                      split_fields)
 
     first = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
     sep = detect_separator(first)
-    names = first.rstrip("\r").split() if sep == r"\s+" else first.rstrip("\r").split(sep)
+    names = split_fields(first.rstrip("\r"), sep)
     kw = dict(dtype=str, keep_default_na=False, sep=sep, engine="c", index_col=False)
-    if len(names) > 1 and names[-1].strip().lower() in FEATURE_LIST_NAMES:
-        kept = [n.strip() for n in names[:-1]]
-        kw.update(header=None, skiprows=1, names=kept, usecols=kept)
+    if len(names) > 1 and names[-1].lower() in FEATURE_LIST_NAMES:
+        kw.update(header=None, skiprows=1, names=names[:-1], usecols=names[:-1])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)

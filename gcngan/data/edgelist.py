@@ -295,7 +295,8 @@ def detect_separator(line: str) -> str:
     return "\t" if "\t" in line else "," if "," in line else ";" if ";" in line else r"\s+"
 
 
-def _split_fields(line: str, sep: str) -> list[str]:
+def split_fields(line: str, sep: str) -> list[str]:
+    """The stripped fields of one line under a :func:`detect_separator` ``sep``."""
     return line.split() if sep == r"\s+" else [f.strip() for f in line.split(sep)]
 
 
@@ -312,7 +313,7 @@ def _read_header(path: Path, cfg: Optional[DataConfig] = None) -> _Header:
     """
     line = _first_line(path)
     sep = detect_separator(line)
-    fields = _split_fields(line, sep)
+    fields = split_fields(line, sep)
     flagged = {v for v in ((cfg.time_col, cfg.src_col, cfg.dst_col, cfg.weight_col)
                            if cfg is not None else ()) if v is not None}
     named = any(f.lower() in KNOWN_NAMES or f in flagged for f in fields)
