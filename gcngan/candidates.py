@@ -16,6 +16,11 @@ For a target ``t`` with the window ``t-W .. t-1`` (:func:`candidate_pairs`):
   3. for undirected data, the reverse of every pair above (so that the prediction can be
      symmetrised as :func:`gcngan.predict.refine` does).
 
+With two id spaces (a ``user -> item`` stream counted apart,
+:attr:`gcngan.data.SnapshotSequence.num_sources`) a pair goes from a source to a
+destination: every such pair when there are at most ``all_pairs_limit``, else the window's
+active pairs (2-hop pairs of a bipartite graph join two users or two items).
+
 Memory is :math:`O(W E + N k)` (``k = two_hop``): the 2-hop rows are computed for blocks
 of nodes whose 2-hop neighbourhoods together hold at most ``block_entries`` entries
 (bounded by :math:`\sum_{k \in N(u)} d_k` per node), and only each row's best ``k`` are
@@ -155,7 +160,11 @@ def candidate_pairs(index, t: int, window: int, *, two_hop: int = TWO_HOP,
 
     Returns:
         tuple: ``src``, ``dst`` :math:`(P,)` int64 node indices; :math:`P \le N^2` when all
-        pairs fit, else :math:`P \le 2(E_{window} + N k)`.
+        pairs fit, else :math:`P \le 2(E_{window} + N k)`. With two id spaces
+        (:attr:`~gcngan.data.SnapshotSequence.num_sources` = ``U``) only pairs from a source
+        to a destination: all :math:`U (N - U)` of them when that is at most
+        ``all_pairs_limit``, else the window's links (a bipartite graph has no 2-hop pair
+        of that kind).
 
     Raises:
         InputError: ``t`` without a full window before it, or ``two_hop < 0``.
@@ -164,21 +173,35 @@ def candidate_pairs(index, t: int, window: int, *, two_hop: int = TWO_HOP,
     index.check_target(int(t), int(window))
     if two_hop < 0:
         raise InputError(f"two_hop={two_hop} must be >= 0")
+    u = index.seq.num_sources
+    if u is not None:                # two id spaces: only sources -> destinations are pairs
+        if u * (n - u) <= int(all_pairs_limit):
+            src, dst = np.divmod(np.arange(u * (n - u), dtype=np.int64), n - u)
+            return src, dst + u
+        src, dst = _window_pairs(index, t, window, 0, False, block_entries)
+        keep = (src < u) & (dst >= u)
+        return src[keep], dst[keep]
     if all_pairs_fit(n, all_pairs_limit):
         return all_pairs(n, self_loops)
-    keys = np.concatenate([active_keys(index, t, window),
-                           two_hop_keys(index, t, window, two_hop, block_entries)])
-    src, dst = keys // n, keys % n
-    if symmetric:
-        keys = np.concatenate([keys, dst * n + src])
-    keys = np.unique(keys)
-    src, dst = keys // n, keys % n
+    src, dst = _window_pairs(index, t, window, two_hop, symmetric, block_entries)
     if not self_loops:
         keep = src != dst
         src, dst = src[keep], dst[keep]
     return src, dst
 
 
+def _window_pairs(index, t: int, window: int, two_hop: int, symmetric: bool,
+                  block_entries: int) -> tuple[np.ndarray, np.ndarray]:
+    """The active and 2-hop pairs of target ``t`` (and their reverses with ``symmetric``),
+    sorted by ``(src, dst)``, self-loops included."""
+    n = index.num_nodes
+    keys = np.concatenate([active_keys(index, t, window),
+                           two_hop_keys(index, t, window, two_hop, block_entries)])
+    if symmetric:
+        keys = np.concatenate([keys, (keys % n) * n + keys // n])
+    keys = np.unique(keys)
+    return keys // n, keys % n
+
+
 __all__ = ["ALL_PAIRS_LIMIT", "TWO_HOP", "all_pairs_fit", "all_pairs", "active_keys",
            "two_hop_keys", "candidate_pairs"]
-

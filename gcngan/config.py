@@ -64,6 +64,10 @@ class DataConfig:
     directed: Optional[bool] = None       # None = detect (directed unless every edge is mirrored)
     self_loops: str = "keep"
     top_k: Optional[int] = None           # keep the K most active nodes
+    bipartite: Optional[bool] = None      # sources and destinations counted apart (a user ->
+    #                                       item stream: user 5 and item 5 are two nodes);
+    #                                       None = when the columns are named user_id/item_id
+    #                                       or user/item (gcngan.data.ingest.USER_ITEM_NAMES)
     granularity: Optional[str] = None     # events: bucket width, e.g. 3600, 1h, 7d
     agg: str = "sum"                      # duplicates and event buckets
     max_threshold: Optional[float] = None  # clip weights above this

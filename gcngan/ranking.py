@@ -112,27 +112,34 @@ def _sample_uniform(rng: np.random.Generator, n: int, need: int,
 
 
 def _shared_pools(rng: np.random.Generator, n: int, among: Optional[np.ndarray], pool: int,
-                  uniform_from: str):
+                  uniform_from: str, everyone: Optional[np.ndarray] = None):
     """The nodes a target's queries draw their uniform negatives from when they share a pool
     of ``pool`` nodes (``generate_negatives(pool=K)``), or ``None`` when they do not: ``K``
-    sorted nodes drawn uniformly from all ``n`` nodes (``uniform_from='all'``) or from the
-    destinations ``among`` (``'destinations'``); for ``'both'``, a pair ``(K // 2`` of the
-    destinations, the other ``K - K // 2`` of all nodes``)``, the halves each query draws
-    from (all of the destinations when there are fewer). Shared only when ``0 < K`` and
-    ``K`` is fewer than the nodes drawn from (``n`` for ``'all'`` and ``'both'``): a pool as
-    large as its nodes draws nothing, so the negatives are those of ``pool=0``."""
+    sorted nodes drawn uniformly from all ``n`` nodes (``uniform_from='all'``; ``everyone``,
+    sorted, instead of ``0 .. n-1`` when given) or from the destinations ``among``
+    (``'destinations'``); for ``'both'``, a pair ``(K // 2`` of the destinations, the other
+    ``K - K // 2`` of all nodes``)``, the halves each query draws from (all of the
+    destinations when there are fewer). Shared only when ``0 < K`` and ``K`` is fewer than
+    the nodes drawn from (all nodes for ``'all'`` and ``'both'``): a pool as large as its
+    nodes draws nothing, so the negatives are those of ``pool=0``."""
     if uniform_from == "destinations":
         if not 0 < pool < among.size:
             return None
         return among[np.sort(rng.choice(among.size, size=pool, replace=False))]
-    if not 0 < pool < n:
+    size = n if everyone is None else everyone.size
+    if not 0 < pool < size:
         return None
+
+    def draw(k: int) -> np.ndarray:
+        pick = np.sort(rng.choice(size, size=k, replace=False))
+        return pick if everyone is None else everyone[pick]
+
     if uniform_from == "all":
-        return np.sort(rng.choice(n, size=pool, replace=False))
+        return draw(pool)
     half = pool // 2
     dest = (among if among.size <= half
             else among[np.sort(rng.choice(among.size, size=half, replace=False))])
-    return dest, np.sort(rng.choice(n, size=pool - half, replace=False))
+    return dest, draw(pool - half)
 
 
 def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries: int = 1000,
@@ -168,7 +175,9 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             (default), or ``"destinations"``: the nodes that are the destination of some
             link in a snapshot ``<= t`` (:meth:`PairIndex.destinations`), as TGB draws its
             random negatives from the destination ids only; on a bipartite user -> item
-            stream that keeps users out of a query's negatives.
+            stream that keeps users out of a query's negatives. With two id spaces
+            (:attr:`SnapshotSequence.num_sources`) "all" nodes are every destination-side
+            node: a source is never a negative destination.
 
     Returns:
         Candidates: ``1 + q`` rows per query, the positive first.
@@ -185,6 +194,8 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
     index = as_index(seq)
     n, T = index.num_nodes, index.num_snapshots
     rng = np.random.default_rng(seed)
+    u_count = index.seq.num_sources            # two id spaces: a destination is never a source
+    everyone = None if u_count is None else np.arange(u_count, n, dtype=np.int64)
     rows_t, rows_src, rows_dst, rows_q = [], [], [], []
     qid = 0
     for t in targets:
@@ -199,7 +210,8 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             pick = np.sort(rng.choice(qs.size, size=max_queries, replace=False))
             qs, qd = qs[pick], qd[pick]
         among = index.destinations(t) if uniform_from != "all" else None  # (D,)
-        shared = _shared_pools(rng, n, among, pool, uniform_from) if qs.size else None
+        shared = (_shared_pools(rng, n, among, pool, uniform_from, everyone) if qs.size
+                  else None)
         for u, v in zip(qs.tolist(), qd.tolist()):
             lo, hi = np.searchsorted(keys, [u * n, (u + 1) * n])
             excl = np.union1d(keys[lo:hi] - u * n, [u])                 # links of A_t, u
@@ -216,9 +228,10 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             elif uniform_from == "both":          # half from the destinations, half from all
                 neg_d = _sample_uniform(rng, n, (q - k) // 2, taken, among)
                 neg_u = np.concatenate([neg_d, _sample_uniform(
-                    rng, n, q - k - neg_d.size, np.union1d(taken, neg_d))])
+                    rng, n, q - k - neg_d.size, np.union1d(taken, neg_d), everyone)])
             else:
-                neg_u = _sample_uniform(rng, n, q - k, taken, among)
+                neg_u = _sample_uniform(rng, n, q - k, taken,
+                                        among if among is not None else everyone)
             neg = np.concatenate([neg_h, neg_u]).astype(np.int64)
             if neg.size == 0:
                 continue
@@ -315,8 +328,8 @@ def read_negatives(path: str | Path, seq, window: int) -> Candidates:
         raise InputError(f"{path}:{line[i]}: {_given_time(df, time_col, t, i)} out of range: "
                          f"needs a full window of {window} before it and a true snapshot "
                          f"({window} .. {T - 1})")
-    src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src")
-    dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst")
+    src = map_node_ids(df["src"], index.seq, path, line, "src")
+    dst = map_node_ids(df["dst"], index.seq, path, line, "dst")
     lab = df["label"].str.strip()
     bad = ~lab.isin(["0", "1"]).to_numpy()
     if bad.any():
@@ -394,8 +407,8 @@ def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
                          f"a target needs a full window of {window} before it ({window} .. "
                          f"{T}){_index_hint(time_col, index.seq)}")
     unknown = None if strict else -1
-    src = map_node_ids(df["src"], index.seq.node_ids, path, line, "src", unknown=unknown)
-    dst = map_node_ids(df["dst"], index.seq.node_ids, path, line, "dst", unknown=unknown)
+    src = map_node_ids(df["src"], index.seq, path, line, "src", unknown=unknown)
+    dst = map_node_ids(df["dst"], index.seq, path, line, "dst", unknown=unknown)
     return df, t, src, dst, time_col
 
 
@@ -600,14 +613,17 @@ def _int_column(col, path, line, name: str) -> np.ndarray:
     return x.astype(np.int64)
 
 
-def map_node_ids(col, node_ids: Sequence, path, line, name: str, *,
+def map_node_ids(col, seq, path, line, name: str, *,
                  unknown: Optional[int] = None) -> np.ndarray:
-    """Original node ids (strings, as read) -> node indices (P,) int64; an unknown id
-    raises ``InputError`` naming the file, line and value (or, with ``unknown`` given,
+    """Original node ids (strings, as read) of column ``name`` (``'src'`` or ``'dst'``) ->
+    node indices (P,) int64, in that side's id space (:meth:`SnapshotSequence.id_space`:
+    with two id spaces a ``src`` id names a source, a ``dst`` id a destination); an unknown
+    id raises ``InputError`` naming the file, line and value (or, with ``unknown`` given,
     reads as that index)."""
     import pandas as pd
 
-    lookup = pd.Series(np.arange(len(node_ids), dtype=np.int64),
+    node_ids, offset = seq.id_space(name)
+    lookup = pd.Series(offset + np.arange(len(node_ids), dtype=np.int64),
                        index=[str(x) for x in node_ids])
     if not lookup.index.is_unique:
         lookup = lookup[~lookup.index.duplicated()]
@@ -617,7 +633,11 @@ def map_node_ids(col, node_ids: Sequence, path, line, name: str, *,
         if unknown is not None:
             return idx.fillna(unknown).to_numpy(dtype=np.int64)
         i = int(np.argmax(bad))
-        raise InputError(f"{path}:{line[i]}: unknown node id {col.iloc[i]!r} in column {name}")
+        among = ("" if seq.num_sources is None else
+                 f" (not among the {'sources' if name == 'src' else 'destinations'}: two id "
+                 f"spaces)")
+        raise InputError(f"{path}:{line[i]}: unknown node id {col.iloc[i]!r} in column "
+                         f"{name}{among}")
     return idx.to_numpy(dtype=np.int64)
 
 

@@ -16,6 +16,7 @@ from gcngan.ranking import (DensePredictor, ap_score, auc_score, evaluate_rankin
                             forecasts_weights, format_link_diagnostics, format_ranking_table,
                             generate_negatives, link_diagnostics, query_ranks, rank_summary,
                             read_negatives, sha256_path, write_negatives)
+from gcngan.data.snapshots import SnapshotSequence
 from gcngan.structural import PairIndex, PairPredictor, WindowMeanPairs
 
 
@@ -393,3 +394,68 @@ def test_a_negative_pool_of_both_draws_keeps_half_from_the_destinations(user_ite
             assert len(negs) == q and len(set(negs.tolist())) == q and (negs != u).all()
             assert (index.gather(t, index.keys(np.full(q, u), negs)) == 0).all()
     assert n == 180
+
+
+@pytest.fixture
+def two_spaces(tmp_path):
+    """A JODIE-style stream whose users 0..119 and items 0..59 are counted apart (two id
+    spaces: items are nodes 120..179), 6 snapshots; items 50..59 first appear at t = 5."""
+    rng = np.random.default_rng(5)
+    rows = [(t, u, int(rng.integers(0, 50 if t < 5 else 60)))
+            for t in range(6) for u in range(120) for _ in range(2)]
+    csv = tmp_path / "jodie.csv"
+    pd.DataFrame(rows, columns=["t", "user_id", "item_id"]).to_csv(csv, index=False)
+    return PairIndex(load_snapshots(str(csv), DataConfig(window=3)))
+
+
+@pytest.mark.parametrize("uniform_from, pool", [("all", 0), ("both", 0), ("all", 30),
+                                                ("both", 30)])
+def test_two_id_spaces_draw_negatives_among_the_destinations_only(two_spaces, uniform_from,
+                                                                  pool):
+    """With users and items counted apart "all nodes" are all items, including those no
+    link has pointed to yet: a user is never a negative destination."""
+    index = two_spaces
+    assert index.seq.num_sources == 120 and index.num_nodes == 180
+    cands = generate_negatives(index, [3, 4], q=20, max_queries=100, seed=3, pool=pool,
+                               uniform_from=uniform_from)
+    assert cands.num_queries == 200
+    assert (cands.src < 120).all() and (cands.dst >= 120).all()
+    if not pool:
+        assert (cands.dst >= 170).any()            # items 50..59: not destinations before t=5
+    one = generate_negatives(PairIndex(SnapshotSequence.from_edges(
+        *_table(index.seq), num_snapshots=6, node_ids=list(range(180)), directed=True)),
+        [3, 4], q=20, max_queries=100, seed=3, pool=pool, uniform_from=uniform_from)
+    assert (one.dst < 120).any()                   # one id space: users are drawn too
+
+
+def _table(seq):
+    t = np.concatenate([np.full(len(seq.edges(k)[0]), k) for k in range(seq.num_snapshots)])
+    src, dst, w = (np.concatenate(x) for x in zip(*(seq.edges(k)
+                                                     for k in range(seq.num_snapshots))))
+    return t, src, dst, w
+
+
+def test_two_id_spaces_map_pair_ids_by_side(two_spaces, write):
+    """A pairs file's src ids are users and its dst ids items: ``5,5`` is user 5 -> item 5
+    (node 125); an id only one side has is unknown on the other, and the error says so."""
+    from gcngan.ranking import read_pairs
+
+    index = two_spaces
+    path = write("pairs.csv", "t,src,dst\n5,5,5\n5,119,0\n5,0,59\n")
+    _, t, src, dst, _ = read_pairs(path, index, 3, strict=True)
+    assert src.tolist() == [5, 119, 0] and dst.tolist() == [125, 120, 179]
+    bad = write("bad.csv", "t,src,dst\n5,0,1\n5,3,100\n")
+    with pytest.raises(InputError, match=r"bad\.csv:3: unknown node id '100' in column dst "
+                                         r"\(not among the destinations: two id spaces\)"):
+        read_pairs(bad, index, 3, strict=True)
+
+
+def test_two_id_spaces_predict_pairs_from_sources_to_destinations(two_spaces):
+    from gcngan.candidates import candidate_pairs
+
+    index = two_spaces
+    src, dst = candidate_pairs(index, 5, 3)                  # 120 x 60 = 7,200 <= the limit
+    assert len(src) == 7200 and (src < 120).all() and (dst >= 120).all()
+    src, dst = candidate_pairs(index, 5, 3, all_pairs_limit=1000)       # the window's links
+    keys = np.unique(np.concatenate([index.snapshot(k)[0] for k in (2, 3, 4)]))
+    assert np.array_equal(np.sort(src * 180 + dst), keys)

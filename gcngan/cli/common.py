@@ -137,6 +137,14 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
                    help="treat links as directed (default: detected from the data)")
     d.add_argument("--undirected", dest="directed", action="store_false",
                    help="symmetrise links")
+    b = g.add_mutually_exclusive_group()
+    b.add_argument("--bipartite", dest="bipartite", action="store_true", default=None,
+                   help="count source and destination ids apart (user -> item: user 5 and "
+                        "item 5 are two nodes; default: when the columns are named "
+                        "user_id/item_id or user/item)")
+    b.add_argument("--one-id-space", dest="bipartite", action="store_false",
+                   help="read source and destination ids as one set of nodes, whatever the "
+                        "column names")
     g.add_argument("--self-loops", dest="self_loops", choices=SELF_LOOPS, default=None)
     g.add_argument("--top-k", dest="top_k", type=int, default=None,
                    help="keep only the K most active nodes")
@@ -163,7 +171,7 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
 
 
 DATA_KEYS = ("format", "time_col", "src_col", "dst_col", "weight_col", "nodes", "snapshots",
-             "directed", "self_loops", "top_k", "granularity", "agg", "max_threshold", "scale",
+             "directed", "bipartite", "self_loops", "top_k", "granularity", "agg", "max_threshold", "scale",
              "negative", "window", "val", "test")
 
 

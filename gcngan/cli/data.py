@@ -153,6 +153,10 @@ def format_summary(s: dict, seq=None) -> str:
         + (f"  of {s['granularity']} each" if s.get("granularity") else ""),
         f"rows        {s['num_rows']}  (non-zero entries: {s['num_nonzero']})",
         f"directed    {'yes' if s['directed'] else 'no (every link mirrored)'}",
+        *([] if s.get("num_sources") is None else [
+            f"id spaces   two: {s['num_sources']} sources, "
+            f"{s['num_nodes'] - s['num_sources']} destinations (an id on both sides is two "
+            f"nodes; --one-id-space reads them as one)"]),
         f"weights     min {s['weight_min']:.6g}  max {s['weight_max']:.6g}",
         f"quantiles   {qtext or '-'}",
         f"density     mean {_share(s['density_mean'])}  min {_share(s['density_min'])}  "

@@ -155,6 +155,9 @@ def check_resume_data(args: argparse.Namespace, state: dict, seq) -> None:
         if old != new:
             k = next(i for i, (a, b) in enumerate(zip(old, new)) if a != b)
             lines.append(f"data.node_ids: node {k} is {old[k]!r} -> {new[k]!r}")
+    if data.get("num_sources") != seq.num_sources:
+        spaces = (lambda u: "one id space" if u is None else f"two id spaces ({u} sources)")
+        lines.append(f"data: {spaces(data.get('num_sources'))} -> {spaces(seq.num_sources)}")
     if "directed" in data and bool(data["directed"]) != seq.directed:
         lines.append(f"data.directed: {bool(data['directed'])} -> {seq.directed}")
     if str(data["fingerprint"]) != seq.fingerprint:
@@ -230,8 +233,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def resolved_data_config(config, seq):
     """``config`` with what the data decided written in: the snapshot width chosen for an
-    event stream (``granularity`` auto) and the validation and test targets (``val`` /
-    ``test`` not given), so the run's ``config.json`` says what it trained on and later
+    event stream (``granularity`` auto), two id spaces (``bipartite``) and the validation
+    and test targets (``val`` / ``test`` not given), so the run's ``config.json`` says what it trained on and later
     commands read the data the same way."""
     from gcngan.config import merge_dict
     from gcngan.data.events import granularity_label, is_auto
@@ -241,6 +244,8 @@ def resolved_data_config(config, seq):
     updates = {"val": len(split.val), "test": len(split.test)}
     if is_auto(config.data.granularity) and seq.granularity is not None:
         updates["granularity"] = granularity_label(seq.granularity)
+    if seq.num_sources is not None:
+        updates["bipartite"] = True
     return merge_dict(config, {"data": updates})
 
 

@@ -86,18 +86,27 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
 USER_ITEM_NAMES = (("user_id", "item_id"), ("user", "item"))
 
 
+def two_id_spaces(table: EdgeColumns, cfg: DataConfig) -> bool:
+    """Whether the sources and the destinations of ``table`` are counted apart
+    (``cfg.bipartite``; ``None``: when the source and destination columns are named as a
+    ``user -> item`` stream, :data:`USER_ITEM_NAMES`)."""
+    if cfg.bipartite is not None:
+        return bool(cfg.bipartite)
+    names = tuple(str(table.columns.get(k, "")).strip().lower() for k in ("src", "dst"))
+    return names in USER_ITEM_NAMES
+
+
 def _warn_shared_user_item_ids(table: EdgeColumns) -> None:
-    """Warn when a ``user_id -> item_id`` stream uses an id as both a user and an item:
-    one id space holds both (JODIE's raw files count each from 0), so user 5 and item 5
-    become one node."""
+    """Warn when a ``user_id -> item_id`` stream read as one id space (``--one-id-space``)
+    uses an id as both a user and an item: user 5 and item 5 become one node."""
     names = tuple(str(table.columns.get(k, "")).strip().lower() for k in ("src", "dst"))
     if names not in USER_ITEM_NAMES:
         return
     shared = np.intersect1d(np.unique(table.src), np.unique(table.dst)).size
     if shared:
-        log.warning("%s: %d ids are used as both %s and %s: each reads as one node (one id "
-                    "space); if users and items are counted apart, offset the item ids past "
-                    "the largest user id first", table.source, shared, *names)
+        log.warning("%s: %d ids are used as both %s and %s: read as one id space, each is "
+                    "one node (without --one-id-space they are counted apart)",
+                    table.source, shared, *names)
 
 
 def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequence:
@@ -110,7 +119,11 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     :attr:`SnapshotSequence.num_rows` counts the rows kept.
     """
     src_name = table.source
-    _warn_shared_user_item_ids(table)
+    two_spaces = two_id_spaces(table, cfg)
+    if two_spaces:
+        _check_two_spaces(cfg, src_name)
+    else:
+        _warn_shared_user_item_ids(table)
     # take the columns over: the function drops each as soon as it is used (memory)
     cols = {k: getattr(table, k) for k in ("time", "src", "dst", "weight")}
     table.time = table.src = table.dst = table.weight = None
@@ -177,8 +190,8 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
         # shift: after duplicates are combined (step 6), so that one offset undoes it
     del neg
 
-    # 4. self-loops
-    if cfg.self_loops == "drop":
+    # 4. self-loops (none between two id spaces: user 5 -> item 5 is not one)
+    if cfg.self_loops == "drop" and not two_spaces:
         keep = src != dst
         if not keep.all():
             t, w, src, dst = _take(keep, t, w, src, dst)
@@ -186,16 +199,27 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
         raise InputError(f"{src_name}: no edges left after filtering "
                          f"(self-loops={cfg.self_loops}, negative={cfg.negative})")
 
-    # 5. node ids
-    node_ids, s, d = _node_index(table.ids, src, dst, cfg.nodes, src_name)
+    # 5. node ids (two id spaces: the sources first, then the destinations)
+    num_sources = None
+    if two_spaces:
+        node_ids, s, d, num_sources = _two_space_index(table.ids, src, dst)
+    else:
+        node_ids, s, d = _node_index(table.ids, src, dst, cfg.nodes, src_name)
     del src, dst
     if cfg.top_k is not None and cfg.top_k < len(node_ids):
-        node_ids, s, d, keep = _top_k(node_ids, s, d, cfg.top_k)
+        node_ids, s, d, keep, chosen = _top_k(node_ids, s, d, cfg.top_k)
         t, w = t[keep], w[keep]
+        if num_sources is not None:
+            num_sources = int(np.searchsorted(chosen, num_sources))
         if len(t) == 0:
             raise InputError(f"{src_name}: no edges left after filtering: --top-k {cfg.top_k} "
                              f"keeps {len(node_ids)} node(s) with no link between them")
     n = len(node_ids)
+    if num_sources is not None:
+        log.info("%s: %s and %s ids counted apart (two id spaces: %d sources, %d "
+                 "destinations; --one-id-space reads them as one)", src_name,
+                 table.columns.get("src"), table.columns.get("dst"), num_sources,
+                 n - num_sources)
     if num_t * n * n >= 2 ** 63:
         raise InputError(f"{src_name}: {num_t} snapshots x {n} x {n} nodes cannot be indexed; "
                          f"use fewer snapshots or --top-k")
@@ -241,7 +265,7 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     if not nonzero.all():
         key, w32 = key[nonzero], w32[torch.from_numpy(nonzero)]
     del nonzero
-    if cfg.directed is True:
+    if cfg.directed is True or two_spaces:
         directed = True                          # imposed: no need to look at the mirror
     else:
         key_t = _mirror_keys(key, n)
@@ -272,7 +296,7 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     seq = SnapshotSequence.from_edges(
         tk, rest // n, rest % n, w32.numpy(), num_t, list(node_ids), directed,
         Scaler(cfg.scale, denom), times=times, source=src_name, num_rows=num_rows,
-        weight_offset=offset, granularity=width, presorted=True)
+        weight_offset=offset, granularity=width, presorted=True, num_sources=num_sources)
     log.info("%s: %d nodes, %d snapshots, %d rows kept, %s", src_name, n, num_t, num_rows,
              "directed" if directed else "undirected")
     return seq
@@ -316,12 +340,46 @@ def _node_index(ids: list, src: np.ndarray, dst: np.ndarray, num_nodes: Optional
     return node_ids, remap[src], remap[dst]
 
 
+def _check_two_spaces(cfg: DataConfig, source: str) -> None:
+    """Refuse the settings that need one id space (``--nodes``: ids ``0..N-1`` of both
+    sides; ``--undirected``: links both ways) when the sides are counted apart."""
+    why = ("the sources and destinations are counted apart (two id spaces: --bipartite, or "
+           "columns named user_id/item_id); add --one-id-space to read them as one set of "
+           "nodes")
+    if cfg.nodes is not None:
+        raise InputError(f"{source}: --nodes {cfg.nodes} needs one id space, but {why}")
+    if cfg.directed is False:
+        raise InputError(f"{source}: --undirected needs one id space (a link user -> item "
+                         f"has no reverse), but {why}")
+
+
+def _two_space_index(ids: list, src: np.ndarray, dst: np.ndarray
+                     ) -> tuple[list, np.ndarray, np.ndarray, int]:
+    """Two id spaces on id codes (``ids`` the sorted distinct ids of both columns,
+    ``src``/``dst`` index them): the ``U`` distinct sources are nodes ``0..U-1`` and the
+    distinct destinations ``U..N-1``, each side in id order; an id on both sides is two
+    nodes. Returns ``(node_ids, s, d, U)``."""
+    parts, remapped = [], []
+    offset = 0
+    for codes in (src, dst):
+        used = np.zeros(len(ids), dtype=bool)
+        used[codes] = True
+        chosen = np.flatnonzero(used)
+        remap = np.full(len(ids), -1, dtype=np.int64)
+        remap[chosen] = offset + np.arange(len(chosen))
+        parts.append([ids[i] for i in chosen])
+        remapped.append(remap[codes])
+        offset += len(chosen)
+    return parts[0] + parts[1], remapped[0], remapped[1], len(parts[0])
+
+
 def _take(keep: np.ndarray, t, w, src: np.ndarray, dst: np.ndarray):
     return t[keep], w[keep], src[keep], dst[keep]
 
 
 def _top_k(node_ids: list, s: np.ndarray, d: np.ndarray, k: int):
-    """Keep the ``k`` nodes with most rows (ties: smaller id first); re-index them."""
+    """Keep the ``k`` nodes with most rows (ties: smaller index first); re-index them in
+    their order. Returns ``(node_ids, s, d, rows kept, chosen old indices (sorted))``."""
     n = len(node_ids)
     activity = np.bincount(s, minlength=n) + np.bincount(d, minlength=n)
     chosen = np.sort(np.argsort(-activity, kind="stable")[:k])
@@ -329,7 +387,7 @@ def _top_k(node_ids: list, s: np.ndarray, d: np.ndarray, k: int):
     remap[chosen] = np.arange(len(chosen))
     s2, d2 = remap[s], remap[d]
     keep = (s2 >= 0) & (d2 >= 0)
-    return [node_ids[i] for i in chosen], s2[keep], d2[keep], keep
+    return [node_ids[i] for i in chosen], s2[keep], d2[keep], keep, chosen
 
 
 def _aggregate(key: np.ndarray, w: np.ndarray, agg: str

@@ -107,6 +107,11 @@ class SnapshotSequence:
             (``negative='shift'``); written predictions subtract it again. (default: ``0``)
         granularity (float, optional): Snapshot width in seconds for event streams (messages
             suggest a coarser one when the dense view does not fit).
+        num_sources (int, optional): Two id spaces (a ``user -> item`` stream whose users
+            and items are counted apart): nodes ``0 .. U-1`` are the sources (users),
+            ``U .. N-1`` the destinations (items), every link goes from the first to the
+            second, and an id may name one node of each (``node_ids`` holds each side's own
+            ids). ``None``: one id space (default).
 
     The dense view :attr:`adj` must not be modified in place once a sparse accessor or the
     fingerprint has been used (they are cached).
@@ -116,8 +121,10 @@ class SnapshotSequence:
                  directed: bool = True, scaler: Optional[Scaler] = None,
                  times: Optional[list] = None, source: str = "", num_rows: int = 0,
                  weight_offset: float = 0.0, _fingerprint: Optional[str] = None, *,
-                 granularity: Optional[float] = None) -> None:
+                 granularity: Optional[float] = None,
+                 num_sources: Optional[int] = None) -> None:
         self.node_ids = list(node_ids) if node_ids is not None else []
+        self.num_sources = None if num_sources is None else int(num_sources)
         self.directed = bool(directed)
         self.scaler = scaler if scaler is not None else Scaler()
         self.times = times
@@ -155,7 +162,7 @@ class SnapshotSequence:
             num_snapshots (int): ``T`` (trailing snapshots may be empty).
             node_ids (list): Original ids, length ``N``.
             directed (bool): As in the constructor; ``kw``: ``times``, ``source``,
-                ``num_rows``, ``weight_offset``, ``granularity``.
+                ``num_rows``, ``weight_offset``, ``granularity``, ``num_sources``.
             presorted (bool): The entries are already sorted by ``(t, src, dst)``, unique
                 and non-zero (ingestion guarantees it): skip the sort and the checks.
 
@@ -257,7 +264,7 @@ class SnapshotSequence:
     @adj.setter
     def adj(self, value: torch.Tensor) -> None:
         other = SnapshotSequence(value, self.node_ids, self.directed, self.scaler,
-                                 source=self.source)
+                                 source=self.source, num_sources=self.num_sources)
         self._dense, self._coo, self._fingerprint = other._dense, None, None
         self._num_t, self._num_n = other._num_t, other._num_n
 
@@ -295,6 +302,8 @@ class SnapshotSequence:
                     h.update(np.ascontiguousarray(arr).tobytes())
             h.update(repr([str(n) for n in self.node_ids]).encode())
             h.update(repr((self.directed, self.scaler.kind, self.scaler.denom)).encode())
+            if self.num_sources is not None:             # one id space: as before
+                h.update(repr(("num_sources", self.num_sources)).encode())
             self._fingerprint = h.hexdigest()
         return self._fingerprint
 
@@ -323,7 +332,7 @@ class SnapshotSequence:
         kw = dict(node_ids=self.node_ids, directed=self.directed, scaler=self.scaler,
                   times=None if self.times is None else self.times[:num_snapshots],
                   source=self.source, num_rows=self.num_rows, weight_offset=self.weight_offset,
-                  granularity=self.granularity)
+                  granularity=self.granularity, num_sources=self.num_sources)
         if self._dense is not None:
             return SnapshotSequence(self._dense[:num_snapshots].clone(), **kw)
         ptr, src, dst, w = self._table()
@@ -333,6 +342,19 @@ class SnapshotSequence:
         out._coo = (ptr[:num_snapshots + 1].copy(), src[:end].copy(), dst[:end].copy(),
                     w[:end].copy())
         return out
+
+    # ----- id spaces ---------------------------------------------------------------
+    def id_space(self, side: str) -> tuple[list, int]:
+        """``(ids, offset)`` of the nodes a ``side`` (``'src'`` or ``'dst'``) of a link names:
+        node ``offset + i`` has id ``ids[i]``. One id space: every node for both sides;
+        two (:attr:`num_sources`): the sources for ``'src'``, the destinations for
+        ``'dst'``."""
+        if side not in ("src", "dst"):
+            raise ValueError(f"side {side!r} is not 'src' or 'dst'")
+        u = self.num_sources
+        if u is None:
+            return self.node_ids, 0
+        return (self.node_ids[:u], 0) if side == "src" else (self.node_ids[u:], u)
 
     def __repr__(self) -> str:
         return (f"SnapshotSequence(T={self.num_snapshots}, N={self.num_nodes}, "
@@ -475,4 +497,5 @@ class SnapshotSequence:
                             else granularity_label(self.granularity)),
             "scale": self.scaler.to_dict(),
             "fingerprint": self.fingerprint,
+            **({} if self.num_sources is None else {"num_sources": self.num_sources}),
         }

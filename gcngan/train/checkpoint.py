@@ -55,10 +55,13 @@ def data_record(seq) -> dict:
     """The ``data`` entry of a checkpoint for a :class:`~gcngan.data.SnapshotSequence`."""
     ids = [i if isinstance(i, (int, str)) and not isinstance(i, bool) else str(i)
            for i in (int(i) if isinstance(i, np.integer) else i for i in seq.node_ids)]
-    return {"fingerprint": seq.fingerprint, "num_nodes": seq.num_nodes,
-            "num_snapshots": seq.num_snapshots, "directed": bool(seq.directed),
-            "node_ids": ids, "scaler": seq.scaler.to_dict(), "source": str(seq.source),
-            "path": str(Path(str(seq.source)).absolute())}
+    record = {"fingerprint": seq.fingerprint, "num_nodes": seq.num_nodes,
+              "num_snapshots": seq.num_snapshots, "directed": bool(seq.directed),
+              "node_ids": ids, "scaler": seq.scaler.to_dict(), "source": str(seq.source),
+              "path": str(Path(str(seq.source)).absolute())}
+    if seq.num_sources is not None:                      # two id spaces (sources first)
+        record["num_sources"] = int(seq.num_sources)
+    return record
 
 
 # ----- RNG state ------------------------------------------------------------------------------

@@ -69,6 +69,11 @@ class DenseFamily(ModelFamily):
 
         config, data = trainer.config, trainer.data
         tc, dc = config.train, config.data
+        if data.num_sources is not None:
+            raise ConfigError(f"{data.source or 'data'}: the dense family predicts every N x N "
+                              f"entry, one id space; these sources and destinations are "
+                              f"counted apart (two id spaces): train the sparse family (the "
+                              f"default preset) or read them as one with --one-id-space")
         check_validation_targets(data.adj, trainer.split, data.source or "data")
         # refuse up front (clear message with the largest N that fits) what would not fit
         check_memory(config, data.num_nodes, data.num_snapshots, trainer.device,

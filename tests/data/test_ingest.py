@@ -404,21 +404,66 @@ def test_shift_after_combining_duplicates_is_undone_by_one_offset(write, agg):
     assert load_snapshots(path, DataConfig(negative="abs")).weight_offset == 0.0
 
 
+def test_user_item_ids_are_two_id_spaces(write):
+    """A ``user_id -> item_id`` stream (JODIE's raw files count users and items each from
+    0) reads its sides apart: user 5 and item 5 are two nodes, the sources first
+    (``num_sources``), each side in id order; every link goes from the first block to the
+    second, and is directed."""
+    path = write("u.csv", "user_id,item_id,timestamp\n0,0,10\n1,0,20\n0,1,30\n2,2,30\n")
+    seq = load_snapshots(path, DataConfig(granularity="10"))
+    assert (seq.node_ids, seq.num_sources, seq.directed) == ([0, 1, 2, 0, 1, 2], 3, True)
+    assert seq.id_space("src") == ([0, 1, 2], 0) and seq.id_space("dst") == ([0, 1, 2], 3)
+    links = {(int(t), int(a), int(b)) for t in range(seq.num_snapshots)
+             for a, b, _ in zip(*seq.edges(t))}
+    assert links == {(0, 0, 3), (1, 1, 3), (2, 0, 4), (2, 2, 5)}      # 2 -> 2 is no self-loop
+    dropped = load_snapshots(path, DataConfig(granularity="10", self_loops="drop"))
+    assert dropped.fingerprint == seq.fingerprint
+    assert load_snapshots(path, DataConfig(granularity="10", bipartite=True)).fingerprint == \
+        seq.fingerprint
+    one = load_snapshots(path, DataConfig(granularity="10", bipartite=False))
+    assert (one.node_ids, one.num_sources) == ([0, 1, 2], None) and one.fingerprint != \
+        seq.fingerprint
+    assert one.id_space("dst") == ([0, 1, 2], 0)
+
+
+def test_two_id_spaces_on_any_columns_and_with_top_k(write):
+    """``bipartite=True`` counts the sides apart whatever the column names; ``--top-k``
+    keeps the most active nodes of both sides, the sources still first."""
+    path = write("e.csv", "timestamp,src,dst\n10,a,x\n20,a,y\n30,b,x\n30,c,a\n40,a,x\n")
+    seq = load_snapshots(path, DataConfig(granularity="10", bipartite=True))
+    assert (seq.node_ids, seq.num_sources) == (["a", "b", "c", "a", "x", "y"], 3)
+    assert load_snapshots(path, DataConfig(granularity="10")).num_sources is None
+    top = load_snapshots(path, DataConfig(granularity="10", bipartite=True, top_k=3))
+    assert (top.node_ids, top.num_sources) == (["a", "b", "x"], 2)     # a:3 x:3 b:1 c:1 a':1
+    assert {(int(a), int(b)) for t in range(top.num_snapshots)
+            for a, b, _ in zip(*top.edges(t))} == {(0, 2), (1, 2)}
+
+
+@pytest.mark.parametrize("cfg, message", [
+    ({"nodes": 6}, "--nodes 6 needs one id space"),
+    ({"directed": False}, "--undirected needs one id space"),
+])
+def test_two_id_spaces_refuse_what_needs_one(write, cfg, message):
+    path = write("u.csv", "user_id,item_id,timestamp\n0,0,10\n1,0,20\n")
+    with pytest.raises(InputError, match=message + r".*add --one-id-space"):
+        load_snapshots(path, DataConfig(granularity="10", **cfg))
+
+
 @pytest.mark.parametrize("header, rows, warned", [
     ("user_id,item_id,timestamp", "0,0,10\n1,0,20\n0,1,30\n", True),      # JODIE raw: shared
     ("user_id,item_id,timestamp", "1,8228,10\n2,8228,20\n1,8229,30\n", False),  # offset
     ("src,dst,timestamp", "0,1,10\n1,0,20\n0,1,30\n", False),            # one kind of node
 ])
-def test_user_item_ids_used_on_both_sides_are_warned_about(write, caplog, header, rows, warned):
-    """A ``user_id -> item_id`` stream whose ids count from 0 on both sides reads user 5 and
-    item 5 as one node: ingestion says so (and how to keep them apart)."""
+def test_user_item_ids_read_as_one_space_are_warned_about(write, caplog, header, rows, warned):
+    """Read as one id space (``--one-id-space``), a ``user_id -> item_id`` stream whose ids
+    count from 0 on both sides makes user 5 and item 5 one node: ingestion says so."""
     path = write("u.csv", f"{header}\n{rows}")
     with caplog.at_level(logging.WARNING, logger="gcngan"):
-        load_snapshots(path, DataConfig(granularity="10"))
+        load_snapshots(path, DataConfig(granularity="10", bipartite=False))
     said = [r.getMessage() for r in caplog.records if "used as both" in r.getMessage()]
-    assert said == ([f"{path}: 2 ids are used as both user_id and item_id: each reads as one "
-                     f"node (one id space); if users and items are counted apart, offset the "
-                     f"item ids past the largest user id first"] if warned else [])
+    assert said == ([f"{path}: 2 ids are used as both user_id and item_id: read as one id "
+                     f"space, each is one node (without --one-id-space they are counted "
+                     f"apart)"] if warned else [])
 
 
 # ----------------------------------------------------------------------------- chunked reading
