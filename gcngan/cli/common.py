@@ -171,8 +171,8 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
 
 
 DATA_KEYS = ("format", "time_col", "src_col", "dst_col", "weight_col", "nodes", "snapshots",
-             "directed", "bipartite", "self_loops", "top_k", "granularity", "agg", "max_threshold", "scale",
-             "negative", "window", "val", "test")
+             "directed", "bipartite", "self_loops", "top_k", "granularity", "agg",
+             "max_threshold", "scale", "negative", "window", "val", "test")
 
 
 def data_updates(args: argparse.Namespace) -> dict:

@@ -234,8 +234,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def resolved_data_config(config, seq):
     """``config`` with what the data decided written in: the snapshot width chosen for an
     event stream (``granularity`` auto), two id spaces (``bipartite``) and the validation
-    and test targets (``val`` / ``test`` not given), so the run's ``config.json`` says what it trained on and later
-    commands read the data the same way."""
+    and test targets (``val`` / ``test`` not given), so the run's ``config.json`` says what
+    it trained on and later commands read the data the same way."""
     from gcngan.config import merge_dict
     from gcngan.data.events import granularity_label, is_auto
     from gcngan.data.windows import split_of
