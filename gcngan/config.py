@@ -133,6 +133,9 @@ class ModelConfig:
     pair_features: bool = True            # sparse: the pair decoder reads the pairs' history
     #                                       and structure features (false = node states
     #                                       only: the "no structure features" ablation)
+    path_features: bool = False           # sparse: also paths of length 3 between the pair
+    #                                       (gcngan.nn.pair_decoder.PATH_FEATURES: bipartite
+    #                                       and two-step structure common neighbours miss)
     max_horizon: int = 0                  # sparse: the decoder and critic also read how many
     #                                       snapshots after the window the target lies (0 ..
     #                                       this), training targets drawn that far ahead, so
@@ -173,6 +176,7 @@ class ModelConfig:
                         ("gcn_skip", self.gcn_skip, False),
                         ("gcn_mirror", self.gcn_mirror, False),
                         ("random_features", self.random_features, 0),
+                        ("path_features", self.path_features, False),
                         ("max_horizon", self.max_horizon, 0),
                         ("critic_sets", self.critic_sets, "window")) if v != off]
         if sparse_only and self.family != "sparse":

@@ -57,6 +57,19 @@ PAIR_FEATURES = (
     "src_new_share",        # share of u's window links that were new when made
 )
 
+#: Columns appended with ``model.path_features`` (:meth:`PairFeaturizer.paths_of_three`):
+#: paths of length 3 in the window's undirected binary union ``U``, the structure of a
+#: bipartite user -> item graph (where every common neighbour count is 0) and of new links
+#: two steps apart, as item-based collaborative filtering counts them.
+PATH_FEATURES = (
+    "paths3",               # log1p #paths u - a - b - v in U
+    "paths3_ra",            # log1p sum over those paths of 1 / (d_a d_b)
+)
+
+#: Two-hop row entries computed at once by :meth:`PairFeaturizer.paths_of_three` (a bound
+#: on the working memory, not on the result).
+PATH_BLOCK_ENTRIES = 1 << 21
+
 
 class PairFeaturizer:
     r"""Computes :data:`PAIR_FEATURES` for candidate pairs of any target snapshot, reusing
@@ -76,11 +89,15 @@ class PairFeaturizer:
         cache_size (int, optional): Window unions kept (each holds up to
             :math:`2 E_{window}` entries). (default: ``4``)
         chunk (int, optional): Pairs per sparse row intersection. (default: ``65536``)
+        paths (bool, optional): Append :data:`PATH_FEATURES` (``model.path_features``).
+            (default: ``False``)
     """
 
-    def __init__(self, seq, cache_size: int = 4, chunk: int = 65536) -> None:
+    def __init__(self, seq, cache_size: int = 4, chunk: int = 65536,
+                 paths: bool = False) -> None:
         from gcngan.structural import as_index
 
+        self.paths = bool(paths)
         self.index = as_index(seq)
         self.scaler = getattr(self.index.seq, "scaler", None)
         self.cache_size = cache_size
@@ -114,6 +131,60 @@ class PairFeaturizer:
             b = a + self.chunk
             both = u[src[a:b]].multiply(u[dst[a:b]])                       # (c, N) sparse
             out[a:b] = both @ node_w                                       # (c, 3)
+        return out
+
+    def paths_of_three(self, t: int, window: int, src: np.ndarray, dst: np.ndarray,
+                       block_entries: int = PATH_BLOCK_ENTRIES) -> np.ndarray:
+        r"""Paths of length 3 from ``u`` to ``v`` in the window's union ``U``: their number
+        :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv}` and their degree-discounted sum
+        :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv} / (d_a d_b)`, :math:`(P, 2)` float64.
+
+        The sources' two-hop rows :math:`(U W)_{u\cdot}` (:math:`W = U` or
+        :math:`D^{-1} U`) are built for blocks of sources holding at most ``block_entries``
+        entries together (bounded by :math:`\sum_{a \in N(u)} d_a` per source; a source
+        beyond it alone); each pair then reads that row at ``v``'s neighbours: time
+        :math:`O(\sum_u \sum_{a \in N(u)} d_a + \sum_{(u,v)} d_v \log)`, nothing of size
+        :math:`N^2`."""
+        u_mat, deg = self.union(t, window)
+        n = deg.size
+        inv = np.divide(1.0, deg, out=np.zeros(n), where=deg > 0)
+        out = np.zeros((src.size, 2))
+        if src.size == 0 or u_mat.nnz == 0:
+            return out
+        import scipy.sparse as sp
+
+        ra_right = sp.diags(inv) @ u_mat                                   # D^-1 U
+        reach = u_mat @ deg                                                # (N,) bound
+        sources, pair_source = np.unique(src, return_inverse=True)
+        order = np.argsort(pair_source, kind="stable")                     # pairs by source
+        first = np.searchsorted(pair_source[order], np.arange(sources.size + 1))
+        cost = np.cumsum(reach[sources])
+        a = 0
+        while a < sources.size:
+            b = max(int(np.searchsorted(cost, (cost[a - 1] if a else 0.0) + block_entries,
+                                        side="right")), a + 1)
+            rows = u_mat[sources[a:b]]                                     # (k, N)
+            pairs = order[first[a]:first[b]]                               # their pairs
+            local = pair_source[pairs] - a                                 # row in block
+            v = dst[pairs]
+            lo, hi = u_mat.indptr[v], u_mat.indptr[v + 1]                  # N(v)
+            count = hi - lo
+            which = np.repeat(np.arange(pairs.size), count)                # (M,)
+            nb = u_mat.indices[np.repeat(lo - np.cumsum(count) + count, count)
+                               + np.arange(int(count.sum()))]              # b in N(v)
+            for j, right in enumerate((u_mat, ra_right)):
+                two = (rows @ right).tocsr()                               # (k, N) 2-hop
+                two.sort_indices()
+                keys = (np.repeat(np.arange(two.shape[0], dtype=np.int64),
+                                  np.diff(two.indptr)) * n + two.indices)  # sorted
+                want = local[which].astype(np.int64) * n + nb
+                at = np.searchsorted(keys, want).clip(max=max(keys.size - 1, 0))
+                hit = keys.size > 0
+                val = np.where(hit & (keys[at] == want), two.data[at] if hit else 0.0, 0.0)
+                if j == 1:
+                    val = val * inv[nb]
+                out[pairs, j] = np.bincount(which, weights=val, minlength=pairs.size)
+            a = b
         return out
 
     def node_stats(self, t: int, window: int) -> dict:
@@ -160,7 +231,8 @@ class PairFeaturizer:
             src, dst (array-like): Node indices, :math:`(P,)`.
 
         Returns:
-            Tensor: :math:`(P, F)` float32, ``F = len(PAIR_FEATURES)``.
+            Tensor: :math:`(P, F)` float32, ``F = len(PAIR_FEATURES)`` (plus
+            ``len(PATH_FEATURES)`` with ``paths``).
 
         Raises:
             InputError: ``t`` without a full window, or node indices out of range.
@@ -196,6 +268,8 @@ class PairFeaturizer:
                 np.log1p(ns["in_degree"][dst]), np.log1p(ns["in_last"][dst]),
                 np.log1p(ns["new_in"][dst]), np.log1p(ns["new_in_last"][dst]),
                 np.where(active > 0, 1.0 / (window + 1 - active), 0.0), new_share]
+        if self.paths:
+            cols += list(np.log1p(self.paths_of_three(t, window, src, dst)).T)
         return torch.from_numpy(np.stack(cols, axis=1)).float()            # (P, F)
 
     def _window_values(self, t: int, window: int, keys: np.ndarray) -> np.ndarray:
