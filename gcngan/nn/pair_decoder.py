@@ -177,10 +177,11 @@ class PairFeaturizer:
                 two.sort_indices()
                 keys = (np.repeat(np.arange(two.shape[0], dtype=np.int64),
                                   np.diff(two.indptr)) * n + two.indices)  # sorted
+                if keys.size == 0:                                         # no 2-hop path
+                    continue
                 want = local[which].astype(np.int64) * n + nb
-                at = np.searchsorted(keys, want).clip(max=max(keys.size - 1, 0))
-                hit = keys.size > 0
-                val = np.where(hit & (keys[at] == want), two.data[at] if hit else 0.0, 0.0)
+                at = np.searchsorted(keys, want).clip(max=keys.size - 1)
+                val = np.where(keys[at] == want, two.data[at], 0.0)
                 if j == 1:
                     val = val * inv[nb]
                 out[pairs, j] = np.bincount(which, weights=val, minlength=pairs.size)

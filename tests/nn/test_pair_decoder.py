@@ -9,8 +9,8 @@ import torch
 from gcngan.data.snapshots import Scaler
 from gcngan.errors import ConfigError, InputError
 from gcngan.nn.decoders import Decoder
-from gcngan.nn.pair_decoder import (PAIR_FEATURES, PairDecoder, PairFeaturizer, fit_regression,
-                                    hurdle_loss, listwise_loss, pair_features)
+from gcngan.nn.pair_decoder import (PAIR_FEATURES, PATH_FEATURES, PairDecoder, PairFeaturizer,
+                                    fit_regression, hurdle_loss, listwise_loss, pair_features)
 from gcngan.structural import AdamicAdar, CommonNeighbours, PairIndex, ResourceAllocation
 
 
@@ -108,6 +108,35 @@ def test_featurizer_reuses_caches_and_agrees_with_structural():
             ref = heuristic.score_pairs(index, t, src, dst, 4)[0]
             np.testing.assert_allclose(got[:, col].numpy(), np.log1p(ref), rtol=1e-6,
                                        atol=1e-6)
+
+
+@pytest.mark.parametrize("block_entries", [1, 40, 1 << 21])
+def test_paths_of_three_match_dense_powers(block_entries):
+    """paths_of_three: the number of paths u - a - b - v in the window's union U
+    (``(U^3)[u, v]``) and their sum of 1 / (d_a d_b) (``(U D^-1 U D^-1 U)[u, v]``), whatever
+    the two-hop block size (one source per block at 1 entry); with ``paths`` the featurizer
+    appends their log1p after PAIR_FEATURES."""
+    adj = _random_adj(T=9, n=14, seed=4, p=0.04)
+    adj[5, 3, 3] = 1.0                                                    # a self-loop
+    index = PairIndex(EdgeSeq(adj))
+    fz = PairFeaturizer(index, paths=True)
+    rng = np.random.default_rng(3)
+    src, dst = rng.integers(0, 14, 120), rng.integers(0, 14, 120)
+    for t, window in ((9, 4), (6, 3)):
+        u = (adj[t - window:t] != 0).any(axis=0)
+        u = (u | u.T).astype(float)                                       # undirected union
+        deg = u.sum(axis=1)
+        inv = np.diag(np.where(deg > 0, 1.0 / np.maximum(deg, 1.0), 0.0))
+        got = fz.paths_of_three(t, window, src, dst, block_entries=block_entries)
+        np.testing.assert_allclose(got[:, 0], (u @ u @ u)[src, dst])
+        np.testing.assert_allclose(got[:, 1], (u @ inv @ u @ inv @ u)[src, dst], rtol=1e-12)
+        assert (got[:, 0] > 0).any() and (got[:, 0] == 0).any()
+        feats = fz(t, window, src, dst)
+        assert feats.shape == (src.size, len(PAIR_FEATURES) + len(PATH_FEATURES))
+        assert torch.equal(feats[:, :len(PAIR_FEATURES)], pair_features(index, t, window, src, dst))
+        np.testing.assert_allclose(feats[:, len(PAIR_FEATURES):].numpy(),
+                                   np.log1p(got).astype(np.float32), rtol=1e-6)
+    assert fz.paths_of_three(9, 4, src[:0], dst[:0]).shape == (0, 2)
 
 
 def test_pair_features_refuse_bad_input():
