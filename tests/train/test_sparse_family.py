@@ -249,6 +249,40 @@ def test_ablation_switches_change_what_they_say(tmp_path):
         build_config("dense", overrides=["pair_features=false"])
 
 
+def test_path_features_reach_the_decoder_the_critic_and_a_saved_run(tmp_path):
+    """model.path_features: training and scoring read PATH_FEATURES after PAIR_FEATURES (the
+    decoder and the critic take 2 more columns); a checkpoint rebuilds the same model and
+    scores the same; the dense family refuses the switch."""
+    from gcngan.config import build_config
+    from gcngan.errors import ConfigError
+    from gcngan.nn.pair_decoder import PAIR_FEATURES, PATH_FEATURES
+    from gcngan.nn.sparse_model import model_predictor
+    from gcngan.train import load_checkpoint
+    from gcngan.train.checkpoint import generator_from_checkpoint
+
+    tr = _small_trainer(tmp_path, "path_features=true", epochs=1)
+    width = len(PAIR_FEATURES) + len(PATH_FEATURES)
+    assert tr.generator.decoder.pair_channels == tr.critic.set_critic.pair_channels == width
+    ts = tr.train_set
+    t = ts.targets[-1]
+    src, dst = ts.candidates(t)[:2]
+    feats = ts.batch(torch.tensor([len(ts) - 1]))[0].feats
+    paths = ts.featurizer.paths_of_three(t, ts.window, src, dst)
+    np.testing.assert_allclose(feats[:, len(PAIR_FEATURES):].numpy(),
+                               np.log1p(paths).astype(np.float32), rtol=1e-6)
+    tr.run_dir = tmp_path / "run"
+    tr.run_dir.mkdir()
+    tr.save("best.pt")
+    gen, cfg = generator_from_checkpoint(load_checkpoint(tr.run_dir / "best.pt"))
+    T = ts.index.num_snapshots
+    want = model_predictor(tr.generator, tr.config).score_pairs(ts.index, T, src, dst,
+                                                                ts.window)[0]
+    got = model_predictor(gen, cfg).score_pairs(ts.index, T, src, dst, ts.window)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    with pytest.raises(ConfigError, match="path_features.*sparse"):
+        build_config("dense", overrides=["path_features=true"])
+
+
 def test_training_targets_without_links_are_skipped_not_nan(social_csv, tmp_path, capsys):
     """A training snapshot with no link u -> v (u != v) has no ranking query, so no candidate
     pairs: it is skipped with a warning naming it (it made the losses NaN: a mean over an
