@@ -325,7 +325,7 @@ PRESETS: dict[str, dict] = {
         "model": {"family": "sparse", "node_input": "embedding", "noise_dim": 32,
                   "node_noise": 0.0, "gcn_channels": [32, 32], "lstm_hidden": 32,
                   "temporal": "node", "decoder_hidden": 64, "critic_hidden": [64],
-                  "critic_condition": "history", "dropout": 0.0},
+                  "critic_condition": "history", "dropout": 0.0, "path_features": True},
         "train": {"loss": "wgan-gp", "recon": "hurdle", "lr": 3e-3, "critic_lr": 1e-3,
                   "weight_decay": 0.0, "gp_weight": 10.0, "alpha": 1.0, "adv_weight": 0.01,
                   "batch_size": 1, "epochs": 10, "grad_clip": 5.0, "eval_samples": 1,

@@ -64,7 +64,7 @@ VARIANTS = {"sparse": [],
             "random-features": ["random_features=32"],
             "negative-pool": ["negative_pool=1000"],
             "horizon": ["max_horizon=15"],
-            "paths": ["path_features=true"],
+            "no-paths": ["path_features=false"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -86,8 +86,8 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                                    "(`negative_pool=1000`)",
                   "horizon": "half the targets 1-15 snapshots past their window, the gap as "
                              "an input (`max_horizon=15`)",
-                  "paths": "paths of length 3 between the pair as features "
-                           "(`path_features=true`)",
+                  "no-paths": "no paths of length 3 between the pair among the features "
+                              "(`path_features=false`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"
