@@ -1067,7 +1067,7 @@ def render_subgraphs(report: dict) -> list[str]:
 #: the variants whose validation MRR :func:`render_variants` sets beside the preset's (the
 #: ablations, and a switch the preset leaves off); ``whole-window`` has its own section
 #: (:func:`render_subgraphs`)
-VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "gcn-skip",
+VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "no-paths", "gcn-skip",
                        "node-activity", "gcn-mirror", "negatives-50", "random-features")
 
 

@@ -130,7 +130,9 @@ def test_trainer_learns_to_rank(tmp_path, monkeypatch):
     assert got == (target > 0).tolist()                      # targets are the true links
     tr.fit()
     after = max(r["val_mrr"] for r in tr.history)
-    assert after > before + 0.15, (before, after)   # measured 0.15 -> 0.55
+    # measured 0.15 -> 0.55 without the path features, 0.42 -> 0.54 with them (the
+    # untrained decoder's linear term already reads them)
+    assert after > before + 0.08 and after > 0.5, (before, after)
 
 
 def test_memory_refusal_names_the_sparse_preset(tmp_path, monkeypatch, capsys):
@@ -191,8 +193,10 @@ def test_a_target_drawn_ahead_reads_the_earlier_window_and_its_horizon(tmp_path)
         keys, _ = ts.index.snapshot(t)
         true = np.isin(ts.index.keys(src, dst), keys)
         assert torch.equal(target > 0, torch.from_numpy(true))           # labels of A_t
+    from gcngan.nn.pair_decoder import PAIR_FEATURES, PATH_FEATURES
+
     assert tr.generator.decoder.pair_channels == tr.critic.set_critic.pair_channels == \
-        len(__import__("gcngan.nn.pair_decoder", fromlist=["x"]).PAIR_FEATURES) + 1
+        len(PAIR_FEATURES) + len(PATH_FEATURES) + 1                      # the preset's paths
     tr.train_epoch(0)
     from gcngan.nn.sparse_model import model_predictor
 
