@@ -71,6 +71,20 @@ PATH_FEATURES = (
 PATH_BLOCK_ENTRIES = 1 << 21
 
 
+def _read_entries(mat, n: int, want: np.ndarray):
+    """Entries of the CSR ``mat`` (``k x n``, indices sorted here) at flat positions
+    ``want = row * n + col``: ``(values (M,), positions, found)``; 0 where absent (``None``
+    positions when ``mat`` is empty)."""
+    if mat.nnz == 0:
+        return np.zeros(want.size), None, None
+    mat.sort_indices()
+    keys = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr)) * n \
+        + mat.indices                                                      # sorted
+    at = np.searchsorted(keys, want).clip(max=keys.size - 1)
+    hit = keys[at] == want
+    return np.where(hit, mat.data[at], 0.0), at, hit
+
+
 class PairFeaturizer:
     r"""Computes :data:`PAIR_FEATURES` for candidate pairs of any target snapshot, reusing
     one :class:`~gcngan.structural.PairIndex` (sorted edge keys per snapshot, first-seen
@@ -172,19 +186,18 @@ class PairFeaturizer:
             which = np.repeat(np.arange(pairs.size), count)                # (M,)
             nb = u_mat.indices[np.repeat(lo - np.cumsum(count) + count, count)
                                + np.arange(int(count.sum()))]              # b in N(v)
-            for j, right in enumerate((u_mat, ra_right)):
-                two = (rows @ right).tocsr()                               # (k, N) 2-hop
-                two.sort_indices()
-                keys = (np.repeat(np.arange(two.shape[0], dtype=np.int64),
-                                  np.diff(two.indptr)) * n + two.indices)  # sorted
-                if keys.size == 0:                                         # no 2-hop path
-                    continue
-                want = local[which].astype(np.int64) * n + nb
-                at = np.searchsorted(keys, want).clip(max=keys.size - 1)
-                val = np.where(keys[at] == want, two.data[at], 0.0)
-                if j == 1:
-                    val = val * inv[nb]
-                out[pairs, j] = np.bincount(which, weights=val, minlength=pairs.size)
+            two = (rows @ u_mat).tocsr()                                   # (k, N) 2-hop
+            two_ra = (rows @ ra_right).tocsr()            # the same pattern (weights > 0)
+            want = local[which].astype(np.int64) * n + nb
+            raw, at, hit = _read_entries(two, n, want)
+            two_ra.sort_indices()
+            if hit is not None and np.array_equal(two.indptr, two_ra.indptr) and \
+                    np.array_equal(two.indices, two_ra.indices):
+                ra = np.where(hit, two_ra.data[at], 0.0)                   # one lookup
+            else:
+                ra = _read_entries(two_ra, n, want)[0]
+            out[pairs, 0] = np.bincount(which, weights=raw, minlength=pairs.size)
+            out[pairs, 1] = np.bincount(which, weights=ra * inv[nb], minlength=pairs.size)
             a = b
         return out
 
