@@ -19,7 +19,8 @@ For a target ``t`` with the window ``t-W .. t-1`` (:func:`candidate_pairs`):
 With two id spaces (a ``user -> item`` stream counted apart,
 :attr:`gcngan.data.SnapshotSequence.num_sources`) a pair goes from a source to a
 destination: every such pair when there are at most ``all_pairs_limit``, else the window's
-active pairs (2-hop pairs of a bipartite graph join two users or two items).
+active pairs and each source's best ``two_hop`` pairs three hops away
+(:func:`three_hop_keys`: 2-hop pairs of a bipartite graph join two users or two items).
 
 Memory is :math:`O(W E + N k)` (``k = two_hop``): the 2-hop rows are computed for blocks
 of nodes whose 2-hop neighbourhoods together hold at most ``block_entries`` entries
@@ -28,6 +29,8 @@ kept. Nothing of size :math:`N^2` is built outside the all-pairs case, whose siz
 bounds.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import numpy as np
 
@@ -94,45 +97,71 @@ def two_hop_keys(index, t: int, window: int, k: int = TWO_HOP,
     Returns:
         ndarray: :math:`(\le N k,)` int64.
     """
+    return _best_hop_keys(index, t, window, k, block_entries, hops=2)
+
+
+def three_hop_keys(index, t: int, window: int, k: int = TWO_HOP,
+                   block_entries: int = BLOCK_ENTRIES, sources: Optional[int] = None
+                   ) -> np.ndarray:
+    r"""Keys ``u * N + v`` of each node's best ``k`` pairs at the end of a path of length 3
+    in the window's union ``U`` (not linked to ``u`` in ``U``), by the degree-discounted
+    path sum :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv} / (d_a d_b)` (resource allocation one
+    hop further; ties: the smaller ``v``): the new pairs of a bipartite graph, where 2-hop
+    pairs join two users or two items. ``sources``: only nodes ``0 .. sources-1`` (two id
+    spaces' sources). Same bounded blocks as :func:`two_hop_keys` (bounded by
+    :math:`\sum_{a \in N(u)} \sum_{b \in N(a)} d_b` per node)."""
+    return _best_hop_keys(index, t, window, k, block_entries, hops=3, rows=sources)
+
+
+def _best_hop_keys(index, t: int, window: int, k: int, block_entries: int, *, hops: int,
+                   rows: Optional[int] = None) -> np.ndarray:
+    """Each node's (of the first ``rows``, default all) best ``k`` pairs ``hops`` (2 or 3)
+    steps away in ``U`` by their degree-discounted path sums, not linked in ``U``."""
     import scipy.sparse as sp
 
     if k < 0:
         raise InputError(f"two_hop={k} must be >= 0")
     n = index.num_nodes
-    if k == 0 or n == 0:
+    last = n if rows is None else int(rows)
+    if k == 0 or n == 0 or last == 0:
         return np.zeros(0, np.int64)
     u, deg = index.union(int(t), int(window))                     # CSR (N, N), (N,)
     inv = np.zeros_like(deg)
     inv[deg > 0] = 1.0 / deg[deg > 0]
     u_ra = u @ sp.diags(inv)                                       # U diag(1/d), E entries
     bound = np.asarray(u @ deg).ravel()                            # (N,) >= 2-hop row sizes
-    ends = np.cumsum(bound)                                        # (N,)
+    if hops == 3:
+        bound = np.asarray(u @ bound).ravel()                      # >= 3-hop (and 2-hop)
+    ends = np.cumsum(bound[:last])                                 # (rows,)
     out = []
     start = 0
-    while start < n:
+    while start < last:
         done = ends[start - 1] if start else 0.0
         stop = int(np.searchsorted(ends, done + block_entries, side="right"))
-        stop = min(max(stop, start + 1), n)                       # at least one row
-        block = (u_ra[start:stop] @ u).tocsr()                     # (b, N) RA scores
+        stop = min(max(stop, start + 1), last)                    # at least one row
+        block = u_ra[start:stop]
+        if hops == 3:
+            block = block @ u_ra                                   # (b, N) 2-hop, discounted
+        block = (block @ u).tocsr()                                # (b, N) path sums
         block = (block - block.multiply(u[start:stop])).tocsr()    # drop pairs linked in U
         block.eliminate_zeros()
         block.sort_indices()
         block = block.tocoo()
-        rows = block.row.astype(np.int64) + start
+        rows_ = block.row.astype(np.int64) + start
         cols = block.col.astype(np.int64)
         score = np.round(block.data, 9)                            # equal sums tie
-        keep = (rows != cols) & (score > 0)
-        rows, cols, score = rows[keep], cols[keep], score[keep]
+        keep = (rows_ != cols) & (score > 0)
+        rows_, cols, score = rows_[keep], cols[keep], score[keep]
         # by row, best score first, then the smaller v: two stable sorts of a row-major,
         # column-sorted list (np.lexsort is ~10x slower here)
         order = np.argsort(-score, kind="stable")
-        order = order[np.argsort(rows[order], kind="stable")]
-        rows, cols = rows[order], cols[order]
-        new_row = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else \
+        order = order[np.argsort(rows_[order], kind="stable")]
+        rows_, cols = rows_[order], cols[order]
+        new_row = np.flatnonzero(np.r_[True, rows_[1:] != rows_[:-1]]) if rows_.size else \
             np.zeros(0, np.int64)
-        first = np.repeat(new_row, np.diff(np.r_[new_row, rows.size]))
-        sel = np.arange(rows.size) - first < k
-        out.append(rows[sel] * n + cols[sel])
+        first = np.repeat(new_row, np.diff(np.r_[new_row, rows_.size]))
+        sel = np.arange(rows_.size) - first < k
+        out.append(rows_[sel] * n + cols[sel])
         start = stop
     keys = np.concatenate(out) if out else np.zeros(0, np.int64)
     return np.unique(keys)
@@ -163,8 +192,8 @@ def candidate_pairs(index, t: int, window: int, *, two_hop: int = TWO_HOP,
         pairs fit, else :math:`P \le 2(E_{window} + N k)`. With two id spaces
         (:attr:`~gcngan.data.SnapshotSequence.num_sources` = ``U``) only pairs from a source
         to a destination: all :math:`U (N - U)` of them when that is at most
-        ``all_pairs_limit``, else the window's links (a bipartite graph has no 2-hop pair
-        of that kind).
+        ``all_pairs_limit``, else the window's links and each source's best ``two_hop``
+        3-hop pairs (:func:`three_hop_keys`).
 
     Raises:
         InputError: ``t`` without a full window before it, or ``two_hop < 0``.
@@ -178,7 +207,10 @@ def candidate_pairs(index, t: int, window: int, *, two_hop: int = TWO_HOP,
         if u * (n - u) <= int(all_pairs_limit):
             src, dst = np.divmod(np.arange(u * (n - u), dtype=np.int64), n - u)
             return src, dst + u
-        src, dst = _window_pairs(index, t, window, 0, False, block_entries)
+        keys = np.unique(np.concatenate([
+            active_keys(index, t, window),
+            three_hop_keys(index, t, window, two_hop, block_entries, sources=u)]))
+        src, dst = keys // n, keys % n
         keep = (src < u) & (dst >= u)
         return src[keep], dst[keep]
     if all_pairs_fit(n, all_pairs_limit):
@@ -204,4 +236,4 @@ def _window_pairs(index, t: int, window: int, two_hop: int, symmetric: bool,
 
 
 __all__ = ["ALL_PAIRS_LIMIT", "TWO_HOP", "all_pairs_fit", "all_pairs", "active_keys",
-           "two_hop_keys", "candidate_pairs"]
+           "two_hop_keys", "three_hop_keys", "candidate_pairs"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gcngan.candidates import (active_keys, all_pairs, all_pairs_fit, candidate_pairs,
-                               two_hop_keys)
+                               three_hop_keys, two_hop_keys)
 from gcngan.data.snapshots import SnapshotSequence
 from gcngan.errors import InputError
 from gcngan.structural import PairIndex
@@ -72,6 +72,36 @@ def test_candidates_are_active_pairs_and_best_two_hop_pairs(k):
     assert np.all(np.diff(s * seq.num_nodes + d) > 0)        # sorted, unique
     n = seq.num_nodes
     assert set(active_keys(index, t, w).tolist()) == {a * n + b for a, b in active}
+
+
+def _brute_three_hop(seq, t, window, k, sources):
+    """Dense reference: sum over paths u-a-b-v of 1/(d_a d_b), unlinked pairs, each source's
+    best k (ties: smaller v)."""
+    n = seq.num_nodes
+    u = np.zeros((n, n))
+    for s in range(t - window, t):
+        a, b, _ = seq.edges(s)
+        u[a, b] = u[b, a] = 1.0
+    deg = u.sum(1)
+    inv = np.diag(np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0))
+    ra3 = np.round(u @ inv @ u @ inv @ u, 9)
+    out = set()
+    for a in range(sources):
+        cand = [(-ra3[a, b], b) for b in range(n) if b != a and u[a, b] == 0 and ra3[a, b] > 0]
+        out |= {(a, b) for _, b in sorted(cand)[:k]}
+    return out
+
+
+@pytest.mark.parametrize("k, sources, block", [(1, None, 1 << 21), (3, None, 7),
+                                               (2, 12, 1 << 21), (0, None, 1 << 21)])
+def test_three_hop_keys_are_the_best_pairs_three_steps_away(k, sources, block):
+    seq = _random_seq(n=30, links=25, seed=4)
+    index = PairIndex(seq)
+    n = seq.num_nodes
+    got = three_hop_keys(index, 5, 3, k, block_entries=block, sources=sources)
+    want = _brute_three_hop(seq, 5, 3, k, n if sources is None else sources)
+    assert set(zip((got // n).tolist(), (got % n).tolist())) == want
+    assert k == 0 or len(want) > 0
 
 
 def test_blocks_do_not_change_the_result_and_symmetric_closes_reversal():

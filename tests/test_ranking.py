@@ -451,11 +451,13 @@ def test_two_id_spaces_map_pair_ids_by_side(two_spaces, write):
 
 
 def test_two_id_spaces_predict_pairs_from_sources_to_destinations(two_spaces):
-    from gcngan.candidates import candidate_pairs
+    from gcngan.candidates import candidate_pairs, three_hop_keys
 
     index = two_spaces
     src, dst = candidate_pairs(index, 5, 3)                  # 120 x 60 = 7,200 <= the limit
     assert len(src) == 7200 and (src < 120).all() and (dst >= 120).all()
-    src, dst = candidate_pairs(index, 5, 3, all_pairs_limit=1000)       # the window's links
+    src, dst = candidate_pairs(index, 5, 3, all_pairs_limit=1000)  # links + 3-hop pairs
     keys = np.unique(np.concatenate([index.snapshot(k)[0] for k in (2, 3, 4)]))
-    assert np.array_equal(np.sort(src * 180 + dst), keys)
+    three = three_hop_keys(index, 5, 3, sources=120)
+    assert np.array_equal(src * 180 + dst, np.union1d(keys, three))
+    assert (src < 120).all() and (dst >= 120).all() and three.size > 0
