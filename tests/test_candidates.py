@@ -29,21 +29,29 @@ def _random_seq(n=30, t=6, links=40, seed=0, directed=True):
                                        directed=directed)
 
 
-def _brute_two_hop(seq, t, window, k):
-    """Dense reference: RA scores of distance-2 pairs, each node's best k (ties: smaller v)."""
+def _brute_best(seq, t, window, k, hops=2, sources=None):
+    """Dense reference: each node's (of the first ``sources``) best k unlinked pairs by the
+    sum over paths of length ``hops`` of 1 / (product of the inner degrees): resource
+    allocation for 2 (ties: smaller v)."""
     n = seq.num_nodes
     u = np.zeros((n, n))
     for s in range(t - window, t):
         a, b, _ = seq.edges(s)
         u[a, b] = u[b, a] = 1.0
     deg = u.sum(1)
-    inv = np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0)
-    ra = np.round((u * inv) @ u, 9)
+    inv = np.diag(np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0))
+    score = u @ inv @ u if hops == 2 else u @ inv @ u @ inv @ u
+    score = np.round(score, 9)
     out = set()
-    for a in range(n):
-        cand = [(-ra[a, b], b) for b in range(n) if b != a and u[a, b] == 0 and ra[a, b] > 0]
+    for a in range(n if sources is None else sources):
+        cand = [(-score[a, b], b) for b in range(n)
+                if b != a and u[a, b] == 0 and score[a, b] > 0]
         out |= {(a, b) for _, b in sorted(cand)[:k]}
     return out
+
+
+def _brute_two_hop(seq, t, window, k):
+    return _brute_best(seq, t, window, k)
 
 
 def test_all_pairs_on_small_graphs():
@@ -74,24 +82,6 @@ def test_candidates_are_active_pairs_and_best_two_hop_pairs(k):
     assert set(active_keys(index, t, w).tolist()) == {a * n + b for a, b in active}
 
 
-def _brute_three_hop(seq, t, window, k, sources):
-    """Dense reference: sum over paths u-a-b-v of 1/(d_a d_b), unlinked pairs, each source's
-    best k (ties: smaller v)."""
-    n = seq.num_nodes
-    u = np.zeros((n, n))
-    for s in range(t - window, t):
-        a, b, _ = seq.edges(s)
-        u[a, b] = u[b, a] = 1.0
-    deg = u.sum(1)
-    inv = np.diag(np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0))
-    ra3 = np.round(u @ inv @ u @ inv @ u, 9)
-    out = set()
-    for a in range(sources):
-        cand = [(-ra3[a, b], b) for b in range(n) if b != a and u[a, b] == 0 and ra3[a, b] > 0]
-        out |= {(a, b) for _, b in sorted(cand)[:k]}
-    return out
-
-
 @pytest.mark.parametrize("k, sources, block", [(1, None, 1 << 21), (3, None, 7),
                                                (2, 12, 1 << 21), (0, None, 1 << 21)])
 def test_three_hop_keys_are_the_best_pairs_three_steps_away(k, sources, block):
@@ -99,7 +89,7 @@ def test_three_hop_keys_are_the_best_pairs_three_steps_away(k, sources, block):
     index = PairIndex(seq)
     n = seq.num_nodes
     got = three_hop_keys(index, 5, 3, k, block_entries=block, sources=sources)
-    want = _brute_three_hop(seq, 5, 3, k, n if sources is None else sources)
+    want = _brute_best(seq, 5, 3, k, hops=3, sources=sources)
     assert set(zip((got // n).tolist(), (got % n).tolist())) == want
     assert k == 0 or len(want) > 0
 
