@@ -86,20 +86,24 @@ def table_to_snapshots(table: EdgeTable, cfg: DataConfig) -> SnapshotSequence:
 USER_ITEM_NAMES = (("user_id", "item_id"), ("user", "item"))
 
 
+def _endpoint_names(table: EdgeColumns) -> tuple:
+    """The source and destination column names of ``table``, lower case."""
+    return tuple(str(table.columns.get(k, "")).strip().lower() for k in ("src", "dst"))
+
+
 def two_id_spaces(table: EdgeColumns, cfg: DataConfig) -> bool:
     """Whether the sources and the destinations of ``table`` are counted apart
     (``cfg.bipartite``; ``None``: when the source and destination columns are named as a
     ``user -> item`` stream, :data:`USER_ITEM_NAMES`)."""
     if cfg.bipartite is not None:
         return bool(cfg.bipartite)
-    names = tuple(str(table.columns.get(k, "")).strip().lower() for k in ("src", "dst"))
-    return names in USER_ITEM_NAMES
+    return _endpoint_names(table) in USER_ITEM_NAMES
 
 
 def _warn_shared_user_item_ids(table: EdgeColumns) -> None:
     """Warn when a ``user_id -> item_id`` stream read as one id space (``--one-id-space``)
     uses an id as both a user and an item: user 5 and item 5 become one node."""
-    names = tuple(str(table.columns.get(k, "")).strip().lower() for k in ("src", "dst"))
+    names = _endpoint_names(table)
     if names not in USER_ITEM_NAMES:
         return
     shared = np.intersect1d(np.unique(table.src), np.unique(table.dst)).size
@@ -325,19 +329,26 @@ def _node_index(ids: list, src: np.ndarray, dst: np.ndarray, num_nodes: Optional
         hi = max(int(vals[src].max()), int(vals[dst].max())) if len(src) else -1
         if len(src) and lo >= 0 and hi < num_nodes:
             return list(range(num_nodes)), vals[src], vals[dst]
-    used = np.zeros(len(ids), dtype=bool)
-    used[src] = True
-    used[dst] = True
-    chosen = np.flatnonzero(used)
-    node_ids = [ids[i] for i in chosen]
+    node_ids, remap = _used_ids(ids, src, dst)
     if num_nodes is not None and len(node_ids) != num_nodes:
         hint = (f"ids are not the integers 0..{num_nodes - 1}" if len(node_ids) < num_nodes
                 else "more ids than that")
         raise InputError(f"{source}: --nodes {num_nodes} but the data has {len(node_ids)} "
                          f"distinct node ids ({hint})")
-    remap = np.full(len(ids), -1, dtype=np.int32 if len(ids) < 2 ** 31 else np.int64)
-    remap[chosen] = np.arange(len(chosen))
     return node_ids, remap[src], remap[dst]
+
+
+def _used_ids(ids: list, *codes: np.ndarray, offset: int = 0) -> tuple[list, np.ndarray]:
+    """The ids that ``codes`` (indices into ``ids``) use, in id order, and the map from a
+    code to its node, ``offset + rank`` (-1: unused)."""
+    used = np.zeros(len(ids), dtype=bool)
+    for c in codes:
+        used[c] = True
+    chosen = np.flatnonzero(used)
+    remap = np.full(len(ids), -1,
+                    dtype=np.int32 if len(ids) + offset < 2 ** 31 else np.int64)
+    remap[chosen] = offset + np.arange(len(chosen))
+    return [ids[i] for i in chosen], remap
 
 
 def _check_two_spaces(cfg: DataConfig, source: str) -> None:
@@ -359,18 +370,9 @@ def _two_space_index(ids: list, src: np.ndarray, dst: np.ndarray
     ``src``/``dst`` index them): the ``U`` distinct sources are nodes ``0..U-1`` and the
     distinct destinations ``U..N-1``, each side in id order; an id on both sides is two
     nodes. Returns ``(node_ids, s, d, U)``."""
-    parts, remapped = [], []
-    offset = 0
-    for codes in (src, dst):
-        used = np.zeros(len(ids), dtype=bool)
-        used[codes] = True
-        chosen = np.flatnonzero(used)
-        remap = np.full(len(ids), -1, dtype=np.int64)
-        remap[chosen] = offset + np.arange(len(chosen))
-        parts.append([ids[i] for i in chosen])
-        remapped.append(remap[codes])
-        offset += len(chosen)
-    return parts[0] + parts[1], remapped[0], remapped[1], len(parts[0])
+    sources, src_map = _used_ids(ids, src)
+    dests, dst_map = _used_ids(ids, dst, offset=len(sources))
+    return sources + dests, src_map[src], dst_map[dst], len(sources)
 
 
 def _take(keep: np.ndarray, t, w, src: np.ndarray, dst: np.ndarray):
