@@ -32,6 +32,7 @@ CRITIC_SETS = ("window", "query")
 LOSS_NAMES = ("wgan-clip", "wgan-gp", "bce")
 DEVICES = ("auto", "cpu", "cuda")
 UNIFORM_NEGATIVES = ("all", "destinations", "both")   # gcngan.ranking.UNIFORM_NEGATIVES
+QUERY_DRAWS = ("links", "sources")                    # gcngan.ranking.generate_negatives
 
 
 def _check_choice(owner: str, name: str, value: Any, choices: tuple) -> None:
@@ -235,6 +236,12 @@ class TrainConfig:
     #                                       from all nodes | destinations (the nodes that
     #                                       are some link's destination up to the target,
     #                                       as TGB's random negatives; gcngan.ranking)
+    queries_by: str = "links"             # sparse: a training target with more than
+    #                                       max_links links trains on that many drawn
+    #                                       uniformly (links) or on every link of sources
+    #                                       drawn in random order (sources: the queries
+    #                                       share their sources' historical negatives, so
+    #                                       a step computes fewer nodes)
     rank_weight: float = 0.0              # sparse: weight of the per-query softmax
     #                                       (listwise) loss added to the reconstruction
     regression_init: bool = False         # sparse: start the pair decoder at a logistic
@@ -248,6 +255,7 @@ class TrainConfig:
         _check_choice(o, "device", self.device, DEVICES)
         _check_choice(o, "recon", self.recon, RECONSTRUCTIONS)
         _check_choice(o, "uniform_from", self.uniform_from, UNIFORM_NEGATIVES)
+        _check_choice(o, "queries_by", self.queries_by, QUERY_DRAWS)
         _check_positive(o, "grad_clip", self.grad_clip, allow_zero=True)
         for name in ("epochs", "batch_size", "lr", "n_critic", "eval_samples", "patience",
                      "max_links", "negatives", "val_q", "val_queries"):

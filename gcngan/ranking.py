@@ -33,7 +33,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from gcngan.config import UNIFORM_NEGATIVES   # where the uniform negatives come from
+from gcngan.config import QUERY_DRAWS, UNIFORM_NEGATIVES   # how queries / negatives are drawn
 from gcngan.errors import InputError
 from gcngan.structural import PairIndex, PairPredictor, as_index, fit_predictors
 
@@ -142,8 +142,28 @@ def _shared_pools(rng: np.random.Generator, n: int, among: Optional[np.ndarray],
     return dest, draw(pool - half)
 
 
+def _draw_queries(rng: np.random.Generator, src: np.ndarray, size: int,
+                  by: str) -> np.ndarray:
+    """Sorted positions of ``size`` of a target's links (sources ``src``, more than
+    ``size``): uniform among the links (``by='links'``), or whole sources
+    (``by='sources'``): every link of the sources in a uniform random order until ``size``
+    links, the last source's links drawn uniformly to fill exactly ``size``."""
+    if by == "links":
+        return np.sort(rng.choice(src.size, size=size, replace=False))
+    sources, count = np.unique(src, return_counts=True)
+    perm = rng.permutation(sources.size)
+    order, count = sources[perm], count[perm]                         # sources, drawn order
+    whole = int(np.searchsorted(np.cumsum(count), size, side="right"))  # sources kept whole
+    kept = np.flatnonzero(np.isin(src, order[:whole]))
+    if kept.size < size:                                  # part of the next source's links
+        rest = np.flatnonzero(src == order[whole])
+        kept = np.concatenate([kept, rng.choice(rest, size=size - kept.size, replace=False)])
+    return np.sort(kept)
+
+
 def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries: int = 1000,
-                       seed: int = 0, pool: int = 0, uniform_from: str = "all") -> Candidates:
+                       seed: int = 0, pool: int = 0, uniform_from: str = "all",
+                       queries_by: str = "links") -> Candidates:
     """Queries and negatives for ``targets`` (see the module docstring).
 
     Queries of a target are its links ``u -> v`` with ``u != v`` in ``(src, dst)`` order;
@@ -178,6 +198,11 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
             stream that keeps users out of a query's negatives. With two id spaces
             (:attr:`SnapshotSequence.num_sources`) "all" nodes are every destination-side
             node: a source is never a negative destination.
+        queries_by (str, optional): How a target with more than ``max_queries`` links
+            draws its queries: uniform ``"links"`` (default, the evaluation's), or whole
+            ``"sources"`` (every next link of sources drawn in a uniform random order, the
+            last one's in part): its queries then share their sources and with them the
+            historical negatives' endpoints (the sparse family's ``train.queries_by``).
 
     Returns:
         Candidates: ``1 + q`` rows per query, the positive first.
@@ -191,6 +216,9 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
     if uniform_from not in UNIFORM_NEGATIVES:
         raise InputError(f"uniform negatives from {uniform_from!r}: expected one of "
                          f"{', '.join(UNIFORM_NEGATIVES)}")
+    if queries_by not in QUERY_DRAWS:
+        raise InputError(f"queries drawn by {queries_by!r}: expected one of "
+                         f"{', '.join(QUERY_DRAWS)}")
     index = as_index(seq)
     n, T = index.num_nodes, index.num_snapshots
     rng = np.random.default_rng(seed)
@@ -207,7 +235,7 @@ def generate_negatives(seq, targets: Sequence[int], *, q: int = 100, max_queries
         off = s != d
         qs, qd = s[off], d[off]
         if qs.size > max_queries:
-            pick = np.sort(rng.choice(qs.size, size=max_queries, replace=False))
+            pick = _draw_queries(rng, qs, max_queries, queries_by)
             qs, qd = qs[pick], qd[pick]
         among = index.destinations(t) if uniform_from != "all" else None  # (D,)
         shared = (_shared_pools(rng, n, among, pool, uniform_from, everyone) if qs.size

@@ -65,6 +65,7 @@ VARIANTS = {"sparse": [],
             "negative-pool": ["negative_pool=1000"],
             "horizon": ["max_horizon=15"],
             "no-paths": ["path_features=false"],
+            "source-queries": ["queries_by=sources", "negative_pool=500"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -88,6 +89,9 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                              "an input (`max_horizon=15`)",
                   "no-paths": "no paths of length 3 between the pair among the features "
                               "(`path_features=false`)",
+                  "source-queries": "a target's queries as the links of whole sources, its "
+                                    "uniform negatives from one pool of 500 nodes "
+                                    "(`queries_by=sources negative_pool=500`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"
@@ -1068,7 +1072,8 @@ def render_subgraphs(report: dict) -> list[str]:
 #: ablations, and a switch the preset leaves off); ``whole-window`` has its own section
 #: (:func:`render_subgraphs`)
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "no-paths", "gcn-skip",
-                       "node-activity", "gcn-mirror", "negatives-50", "random-features")
+                       "node-activity", "gcn-mirror", "negatives-50", "random-features",
+                       "source-queries")
 
 
 def render_variants(report: dict) -> list[str]:

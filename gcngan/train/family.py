@@ -169,7 +169,7 @@ class SparseTrainingSet:
     def __init__(self, index, featurizer, targets, window: int, *, max_links: int,
                  negatives: int, seed: int, subgraph_nodes: int = 0,
                  negative_pool: int = 0, uniform_from: str = "all",
-                 max_horizon: int = 0) -> None:
+                 queries_by: str = "links", max_horizon: int = 0) -> None:
         self.index, self.featurizer = index, featurizer
         self.targets = [int(t) for t in targets]
         self.max_horizon = int(max_horizon)
@@ -179,6 +179,7 @@ class SparseTrainingSet:
                                if 0 < subgraph_nodes < index.num_nodes else 0)
         self.negative_pool = int(negative_pool)
         self.uniform_from = uniform_from
+        self.queries_by = queries_by
         self._cache: dict[int, tuple] = {}
         self._edges: dict[int, tuple[Tensor, Tensor]] = {}
         self._windows: dict[int, object] = {}           # t -> SparseWindowBatch (bounded)
@@ -218,7 +219,7 @@ class SparseTrainingSet:
             end = t - h                                   # the window ends before this
             c = generate_negatives(idx, [t], q=self.negatives, max_queries=self.max_links,
                                    seed=self.seed * 1_000_003 + t, pool=self.negative_pool,
-                                   uniform_from=self.uniform_from)
+                                   uniform_from=self.uniform_from, queries_by=self.queries_by)
             nodes = None
             if self.sampled:
                 rng = np.random.default_rng([self.seed, t, 15])
@@ -366,7 +367,8 @@ class SparseFamily(ModelFamily):
         pool = f" (uniform ones {', '.join(drawn)})" if drawn else ""
         ahead = (f", half the targets predicted 1..{ts.max_horizon} snapshots past their "
                  f"window" if ts.max_horizon else "")
-        return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} true links x "
+        links = "true links" if ts.queries_by == "links" else "true links of whole sources"
+        return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} {links} x "
                 f"{tc.negatives} negatives{pool} per target, {where}{ahead}, "
                 f"N={trainer.data.num_nodes}; best epoch by validation MRR)")
 
@@ -408,6 +410,7 @@ class SparseFamily(ModelFamily):
                                               subgraph_nodes=tc.subgraph_nodes,
                                               negative_pool=tc.negative_pool,
                                               uniform_from=tc.uniform_from,
+                                              queries_by=tc.queries_by,
                                               max_horizon=mc.max_horizon)
         if generator is None:
             generator = SparseGenerator(data.num_nodes, mc)
