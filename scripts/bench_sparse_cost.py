@@ -90,6 +90,7 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
     rec = {"num_nodes": info["num_nodes"], "num_snapshots": info["num_snapshots"],
            "subgraph_nodes": int(train_cfg.get("subgraph_nodes", 0)),
            "negative_pool": int(train_cfg.get("negative_pool", 0)),
+           "queries_by": train_cfg.get("queries_by", "links"),
            "max_links": int(train_cfg["max_links"]), "negatives": int(train_cfg["negatives"]),
            "links": info["num_nonzero"],
            "links_per_snapshot": round(info["num_nonzero"] / info["num_snapshots"], 1),
@@ -132,24 +133,38 @@ def setting(r: dict) -> int:
     return int(r.get("subgraph_nodes", 0))
 
 
-def series(r: dict) -> tuple[int, int]:
-    """The series of a synthetic row: ``(train.subgraph_nodes, train.negative_pool)`` it was
-    trained with (rows measured before a setting was recorded: 0, its default then)."""
-    return setting(r), int(r.get("negative_pool", 0))
+def series(r: dict) -> tuple[int, int, str]:
+    """The series of a synthetic row: ``(train.subgraph_nodes, train.negative_pool,
+    train.queries_by)`` it was trained with (rows measured before a setting was recorded:
+    its default then, 0 / 0 / ``links``)."""
+    return setting(r), int(r.get("negative_pool", 0)), r.get("queries_by", "links")
 
 
-def _series_order(key: tuple[int, int]) -> tuple[int, int]:
-    """The preset's sampled series first, then its shared-pool series, whole windows last."""
-    return -key[0], key[1]
+def preset_series() -> tuple[int, int, str]:
+    """The series the sparse preset trains (:func:`series` of its settings)."""
+    from gcngan.config import PRESETS
+
+    return series(PRESETS["sparse"]["train"])
 
 
-def series_label(subgraph_nodes: int, negative_pool: int = 0) -> str:
+def _series_order(key: tuple[int, int, str]) -> tuple:
+    """The preset's series first, then sampled series (fewer pooled nodes first), whole
+    windows last."""
+    return key != preset_series(), -key[0], key[1], key[2]
+
+
+def series_label(subgraph_nodes: int, negative_pool: int = 0, queries_by: str = "links") -> str:
     """How a series trains, in words."""
-    how = (f"sampled subgraphs (`subgraph_nodes={subgraph_nodes}`, the preset's)"
+    how = (f"sampled subgraphs (`subgraph_nodes={subgraph_nodes}`)"
            if subgraph_nodes else "whole windows (`subgraph_nodes=0`)")
+    if queries_by != "links":
+        how += (", each target's queries the links of whole sources "
+                f"(`queries_by={queries_by}`)")
     if negative_pool:
         how += (f", with each target's uniform negatives from one shared pool of "
                 f"{negative_pool:,} nodes (`negative_pool={negative_pool}`)")
+    if (subgraph_nodes, negative_pool, queries_by) == preset_series():
+        how += ": the preset"
     return how
 
 
@@ -167,7 +182,8 @@ def growth(rows: list, key: str = "links_per_snapshot") -> list:
     out = []
     for s in sorted({series(r) for r in rows}, key=_series_order):
         part = sorted((r for r in rows if series(r) == s), key=lambda r: r[key])
-        out += [{**g, "subgraph_nodes": s[0], **({"negative_pool": s[1]} if s[1] else {})}
+        out += [{**g, "subgraph_nodes": s[0], **({"negative_pool": s[1]} if s[1] else {}),
+                 **({"queries_by": s[2]} if s[2] != "links" else {})}
                 for g in _growth(part, key)]
     return out
 
@@ -186,7 +202,7 @@ def _growth(rows: list, key: str) -> list:
 
 def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: int = 10,
              train_targets: int = 4, epochs: int = 2, largest_epochs: int = 2,
-             subgraph_nodes=(None,), negative_pools=(),
+             subgraph_nodes=(None,), negative_pools=(), source_query_pools=(),
              twitter_topk=(100, 200, 400), twitter_epochs: int = 1, threads: int = 1,
              root: Path = DATASETS_ROOT, commit: str | None = "HEAD",
              dense_memory_limit: str | None = "8G", twitter_dense_all: str | None = None,
@@ -206,7 +222,8 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
         code, full = measured_code(tmp, commit)
         synthetic = []
         plans = ([() if sub is None else (f"subgraph_nodes={sub}",) for sub in subgraph_nodes]
-                 + [(f"negative_pool={k}",) for k in negative_pools])
+                 + [(f"negative_pool={k}",) for k in negative_pools]
+                 + [("queries_by=sources", f"negative_pool={k}") for k in source_query_pools])
         for sets in plans:
             for n in sizes:
                 ep = largest_epochs if n == max(sizes) else epochs
@@ -214,7 +231,7 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
                                   train_targets=train_targets, epochs=ep, threads=threads,
                                   code=code, sets=sets)
                 say(f"sparse cost N={n} subgraph_nodes={r['subgraph_nodes']} "
-                    f"negative_pool={r['negative_pool']}: "
+                    f"negative_pool={r['negative_pool']} queries_by={r['queries_by']}: "
                     f"E={r['links_per_snapshot']:.0f}/snapshot, {r['train_seconds_per_epoch']} "
                     f"s/epoch, peak {r['peak_rss_mib_train']:.0f} MiB")
                 synthetic.append({**r, "commit": full})
@@ -241,6 +258,7 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
                          "subgraph_nodes": ["preset" if x is None else x
                                             for x in subgraph_nodes],
                          "negative_pools": list(negative_pools),
+                         "source_query_pools": list(source_query_pools),
                          "twitter_topk": list(twitter_topk), "twitter_epochs": twitter_epochs,
                          "dense_memory_limit": dense_memory_limit,
                          "twitter_dense_all": twitter_dense_all, "clock": CLOCK},
@@ -345,7 +363,13 @@ def render(report: dict) -> list[str]:
             "drawn for the target (half of them destinations, as the preset's draw), so its "
             "candidates have at most K uniform endpoints however large N is; the ranking "
             "table's `negative_pool=1000` rows give its quality."
-            if any(series(r)[1] for r in rows) else ""), "",
+            if any(series(r)[1] for r in rows) else "")
+         + (" Rows with queries by sources also train with `queries_by=sources`: a target "
+            "with more true links than `max_links` trains on every link of sources drawn in "
+            "random order (the last one's in part) instead of uniformly drawn links, so its "
+            "queries share their sources and the historical negatives drawn from those "
+            "sources' past links."
+            if any(series(r)[2] != "links" for r in rows) else ""), "",
          "| GCN trains on | N | links per snapshot (E) | epochs | s/epoch (each epoch) | "
          "s per target (median epoch after the first) | µs per window link per target | "
          "peak RSS MiB | commit |",
@@ -356,7 +380,9 @@ def render(report: dict) -> list[str]:
         how = ("whole windows" if not sub else
                f"subgraphs, S = {sub:,}" + (" (N <= S: whole windows)"
                                             if r["num_nodes"] <= sub else ""))
-        pool = series(r)[1]
+        _, pool, queries_by = series(r)
+        if queries_by != "links":
+            how += f"; queries by {queries_by}"
         if pool:
             how += f"; negative pool K = {pool:,}" + (" (N <= K: no pool)"
                                                        if r["num_nodes"] <= pool else "")
@@ -368,7 +394,8 @@ def render(report: dict) -> list[str]:
                  f"`{(r.get('commit') or report.get('commit') or 'working tree')[:10]}` |")
     L.append("")
     def growth_series(g):
-        return g.get("subgraph_nodes", 0), g.get("negative_pool", 0)
+        return g.get("subgraph_nodes", 0), g.get("negative_pool", 0), g.get("queries_by",
+                                                                              "links")
 
     for key in sorted({growth_series(g) for g in report["growth"]}, key=_series_order):
         part = [g for g in report["growth"] if growth_series(g) == key]
@@ -522,6 +549,9 @@ def main(argv=None) -> int:
     ap.add_argument("--negative-pools", dest="negative_pools", default="",
                     help="more synthetic series: the preset with each comma-separated "
                          "train.negative_pool value, e.g. 1000")
+    ap.add_argument("--source-query-pools", dest="source_query_pools", default="",
+                    help="more synthetic series: the preset with queries_by=sources and each "
+                         "comma-separated train.negative_pool value, e.g. 500")
     ap.add_argument("--twitter-topk", dest="twitter_topk", default="100,200,400",
                     help="dense/sparse comparison sizes ('' = skip the Twitter part)")
     ap.add_argument("--twitter-dense-all", dest="twitter_dense_all", default=None,
@@ -539,6 +569,8 @@ def main(argv=None) -> int:
                                            if x.strip()),
                       negative_pools=tuple(int(x) for x in args.negative_pools.split(",")
                                            if x.strip()),
+                      source_query_pools=tuple(int(x) for x in
+                                               args.source_query_pools.split(",") if x.strip()),
                       twitter_topk=tuple(int(x) for x in args.twitter_topk.split(",")
                                          if x.strip()),
                       twitter_dense_all=args.twitter_dense_all,

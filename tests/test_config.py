@@ -240,6 +240,7 @@ def test_diff_configs_lists_changed_keys_of_the_given_sections():
     ("train.epsilon", -1.0, "must be >= 0"),
     ("train.negative_pool", -1, "must be >= 0"),
     ("train.uniform_from", "items", "is not one of all, destinations, both"),
+    ("train.queries_by", "nodes", "is not one of links, sources"),
     ("train.label_smoothing", 0.5, "must be in [0, 0.5)"),
     ("train.device", "tpu", "is not one of"),
 ])

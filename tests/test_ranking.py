@@ -215,6 +215,41 @@ def test_a_negative_pool_shares_the_uniform_negatives_of_a_target(tmp_path):
         generate_negatives(index, targets, q=q, pool=-1)
 
 
+def test_whole_source_queries_keep_every_link_of_all_but_the_last_source(tmp_path):
+    """queries_by='sources': a target with more links than max_queries asks exactly that
+    many, every link of the sources drawn but the last (part of its links), so the queries
+    have far fewer sources than a uniform draw; 'links' (the default) is unchanged; a
+    target with few links asks all of them either way; a wrong name is one error."""
+    from gcngan.data.synthetic import generate_social
+
+    csv = tmp_path / "social.csv"
+    generate_social(num_nodes=400, num_snapshots=6, links_per_node=3, seed=0).to_csv(
+        csv, index=False)
+    index = PairIndex(load_snapshots(str(csv), DataConfig(window=3)))
+    n, t = index.num_nodes, 5
+    keys, _ = index.snapshot(t)
+    links = keys[keys // n != keys % n]
+    plain = generate_negatives(index, [t], q=4, max_queries=100, seed=3)
+    same = generate_negatives(index, [t], q=4, max_queries=100, seed=3, queries_by="links")
+    assert np.array_equal(plain.dst, same.dst) and np.array_equal(plain.src, same.src)
+    grouped = generate_negatives(index, [t], q=4, max_queries=100, seed=3,
+                                 queries_by="sources")
+    asked = grouped.src[grouped.label] * n + grouped.dst[grouped.label]
+    assert grouped.num_queries == 100 and np.isin(asked, links).all()
+    assert np.unique(asked).size == 100
+    sources = np.unique(grouped.src[grouped.label])
+    partial = [u for u in sources
+               if np.isin(links[links // n == u], asked).sum() < (links // n == u).sum()]
+    assert len(partial) <= 1                                 # whole sources but the last
+    assert sources.size < 0.6 * np.unique(plain.src[plain.label]).size
+    everything = generate_negatives(index, [t], q=4, max_queries=links.size, seed=3,
+                                    queries_by="sources")
+    assert np.array_equal(np.sort(everything.src[everything.label] * n
+                                  + everything.dst[everything.label]), np.sort(links))
+    with pytest.raises(InputError, match="queries drawn by 'nodes'"):
+        generate_negatives(index, [t], q=4, queries_by="nodes")
+
+
 def test_negatives_file_round_trip_and_sha256(small, tmp_path):
     cands = generate_negatives(small, [4, 5], q=3, seed=1)
     path = tmp_path / "neg.csv"

@@ -79,23 +79,36 @@ def test_sampled_and_whole_window_series_grow_and_merge_separately():
     assert text.count("read as the time of the whole epoch not met") == 1
 
 
-def test_a_negative_pool_series_grows_and_merges_beside_the_preset():
-    """Rows trained with ``negative_pool = K`` form their own series (merged beside the
-    preset's rows of the same N and subgraph setting, not over them), labelled with K."""
+def test_a_negative_pool_series_grows_and_merges_beside_the_preset(monkeypatch):
+    """Rows trained with ``negative_pool = K`` (and with ``queries_by=sources``) form their
+    own series (merged beside the preset's rows of the same N and subgraph setting, not
+    over them), labelled with their settings; the preset's series comes first."""
+    monkeypatch.setattr(bench_sparse_cost, "preset_series", lambda: (1000, 0, "links"))
     preset = [{**r, "subgraph_nodes": 1000, "commit": "new", "train_seconds_per_epoch": [9.0, t]}
               for r, t in zip(COST["synthetic"], (2.0, 4.0))]
     pooled = [{**r, "negative_pool": 1000, "train_seconds_per_epoch": [9.0, t, t + 1.0, t]}
               for r, t in zip(preset, (2.0, 2.2))]
+    grouped = [{**r, "negative_pool": 500, "queries_by": "sources",
+                "train_seconds_per_epoch": [9.0, t]} for r, t in zip(preset, (2.0, 2.1))]
     new = {"date": "2026-12-06", "commit": "new", "wall_seconds": 30.0,
-           "settings": COST["settings"], "synthetic": preset + pooled,
+           "settings": COST["settings"], "synthetic": preset + grouped + pooled,
            "growth": [], "twitter": []}
     merged = bench_sparse_cost.merge_cost(copy.deepcopy(COST), new)
+    links, sources = "links", "sources"
     assert [(bench_sparse_cost.series(r), r["num_nodes"]) for r in merged["synthetic"]] == \
-        [((1000, 0), 1000), ((1000, 0), 100000), ((1000, 1000), 1000),
-         ((1000, 1000), 100000), ((0, 0), 1000), ((0, 0), 100000)]
+        [((1000, 0, links), 1000), ((1000, 0, links), 100000),
+         ((1000, 500, sources), 1000), ((1000, 500, sources), 100000),
+         ((1000, 1000, links), 1000), ((1000, 1000, links), 100000),
+         ((0, 0, links), 1000), ((0, 0, links), 100000)]
     pool = [g for g in merged["growth"] if g.get("negative_pool") == 1000]
     assert len(pool) == 1 and pool[0]["time_ratio"] == pytest.approx(1.1)   # medians 2.0, 2.2
+    (by_source,) = [g for g in merged["growth"] if g.get("queries_by") == "sources"]
+    assert by_source["time_ratio"] == pytest.approx(1.05)
     text = "\n".join(bench_sparse_cost.render(merged))
+    assert "| subgraphs, S = 1,000; queries by sources; negative pool K = 500 | 100,000 |" in text
+    assert ("each target's queries the links of whole sources (`queries_by=sources`), with "
+            "each target's uniform negatives from one shared pool of 500 nodes") in text
+    assert "(`subgraph_nodes=1000`): the preset:" in text
     assert "| subgraphs, S = 1,000 (N <= S: whole windows); negative pool K = 1,000 (N <= K: " \
            "no pool) | 1,000 |" in text
     assert "| subgraphs, S = 1,000; negative pool K = 1,000 | 100,000 |" in text

@@ -357,6 +357,33 @@ def test_train_says_when_uniform_negatives_come_from_a_shared_pool(social_csv, t
     assert "negatives (uniform ones from the destinations)" in capsys.readouterr().err
 
 
+def test_whole_source_queries_compute_fewer_nodes_per_step(tmp_path, capsys):
+    """``train.queries_by=sources`` with a shared pool: each target's step computes fewer
+    nodes than the uniform draw of the same number of queries (the sources' historical
+    negatives are shared; what bounds a step's cost at large N), train's path line says so,
+    and the run trains."""
+    from gcngan.data import load_snapshots
+    from gcngan.nn.pair_decoder import PairFeaturizer
+    from gcngan.structural import PairIndex
+    from gcngan.train.family import SparseTrainingSet
+
+    csv = tmp_path / "social.csv"
+    generate_social(num_nodes=2000, num_snapshots=8, links_per_node=5, seed=0).to_csv(
+        csv, index=False)
+    index = PairIndex(load_snapshots(str(csv), DataConfig(window=3)))
+    featurizer = PairFeaturizer(index)
+
+    def nodes(**how):
+        ts = SparseTrainingSet(index, featurizer, [5, 6, 7], 3, max_links=100, negatives=20,
+                               seed=0, subgraph_nodes=200, negative_pool=100, **how)
+        return [ts.window_batch(t).num_local for t in ts.targets]
+
+    grouped, plain = nodes(queries_by="sources"), nodes()
+    assert all(g < 0.75 * p for g, p in zip(grouped, plain)), (grouped, plain)
+    assert _train(csv, tmp_path / "run", "--epochs", "1", "--set", "queries_by=sources") == 0
+    assert "true links of whole sources x 6 negatives" in capsys.readouterr().err
+
+
 def test_training_negatives_from_the_destinations(tmp_path):
     """``train.uniform_from=destinations``: a user -> item stream's training candidates have
     no user among their negatives (``all`` has many)."""
