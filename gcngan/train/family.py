@@ -159,7 +159,10 @@ class SparseTrainingSet:
     by the settings, not by :math:`N`. With ``negative_pool = K`` (``0 < K < N``) a
     target's queries draw their uniform negatives from one pool of ``K`` nodes
     (:func:`gcngan.ranking.generate_negatives`'s ``pool``), so its candidates have fewer
-    distinct endpoints (opt-in: validation does not choose it, see the README). With
+    distinct endpoints (opt-in: validation does not choose it, see the README); with
+    ``queries_by = 'sources'`` a target with more than ``max_links`` true links trains on
+    every link of sources drawn in random order (:func:`gcngan.ranking.generate_negatives`'s
+    ``queries_by``), so its queries also share their historical negatives' endpoints. With
     ``max_horizon = H`` (``model.max_horizon``) about half the targets are predicted from an
     earlier window, the one before ``t - h`` (:meth:`draw_horizon`), their features
     carrying ``h`` (:func:`gcngan.nn.sparse_model.with_horizon`), so that the model learns
