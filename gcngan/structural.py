@@ -31,12 +31,14 @@ adamic-adar          :math:`\sum_k U_{uk} U_{kv} / \log d_k` (0 if            wi
                      :math:`d_k \le 1`)
 resource-allocation  :math:`\sum_k U_{uk} U_{kv} / d_k`                       window mean
 pref-attachment      :math:`d_u d_v`                                          window mean
+l3-paths             :math:`\sum_{a,b} U_{ua} U_{ab} U_{bv} / \sqrt{d_a d_b}` window mean
+                     (L3, Kovács et al. 2019: paths of length 3)
 ==================== ======================================================== ====================
 
-The structural four use the undirected binary union of the window,
+The structural five use the undirected binary union of the window,
 :math:`U = 1[(C + C^\top) > 0]` (self-loops kept as they are in the data), and
 :math:`d_k = \sum_j U_{kj}`. Adamic-Adar and resource-allocation scores are rounded to
-1e-9, so that equal sums added in a different order tie (ranks count ties half). Their
+1e-9 (and so are L3's), so that equal sums added in a different order tie (ranks count ties half). Their
 predicted weight is the pair's window mean, so the
 weight error of a heuristic is that of the window mean: they rank, they do not forecast
 weights.
@@ -471,6 +473,108 @@ class ResourceAllocation(_UnionHeuristic):
         return out
 
 
+#: Two-hop row entries :func:`paths_of_three` computes at once (a bound on the working
+#: memory, not on the result).
+PATH_BLOCK_ENTRIES = 1 << 21
+
+
+def _entry_positions(mat, n: int, want: np.ndarray):
+    """Where the CSR ``mat`` (``k x n``, indices sorted here) stores the flat positions
+    ``want = row * n + col``: ``(position (M,), found (M,) bool)``, ``None`` when empty."""
+    if mat.nnz == 0:
+        return None
+    mat.sort_indices()
+    keys = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr)) * n \
+        + mat.indices                                                      # sorted
+    at = np.searchsorted(keys, want).clip(max=keys.size - 1)
+    return at, keys[at] == want
+
+
+def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
+                   node_weights: np.ndarray,
+                   block_entries: int = PATH_BLOCK_ENTRIES) -> np.ndarray:
+    r"""Weighted paths of length 3 from ``u`` to ``v`` in a union ``U``: column ``k`` is
+    :math:`\sum_{a, b} U_{ua} f_k(a) U_{ab} f_k(b) U_{bv}` (``f = 1``: their number;
+    ``f = 1/d``: the resource-allocation sum; ``f = d^{-1/2}``: L3).
+
+    The sources' two-hop rows :math:`(U F_k U)_{u\cdot}` are built for blocks of sources
+    holding at most ``block_entries`` entries together (bounded by
+    :math:`\sum_{a \in N(u)} d_a` per source; a source beyond it alone); each pair then
+    reads those rows at ``v``'s neighbours ``b`` (times :math:`f_k(b)`; one lookup for
+    every ``k`` when their rows share a pattern, as positive weights do): time
+    :math:`O(K \sum_u \sum_{a \in N(u)} d_a + \sum_{(u,v)} d_v \log)`, nothing of size
+    :math:`N^2`.
+
+    Args:
+        u_mat (scipy.sparse.csr_matrix): :math:`(N, N)` symmetric binary union.
+        deg (np.ndarray): :math:`(N,)` its degrees.
+        src, dst (np.ndarray): :math:`(P,)` node indices.
+        node_weights (np.ndarray): :math:`(N, K)` the weights :math:`f_k`.
+        block_entries (int, optional): Two-hop entries per block at most.
+
+    Returns:
+        np.ndarray: :math:`(P, K)` float64.
+    """
+    import scipy.sparse as sp
+
+    n, k = deg.size, node_weights.shape[1]
+    out = np.zeros((src.size, k))
+    if src.size == 0 or u_mat.nnz == 0:
+        return out
+    rights = [u_mat if np.all(node_weights[:, j] == 1.0)
+              else (sp.diags(node_weights[:, j]) @ u_mat).tocsr() for j in range(k)]
+    reach = u_mat @ deg                                                     # (N,) bound
+    sources, pair_source = np.unique(src, return_inverse=True)
+    order = np.argsort(pair_source, kind="stable")                          # pairs by source
+    first = np.searchsorted(pair_source[order], np.arange(sources.size + 1))
+    cost = np.cumsum(reach[sources])
+    a = 0
+    while a < sources.size:
+        b = max(int(np.searchsorted(cost, (cost[a - 1] if a else 0.0) + block_entries,
+                                    side="right")), a + 1)
+        rows = u_mat[sources[a:b]]                                          # (k_b, N)
+        pairs = order[first[a]:first[b]]                                    # their pairs
+        local = (pair_source[pairs] - a).astype(np.int64)                   # row in block
+        v = dst[pairs]
+        lo, hi = u_mat.indptr[v], u_mat.indptr[v + 1]                       # N(v)
+        count = hi - lo
+        which = np.repeat(np.arange(pairs.size), count)                     # (M,)
+        nb = u_mat.indices[np.repeat(lo - np.cumsum(count) + count, count)
+                           + np.arange(int(count.sum()))]                   # b in N(v)
+        want = local[which] * n + nb
+        shared = None                                       # (pattern, positions, found)
+        for j, right in enumerate(rights):
+            two = (rows @ right).tocsr()                                    # (k_b, N) 2-hop
+            two.sort_indices()
+            if shared is None or not (np.array_equal(two.indptr, shared[0].indptr)
+                                      and np.array_equal(two.indices, shared[0].indices)):
+                found = _entry_positions(two, n, want)
+                shared = (two, *(found if found is not None else (None, None)))
+            at, hit = shared[1], shared[2]
+            raw = np.where(hit, two.data[at], 0.0) if at is not None else np.zeros(want.size)
+            out[pairs, j] = np.bincount(which, weights=raw * node_weights[nb, j],
+                                        minlength=pairs.size)
+        a = b
+    return out
+
+
+class L3Paths(PairPredictor):
+    r"""L3 (Kovács et al., Nature Communications 2019): paths of length 3 in ``U``, each
+    discounted by its two inner nodes' degrees,
+    :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv} / \sqrt{d_a d_b}` (:func:`paths_of_three`):
+    the structure of bipartite user -> item streams, where every common-neighbour count is
+    0, and of links two steps apart."""
+
+    name = "l3-paths"
+    decimals = 9                    # scores are rounded to 1e-9, as the union heuristics'
+
+    def _score(self, index, t, window, src, dst, keys, vals):
+        u, deg = index.union(t, window)
+        f = np.divide(1.0, np.sqrt(deg), out=np.zeros(deg.size), where=deg > 0)
+        score = paths_of_three(u, deg, src, dst, f[:, None])[:, 0]
+        return np.round(score, self.decimals), vals.mean(axis=0)
+
+
 class PrefAttachment(PairPredictor):
     r""":math:`d_u d_v` with degrees in the window's union ``U``."""
 
@@ -484,7 +588,7 @@ class PrefAttachment(PairPredictor):
 PAIR_PREDICTORS: dict[str, Callable[[], PairPredictor]] = {
     c.name: c for c in (EdgeBankInf, EdgeBankWindow, WindowCount, WindowMeanPairs,
                         WindowMedianPairs, CopyLastPairs, EWMAPairs, CommonNeighbours,
-                        AdamicAdar, ResourceAllocation, PrefAttachment)
+                        AdamicAdar, ResourceAllocation, PrefAttachment, L3Paths)
 }
 
 
@@ -494,7 +598,8 @@ class StackedHeuristics(PairPredictor):
 
     Features of a pair (in :attr:`FEATURES` order) are the scores of ``window-count``,
     ``window-mean``, ``copy-last``, ``ewma``, ``edgebank-inf``, ``common-neighbours``,
-    ``adamic-adar``, ``resource-allocation`` and ``pref-attachment``, each transformed by
+    ``adamic-adar``, ``resource-allocation``, ``pref-attachment`` and ``l3-paths``, each
+    transformed by
     :math:`\operatorname{sign}(x)\log(1 + |x|)` and standardised with the training rows'
     mean and standard deviation (a constant feature keeps scale 1). The score is the
     fitted logit :math:`b + \sum_j \beta_j z_j`; the predicted weight is the window mean
@@ -505,7 +610,7 @@ class StackedHeuristics(PairPredictor):
     target against ``q`` negatives, up to half historical, the rest uniform, seeded) on the
     last ``max_targets`` training targets, and minimises the mean logistic loss plus
     :math:`\frac{l_2}{2}\lVert\beta\rVert^2` (intercept not penalised) by Newton's method
-    (:math:`10 \times 10` systems): deterministic for a seed. Only the training targets'
+    (:math:`11 \times 11` systems): deterministic for a seed. Only the training targets'
     snapshots and those before them are read.
 
     Args:
@@ -527,7 +632,8 @@ class StackedHeuristics(PairPredictor):
     name = "stacked-heuristics"
     needs_fit = True
     FEATURES = ("window-count", "window-mean", "copy-last", "ewma", "edgebank-inf",
-                "common-neighbours", "adamic-adar", "resource-allocation", "pref-attachment")
+                "common-neighbours", "adamic-adar", "resource-allocation", "pref-attachment",
+                "l3-paths")
 
     def __init__(self, q: int = 100, max_queries: int = 200, max_targets: int = 20,
                  seed: int = 0, l2: float = 1e-4) -> None:

@@ -67,7 +67,8 @@ TRAIN_SHARE = 0.85
 MAX_QUERIES, NEGATIVES = 1000, 20
 #: the baselines scored beside the model (``gcngan score --predictor``)
 BASELINES = ("stacked-heuristics", "edgebank-inf", "window-count", "window-mean", "ewma",
-             "common-neighbours", "adamic-adar", "resource-allocation", "pref-attachment")
+             "common-neighbours", "adamic-adar", "resource-allocation", "pref-attachment",
+             "l3-paths")
 #: how far past the training data a query lies, in snapshots of the run
 HORIZONS = (("next", 0, 0), ("1-9 later", 1, 9), ("10+ later", 10, None))
 

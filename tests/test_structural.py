@@ -74,12 +74,19 @@ def reference_scores(adj: np.ndarray, t: int, w: int, alpha: float = 0.5) -> dic
                         aa[i, j] += 1 / math.log(d[k])
                     ra[i, j] += 1 / d[k]
     pa = np.outer(d, d)
+    l3 = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            for a in range(n):
+                for b in range(n):
+                    if u[i, a] and u[a, b] and u[b, j]:
+                        l3[i, j] += 1 / math.sqrt(d[a] * d[b])
     return {"edgebank-inf": (bank_inf, mean), "edgebank-window": (bank_win, mean),
             "window-count": (count, mean), "window-mean": (mean, mean),
             "window-median": (median, median), "copy-last": (last, last),
             "ewma": (ewma, ewma), "common-neighbours": (cn, mean),
             "adamic-adar": (np.round(aa, 9), mean), "resource-allocation": (np.round(ra, 9), mean),
-            "pref-attachment": (pa, mean)}
+            "pref-attachment": (pa, mean), "l3-paths": (np.round(l3, 9), mean)}
 
 
 @pytest.mark.parametrize("name", list(PAIR_PREDICTORS))

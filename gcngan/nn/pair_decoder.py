@@ -66,25 +66,6 @@ PATH_FEATURES = (
     "paths3_ra",            # log1p sum over those paths of 1 / (d_a d_b)
 )
 
-#: Two-hop row entries computed at once by :meth:`PairFeaturizer.paths_of_three` (a bound
-#: on the working memory, not on the result).
-PATH_BLOCK_ENTRIES = 1 << 21
-
-
-def _read_entries(mat, n: int, want: np.ndarray):
-    """Entries of the CSR ``mat`` (``k x n``, indices sorted here) at flat positions
-    ``want = row * n + col``: ``(values (M,), positions, found)``; 0 where absent (``None``
-    positions when ``mat`` is empty)."""
-    if mat.nnz == 0:
-        return np.zeros(want.size), None, None
-    mat.sort_indices()
-    keys = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr)) * n \
-        + mat.indices                                                      # sorted
-    at = np.searchsorted(keys, want).clip(max=keys.size - 1)
-    hit = keys[at] == want
-    return np.where(hit, mat.data[at], 0.0), at, hit
-
-
 class PairFeaturizer:
     r"""Computes :data:`PAIR_FEATURES` for candidate pairs of any target snapshot, reusing
     one :class:`~gcngan.structural.PairIndex` (sorted edge keys per snapshot, first-seen
@@ -148,58 +129,18 @@ class PairFeaturizer:
         return out
 
     def paths_of_three(self, t: int, window: int, src: np.ndarray, dst: np.ndarray,
-                       block_entries: int = PATH_BLOCK_ENTRIES) -> np.ndarray:
+                       block_entries: Optional[int] = None) -> np.ndarray:
         r"""Paths of length 3 from ``u`` to ``v`` in the window's union ``U``: their number
         :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv}` and their degree-discounted sum
-        :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv} / (d_a d_b)`, :math:`(P, 2)` float64.
+        :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv} / (d_a d_b)`, :math:`(P, 2)` float64
+        (:func:`gcngan.structural.paths_of_three`, in bounded two-hop blocks; nothing of
+        size :math:`N^2`)."""
+        from gcngan.structural import PATH_BLOCK_ENTRIES, paths_of_three
 
-        The sources' two-hop rows :math:`(U W)_{u\cdot}` (:math:`W = U` or
-        :math:`D^{-1} U`) are built for blocks of sources holding at most ``block_entries``
-        entries together (bounded by :math:`\sum_{a \in N(u)} d_a` per source; a source
-        beyond it alone); each pair then reads that row at ``v``'s neighbours: time
-        :math:`O(\sum_u \sum_{a \in N(u)} d_a + \sum_{(u,v)} d_v \log)`, nothing of size
-        :math:`N^2`."""
         u_mat, deg = self.union(t, window)
-        n = deg.size
-        inv = np.divide(1.0, deg, out=np.zeros(n), where=deg > 0)
-        out = np.zeros((src.size, 2))
-        if src.size == 0 or u_mat.nnz == 0:
-            return out
-        import scipy.sparse as sp
-
-        ra_right = sp.diags(inv) @ u_mat                                   # D^-1 U
-        reach = u_mat @ deg                                                # (N,) bound
-        sources, pair_source = np.unique(src, return_inverse=True)
-        order = np.argsort(pair_source, kind="stable")                     # pairs by source
-        first = np.searchsorted(pair_source[order], np.arange(sources.size + 1))
-        cost = np.cumsum(reach[sources])
-        a = 0
-        while a < sources.size:
-            b = max(int(np.searchsorted(cost, (cost[a - 1] if a else 0.0) + block_entries,
-                                        side="right")), a + 1)
-            rows = u_mat[sources[a:b]]                                     # (k, N)
-            pairs = order[first[a]:first[b]]                               # their pairs
-            local = pair_source[pairs] - a                                 # row in block
-            v = dst[pairs]
-            lo, hi = u_mat.indptr[v], u_mat.indptr[v + 1]                  # N(v)
-            count = hi - lo
-            which = np.repeat(np.arange(pairs.size), count)                # (M,)
-            nb = u_mat.indices[np.repeat(lo - np.cumsum(count) + count, count)
-                               + np.arange(int(count.sum()))]              # b in N(v)
-            two = (rows @ u_mat).tocsr()                                   # (k, N) 2-hop
-            two_ra = (rows @ ra_right).tocsr()            # the same pattern (weights > 0)
-            want = local[which].astype(np.int64) * n + nb
-            raw, at, hit = _read_entries(two, n, want)
-            two_ra.sort_indices()
-            if hit is not None and np.array_equal(two.indptr, two_ra.indptr) and \
-                    np.array_equal(two.indices, two_ra.indices):
-                ra = np.where(hit, two_ra.data[at], 0.0)                   # one lookup
-            else:
-                ra = _read_entries(two_ra, n, want)[0]
-            out[pairs, 0] = np.bincount(which, weights=raw, minlength=pairs.size)
-            out[pairs, 1] = np.bincount(which, weights=ra * inv[nb], minlength=pairs.size)
-            a = b
-        return out
+        inv = np.divide(1.0, deg, out=np.zeros(deg.size), where=deg > 0)
+        return paths_of_three(u_mat, deg, src, dst, np.stack([np.ones(deg.size), inv], axis=1),
+                              block_entries=block_entries or PATH_BLOCK_ENTRIES)
 
     def node_stats(self, t: int, window: int) -> dict:
         r"""Per-node statistics of the window ``t-W .. t-1``, each :math:`(N,)` float64,

@@ -30,7 +30,7 @@ def test_bench_ranking_enron(shared_datasets, tmp_path, capsys):
     text = out.read_text()
     assert text == mod.render(report)
     rows = [line for line in text.splitlines() if line.startswith("| ") and "predictor" not in line]
-    assert len(rows) == len(d["predictors"]) == 12
+    assert len(rows) == len(d["predictors"]) == 13
     best = d["best"]["mrr"][0]
     assert any(line.startswith(f"| {best} | **") for line in rows)
     fit = d["fitted"]["stacked-heuristics"]             # fitted before the test targets only
