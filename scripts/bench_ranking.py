@@ -227,7 +227,7 @@ def verdict(d: dict) -> str:
 def render(report: dict, *, command: str = "python scripts/bench_ranking.py") -> str:
     """Markdown section: one table per dataset (best of each column in bold) and a
     verdict line per dataset computed from the MRRs."""
-    from gcngan.structural import ALL_PREDICTORS
+    from gcngan.structural import ALL_PREDICTORS, StackedHeuristics
 
     lines = ["## Ranking (one-vs-many, fixed negatives)", "",
              f"Measured by `{command}` ({report['date']}, "
@@ -237,7 +237,8 @@ def render(report: dict, *, command: str = "python scripts/bench_ranking.py") ->
              f"(A_t[u, v'] = 0; up to half historical, the rest uniform). Rank = 1 + "
              f"#(neg > pos) + 0.5 #(neg = pos); *new* = u -> v never linked before t. Window "
              f"{report['window']}; heuristics on the window's undirected binary union. "
-             f"`stacked-heuristics` is a logistic regression on nine heuristics' scores, "
+             f"`stacked-heuristics` is a logistic regression on "
+             f"{len(StackedHeuristics.FEATURES)} heuristics' scores, "
              f"fitted on training targets only (those before the test targets). "
              f"Best of each column in bold.", ""]
     with_model = [d["dataset"] for d in report["datasets"]

@@ -37,7 +37,8 @@ SPARSE = {"full": {"datasets": ("twitter_tennis_rg17", "bitcoin_alpha", "college
 #: training targets per epoch, epochs, the Twitter dense-against-sparse sizes
 SPARSE_COST = {"full": {"sizes": (1000, 10000, 100000), "train_targets": 4, "epochs": 6,
                         "largest_epochs": 3, "twitter_topk": (100, 200, 400),
-                        "subgraph_nodes": (None, 0), "negative_pools": (1000,)},
+                        "subgraph_nodes": (None, 0), "negative_pools": (1000,),
+                        "source_query_pools": (500,)},
                "quick": {"sizes": (300, 600), "train_targets": 2, "epochs": 1,
                          "largest_epochs": 1, "twitter_topk": ()}}
 #: data-parallel settings per profile (issue 16, scripts/bench_ddp.py): cases, epochs
