@@ -66,6 +66,7 @@ VARIANTS = {"sparse": [],
             "horizon": ["max_horizon=15"],
             "no-paths": ["path_features=false"],
             "source-queries": ["queries_by=sources", "negative_pool=500"],
+            "source-queries-1000": ["queries_by=sources", "negative_pool=1000"],
             "dense": []}
 #: variant -> its preset when not :data:`SPARSE_PRESET`
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
@@ -92,6 +93,9 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "source-queries": "a target's queries as the links of whole sources, its "
                                     "uniform negatives from one pool of 500 nodes "
                                     "(`queries_by=sources negative_pool=500`)",
+                  "source-queries-1000": "a target's queries as the links of whole sources, "
+                                         "its uniform negatives from one pool of 1,000 nodes "
+                                         "(`queries_by=sources negative_pool=1000`)",
                   "dense": f"dense model (`--preset {DENSE_PRESET}`)"}
 #: the link diagnostics kept per run (:func:`gcngan.ranking.link_diagnostics` of the test
 #: ranking) and rendered in "What the adversarial term does"
@@ -1073,7 +1077,7 @@ def render_subgraphs(report: dict) -> list[str]:
 #: (:func:`render_subgraphs`)
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "no-paths", "gcn-skip",
                        "node-activity", "gcn-mirror", "negatives-50", "random-features",
-                       "source-queries")
+                       "source-queries", "source-queries-1000")
 
 
 def render_variants(report: dict) -> list[str]:
