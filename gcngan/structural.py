@@ -480,9 +480,10 @@ PATH_BLOCK_ENTRIES = 1 << 21
 
 def _entry_positions(mat, n: int, want: np.ndarray):
     """Where the CSR ``mat`` (``k x n``, indices sorted here) stores the flat positions
-    ``want = row * n + col``: ``(position (M,), found (M,) bool)``, ``None`` when empty."""
+    ``want = row * n + col``: ``(position (M,), found (M,) bool)``, ``(None, None)`` when
+    ``mat`` is empty."""
     if mat.nnz == 0:
-        return None
+        return None, None
     mat.sort_indices()
     keys = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr)) * n \
         + mat.indices                                                      # sorted
@@ -542,15 +543,13 @@ def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
         nb = u_mat.indices[np.repeat(lo - np.cumsum(count) + count, count)
                            + np.arange(int(count.sum()))]                   # b in N(v)
         want = local[which] * n + nb
-        shared = None                                       # (pattern, positions, found)
+        seen = at = hit = None                              # the pattern looked up last
         for j, right in enumerate(rights):
             two = (rows @ right).tocsr()                                    # (k_b, N) 2-hop
             two.sort_indices()
-            if shared is None or not (np.array_equal(two.indptr, shared[0].indptr)
-                                      and np.array_equal(two.indices, shared[0].indices)):
-                found = _entry_positions(two, n, want)
-                shared = (two, *(found if found is not None else (None, None)))
-            at, hit = shared[1], shared[2]
+            if seen is None or not (np.array_equal(two.indptr, seen.indptr)
+                                    and np.array_equal(two.indices, seen.indices)):
+                seen, (at, hit) = two, _entry_positions(two, n, want)
             raw = np.where(hit, two.data[at], 0.0) if at is not None else np.zeros(want.size)
             out[pairs, j] = np.bincount(which, weights=raw * node_weights[nb, j],
                                         minlength=pairs.size)

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from gcngan.errors import ConfigError
 from gcngan.nn.decoders import Decoder
+from gcngan.structural import PATH_BLOCK_ENTRIES   # two-hop entries per block (paths of 3)
 
 #: Columns of :func:`pair_features`, in order. Counts/degrees are ``log1p``-compressed,
 #: window weights are on the model scale (the sequence's :class:`~gcngan.data.Scaler`).
@@ -129,18 +130,18 @@ class PairFeaturizer:
         return out
 
     def paths_of_three(self, t: int, window: int, src: np.ndarray, dst: np.ndarray,
-                       block_entries: Optional[int] = None) -> np.ndarray:
+                       block_entries: int = PATH_BLOCK_ENTRIES) -> np.ndarray:
         r"""Paths of length 3 from ``u`` to ``v`` in the window's union ``U``: their number
         :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv}` and their degree-discounted sum
         :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv} / (d_a d_b)`, :math:`(P, 2)` float64
         (:func:`gcngan.structural.paths_of_three`, in bounded two-hop blocks; nothing of
         size :math:`N^2`)."""
-        from gcngan.structural import PATH_BLOCK_ENTRIES, paths_of_three
+        from gcngan.structural import paths_of_three
 
         u_mat, deg = self.union(t, window)
         inv = np.divide(1.0, deg, out=np.zeros(deg.size), where=deg > 0)
         return paths_of_three(u_mat, deg, src, dst, np.stack([np.ones(deg.size), inv], axis=1),
-                              block_entries=block_entries or PATH_BLOCK_ENTRIES)
+                              block_entries=block_entries)
 
     def node_stats(self, t: int, window: int) -> dict:
         r"""Per-node statistics of the window ``t-W .. t-1``, each :math:`(N,)` float64,
