@@ -362,7 +362,8 @@ def render(report: dict) -> list[str]:
             "N > K a target's queries draw their uniform negatives from one pool of K nodes "
             "drawn for the target (half of them destinations, as the preset's draw), so its "
             "candidates have at most K uniform endpoints however large N is; the ranking "
-            "table's `negative_pool=1000` rows give its quality."
+            "table's `negative_pool=K` rows give its quality (their validation MRR: \"The "
+            "variants against the preset\")."
             if any(series(r)[1] for r in rows) else "")
          + (" Rows with queries by sources also train with `queries_by=sources`: a target "
             "with more true links than `max_links` trains on every link of sources drawn in "
