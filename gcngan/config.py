@@ -244,6 +244,10 @@ class TrainConfig:
     #                                       a step computes fewer nodes)
     rank_weight: float = 0.0              # sparse: weight of the per-query softmax
     #                                       (listwise) loss added to the reconstruction
+    lazy_embeddings: bool = False         # Adam steps only the rows of the node-embedding
+    #                                       tables that a step's loss reached (the rest
+    #                                       and their moments stay; gcngan.train.optim):
+    #                                       an update costs the batch's rows, not N's
     regression_init: bool = False         # sparse: start the pair decoder at a logistic
     #                                       regression on the features of the last 20
     #                                       training targets (the untrained model is then a
@@ -267,6 +271,10 @@ class TrainConfig:
             _check_positive(o, name, getattr(self, name), allow_zero=True)
         if self.critic_lr is not None:
             _check_positive(o, "critic_lr", self.critic_lr)
+        if self.lazy_embeddings and self.loss == "wgan-clip":
+            raise field_error("train", "lazy_embeddings", self.lazy_embeddings,
+                              "updates Adam's rows lazily; train.loss='wgan-clip' trains "
+                              "with RMSprop (use wgan-gp or bce)")
         if not 0.0 <= self.label_smoothing < 0.5:
             raise field_error("train", "label_smoothing", self.label_smoothing,
                               "must be in [0, 0.5)")

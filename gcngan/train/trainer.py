@@ -47,6 +47,7 @@ from gcngan.config import ExperimentConfig
 from gcngan.data.windows import split_of
 from gcngan.errors import InputError
 from gcngan.train.callbacks import Callback, default_callbacks, progress_stats
+from gcngan.train.optim import LazyRowAdam, embedding_groups
 from gcngan.train import distributed
 from gcngan.train.checkpoint import (get_rng_state, load_trainer_state, save_checkpoint,
                                      set_rng_state, trainer_state)
@@ -137,6 +138,9 @@ class Trainer:
         wd = self.config.train.weight_decay
         if self.loss.optimizer == "rmsprop":
             return torch.optim.RMSprop(module.parameters(), lr=lr, weight_decay=wd)
+        if self.config.train.lazy_embeddings:        # embedding rows: lazy Adam steps
+            return LazyRowAdam(embedding_groups(module), lr=lr, betas=self.loss.adam_betas,
+                               weight_decay=wd)
         return torch.optim.Adam(module.parameters(), lr=lr, betas=self.loss.adam_betas,
                                 weight_decay=wd)
 
