@@ -66,6 +66,7 @@ VARIANTS = {"sparse": [],
             "negative-pool-500": ["negative_pool=500"],
             "max-links-100": ["max_links=100"],
             "lazy-embeddings": ["lazy_embeddings=true"],
+            "dense-embeddings": ["lazy_embeddings=false"],
             "horizon": ["max_horizon=15"],
             "no-paths": ["path_features=false"],
             "source-queries": ["queries_by=sources", "negative_pool=500"],
@@ -95,6 +96,8 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                                    "(`max_links=100`)",
                   "lazy-embeddings": "lazy Adam steps of the node embeddings "
                                      "(`lazy_embeddings=true`)",
+                  "dense-embeddings": "Adam steps every row of the node embeddings "
+                                      "(`lazy_embeddings=false`)",
                   "horizon": "half the targets 1-15 snapshots past their window, the gap as "
                              "an input (`max_horizon=15`)",
                   "no-paths": "no paths of length 3 between the pair among the features "
@@ -1095,7 +1098,7 @@ def render_subgraphs(report: dict) -> list[str]:
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "no-paths", "gcn-skip",
                        "node-activity", "gcn-mirror", "negatives-50", "random-features",
                        "negative-pool-500", "max-links-100", "lazy-embeddings",
-                       "source-queries", "source-queries-1000")
+                       "dense-embeddings", "source-queries", "source-queries-1000")
 
 
 def render_variants(report: dict) -> list[str]:
