@@ -65,7 +65,6 @@ VARIANTS = {"sparse": [],
             "negative-pool": ["negative_pool=1000"],
             "negative-pool-500": ["negative_pool=500"],
             "max-links-100": ["max_links=100"],
-            "lazy-embeddings": ["lazy_embeddings=true"],
             "dense-embeddings": ["lazy_embeddings=false"],
             "horizon": ["max_horizon=15"],
             "no-paths": ["path_features=false"],
@@ -94,8 +93,6 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                                        "nodes (`negative_pool=500`)",
                   "max-links-100": "at most 100 true links per training target "
                                    "(`max_links=100`)",
-                  "lazy-embeddings": "lazy Adam steps of the node embeddings "
-                                     "(`lazy_embeddings=true`)",
                   "dense-embeddings": "Adam steps every row of the node embeddings "
                                       "(`lazy_embeddings=false`)",
                   "horizon": "half the targets 1-15 snapshots past their window, the gap as "
@@ -1097,8 +1094,8 @@ def render_subgraphs(report: dict) -> list[str]:
 #: (:func:`render_subgraphs`)
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "no-paths", "gcn-skip",
                        "node-activity", "gcn-mirror", "negatives-50", "random-features",
-                       "negative-pool-500", "max-links-100", "lazy-embeddings",
-                       "dense-embeddings", "source-queries", "source-queries-1000")
+                       "negative-pool-500", "max-links-100", "dense-embeddings",
+                       "source-queries", "source-queries-1000")
 
 
 def render_variants(report: dict) -> list[str]:

@@ -107,11 +107,13 @@ def test_trainer_and_config(tmp_path):
     run = tmp_path / "run"
     rc = main(["train", str(path), "--out", str(run), "--preset", "sparse", "--device", "cpu",
                "--window", "3", "--val", "1", "--test", "1", "--epochs", "1",
-               "--set", "lazy_embeddings=true", "--set", "max_links=20",
+               "--set", "max_links=20",                  # the preset's lazy rows
                "--set", "gcn_channels=8,8", "--set", "lstm_hidden=8", "--set", "noise_dim=8",
                "--quiet"])
     assert rc == 0 and (run / "best.pt").is_file()
     ckpt = torch.load(run / "last.pt")
     assert [g["lazy_rows"] for g in ckpt["opt_g"]["param_groups"]] == [False, True]
+    assert build_config("sparse").train.lazy_embeddings
+    assert not build_config("dense").train.lazy_embeddings        # dense presets: plain Adam
     with pytest.raises(ConfigError, match="lazy_embeddings"):
         build_config("sparse", overrides=["lazy_embeddings=true", "loss=wgan-clip"])
