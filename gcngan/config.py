@@ -273,8 +273,9 @@ class TrainConfig:
             _check_positive(o, "critic_lr", self.critic_lr)
         if self.lazy_embeddings and self.loss == "wgan-clip":
             raise field_error("train", "lazy_embeddings", self.lazy_embeddings,
-                              "updates Adam's rows lazily; train.loss='wgan-clip' trains "
-                              "with RMSprop (use wgan-gp or bce)")
+                              "steps Adam's embedding rows lazily, but train.loss="
+                              "'wgan-clip' trains with RMSprop: also set "
+                              "lazy_embeddings=false, or use loss wgan-gp or bce")
         if not 0.0 <= self.label_smoothing < 0.5:
             raise field_error("train", "label_smoothing", self.label_smoothing,
                               "must be in [0, 0.5)")
