@@ -35,6 +35,7 @@ from typing import Optional
 import numpy as np
 
 from gcngan.errors import InputError
+from gcngan.structural import inverse_degree
 
 #: Largest :math:`N^2` for which every pair is a candidate (:math:`N \le 500`).
 ALL_PAIRS_LIMIT = 250_000
@@ -126,9 +127,7 @@ def _best_hop_keys(index, t: int, window: int, k: int, block_entries: int, *, ho
     if k == 0 or n == 0 or last == 0:
         return np.zeros(0, np.int64)
     u, deg = index.union(int(t), int(window))                     # CSR (N, N), (N,)
-    inv = np.zeros_like(deg)
-    inv[deg > 0] = 1.0 / deg[deg > 0]
-    u_ra = u @ sp.diags(inv)                                       # U diag(1/d), E entries
+    u_ra = u @ sp.diags(inverse_degree(deg))                                       # U diag(1/d), E entries
     bound = np.asarray(u @ deg).ravel()                            # (N,) >= 2-hop row sizes
     if hops == 3:
         bound = np.asarray(u @ bound).ravel()                      # >= 3-hop (and 2-hop)

@@ -38,8 +38,8 @@ l3-paths             :math:`\sum_{a,b} U_{ua} U_{ab} U_{bv} / \sqrt{d_a d_b}` wi
 The structural five use the undirected binary union of the window,
 :math:`U = 1[(C + C^\top) > 0]` (self-loops kept as they are in the data), and
 :math:`d_k = \sum_j U_{kj}`. Adamic-Adar and resource-allocation scores are rounded to
-1e-9 (and so are L3's), so that equal sums added in a different order tie (ranks count ties half). Their
-predicted weight is the pair's window mean, so the
+1e-9 (and so are L3's), so that equal sums added in a different order tie (ranks count
+ties half). Their predicted weight is the pair's window mean, so the
 weight error of a heuristic is that of the window mean: they rank, they do not forecast
 weights.
 
@@ -54,6 +54,20 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from gcngan.errors import ConfigError, InputError
+
+
+def inverse_degree(deg: np.ndarray, power: float = 1.0) -> np.ndarray:
+    r""":math:`d^{-p}` per node, 0 where :math:`d = 0` (an isolated node weighs nothing):
+    resource allocation's ``1/d`` (``power=1``), L3's ``d^{-1/2}`` (``power=0.5``)."""
+    deg = np.asarray(deg, dtype=np.float64)
+    return np.divide(1.0, deg ** power, out=np.zeros(deg.shape), where=deg > 0)
+
+
+def adamic_adar_weight(deg: np.ndarray) -> np.ndarray:
+    r""":math:`1 / \log d` per node, 0 where :math:`d \le 1` (Adamic-Adar's weight)."""
+    deg = np.asarray(deg, dtype=np.float64)
+    return np.divide(1.0, np.log(np.maximum(deg, 1.0)), out=np.zeros(deg.shape),
+                     where=deg > 1)
 
 
 #: Stored entries the window-union cache of a :class:`PairIndex` holds at most (about 12
@@ -455,10 +469,7 @@ class AdamicAdar(_UnionHeuristic):
     name = "adamic-adar"
 
     def node_weight(self, deg):
-        out = np.zeros_like(deg)
-        big = deg > 1
-        out[big] = 1.0 / np.log(deg[big])
-        return out
+        return adamic_adar_weight(deg)
 
 
 class ResourceAllocation(_UnionHeuristic):
@@ -467,10 +478,7 @@ class ResourceAllocation(_UnionHeuristic):
     name = "resource-allocation"
 
     def node_weight(self, deg):
-        out = np.zeros_like(deg)
-        pos = deg > 0
-        out[pos] = 1.0 / deg[pos]
-        return out
+        return inverse_degree(deg)
 
 
 #: Two-hop row entries :func:`paths_of_three` computes at once (a bound on the working
@@ -569,8 +577,7 @@ class L3Paths(PairPredictor):
 
     def _score(self, index, t, window, src, dst, keys, vals):
         u, deg = index.union(t, window)
-        f = np.divide(1.0, np.sqrt(deg), out=np.zeros(deg.size), where=deg > 0)
-        score = paths_of_three(u, deg, src, dst, f[:, None])[:, 0]
+        score = paths_of_three(u, deg, src, dst, inverse_degree(deg, 0.5)[:, None])[:, 0]
         return np.round(score, self.decimals), vals.mean(axis=0)
 
 

@@ -30,7 +30,8 @@ from torch import Tensor, nn
 
 from gcngan.errors import ConfigError
 from gcngan.nn.decoders import Decoder
-from gcngan.structural import PATH_BLOCK_ENTRIES   # two-hop entries per block (paths of 3)
+from gcngan.structural import (PATH_BLOCK_ENTRIES, adamic_adar_weight, inverse_degree,
+                               paths_of_three)
 
 #: Columns of :func:`pair_features`, in order. Counts/degrees are ``log1p``-compressed,
 #: window weights are on the model scale (the sequence's :class:`~gcngan.data.Scaler`).
@@ -117,11 +118,8 @@ class PairFeaturizer:
                           dst: np.ndarray) -> np.ndarray:
         """CN, AA and RA of the pairs, :math:`(P, 3)` float64."""
         u, deg = self.union(t, window)
-        node_w = np.zeros((deg.size, 3))
-        node_w[:, 0] = 1.0
-        big, pos = deg > 1, deg > 0
-        node_w[big, 1] = 1.0 / np.log(deg[big])
-        node_w[pos, 2] = 1.0 / deg[pos]
+        node_w = np.stack([np.ones(deg.size), adamic_adar_weight(deg), inverse_degree(deg)],
+                          axis=1)                                          # (N, 3)
         out = np.zeros((src.size, 3))
         for a in range(0, src.size, self.chunk):
             b = a + self.chunk
@@ -136,12 +134,9 @@ class PairFeaturizer:
         :math:`\sum_{a, b} U_{ua} U_{ab} U_{bv} / (d_a d_b)`, :math:`(P, 2)` float64
         (:func:`gcngan.structural.paths_of_three`, in bounded two-hop blocks; nothing of
         size :math:`N^2`)."""
-        from gcngan.structural import paths_of_three
-
         u_mat, deg = self.union(t, window)
-        inv = np.divide(1.0, deg, out=np.zeros(deg.size), where=deg > 0)
-        return paths_of_three(u_mat, deg, src, dst, np.stack([np.ones(deg.size), inv], axis=1),
-                              block_entries=block_entries)
+        weights = np.stack([np.ones(deg.size), inverse_degree(deg)], axis=1)  # (N, 2)
+        return paths_of_three(u_mat, deg, src, dst, weights, block_entries=block_entries)
 
     def node_stats(self, t: int, window: int) -> dict:
         r"""Per-node statistics of the window ``t-W .. t-1``, each :math:`(N,)` float64,
