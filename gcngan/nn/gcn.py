@@ -26,6 +26,35 @@ from torch import Tensor, nn
 FLOWS = ("source_to_target", "target_to_source")
 
 
+class _RowL2Normalize(torch.autograd.Function):
+    """``F.normalize(x, p=2, dim=-1, eps)`` with a backward of four passes over ``x``
+    instead of autograd's chain through the norm, the clamp and the division."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, eps: float) -> Tensor:
+        norm = torch.linalg.vector_norm(x, 2, dim=-1, keepdim=True)           # (..., 1)
+        inv = norm.clamp_min(eps).reciprocal_()
+        y = x * inv
+        ctx.save_for_backward(y, inv, norm)
+        ctx.eps = eps
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        y, inv, norm = ctx.saved_tensors
+        # d(x / n) = (g - y <g, y>) / n where n = |x| > eps; where clamped, n = eps is a
+        # constant and the gradient is g / eps
+        dot = (grad * y).sum(-1, keepdim=True).masked_fill_(norm < ctx.eps, 0.0)
+        return (grad - y * dot) * inv, None
+
+
+def normalize_rows(x: Tensor, eps: float = 1e-12) -> Tensor:
+    r"""Each row of ``x`` :math:`(\ldots, C)` divided by its L2 norm (at least ``eps``):
+    ``torch.nn.functional.normalize(x, p=2, dim=-1, eps=eps)``, the same values and
+    gradient (tested) at about half the cost of its backward."""
+    return _RowL2Normalize.apply(x, eps)
+
+
 def dense_gcn_norm(adj: Tensor, add_self_loops: bool = True,
                    flow: str = "source_to_target") -> Tensor:
     r"""Symmetrically normalised propagation matrix
@@ -107,7 +136,8 @@ class DenseGCNEncoder(nn.Module):
 
     Each layer computes :math:`\mathrm{dropout}(\mathrm{norm}(\mathrm{ReLU}(S X \Theta)))`
     where :math:`S = \hat D^{-1/2}(\tilde A + I)\hat D^{-1/2}` is built once per batch and
-    ``norm`` is row-wise L2 normalisation (the reference code's choice; ``l2_normalize``).
+    ``norm`` is row-wise L2 normalisation (the reference code's choice,
+    :func:`normalize_rows`).
 
     Args:
         in_channels (int): Node-input size :math:`F`.
@@ -153,7 +183,7 @@ class DenseGCNEncoder(nn.Module):
         for layer in self.layers:
             h = F.relu(layer(h, support))                                # (BW, N, H_l)
             if self.l2_normalize:
-                h = F.normalize(h, p=2.0, dim=-1)
+                h = normalize_rows(h)
             h = F.dropout(h, self.dropout, self.training)
         return h.reshape(B, W, N, self.out_channels)                     # (B, W, N, H)
 

@@ -37,6 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gcngan.nn.gcn import normalize_rows
+
 FLOWS = ("source_to_target", "target_to_source")
 
 
@@ -404,7 +406,7 @@ class SparseGCNEncoder(nn.Module):
                 out = out + conv.bias
             h = F.relu(out)                                                # (BWM, H_l)
             if self.l2_normalize:
-                h = F.normalize(h, p=2.0, dim=-1)
+                h = normalize_rows(h)
             h = F.dropout(h, self.dropout, self.training)
         h = h.view(B, W, M, -1)                                            # (B, W, M, H)
         if self.skip:

@@ -263,7 +263,7 @@ def sync_gradients(params: Iterable[Tensor], weight: float, total: float) -> flo
     params = [p for p in params if p.requires_grad]
     if not params:
         return 0.0
-    grads = [p.grad.detach().reshape(-1) * weight if p.grad is not None
+    grads = [_dense(p.grad.detach()).reshape(-1) * weight if p.grad is not None
              else p.new_zeros(p.numel()) for p in params]
     flags = torch.tensor([float(p.grad is not None) for p in params],
                          device=params[0].device, dtype=params[0].dtype)
@@ -276,6 +276,11 @@ def sync_gradients(params: Iterable[Tensor], weight: float, total: float) -> flo
         p.grad = flat[offset:offset + n].view_as(p) / total if has > 0 else None
         offset += n
     return time.perf_counter() - t0
+
+
+def _dense(grad: Tensor) -> Tensor:
+    """A sparse (row) gradient as its dense equal; a dense one as it is."""
+    return grad.to_dense() if grad.is_sparse else grad
 
 
 def reduce_stats(stats: dict, weight: float, total: float,

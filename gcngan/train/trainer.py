@@ -47,14 +47,14 @@ from gcngan.config import ExperimentConfig
 from gcngan.data.windows import split_of
 from gcngan.errors import InputError
 from gcngan.train.callbacks import Callback, default_callbacks, progress_stats
-from gcngan.train.optim import LazyRowAdam, embedding_groups
+from gcngan.train.optim import LazyRowAdam, embedding_groups, use_row_gradients
 from gcngan.train import distributed
 from gcngan.train.checkpoint import (get_rng_state, load_trainer_state, save_checkpoint,
                                      set_rng_state, trainer_state)
 from gcngan.train.family import get_family
 from gcngan.train.health import check_finite
 from gcngan.train.losses import get_loss
-from gcngan.train.runtime import grad_norm, resolve_device, seed_everything
+from gcngan.train.runtime import clip_grad_norm, grad_norm, resolve_device, seed_everything
 
 log = logging.getLogger("gcngan.train")
 
@@ -139,6 +139,7 @@ class Trainer:
         if self.loss.optimizer == "rmsprop":
             return torch.optim.RMSprop(module.parameters(), lr=lr, weight_decay=wd)
         if self.config.train.lazy_embeddings:        # embedding rows: lazy Adam steps
+            use_row_gradients(module)                # on sparse row gradients
             return LazyRowAdam(embedding_groups(module), lr=lr, betas=self.loss.adam_betas,
                                weight_decay=wd)
         return torch.optim.Adam(module.parameters(), lr=lr, betas=self.loss.adam_betas,
@@ -218,7 +219,7 @@ class Trainer:
         """Gradient norm of the generator (before clipping to ``train.grad_clip`` when > 0)."""
         clip = self.config.train.grad_clip
         if clip > 0:
-            return nn.utils.clip_grad_norm_(self.generator.parameters(), clip).detach()
+            return clip_grad_norm(self.generator.parameters(), clip).detach()
         return grad_norm(self.generator.parameters())
 
     def train_batch(self, adj_seq: Tensor, target: Tensor, pretrain: bool = False) -> dict:

@@ -67,3 +67,26 @@ def test_encoder_broadcasts_shared_node_inputs_and_repr():
     assert out.shape == (2, 3, 6, 3)
     assert repr(enc) == "DenseGCNEncoder(4, [3])"
     assert repr(DenseGCNLayer(4, 3)) == "DenseGCNLayer(4, 3)"
+
+
+def test_normalize_rows_equals_functional_normalize_values_and_gradient():
+    """normalize_rows (the GCN layers' row L2 norm, a hand-written backward) gives
+    F.normalize's values and gradient, also on rows that are zero or below eps."""
+    import torch.nn.functional as F
+
+    from gcngan.nn.gcn import normalize_rows
+
+    torch.manual_seed(0)
+    x = torch.relu(torch.randn(6, 5, 4, dtype=torch.float64))
+    x[0, 0] = 0.0                                  # a zero row (all ReLU inputs negative)
+    x[0, 1] = 1e-14                                # below eps: clamped
+    grad = torch.randn_like(x)
+    a = x.clone().requires_grad_(True)
+    b = x.clone().requires_grad_(True)
+    ya, yb = normalize_rows(a), F.normalize(b, p=2.0, dim=-1)
+    torch.testing.assert_close(ya, yb)
+    (ga,) = torch.autograd.grad(ya, a, grad)
+    (gb,) = torch.autograd.grad(yb, b, grad)
+    torch.testing.assert_close(ga, gb)
+    assert torch.autograd.gradcheck(normalize_rows,
+                                    (torch.randn(3, 4, dtype=torch.float64, requires_grad=True),))

@@ -1,6 +1,7 @@
 """Lazy row updates of embedding tables (gcngan.train.optim, train.lazy_embeddings): rows a
-step reaches follow Adam exactly, the others and their moments stay; the optimiser state
-round-trips through a weights-only checkpoint; the trainer and the CLI use it."""
+step reaches follow Adam exactly, the others and their moments stay; sparse row gradients
+give the same steps, clipping and sync as dense ones; the optimiser state round-trips
+through a weights-only checkpoint; the trainer and the CLI use it."""
 from __future__ import annotations
 
 import io
@@ -12,7 +13,8 @@ from torch import nn
 from gcngan.cli import main
 from gcngan.config import build_config
 from gcngan.errors import ConfigError
-from gcngan.train.optim import LazyRowAdam, embedding_groups
+from gcngan.train.optim import LazyRowAdam, embedding_groups, use_row_gradients
+from gcngan.train.runtime import clip_grad_norm, grad_norm
 
 
 class Tiny(nn.Module):
@@ -80,6 +82,68 @@ def test_rows_not_reached_stay_with_their_moments():
         LazyRowAdam(embedding_groups(Tiny()), amsgrad=True)
 
 
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_sparse_row_gradients_take_the_dense_gradients_steps(weight_decay):
+    a, lazy, _, _ = _pair(weight_decay)
+    torch.manual_seed(0)
+    d = Tiny()
+    d.load_state_dict(a.state_dict())
+    dense = LazyRowAdam(embedding_groups(d), lr=0.05, betas=(0.5, 0.9),
+                        weight_decay=weight_decay)
+    assert use_row_gradients(a) == 1 and a.table.sparse and not d.table.sparse
+    steps = [[0, 3, 3], [1, 3], [5], [0, 1, 2, 3, 4, 5]]     # repeats add up
+    _steps(lazy, a, steps)
+    _steps(dense, d, steps)
+    assert a.table.weight.grad.is_sparse and not d.table.weight.grad.is_sparse
+    for p, q in zip(a.parameters(), d.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+    sa, sd = lazy.state[a.table.weight], dense.state[d.table.weight]
+    torch.testing.assert_close(sa["exp_avg_sq"], sd["exp_avg_sq"])
+    # a row looked up whose gradient is exactly zero is not stepped (as the dense rule)
+    before = a.table.weight.detach().clone()
+    lazy.zero_grad(set_to_none=True)
+    (a.lin(a.table(torch.tensor([2]))) * 0.0).sum().backward()
+    lazy.step()
+    assert torch.equal(a.table.weight.detach(), before)
+
+
+def test_clipping_and_norm_of_sparse_gradients_equal_the_dense_ones():
+    torch.manual_seed(1)
+    a, b = Tiny(), Tiny()
+    b.load_state_dict(a.state_dict())
+    use_row_gradients(a)
+    rows = torch.tensor([4, 0, 4, 2])
+    for m in (a, b):
+        m.lin(m.table(rows)).pow(2).sum().mul(50.0).backward()
+    torch.testing.assert_close(grad_norm(a.parameters()), grad_norm(b.parameters()))
+    na = clip_grad_norm(list(a.parameters()), 0.5)
+    nb = nn.utils.clip_grad_norm_(list(b.parameters()), 0.5)
+    torch.testing.assert_close(na, nb)
+    assert float(nb) > 0.5                                   # it did clip
+    assert a.table.weight.grad.is_sparse
+    for p, q in zip(a.parameters(), b.parameters()):
+        ga = p.grad.to_dense() if p.grad.is_sparse else p.grad
+        torch.testing.assert_close(ga, q.grad)
+    torch.testing.assert_close(grad_norm(a.parameters()), torch.tensor(0.5), rtol=1e-5,
+                               atol=0)
+
+
+def test_data_parallel_sync_takes_sparse_gradients(monkeypatch):
+    import torch.distributed as dist
+
+    from gcngan.train.distributed import sync_gradients
+
+    a = Tiny()
+    use_row_gradients(a)
+    a.lin(a.table(torch.tensor([1, 1, 3]))).sum().backward()
+    want = [p.grad.to_dense() if p.grad.is_sparse else p.grad.clone() for p in a.parameters()]
+    monkeypatch.setattr(dist, "all_reduce", lambda flat: flat.mul_(2.0))   # 2 equal ranks
+    sync_gradients(a.parameters(), 1.0, 2.0)
+    for p, g in zip(a.parameters(), want):
+        assert not p.grad.is_sparse
+        torch.testing.assert_close(p.grad, g)
+
+
 def test_state_round_trips_through_a_weights_only_checkpoint():
     a, lazy, _, _ = _pair()
     _steps(lazy, a, [[0, 3], [1, 3]])
@@ -113,6 +177,7 @@ def test_trainer_and_config(tmp_path):
     assert rc == 0 and (run / "best.pt").is_file()
     ckpt = torch.load(run / "last.pt")
     assert [g["lazy_rows"] for g in ckpt["opt_g"]["param_groups"]] == [False, True]
+    assert ckpt["opt_g"]["state"]                        # the lazy rows were stepped
     assert build_config("sparse").train.lazy_embeddings
     assert not build_config("dense").train.lazy_embeddings        # dense presets: plain Adam
     with pytest.raises(ConfigError, match="lazy_embeddings"):

@@ -468,3 +468,20 @@ def test_trains_and_scores_on_cuda(social_csv, tmp_path):
                  "--device", "cuda", *SPLIT, *SMALL, "--epochs", "2"]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0.0 < metrics["test"]["mrr"]["mean"] <= 1.0
+
+
+def test_lazy_embeddings_train_on_sparse_row_gradients(tmp_path):
+    """The preset's lazy_embeddings: the embedding table produces sparse row gradients (the
+    rows a step looked up, never an (N, F) tensor) and the lazy rows are stepped."""
+    tr = _small_trainer(tmp_path, epochs=1)
+    table = tr.generator.encoder.embedding
+    assert tr.config.train.lazy_embeddings and table.sparse
+    before = table.weight.detach().clone()
+    inputs, target = tr.train_set.batch(torch.tensor([0]))
+    tr.train_batch(inputs, target)
+    grad = table.weight.grad
+    assert grad.is_sparse
+    looked_up = set(inputs.batch.nodes.tolist())
+    assert set(grad.coalesce().indices()[0].tolist()) <= looked_up
+    moved = (table.weight.detach() != before).any(dim=1).nonzero().squeeze(1).tolist()
+    assert moved and set(moved) <= looked_up
