@@ -1293,7 +1293,8 @@ def add_output_arguments(ap: argparse.ArgumentParser) -> None:
                          "--combine docs/results.json,DOC.json)")
 
 
-def benchmark_document(sections: dict, command: str, seconds: float) -> dict:
+def benchmark_document(sections: dict, command: str, seconds: float,
+                       device: str = "cpu") -> dict:
     """A benchmark document holding only ``sections`` (e.g. ``{"sparse": report}``, whose
     quality runs or ``cost`` :func:`bench.sections.merge_sparse` merges) for
     ``benchmark.py --render-only --combine``; ``command`` is the script's command line."""
@@ -1303,7 +1304,7 @@ def benchmark_document(sections: dict, command: str, seconds: float) -> dict:
 
     return {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "command": command, "profile": "full",
-            "environment": {**environment("cpu"), "total_seconds": seconds},
+            "environment": {**environment(device), "total_seconds": seconds},
             **sections}
 
 

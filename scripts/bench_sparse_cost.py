@@ -16,6 +16,12 @@ epoch and peak RSS of ``--preset sparse``
    ``--twitter-dense-all LIMIT``, at all 1,000 nodes (~20 GiB: only on a machine that has
    it free), the sparse preset at the same sizes and at all 1,000 nodes.
 
+3. with ``--device cuda`` (a machine with a GPU: ``scripts/gpu_check.sh`` runs it there with
+   the CUDA tests), the synthetic series on the GPU instead, at ``N = 100,000`` and beyond:
+   wall-clock seconds per epoch (the trainer waits for the GPU at every batch), peak CUDA
+   memory and peak RSS, kept apart from the CPU rows (key ``gpu``) and rendered as their
+   own table.
+
 Either part can be run alone (``--sizes ''`` skips the synthetic part, ``--twitter-topk ''``
 the Twitter part); :func:`merge_cost` merges a partial report into an earlier one row by
 row (each row names the commit it measured), ``--document OUT.json`` writes a benchmark
@@ -27,7 +33,7 @@ imported from ``code`` (a ``git archive`` of the commit measured) when given.
 
     python scripts/bench_sparse_cost.py [--sizes 1000,10000,100000] [--subgraph-nodes preset,0]
         [--negative-pools 1000]
-        [--twitter-topk 100,200] [--twitter-dense-all 23G]
+        [--twitter-topk 100,200] [--twitter-dense-all 23G] [--device cuda]
         [--json REPORT.json | --document DOC.json]
 """
 from __future__ import annotations
@@ -58,16 +64,21 @@ def _log(run: Path) -> dict:
     log = pd.read_csv(run / "log.csv")
     out = {"train_seconds_per_epoch": [round(float(x), 2) for x in log["train_seconds"]],
            "val_seconds_per_epoch": [round(float(x), 2) for x in log["val_seconds"]]}
+    if "peak_cuda_mb" in log and log["peak_cuda_mb"].notna().any():
+        out["peak_cuda_mib"] = round(float(log["peak_cuda_mb"].max()), 1)
     if "windows_per_s" in log:
         out["windows_per_s"] = [round(float(x), 3) for x in log["windows_per_s"]]
     return out
 
 
 def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_targets: int,
-                  epochs: int, threads: int, code: Path | None, sets=()) -> dict:
+                  epochs: int, threads: int, code: Path | None, sets=(),
+                  device: str = "cpu") -> dict:
     """Generate the social network at ``N = n`` (``window + train_targets + 2`` daily
     snapshots: 1 validation and 1 test target), train the sparse preset ``epochs`` epochs
-    on it and return the cost record (links per snapshot from ``data inspect``)."""
+    on it (on ``device``: ``cuda`` trains with ``--device cuda`` and times on the wall
+    clock, since CPU time does not see the GPU's work) and return the cost record (links per
+    snapshot from ``data inspect``)."""
     snapshots = window + train_targets + 2
     data = tmp / f"social-{n}.csv"
     rss = tmp / "rss.txt"
@@ -84,8 +95,11 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
             "--out", run, "--set", f"patience={epochs}"]
     for kv in sets:
         args += ["--set", kv]
+    on_gpu = device != "cpu"
+    if on_gpu:
+        args += ["--device", device]
     _, wall, mib, cpu = gcngan_process(args, rss_file=rss, threads=threads, code=code,
-                                       cwd=tmp)
+                                       cwd=tmp, clock="wall" if on_gpu else CLOCK)
     train_cfg = json.loads((run / "config.json").read_text())["train"]
     rec = {"num_nodes": info["num_nodes"], "num_snapshots": info["num_snapshots"],
            "subgraph_nodes": int(train_cfg.get("subgraph_nodes", 0)),
@@ -98,7 +112,8 @@ def synthetic_row(n: int, tmp: Path, *, links_per_node: int, window: int, train_
            **_log(run), "peak_rss_mib_train": round(mib, 1),
            "train_wall_seconds": round(wall, 1), "train_cpu_seconds": round(cpu, 1),
            "synth_seconds": round(synth_s, 1),
-           "synth_peak_rss_mib": round(synth_mib, 1)}
+           "synth_peak_rss_mib": round(synth_mib, 1),
+           **({"device": device, "clock": "wall"} if on_gpu else {})}
     data.unlink()
     return rec
 
@@ -206,7 +221,7 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
              twitter_topk=(100, 200, 400), twitter_epochs: int = 1, threads: int = 1,
              root: Path = DATASETS_ROOT, commit: str | None = "HEAD",
              dense_memory_limit: str | None = "8G", twitter_dense_all: str | None = None,
-             progress=None) -> dict:
+             device: str = "cpu", progress=None) -> dict:
     """Both measurements; the JSON report :func:`render` reads (``sizes`` empty: no
     synthetic part; ``twitter_topk`` empty: no Twitter comparison). The largest synthetic
     size trains ``largest_epochs``. ``twitter_dense_all`` (a ``GCNGAN_MEMORY_LIMIT`` such as
@@ -214,7 +229,14 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
     the synthetic series, each a ``train.subgraph_nodes`` (``None``: the preset's; ``0``:
     whole windows); ``negative_pools``: more series, the preset with each
     ``train.negative_pool``. Every row records the commit it measured (``None``: the working
-    tree)."""
+    tree). ``device="cuda"``: the synthetic series trains on the GPU, its rows (naming the
+    GPU) go to the report's ``gpu`` list, not ``synthetic``; the Twitter part stays on the
+    CPU.
+
+    Raises:
+        NoDevice: ``device`` is not ``cpu`` and PyTorch sees no such CUDA device.
+    """
+    gpu_name = gpu_device_name(device)
     start = time.perf_counter()
     say = progress or (lambda line: None)
     with tempfile.TemporaryDirectory(prefix="bench-sparse-cost-") as name:
@@ -229,8 +251,10 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
                 ep = largest_epochs if n == max(sizes) else epochs
                 r = synthetic_row(n, tmp, links_per_node=links_per_node, window=window,
                                   train_targets=train_targets, epochs=ep, threads=threads,
-                                  code=code, sets=sets)
-                say(f"sparse cost N={n} subgraph_nodes={r['subgraph_nodes']} "
+                                  code=code, sets=sets, device=device)
+                if gpu_name:
+                    r["gpu"] = gpu_name
+                say(f"sparse cost {device} N={n} subgraph_nodes={r['subgraph_nodes']} "
                     f"negative_pool={r['negative_pool']} queries_by={r['queries_by']}: "
                     f"E={r['links_per_snapshot']:.0f}/snapshot, {r['train_seconds_per_epoch']} "
                     f"s/epoch, peak {r['peak_rss_mib_train']:.0f} MiB")
@@ -262,7 +286,32 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
                          "twitter_topk": list(twitter_topk), "twitter_epochs": twitter_epochs,
                          "dense_memory_limit": dense_memory_limit,
                          "twitter_dense_all": twitter_dense_all, "clock": CLOCK},
-            "synthetic": synthetic, "growth": growth(synthetic), "twitter": twitter}
+            "synthetic": [] if gpu_name else synthetic,
+            "growth": [] if gpu_name else growth(synthetic), "twitter": twitter,
+            **({"gpu": synthetic, "gpu_growth": growth(synthetic)} if gpu_name else {})}
+
+
+class NoDevice(RuntimeError):
+    """The ``--device`` asked for is not there (its message is the one line to print)."""
+
+
+def gpu_device_name(device: str) -> str | None:
+    """The GPU's name for ``device`` (``None`` for ``cpu``).
+
+    Raises:
+        NoDevice: a device other than ``cpu`` is asked for and PyTorch sees no such CUDA
+            device.
+    """
+    if device == "cpu":
+        return None
+    import torch
+
+    if not device.startswith("cuda") or not torch.cuda.is_available():
+        raise NoDevice(f"bench_sparse_cost.py: --device {device}: "
+                         + ("no CUDA device is visible to PyTorch "
+                            f"(torch {torch.__version__})" if device.startswith("cuda")
+                            else "expected cpu or cuda"))
+    return torch.cuda.get_device_name(torch.device(device))
 
 
 def merge_cost(old: dict | None, new: dict) -> dict:
@@ -295,6 +344,9 @@ def merge_cost(old: dict | None, new: dict) -> dict:
     syn = rows(old, "synthetic", lambda r: (series(r), r["num_nodes"]))
     syn_new = rows(new, "synthetic", lambda r: (series(r), r["num_nodes"]))
     syn.update(syn_new)
+    gpu = rows(old, "gpu", lambda r: (series(r), r["num_nodes"]))
+    gpu.update(rows(new, "gpu", lambda r: (series(r), r["num_nodes"])))
+    gpu_rows = [gpu[k] for k in sorted(gpu, key=lambda k: (_series_order(k[0]), k[1]))]
     tw = rows(old, "twitter", lambda r: (r["kind"], r["num_nodes"]))
     tw.update(rows(new, "twitter", lambda r: (r["kind"], r["num_nodes"])))
     synthetic = [syn[k] for k in sorted(syn, key=lambda k: (_series_order(k[0]), k[1]))]
@@ -305,6 +357,7 @@ def merge_cost(old: dict | None, new: dict) -> dict:
             settings[k] = new["settings"][k]
     return {**old, **new, "settings": settings, "synthetic": synthetic,
             "growth": growth(synthetic), "twitter": twitter,
+            **({"gpu": gpu_rows, "gpu_growth": growth(gpu_rows)} if gpu_rows else {}),
             "wall_seconds": round(old.get("wall_seconds", 0.0) + new.get("wall_seconds", 0.0), 1)}
 
 
@@ -356,8 +409,9 @@ def render(report: dict) -> list[str]:
          f"(the regression start computes them before the first epoch), and so is each "
          f"target's window batch (rows of commits before b935c4f built it at every step). Peak RSS is the "
          f"training process's (data loading included). "
-         f"{_clock_text(s.get('clock'))}. No GPU was available: no GPU epoch times were "
-         f"measured."
+         f"{_clock_text(s.get('clock'))}. "
+         + ("GPU epoch times: the next table." if report.get("gpu") else
+            "No GPU was available: no GPU epoch times were measured.")
          + (" Rows with a negative pool K train the preset with `negative_pool = K`: where "
             "N > K a target's queries draw their uniform negatives from one pool of K nodes "
             "drawn for the target (half of them destinations, as the preset's draw), so its "
@@ -428,6 +482,7 @@ def render(report: dict) -> list[str]:
                  f"({_f(r['train_wall_seconds'])} s for the whole process) at {gib:.2f} GiB "
                  f"peak RSS (target: one epoch in <= 8 GiB — {'met' if gib <= 8 else 'not met'}).")
         L.append("")
+    L += render_gpu(report)
     if L[-1] == "":
         L.pop()
     tw = report.get("twitter") or []
@@ -500,6 +555,50 @@ def render(report: dict) -> list[str]:
     return L + [""]
 
 
+def render_gpu(report: dict) -> list[str]:
+    """The GPU rows of the synthetic series (``report["gpu"]``, measured with ``--device
+    cuda``): their table, growth per doubling of E and the N >= 100,000 lines; nothing when
+    no GPU was measured."""
+    rows = report.get("gpu") or []
+    if not rows:
+        return []
+    gpus = ", ".join(sorted({r.get("gpu", "a CUDA GPU") for r in rows}))
+    L = ["#### Cost of the sparse model on the GPU", "",
+         f"The synthetic series as above, trained with `--device cuda` on {gpus} (model code "
+         f"{_commits(report, 'gpu')}): seconds per epoch are wall-clock seconds (the trainer "
+         f"reads every batch's losses back, so each epoch's time includes the GPU's work); "
+         f"peak CUDA memory is PyTorch's `max_memory_allocated` of the training epochs, peak "
+         f"RSS the training process's.", "",
+         "| GCN trains on | N | links per snapshot (E) | epochs | s/epoch (each epoch) | "
+         "s per target (median epoch after the first) | peak CUDA MiB | peak RSS MiB | "
+         "commit |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        sub = setting(r)
+        how = "whole windows" if not sub else f"subgraphs, S = {sub:,}"
+        _, pool, queries_by = series(r)
+        if queries_by != "links":
+            how += f"; queries by {queries_by}"
+        if pool:
+            how += f"; negative pool K = {pool:,}"
+        L.append(f"| {how} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
+                 f"{len(r['train_seconds_per_epoch'])} | "
+                 f"{' / '.join(_f(x, 2) for x in r['train_seconds_per_epoch'])} | "
+                 f"{_epoch(r) / r['train_targets']:.3f} | "
+                 f"{_f(r.get('peak_cuda_mib'), 0)} | {r['peak_rss_mib_train']:,.0f} | "
+                 f"`{(r.get('commit') or report.get('commit') or 'working tree')[:10]}` |")
+    L.append("")
+    for g in report.get("gpu_growth") or []:
+        L.append(f"- on the GPU, from E = {g['from']:,.0f} to {g['to']:,.0f} links per snapshot "
+                 f"the time of an epoch grows {g['time_ratio']:.2f}x: "
+                 f"**{_f(g['per_doubling'], 2)}x per doubling of E**.")
+    for r in (r for r in rows if r["num_nodes"] >= 100_000):
+        L.append(f"- N = {r['num_nodes']:,} on the GPU: {_f(_epoch(r), 2)} s per epoch "
+                 f"(median after the first), {_f(r.get('peak_cuda_mib'), 0)} MiB of CUDA "
+                 f"memory, {r['peak_rss_mib_train'] / 1024:.2f} GiB peak RSS.")
+    return L + [""]
+
+
 def _commits(report: dict, part: str) -> str:
     """The distinct commits (10 characters, in order) of ``report[part]``'s rows."""
     seen = []
@@ -528,13 +627,24 @@ def power_fit(points) -> tuple | None:
     return a, math.exp(my - a * mx)
 
 
-def write_document(path: Path, report: dict, argv: list, *, seconds: float) -> None:
+def label_commit(report: dict, commit: str) -> dict:
+    """``report`` with ``commit`` recorded as the code measured, in the report and in each
+    row that names none (a working tree known to hold that commit)."""
+    out = {**report, "commit": commit}
+    for part in ("synthetic", "gpu", "twitter"):
+        if part in out:
+            out[part] = [{**r, "commit": r.get("commit") or commit} for r in out[part]]
+    return out
+
+
+def write_document(path: Path, report: dict, argv: list, *, seconds: float,
+                   device: str = "cpu") -> None:
     """A benchmark document holding only this cost ``report`` (``sparse.cost``), for
     ``benchmark.py --render-only --combine`` (which merges it with :func:`merge_cost`)."""
     from bench_sparse import benchmark_document
 
     doc = benchmark_document({"sparse": {"cost": report}}, "python scripts/bench_sparse_cost.py "
-                             + " ".join(map(str, argv)), seconds)
+                             + " ".join(map(str, argv)), seconds, device=device)
     path.write_text(json.dumps(doc, indent=1))
 
 
@@ -559,9 +669,23 @@ def main(argv=None) -> int:
                     metavar="LIMIT", help="also train the dense preset at all of Twitter's "
                     "nodes under GCNGAN_MEMORY_LIMIT=LIMIT (e.g. 23G; needs ~20 GiB free)")
     ap.add_argument("--root", default=str(DATASETS_ROOT))
+    ap.add_argument("--device", default="cpu",
+                    help="cpu, or cuda: the synthetic series on the GPU (its rows kept apart "
+                         "from the CPU's; the Twitter part stays on the CPU)")
+    ap.add_argument("--commit", default=None, metavar="SHA",
+                    help="with --working-tree: the commit the working tree holds, recorded in "
+                         "the rows (e.g. on a machine that has the files but not .git)")
     add_output_arguments(ap)
     args = ap.parse_args(argv)
+    if args.commit and not args.working_tree:
+        ap.error("--commit names the commit of the working tree measured: give it with "
+                 "--working-tree (without it HEAD is measured and recorded)")
     t0 = time.perf_counter()
+    try:
+        gpu_device_name(args.device)                   # before anything is generated
+    except NoDevice as exc:
+        print(exc, file=sys.stderr)
+        return 2
     report = run_cost(sizes=tuple(int(x) for x in args.sizes.split(",") if x.strip()),
                       train_targets=args.train_targets, epochs=args.epochs,
                       largest_epochs=args.largest_epochs,
@@ -576,12 +700,14 @@ def main(argv=None) -> int:
                                          if x.strip()),
                       twitter_dense_all=args.twitter_dense_all,
                       root=Path(args.root), commit=None if args.working_tree else "HEAD",
-                      progress=lambda line: print(line, file=sys.stderr, flush=True))
+                      device=args.device, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    if args.commit:
+        report = label_commit(report, args.commit)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
     if args.document:
         write_document(Path(args.document), report, argv if argv is not None else sys.argv[1:],
-                       seconds=time.perf_counter() - t0)
+                       seconds=time.perf_counter() - t0, device=args.device)
     print("\n".join(render(report)))
     return 0
 

@@ -3,7 +3,9 @@ by row, and the Twitter verdict measured when the dense model ran at all nodes."
 from __future__ import annotations
 
 import copy
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +115,102 @@ def test_a_negative_pool_series_grows_and_merges_beside_the_preset(monkeypatch):
            "no pool) | 1,000 |" in text
     assert "| subgraphs, S = 1,000; negative pool K = 1,000 | 100,000 |" in text
     assert "shared pool of 1,000 nodes (`negative_pool=1000`):" in text
+
+
+def _gpu_rows(seconds=(0.2, 0.26)) -> list:
+    """GPU rows as ``--device cuda`` writes them (the synthetic sizes of COST, on a GPU)."""
+    return [{**r, "subgraph_nodes": 1000, "device": "cuda", "clock": "wall",
+             "gpu": "NVIDIA H100 80GB HBM3", "peak_cuda_mib": 900.0 + i,
+             "train_seconds_per_epoch": [1.0, t], "commit": "gpu"}
+            for i, (r, t) in enumerate(zip(COST["synthetic"], seconds))]
+
+
+def test_gpu_rows_merge_apart_from_the_cpu_rows_and_render_their_own_table(monkeypatch):
+    """Rows measured with ``--device cuda`` are kept under ``gpu`` (not over the CPU rows
+    of the same series and N), grow on their own, survive a later CPU-only merge, and are
+    rendered as their own table; without them the section says no GPU was measured."""
+    monkeypatch.setattr(bench_sparse_cost, "preset_series", lambda: (1000, 0, "links"))
+    assert "No GPU was available: no GPU epoch times were measured." in \
+        "\n".join(bench_sparse_cost.render(COST))
+    gpu = {"date": "2026-12-07", "commit": "gpu", "wall_seconds": 50.0,
+           "settings": {**COST["settings"], "sizes": [], "twitter_topk": []},
+           "synthetic": [], "growth": [], "twitter": [], "gpu": _gpu_rows(),
+           "gpu_growth": bench_sparse_cost.growth(_gpu_rows())}
+    merged = bench_sparse_cost.merge_cost(copy.deepcopy(COST), gpu)
+    assert merged["synthetic"] == [{**r, "commit": "abc"} for r in COST["synthetic"]]
+    assert merged["growth"] == COST["growth"]
+    assert [r["num_nodes"] for r in merged["gpu"]] == [1000, 100000]
+    (g,) = merged["gpu_growth"]
+    assert g["time_ratio"] == pytest.approx(1.3)
+    # a later CPU-only run replaces CPU rows and keeps the GPU's
+    again = bench_sparse_cost.merge_cost(copy.deepcopy(merged), copy.deepcopy(COST))
+    assert again["gpu"] == merged["gpu"] and again["gpu_growth"] == merged["gpu_growth"]
+    text = "\n".join(bench_sparse_cost.render(again))
+    assert "No GPU was available" not in text and "GPU epoch times: the next table." in text
+    assert "#### Cost of the sparse model on the GPU" in text
+    assert "`--device cuda` on NVIDIA H100 80GB HBM3 (model code `gpu`)" in text
+    assert "| subgraphs, S = 1,000 | 100,000 | 1,000,000 | 2 | 1.00 / 0.26 | 0.065 | 901 | " \
+           "6,144 | `gpu` |" in text
+    assert "on the GPU, from E = 10,000 to 1,000,000 links per snapshot the time of an epoch " \
+           "grows 1.30x" in text
+    assert "- N = 100,000 on the GPU: 0.26 s per epoch (median after the first), 901 MiB" in text
+
+
+def test_device_cuda_trains_with_the_flag_and_times_on_the_wall_clock(tmp_path, monkeypatch):
+    """``synthetic_row(device='cuda')`` passes ``--device cuda`` to ``train``, times it on
+    the wall clock (CPU time does not see the GPU) and records the peak CUDA memory."""
+    calls = []
+
+    def fake(args, *, rss_file, threads, code, cwd, env=None, clock="cpu"):
+        args = list(map(str, args))
+        calls.append((args, clock))
+        if args[:2] == ["data", "synth"]:
+            Path(args[args.index("--out") + 1]).write_text("t,src,dst,weight\n")
+        if args[:2] == ["data", "inspect"]:
+            return json.dumps({"num_nodes": 1000, "num_snapshots": 16,
+                               "num_nonzero": 160000}), 1.0, 10.0, 1.0
+        if args[0] == "train":
+            run = Path(args[args.index("--out") + 1])
+            run.mkdir()
+            (run / "config.json").write_text(json.dumps({"train": {
+                "subgraph_nodes": 1000, "max_links": 200, "negatives": 20}}))
+            (run / "log.csv").write_text("epoch,train_seconds,val_seconds,peak_cuda_mb\n"
+                                         "1,2.0,0.5,812.25\n2,0.5,0.5,820.5\n")
+        return "", 1.0, 500.0, 1.0
+
+    monkeypatch.setattr(bench_sparse_cost, "gcngan_process", fake)
+    kw = dict(links_per_node=10, window=10, train_targets=4, epochs=2, threads=1, code=None)
+    rec = bench_sparse_cost.synthetic_row(1000, tmp_path, device="cuda", **kw)
+    (train, clock), = [(a, c) for a, c in calls if a[0] == "train"]
+    assert train[-2:] == ["--device", "cuda"] and clock == "wall"
+    assert rec["device"] == "cuda" and rec["clock"] == "wall"
+    assert rec["peak_cuda_mib"] == 820.5 and rec["train_seconds_per_epoch"] == [2.0, 0.5]
+    calls.clear()
+    (tmp_path / "cpu").mkdir()
+    cpu = bench_sparse_cost.synthetic_row(1000, tmp_path / "cpu", **kw)
+    (train, clock), = [(a, c) for a, c in calls if a[0] == "train"]
+    assert "--device" not in train and clock == bench_sparse_cost.CLOCK
+    assert "device" not in cpu and "clock" not in cpu
+
+
+def test_device_cuda_without_a_gpu_is_one_line_and_exit_2(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    assert bench_sparse_cost.main(["--device", "cuda", "--sizes", "1000",
+                                   "--twitter-topk", ""]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--device cuda: no CUDA device is visible" in err
+    with pytest.raises(bench_sparse_cost.NoDevice, match="expected cpu or cuda"):
+        bench_sparse_cost.run_cost(device="tpu", sizes=(), twitter_topk=())
+    with pytest.raises(SystemExit):                      # argparse: exit status 2
+        bench_sparse_cost.main(["--commit", "abc", "--sizes", "", "--twitter-topk", ""])
+
+
+def test_label_commit_names_the_working_tree_measured():
+    report = {"commit": None, "synthetic": [{"num_nodes": 1}], "gpu": [{"num_nodes": 2}],
+              "twitter": [{"num_nodes": 3, "commit": "kept"}]}
+    out = bench_sparse_cost.label_commit(report, "sha")
+    assert out["commit"] == "sha" and out["synthetic"][0]["commit"] == "sha"
+    assert out["gpu"][0]["commit"] == "sha" and out["twitter"][0]["commit"] == "kept"
