@@ -449,12 +449,21 @@ class SparseGCNEncoder(nn.Module):
                            torch.bincount(ei[0], minlength=k)], dim=1)
         return torch.log1p(deg.to(like.dtype))
 
-    def forward(self, batch: SparseWindowBatch, x: Optional[Tensor] = None) -> Tensor:
+    def forward(self, batch: SparseWindowBatch, x: Optional[Tensor] = None,
+                rows: Optional[Tensor] = None) -> Tensor:
+        r"""Each node's state after its window: :math:`(B, M, H_{lstm})`; with ``rows``
+        (:math:`(R,)` long indices into the :math:`B M` flattened ``(window, node)`` rows,
+        ``b * M + i``) only those states, :math:`(R, H_{lstm})`: the GCN still propagates
+        every node of every snapshot, the LSTM reads only the rows asked for (each node's
+        LSTM is its own, so they are the same states)."""
         h = self.convolve(batch, x)                                        # (B, W, M, H)
         B, W, M, H = h.shape
         # step w of every node's sequence is copy w of each window: (B, M, H) as (BM, H),
         # a view for one window (no (BM, W, H) copy of the whole batch)
         steps = [s.reshape(B * M, H) for s in h.unbind(1)]                 # W x (BM, H)
+        if rows is not None:
+            rows = rows.to(h.device)
+            return self._lstm_steps([s.index_select(0, rows) for s in steps], rows.numel())
         return self._lstm_steps(steps, B * M).reshape(B, M, self.lstm_hidden)
 
     def _lstm_steps(self, steps: Sequence[Tensor], size: int) -> Tensor:

@@ -143,6 +143,12 @@ def sparse_inputs(index, featurizer: PairFeaturizer, targets: Sequence[int], win
     return SparseInputs(batch, s_all, d_all, graph, feats, cond, [int(t) for t in targets])
 
 
+#: :meth:`SparseGenerator.forward_parts` runs the LSTM only for the (window, node) rows the
+#: candidates read when they are at most this share of the batch's rows (scoring a few
+#: pairs in a large window); above it, the gathers would cost more than the rows saved
+SELECT_ROWS_BELOW = 0.75
+
+
 class SparseGenerator(nn.Module):
     r"""Sparse GCN -> per-node LSTM -> pair decoder.
 
@@ -175,10 +181,16 @@ class SparseGenerator(nn.Module):
 
     def forward_parts(self, inputs: SparseInputs) -> dict:
         dev = self.encoder._device()
-        h = self.encoder(inputs.batch)                                     # (B, M, H)
-        graph = inputs.graph.to(dev)
-        hs = h[graph, inputs.batch.local(inputs.src).to(dev)]              # (P, H)
-        hd = h[graph, inputs.batch.local(inputs.dst).to(dev)]              # (P, H)
+        batch = inputs.batch
+        graph = inputs.graph.to(dev) * batch.num_local                     # (P,)
+        ends = torch.cat([graph + batch.local(inputs.src).to(dev),
+                          graph + batch.local(inputs.dst).to(dev)])        # (2P,)
+        rows, at = torch.unique(ends, return_inverse=True)                 # (R,), (2P,)
+        if rows.numel() <= SELECT_ROWS_BELOW * batch.batch_size * batch.num_local:
+            h = self.encoder(batch, rows=rows)[at]                         # (2P, H)
+        else:                 # (nearly) every row is read: no gather before the LSTM
+            h = self.encoder(batch).flatten(0, 1)[ends]                    # (2P, H)
+        hs, hd = h.chunk(2)                                                # (P, H) each
         feats = inputs.feats.to(dev) if self.decoder.pair_channels else None
         parts = self.decoder.parts(hs, hd, feats)
         if inputs.query is not None:

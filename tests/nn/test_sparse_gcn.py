@@ -83,6 +83,30 @@ def test_batch_equals_snapshot_by_snapshot_and_lstm_per_node():
     assert torch.allclose(out[1, 4], seq[0, -1], atol=1e-6)
 
 
+def test_lstm_on_asked_rows_only_gives_their_states_and_gradients():
+    """``forward(batch, rows=...)`` runs the LSTM for those (window, node) rows only: the
+    states and the parameters' gradients of every row asked for are those of the full
+    forward."""
+    torch.manual_seed(3)
+    n, B, W = 7, 2, 3
+    snaps = [[_sparse(_directed(n, seed=10 * b + w)) for w in range(W)] for b in range(B)]
+    batch = SparseWindowBatch.from_snapshots(snaps, nodes=torch.arange(n))
+    enc = SparseGCNEncoder(n, 5, [4, 3], 6)
+    rows = torch.tensor([0, 5, 9, 13])                                     # b * n + i
+    weight = torch.randn(rows.numel(), 6)
+    grads = []
+    for part in (enc(batch, rows=rows), enc(batch).flatten(0, 1)[rows]):
+        assert part.shape == (4, 6)
+        enc.zero_grad()
+        (part * weight).sum().backward()
+        grads.append([p.grad.clone() for p in enc.parameters()])
+        if len(grads) == 1:
+            asked = part.detach()
+    assert torch.allclose(asked, part.detach(), atol=1e-6)
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
 def test_active_nodes_only_give_the_same_states():
     """Computing only the window's endpoints + asked nodes equals computing all N nodes."""
     torch.manual_seed(2)

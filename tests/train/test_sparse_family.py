@@ -485,3 +485,32 @@ def test_lazy_embeddings_train_on_sparse_row_gradients(tmp_path):
     assert set(grad.coalesce().indices()[0].tolist()) <= looked_up
     moved = (table.weight.detach() != before).any(dim=1).nonzero().squeeze(1).tolist()
     assert moved and set(moved) <= looked_up
+
+
+def test_the_lstm_runs_for_the_rows_the_candidates_read(tmp_path, monkeypatch):
+    """forward_parts runs the LSTM only for the candidates' (window, node) rows when they
+    are few (sparse_model.SELECT_ROWS_BELOW), for every row otherwise: the same parts
+    either way, and scoring a few pairs in a large window asks for those rows only."""
+    import gcngan.nn.sparse_model as sparse_model
+
+    tr = _small_trainer(tmp_path, epochs=1)
+    gen = tr.generator.eval()
+    inputs, _ = tr.train_set.batch(torch.tensor([0]))
+    asked = []
+    forward = type(gen.encoder).forward
+    monkeypatch.setattr(type(gen.encoder), "forward", lambda self, batch, x=None, rows=None: (
+        asked.append(None if rows is None else rows.numel()) or forward(self, batch, x, rows)))
+    parts = {}
+    for share in (0.0, 1.0):                   # every row / only the rows read
+        monkeypatch.setattr(sparse_model, "SELECT_ROWS_BELOW", share)
+        with torch.no_grad():
+            parts[share] = gen.forward_parts(inputs)
+    assert asked[0] is None and 0 < asked[1] <= inputs.batch.num_local
+    for k in ("logit", "prob", "weight", "pred"):
+        assert torch.allclose(parts[0.0][k], parts[1.0][k], atol=1e-6), k
+    monkeypatch.setattr(sparse_model, "SELECT_ROWS_BELOW", 0.75)
+    asked.clear()
+    t = tr.split["val"][0]
+    sparse_model.SparsePredictor(gen).score_pairs(tr.train_set.index, t, [0], [1],
+                                                  tr.config.data.window)
+    assert asked == [2]
