@@ -307,10 +307,9 @@ def gpu_device_name(device: str) -> str | None:
     import torch
 
     if not device.startswith("cuda") or not torch.cuda.is_available():
-        raise NoDevice(f"bench_sparse_cost.py: --device {device}: "
-                         + ("no CUDA device is visible to PyTorch "
-                            f"(torch {torch.__version__})" if device.startswith("cuda")
-                            else "expected cpu or cuda"))
+        why = (f"no CUDA device is visible to PyTorch (torch {torch.__version__})"
+               if device.startswith("cuda") else "expected cpu or cuda")
+        raise NoDevice(f"bench_sparse_cost.py: --device {device}: {why}")
     return torch.cuda.get_device_name(torch.device(device))
 
 
@@ -431,17 +430,7 @@ def render(report: dict) -> list[str]:
          "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         per_target = _epoch(r) / r["train_targets"]
-        sub = setting(r)
-        how = ("whole windows" if not sub else
-               f"subgraphs, S = {sub:,}" + (" (N <= S: whole windows)"
-                                            if r["num_nodes"] <= sub else ""))
-        _, pool, queries_by = series(r)
-        if queries_by != "links":
-            how += f"; queries by {queries_by}"
-        if pool:
-            how += f"; negative pool K = {pool:,}" + (" (N <= K: no pool)"
-                                                       if r["num_nodes"] <= pool else "")
-        L.append(f"| {how} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
+        L.append(f"| {_trains_on(r)} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
                  f"{len(r['train_seconds_per_epoch'])} | "
                  f"{' / '.join(_f(x, 2) for x in r['train_seconds_per_epoch'])} | "
                  f"{per_target:.2f} | {per_target / (r['window'] * r['links_per_snapshot']) * 1e6:.2f} | "
@@ -555,6 +544,21 @@ def render(report: dict) -> list[str]:
     return L + [""]
 
 
+def _trains_on(r: dict) -> str:
+    """The *GCN trains on* cell of a synthetic row: its series' settings, in short."""
+    sub = setting(r)
+    how = ("whole windows" if not sub else
+           f"subgraphs, S = {sub:,}" + (" (N <= S: whole windows)"
+                                        if r["num_nodes"] <= sub else ""))
+    _, pool, queries_by = series(r)
+    if queries_by != "links":
+        how += f"; queries by {queries_by}"
+    if pool:
+        how += f"; negative pool K = {pool:,}" + (" (N <= K: no pool)"
+                                                   if r["num_nodes"] <= pool else "")
+    return how
+
+
 def render_gpu(report: dict) -> list[str]:
     """The GPU rows of the synthetic series (``report["gpu"]``, measured with ``--device
     cuda``): their table, growth per doubling of E and the N >= 100,000 lines; nothing when
@@ -574,14 +578,7 @@ def render_gpu(report: dict) -> list[str]:
          "commit |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
-        sub = setting(r)
-        how = "whole windows" if not sub else f"subgraphs, S = {sub:,}"
-        _, pool, queries_by = series(r)
-        if queries_by != "links":
-            how += f"; queries by {queries_by}"
-        if pool:
-            how += f"; negative pool K = {pool:,}"
-        L.append(f"| {how} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
+        L.append(f"| {_trains_on(r)} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
                  f"{len(r['train_seconds_per_epoch'])} | "
                  f"{' / '.join(_f(x, 2) for x in r['train_seconds_per_epoch'])} | "
                  f"{_epoch(r) / r['train_targets']:.3f} | "
