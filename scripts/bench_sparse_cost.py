@@ -404,7 +404,9 @@ def render(report: dict) -> list[str]:
          f"window of {s['window']} snapshots through the sparse GCN: whole, or, with "
          f"`subgraph_nodes = S` and N > S, only the links induced on the candidates' endpoints "
          f"and their window neighbours up to S nodes (`gcngan.subgraph`; the candidates are "
-         f"the same). Candidates and pair features are computed once per target and cached "
+         f"the same). *Validation s* is the validation after each epoch (the validation "
+         f"target's ranking queries scored on its whole window; median over the epochs). "
+         f"Candidates and pair features are computed once per target and cached "
          f"(the regression start computes them before the first epoch), and so is each "
          f"target's window batch (rows of commits before b935c4f built it at every step). Peak RSS is the "
          f"training process's (data loading included). "
@@ -426,15 +428,15 @@ def render(report: dict) -> list[str]:
             if any(series(r)[2] != "links" for r in rows) else ""), "",
          "| GCN trains on | N | links per snapshot (E) | epochs | s/epoch (each epoch) | "
          "s per target (median epoch after the first) | µs per window link per target | "
-         "peak RSS MiB | commit |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+         "validation s | peak RSS MiB | commit |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         per_target = _epoch(r) / r["train_targets"]
         L.append(f"| {_trains_on(r)} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
                  f"{len(r['train_seconds_per_epoch'])} | "
                  f"{' / '.join(_f(x, 2) for x in r['train_seconds_per_epoch'])} | "
                  f"{per_target:.2f} | {per_target / (r['window'] * r['links_per_snapshot']) * 1e6:.2f} | "
-                 f"{r['peak_rss_mib_train']:,.0f} | "
+                 f"{_validation(r)} | {r['peak_rss_mib_train']:,.0f} | "
                  f"`{(r.get('commit') or report.get('commit') or 'working tree')[:10]}` |")
     L.append("")
     def growth_series(g):
@@ -544,6 +546,20 @@ def render(report: dict) -> list[str]:
     return L + [""]
 
 
+def _validation(r: dict) -> str:
+    """The *validation s* cell: the median seconds of the validation after each epoch (the
+    validation target's queries scored on its whole window), ``n/a`` where not recorded.
+
+    Examples:
+        >>> _validation({"val_seconds_per_epoch": [3.6, 3.5, 3.4]}), _validation({})
+        ('3.50', 'n/a')
+    """
+    import statistics
+
+    times = r.get("val_seconds_per_epoch")
+    return _f(statistics.median(times), 2) if times else "n/a"
+
+
 def _trains_on(r: dict) -> str:
     """The *GCN trains on* cell of a synthetic row: its series' settings, in short."""
     sub = setting(r)
@@ -574,14 +590,14 @@ def render_gpu(report: dict) -> list[str]:
          f"peak CUDA memory is PyTorch's `max_memory_allocated` of the training epochs, peak "
          f"RSS the training process's.", "",
          "| GCN trains on | N | links per snapshot (E) | epochs | s/epoch (each epoch) | "
-         "s per target (median epoch after the first) | peak CUDA MiB | peak RSS MiB | "
-         "commit |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+         "s per target (median epoch after the first) | validation s | peak CUDA MiB | "
+         "peak RSS MiB | commit |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         L.append(f"| {_trains_on(r)} | {r['num_nodes']:,} | {r['links_per_snapshot']:,.0f} | "
                  f"{len(r['train_seconds_per_epoch'])} | "
                  f"{' / '.join(_f(x, 2) for x in r['train_seconds_per_epoch'])} | "
-                 f"{_epoch(r) / r['train_targets']:.3f} | "
+                 f"{_epoch(r) / r['train_targets']:.3f} | {_validation(r)} | "
                  f"{_f(r.get('peak_cuda_mib'), 0)} | {r['peak_rss_mib_train']:,.0f} | "
                  f"`{(r.get('commit') or report.get('commit') or 'working tree')[:10]}` |")
     L.append("")

@@ -151,7 +151,7 @@ def test_cost_growth_per_doubling_and_verdicts():
     assert g["time_ratio"] == 100.0 and g["per_doubling"] == pytest.approx(2.0, abs=1e-3)
     assert g["per_link_per_doubling"] == pytest.approx(1.0, abs=1e-3)
     text = "\n".join(bench_sparse_cost.render(COST))
-    assert "| whole windows | 100,000 | 1,000,000 | 1 | 200.00 | 50.00 | 5.00 | 6,144 | `abc` |" in text
+    assert "| whole windows | 100,000 | 1,000,000 | 1 | 200.00 | 50.00 | 5.00 | 5.00 | 6,144 | `abc` |" in text
     assert "**2.00x per doubling of E**, 1.00x per doubling per link" in text
     assert "read as the time of the whole epoch not met; read per link met." in text
     assert "6.00 GiB peak RSS (target: one epoch in <= 8 GiB — met)" in text

@@ -149,8 +149,8 @@ def test_gpu_rows_merge_apart_from_the_cpu_rows_and_render_their_own_table(monke
     assert "No GPU was available" not in text and "GPU epoch times: the next table." in text
     assert "#### Cost of the sparse model on the GPU" in text
     assert "`--device cuda` on NVIDIA H100 80GB HBM3 (model code `gpu`)" in text
-    assert "| subgraphs, S = 1,000 | 100,000 | 1,000,000 | 2 | 1.00 / 0.26 | 0.065 | 901 | " \
-           "6,144 | `gpu` |" in text
+    assert "| subgraphs, S = 1,000 | 100,000 | 1,000,000 | 2 | 1.00 / 0.26 | 0.065 | 5.00 | " \
+           "901 | 6,144 | `gpu` |" in text
     assert "on the GPU, from E = 10,000 to 1,000,000 links per snapshot the time of an epoch " \
            "grows 1.30x" in text
     assert "- N = 100,000 on the GPU: 0.26 s per epoch (median after the first), 901 MiB" in text
