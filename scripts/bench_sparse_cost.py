@@ -285,7 +285,8 @@ def run_cost(*, sizes=(1000, 10000, 100000), links_per_node: int = 10, window: i
                          "source_query_pools": list(source_query_pools),
                          "twitter_topk": list(twitter_topk), "twitter_epochs": twitter_epochs,
                          "dense_memory_limit": dense_memory_limit,
-                         "twitter_dense_all": twitter_dense_all, "clock": CLOCK},
+                         "twitter_dense_all": twitter_dense_all,
+                         "clock": "wall" if gpu_name else CLOCK, "device": device},
             "synthetic": [] if gpu_name else synthetic,
             "growth": [] if gpu_name else growth(synthetic), "twitter": twitter,
             **({"gpu": synthetic, "gpu_growth": growth(synthetic)} if gpu_name else {})}
@@ -694,26 +695,26 @@ def main(argv=None) -> int:
         ap.error("--commit names the commit of the working tree measured: give it with "
                  "--working-tree (without it HEAD is measured and recorded)")
     t0 = time.perf_counter()
-    try:
-        gpu_device_name(args.device)                   # before anything is generated
+    try:                                 # run_cost checks the device before generating data
+        report = run_cost(sizes=tuple(int(x) for x in args.sizes.split(",") if x.strip()),
+                          train_targets=args.train_targets, epochs=args.epochs,
+                          largest_epochs=args.largest_epochs,
+                          subgraph_nodes=tuple(None if x.strip() == "preset" else int(x)
+                                               for x in args.subgraph_nodes.split(",")
+                                               if x.strip()),
+                          negative_pools=tuple(int(x) for x in args.negative_pools.split(",")
+                                               if x.strip()),
+                          source_query_pools=tuple(int(x) for x in
+                                                   args.source_query_pools.split(",") if x.strip()),
+                          twitter_topk=tuple(int(x) for x in args.twitter_topk.split(",")
+                                             if x.strip()),
+                          twitter_dense_all=args.twitter_dense_all,
+                          root=Path(args.root), commit=None if args.working_tree else "HEAD",
+                          device=args.device,
+                          progress=lambda line: print(line, file=sys.stderr, flush=True))
     except NoDevice as exc:
         print(exc, file=sys.stderr)
         return 2
-    report = run_cost(sizes=tuple(int(x) for x in args.sizes.split(",") if x.strip()),
-                      train_targets=args.train_targets, epochs=args.epochs,
-                      largest_epochs=args.largest_epochs,
-                      subgraph_nodes=tuple(None if x.strip() == "preset" else int(x)
-                                           for x in args.subgraph_nodes.split(",")
-                                           if x.strip()),
-                      negative_pools=tuple(int(x) for x in args.negative_pools.split(",")
-                                           if x.strip()),
-                      source_query_pools=tuple(int(x) for x in
-                                               args.source_query_pools.split(",") if x.strip()),
-                      twitter_topk=tuple(int(x) for x in args.twitter_topk.split(",")
-                                         if x.strip()),
-                      twitter_dense_all=args.twitter_dense_all,
-                      root=Path(args.root), commit=None if args.working_tree else "HEAD",
-                      device=args.device, progress=lambda line: print(line, file=sys.stderr, flush=True))
     if args.commit:
         report = label_commit(report, args.commit)
     if args.json:
