@@ -60,30 +60,73 @@ def is_auto(granularity) -> bool:
     return granularity is None or str(granularity).strip().lower() == "auto"
 
 
+def time_grid(seconds: np.ndarray) -> float:
+    """The step of the grid the timestamps lie on: the greatest common divisor of the gaps
+    between distinct timestamps (``86400.0`` for a stream stamped once a day); ``1.0`` for
+    whole seconds on no coarser grid, ``0.0`` for fractional seconds or fewer than two
+    distinct times.
+
+    Examples:
+        >>> time_grid(np.array([0.0, 86400.0, 86400.0, 3 * 86400.0]))
+        86400.0
+        >>> time_grid(np.array([0.0, 86400.0, 86401.0])), time_grid(np.array([0.5, 2.0]))
+        (1.0, 0.0)
+    """
+    times = np.unique(seconds)
+    if times.size < 2 or not np.all(times == np.round(times)) or \
+            float(np.abs(times).max()) >= 2.0 ** 62:
+        return 0.0
+    return float(np.gcd.reduce(np.diff(times.astype(np.int64))))
+
+
+#: Multiples of a time grid's step that ``auto`` tries when no round width fits the grid.
+_GRID_MULTIPLES = tuple(m * 10 ** e for e in range(10) for m in (1, 2, 3, 5, 7))
+
+
 def auto_granularity(seconds: np.ndarray) -> tuple[str, float]:
     """The width of :data:`AUTO_WIDTHS` whose snapshot count over the stream's span is
-    closest to :data:`AUTO_SNAPSHOTS` (by ratio; the finer of two equally close widths).
+    closest to :data:`AUTO_SNAPSHOTS` (by ratio; the finer of two equally close widths),
+    among the widths that are whole multiples of the timestamps' grid (:func:`time_grid`):
+    a stream stamped once a day is never cut into 6-hour snapshots, three of four of them
+    empty. When no round width on the grid comes within a factor 2 of that count, multiples
+    of the grid's step are tried as well (a 19-second stream of whole seconds: 20
+    snapshots of 1 s).
 
     Returns:
         ``(label, seconds)``, e.g. ``("1d", 86400.0)``.
 
     Examples:
-        >>> auto_granularity(np.array([0.0, 31 * 86400.0]))        # 31 days: 125 x 6h
+        >>> auto_granularity(np.array([0.0, 1.0, 31 * 86400.0]))   # 31 days: 125 x 6h
         ('6h', 21600.0)
-        >>> auto_granularity(np.array([0.0, 804 * 86400.0]))       # 804 days: 115 weeks
+        >>> auto_granularity(np.array([0.0, 1.0, 804 * 86400.0]))  # 804 days: 115 weeks
         ('7d', 604800.0)
+        >>> auto_granularity(np.arange(20) * 86400.0)              # daily stamps: 20 days
+        ('1d', 86400.0)
+        >>> auto_granularity(np.arange(20.0))                      # 20 whole seconds
+        ('1', 1.0)
     """
     span = float(seconds.max() - seconds.min()) if len(seconds) else 0.0
-    best = min(AUTO_WIDTHS, key=lambda lw: abs(math.log((span // lw[1] + 1) / AUTO_SNAPSHOTS)))
-    return best[0], float(best[1])
+    grid = time_grid(seconds)
+
+    def off(width: float) -> float:
+        return abs(math.log((span // width + 1) / AUTO_SNAPSHOTS))
+
+    widths = [float(w) for _, w in AUTO_WIDTHS if not grid or w % grid == 0]
+    if grid and (not widths or off(min(widths, key=off)) > math.log(2)):
+        widths += [grid * m for m in _GRID_MULTIPLES if grid * m <= max(span, grid)]
+    best = min(sorted(set(widths)), key=off)
+    return granularity_label(best), best
 
 
 def granularity_label(seconds: float) -> str:
-    """``"1d"`` for 86400 and the other :data:`AUTO_WIDTHS`; else the seconds (``"5400"``)."""
+    """``"1d"`` for 86400 and the other :data:`AUTO_WIDTHS`; else the seconds (``"5400"``,
+    ``"1000000"``, ``"0.5"``), a text :func:`parse_granularity` reads back."""
     for label, width in AUTO_WIDTHS:
         if width == seconds:
             return label
-    return f"{seconds:g}"
+    if float(seconds) == int(seconds):
+        return str(int(seconds))
+    return np.format_float_positional(float(seconds), trim="-")
 
 
 def parse_timestamps(col: pd.Series, where: Callable[[int], str], column: str) -> np.ndarray:

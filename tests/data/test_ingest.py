@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from gcngan.config import DataConfig
 from gcngan.data import load_snapshots
 from gcngan.data.edgelist import write_edges
-from gcngan.data.events import bucket, parse_granularity
+from gcngan.data.events import bucket, granularity_label, parse_granularity
 from gcngan.errors import InputError
 
 
@@ -524,7 +524,8 @@ def test_event_stream_without_granularity_gets_about_100_snapshots(write, days, 
     """No --granularity (or 'auto'): the round width whose snapshot count is closest to 100;
     the sequence keeps it and data inspect shows it."""
     span = int(days * 86400)
-    rows = "".join(f"{1_600_000_000 + k * span // 9},{k % 3},{(k + 1) % 3}\n" for k in range(10))
+    rows = "".join(f"{1_600_000_000 + k * span // 9 + (k == 1)},{k % 3},{(k + 1) % 3}\n"
+                   for k in range(10))                       # whole seconds, on no grid
     path = write("e.csv", "timestamp,src,dst\n" + rows)
     for granularity in (None, "auto"):
         seq = load_snapshots(path, DataConfig(granularity=granularity))
@@ -534,6 +535,31 @@ def test_event_stream_without_granularity_gets_about_100_snapshots(write, days, 
     assert load_snapshots(path, DataConfig(granularity="1d")).summary()["granularity"] == "1d"
     snap = write("s.csv", "t,src,dst\n0,a,b\n")
     assert load_snapshots(snap, DataConfig(granularity="auto")).summary()["granularity"] is None
+
+
+@pytest.mark.parametrize("stamps, label, snapshots", [
+    ([k * 86400 for k in range(20)], "1d", 20),               # once a day: never 6h
+    ([k * 86400 for k in (0, 1, 2, 5, 9, 19)], "1d", 20),     # a daily grid with gaps
+    ([k * 7 * 86400 for k in range(300)], "14d", 150),        # weekly: a round multiple
+    ([k * 5 * 86400 for k in range(40)], "432000", 40),       # every 5 days: the step
+    (list(range(20)), "1", 20),                                # 20 whole seconds
+    ([k * 3600 + (k == 1) for k in range(48)], "30min", 95)])  # whole seconds on no grid
+def test_automatic_width_follows_the_time_grid(write, stamps, label, snapshots):
+    """A stream whose timestamps lie on a grid (data stamped once a day) is cut at whole
+    multiples of the grid's step, so no snapshot is empty by construction; the width the
+    run records reads back the same (``--granularity LABEL``)."""
+    rows = "".join(f"{1_600_000_000 + s},{k % 3},{(k + 1) % 3}\n" for k, s in enumerate(stamps))
+    path = write("g.csv", "timestamp,src,dst\n" + rows)
+    seq = load_snapshots(path)
+    assert seq.summary()["granularity"] == label and seq.num_snapshots == snapshots
+    again = load_snapshots(path, DataConfig(granularity=label))
+    assert again.granularity == seq.granularity and again.num_snapshots == snapshots
+
+
+def test_granularity_labels_read_back():
+    """Every width's label parses back to it: no ``1e+06`` in a run's config.json."""
+    for width in (60.0, 86400.0, 432000.0, 1_000_000.0, 3.0e9, 0.5, 1.25):
+        assert parse_granularity(granularity_label(width)) == width
 
 
 @pytest.mark.parametrize("text,snapshots", [
