@@ -90,7 +90,7 @@ def time_grid(seconds: np.ndarray) -> float:
 _GRID_MULTIPLES = tuple(m * 10 ** e for e in range(10) for m in (1, 2, 3, 5, 7))
 
 
-def auto_granularity(seconds: np.ndarray) -> tuple[str, float]:
+def auto_granularity(seconds: np.ndarray, grid: float | None = None) -> tuple[str, float]:
     """The width of :data:`AUTO_WIDTHS` whose snapshot count over the stream's span is
     closest to :data:`AUTO_SNAPSHOTS` (by ratio; the finer of two equally close widths),
     among the widths that are whole multiples of the timestamps' grid (:func:`time_grid`):
@@ -98,6 +98,10 @@ def auto_granularity(seconds: np.ndarray) -> tuple[str, float]:
     empty. When no round width on the grid comes within a factor 2 of that count, multiples
     of the grid's step are tried as well (a 19-second stream of whole seconds: 20
     snapshots of 1 s).
+
+    Args:
+        seconds: :math:`(R,)` the timestamps.
+        grid (float, optional): their :func:`time_grid`, when the caller has it.
 
     Returns:
         ``(label, seconds)``, e.g. ``("1d", 86400.0)``.
@@ -113,7 +117,7 @@ def auto_granularity(seconds: np.ndarray) -> tuple[str, float]:
         ('1', 1.0)
     """
     span = float(seconds.max() - seconds.min()) if len(seconds) else 0.0
-    grid = time_grid(seconds)
+    grid = time_grid(seconds) if grid is None else grid
 
     def off(width: float) -> float:
         return abs(math.log((span // width + 1) / AUTO_SNAPSHOTS))

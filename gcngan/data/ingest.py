@@ -34,8 +34,8 @@ import torch
 from gcngan.config import DataConfig
 from gcngan.data.edgelist import (EVENT_NAMES, MAX_SNAPSHOT_INDEX, EdgeColumns, EdgeTable,
                                    columns_from_table, looks_like_seconds, read_columns)
-from gcngan.data.events import (AUTO_SNAPSHOTS, auto_granularity, bucket, is_auto,
-                                 parse_granularity)
+from gcngan.data.events import (AUTO_SNAPSHOTS, auto_granularity, bucket, granularity_label,
+                                is_auto, parse_granularity, time_grid)
 from gcngan.data.snapshots import MAX_DENSE_ENTRIES, Scaler, SnapshotSequence
 from gcngan.errors import InputError
 
@@ -143,11 +143,14 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
         secs = cols.pop("time")
         if is_auto(cfg.granularity):
             _refuse_unclear_times(table, secs, cfg)
-            label, width = auto_granularity(secs)
-            log.info("%s: event stream over %s: %s snapshots (chosen to give about %d; "
+            grid = time_grid(secs)
+            label, width = auto_granularity(secs, grid)
+            on_grid = (f", a multiple of its timestamps' {granularity_label(grid)} grid"
+                       if grid > 1 else "")
+            log.info("%s: event stream over %s: %s snapshots (chosen to give about %d%s; "
                      "--granularity sets the width)", src_name,
                      _duration(float(secs.max() - secs.min()) if len(secs) else 0.0), label,
-                     AUTO_SNAPSHOTS)
+                     AUTO_SNAPSHOTS, on_grid)
         else:
             width = parse_granularity(cfg.granularity)
         span = (float(secs.max()) - float(secs.min())) / width
