@@ -34,6 +34,7 @@ from typing import Optional
 
 import numpy as np
 
+from gcngan.arrays import unique
 from gcngan.errors import InputError
 from gcngan.structural import inverse_degree
 
@@ -79,7 +80,7 @@ def active_keys(index, t: int, window: int) -> np.ndarray:
     window ``t-W .. t-1``: :math:`O(W E)`."""
     index.check_target(int(t), int(window))
     keys = [index.snapshot(k)[0] for k in range(int(t) - int(window), int(t))]
-    return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+    return unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
 
 
 def two_hop_keys(index, t: int, window: int, k: int = TWO_HOP,
@@ -163,7 +164,7 @@ def _best_hop_keys(index, t: int, window: int, k: int, block_entries: int, *, ho
         out.append(rows_[sel] * n + cols[sel])
         start = stop
     keys = np.concatenate(out) if out else np.zeros(0, np.int64)
-    return np.unique(keys)
+    return unique(keys)
 
 
 def candidate_pairs(index, t: int, window: int, *, two_hop: int = TWO_HOP,
@@ -206,7 +207,7 @@ def candidate_pairs(index, t: int, window: int, *, two_hop: int = TWO_HOP,
         if u * (n - u) <= int(all_pairs_limit):
             src, dst = np.divmod(np.arange(u * (n - u), dtype=np.int64), n - u)
             return src, dst + u
-        keys = np.unique(np.concatenate([
+        keys = unique(np.concatenate([
             active_keys(index, t, window),
             three_hop_keys(index, t, window, two_hop, block_entries, sources=u)]))
         src, dst = keys // n, keys % n
@@ -230,7 +231,7 @@ def _window_pairs(index, t: int, window: int, two_hop: int, symmetric: bool,
                            two_hop_keys(index, t, window, two_hop, block_entries)])
     if symmetric:
         keys = np.concatenate([keys, (keys % n) * n + keys // n])
-    keys = np.unique(keys)
+    keys = unique(keys)
     return keys // n, keys % n
 
 

@@ -53,6 +53,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from gcngan.arrays import unique
 from gcngan.errors import ConfigError, InputError
 
 
@@ -93,9 +94,7 @@ def window_union(index, t: int, window: int):
     n = index.num_nodes
     keys = np.concatenate([index.snapshot(k)[0] for k in range(t - window, t)])
     src, dst = keys // n, keys % n
-    both = np.sort(np.concatenate([keys, dst * n + src]))                  # np.unique: slow
-    if both.size:
-        both = both[np.concatenate([[True], both[1:] != both[:-1]])]
+    both = unique(np.concatenate([keys, dst * n + src]))                   # (L,) sorted
     rows, cols = both // n, both % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])

@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gcngan.arrays import unique
+
 
 def sample_subgraph(union, seeds: np.ndarray, size: int,
                     rng: np.random.Generator) -> np.ndarray:
@@ -49,14 +51,15 @@ def sample_subgraph(union, seeds: np.ndarray, size: int,
     Returns:
         np.ndarray: :math:`(M,)` int64 sorted node indices, :math:`M \le \max(S, \text{seeds})`.
     """
-    members = np.unique(np.asarray(seeds, dtype=np.int64))
+    members = unique(np.asarray(seeds, dtype=np.int64))
     if members.size >= size:
         return members
     frontier = members
     for _hop in range(2):
         if members.size >= size or frontier.size == 0:
             break
-        near = np.setdiff1d(np.unique(union[frontier].indices), members)  # sorted, new
+        near = np.setdiff1d(unique(union[frontier].indices), members,
+                            assume_unique=True)  # sorted, new
         take = rng.permutation(near)[:size - members.size]
         members, frontier = np.concatenate([members, take]), take
     return np.sort(members)

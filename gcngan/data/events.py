@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from gcngan.arrays import unique
 from gcngan.errors import InputError
 
 UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1,
@@ -79,7 +80,7 @@ def time_grid(seconds: np.ndarray) -> float:
     # the gcd over any subset's gaps is a multiple of the whole stream's: a head of whole
     # seconds on no coarser grid settles it without sorting every timestamp
     for part in (seconds[:100_000], seconds):
-        times = np.unique(part).astype(np.int64)
+        times = unique(part).astype(np.int64)
         grid = int(np.gcd.reduce(np.diff(times))) if times.size > 1 else 0
         if grid == 1:
             break

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from gcngan.arrays import unique
 from gcngan.config import DataConfig
 from gcngan.data.edgelist import (EVENT_NAMES, MAX_SNAPSHOT_INDEX, EdgeColumns, EdgeTable,
                                    columns_from_table, looks_like_seconds, read_columns)
@@ -106,7 +107,7 @@ def _warn_shared_user_item_ids(table: EdgeColumns) -> None:
     names = _endpoint_names(table)
     if names not in USER_ITEM_NAMES:
         return
-    shared = np.intersect1d(np.unique(table.src), np.unique(table.dst)).size
+    shared = np.intersect1d(unique(table.src), unique(table.dst), assume_unique=True).size
     if shared:
         log.warning("%s: %d ids are used as both %s and %s: read as one id space, each is "
                     "one node (without --one-id-space they are counted apart)",
@@ -477,7 +478,7 @@ def _refuse_unclear_times(table: EdgeColumns, secs: np.ndarray, cfg: DataConfig)
     if len(secs) and float(secs.min()) >= 0 and float(secs.max()) > MAX_SNAPSHOT_INDEX:
         return
     if len(secs) and float(secs.min()) >= 0 and np.all(secs == np.round(secs)) and \
-            looks_like_seconds(float(secs.min()), float(secs.max()), int(np.unique(secs).size)):
+            looks_like_seconds(float(secs.min()), float(secs.max()), int(unique(secs).size)):
         return                                            # sparse integers: seconds
     raise InputError(f"{table.source}: column {name!r} holds small negative or fractional "
                      f"numbers, neither snapshot indices nor Unix times; if they are seconds, "

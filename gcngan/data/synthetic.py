@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from gcngan.arrays import unique
 from gcngan.data.snapshots import Scaler, SnapshotSequence
 from gcngan.errors import InputError
 
@@ -305,12 +306,6 @@ def _draw(rng: np.random.Generator, cdf: np.ndarray, size: int) -> np.ndarray:
     return np.minimum(idx, len(cdf) - 1)
 
 
-def _sorted_unique(x: np.ndarray) -> np.ndarray:
-    """``np.unique`` by one sort (numpy's own is far slower on large int64 arrays here)."""
-    x = np.sort(x)
-    return x[np.concatenate([[True], x[1:] != x[:-1]])] if len(x) else x
-
-
 def _merge_sorted(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of sorted ``a`` and sorted ``b`` in their sorted concatenation, O(len)."""
     pos_b = np.searchsorted(a, b) + np.arange(len(b))
@@ -409,7 +404,7 @@ def generate_social(spec: SocialSpec | None = None, **overrides) -> pd.DataFrame
         src = np.concatenate([u_tri[closed], u_rec, u_pref, u_rand])
         dst = np.concatenate([v_tri[closed], v_rec, v_pref, v_rand])
         loop = src == dst
-        keys = _sorted_unique(np.concatenate([repeat, src[~loop] * n + dst[~loop]]))
+        keys = unique(np.concatenate([repeat, src[~loop] * n + dst[~loop]]))
 
         # -- weights: the pair's rate (drawn at its first appearance), Poisson per snapshot
         pos = np.searchsorted(pool["key"], keys)

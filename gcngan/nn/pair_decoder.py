@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gcngan.arrays import unique
 from gcngan.errors import ConfigError
 from gcngan.nn.decoders import Decoder
 from gcngan.structural import (PATH_BLOCK_ENTRIES, adamic_adar_weight, inverse_degree,
@@ -166,7 +167,7 @@ class PairFeaturizer:
                     out["in_last"] = np.bincount(d_, minlength=n).astype(np.float64)
                     out["new_in_last"] = np.bincount(d_[new], minlength=n).astype(np.float64)
                 allkeys.append(keys)
-            uniq = np.unique(np.concatenate(allkeys)) if allkeys else np.zeros(0, np.int64)
+            uniq = unique(np.concatenate(allkeys)) if allkeys else np.zeros(0, np.int64)
             out["in_degree"] = np.bincount(uniq % n, minlength=n).astype(np.float64)
             if len(self._nodes) >= self.cache_size:
                 self._nodes.pop(next(iter(self._nodes)))

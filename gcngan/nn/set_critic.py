@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gcngan.arrays import count_distinct_below
+
 POOLS = ("mean", "sum")
 
 #: Columns of :func:`window_summary`, in order.
@@ -54,7 +56,7 @@ def window_summary(seq, t: int, window: int) -> Tensor:
     scaler = getattr(index.seq, "scaler", None)
     if scaler is not None and weights.size:
         weights = scaler.transform(torch.from_numpy(weights)).numpy()
-    active = np.unique(np.concatenate([keys // n, keys % n])).size if keys.size else 0
+    active = count_distinct_below(np.concatenate([keys // n, keys % n]), n)
     last, before = snaps[-1][0], (snaps[-2][0] if window > 1 else np.zeros(0, np.int64))
     repeat = np.isin(last, before, assume_unique=True).mean() if last.size and window > 1 else 0.0
     out = [np.log1p(keys.size / window), np.log1p(active),
