@@ -498,6 +498,21 @@ def _entry_positions(mat, n: int, want: np.ndarray):
     return at, keys[at] == want
 
 
+#: Entries of the dense two-hop rows :func:`paths_of_three` holds at once (``rows x N``
+#: float64 per weight: 32 MiB).
+PATH_DENSE_ENTRIES = 1 << 22
+#: :func:`paths_of_three` writes the sources' two-hop rows densely while zeroing their
+#: ``sources x N`` entries costs at most this many times the two-hop entries themselves
+#: (a scatter-add per entry, no sort); past that (``N`` far above the two-hop sizes) it
+#: builds them as sparse products.
+PATH_DENSE_ZEROS_PER_ENTRY = 16
+
+
+def _concat_ranges(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``lo[i] .. lo[i] + count[i] - 1`` for every ``i``, concatenated (int64)."""
+    return np.repeat(lo - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+
+
 def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
                    node_weights: np.ndarray,
                    block_entries: int = PATH_BLOCK_ENTRIES) -> np.ndarray:
@@ -508,10 +523,14 @@ def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
     The sources' two-hop rows :math:`(U F_k U)_{u\cdot}` are built for blocks of sources
     holding at most ``block_entries`` entries together (bounded by
     :math:`\sum_{a \in N(u)} d_a` per source; a source beyond it alone); each pair then
-    reads those rows at ``v``'s neighbours ``b`` (times :math:`f_k(b)`; one lookup for
-    every ``k`` when their rows share a pattern, as positive weights do): time
-    :math:`O(K \sum_u \sum_{a \in N(u)} d_a + \sum_{(u,v)} d_v \log)`, nothing of size
-    :math:`N^2`.
+    reads those rows at ``v``'s neighbours ``b`` (times :math:`f_k(b)`). The rows are
+    dense (a scatter-add of the two-hop walks into ``rows x N`` zeros, at most
+    :data:`PATH_DENSE_ENTRIES`, read by direct indexing) unless zeroing them would cost more
+    than :data:`PATH_DENSE_ZEROS_PER_ENTRY` times the walks; then sparse products, sorted
+    and searched (one lookup for every ``k`` when their rows share a pattern, as positive
+    weights do). The same sums either way; time
+    :math:`O(K \sum_u \sum_{a \in N(u)} d_a + \sum_{(u,v)} d_v)` (dense) and nothing of
+    size :math:`N^2`.
 
     Args:
         u_mat (scipy.sparse.csr_matrix): :math:`(N, N)` symmetric binary union.
@@ -523,45 +542,66 @@ def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
     Returns:
         np.ndarray: :math:`(P, K)` float64.
     """
-    import scipy.sparse as sp
-
     n, k = deg.size, node_weights.shape[1]
     out = np.zeros((src.size, k))
     if src.size == 0 or u_mat.nnz == 0:
         return out
-    rights = [u_mat if np.all(node_weights[:, j] == 1.0)
-              else (sp.diags(node_weights[:, j]) @ u_mat).tocsr() for j in range(k)]
     reach = u_mat @ deg                                                     # (N,) bound
     sources, pair_source = np.unique(src, return_inverse=True)
     order = np.argsort(pair_source, kind="stable")                          # pairs by source
     first = np.searchsorted(pair_source[order], np.arange(sources.size + 1))
     cost = np.cumsum(reach[sources])
+    dense = sources.size * float(n) <= PATH_DENSE_ZEROS_PER_ENTRY * max(float(cost[-1]), 1.0)
+    rows_at_once = max(PATH_DENSE_ENTRIES // n, 1) if dense else sources.size
+    indptr, indices = u_mat.indptr.astype(np.int64), u_mat.indices.astype(np.int64)
+    count = np.diff(indptr)                                                 # (N,) row sizes
+    rights = None if dense else _weighted_rights(u_mat, node_weights)
     a = 0
     while a < sources.size:
         b = max(int(np.searchsorted(cost, (cost[a - 1] if a else 0.0) + block_entries,
                                     side="right")), a + 1)
-        rows = u_mat[sources[a:b]]                                          # (k_b, N)
+        b = min(b, a + rows_at_once)
         pairs = order[first[a]:first[b]]                                    # their pairs
         local = (pair_source[pairs] - a).astype(np.int64)                   # row in block
         v = dst[pairs]
-        lo, hi = u_mat.indptr[v], u_mat.indptr[v + 1]                       # N(v)
-        count = hi - lo
-        which = np.repeat(np.arange(pairs.size), count)                     # (M,)
-        nb = u_mat.indices[np.repeat(lo - np.cumsum(count) + count, count)
-                           + np.arange(int(count.sum()))]                   # b in N(v)
+        which = np.repeat(np.arange(pairs.size), count[v])                  # (M,)
+        nb = indices[_concat_ranges(indptr[v], count[v])]                   # b in N(v)
         want = local[which] * n + nb
-        seen = at = hit = None                              # the pattern looked up last
-        for j, right in enumerate(rights):
-            two = (rows @ right).tocsr()                                    # (k_b, N) 2-hop
-            two.sort_indices()
-            if seen is None or not (np.array_equal(two.indptr, seen.indptr)
-                                    and np.array_equal(two.indices, seen.indices)):
-                seen, (at, hit) = two, _entry_positions(two, n, want)
-            raw = np.where(hit, two.data[at], 0.0) if at is not None else np.zeros(want.size)
-            out[pairs, j] = np.bincount(which, weights=raw * node_weights[nb, j],
-                                        minlength=pairs.size)
+        if dense:
+            block = sources[a:b]
+            row = np.repeat(np.arange(block.size), count[block])
+            mid = indices[_concat_ranges(indptr[block], count[block])]      # a in N(u)
+            walk = np.repeat(row, count[mid]) * n + \
+                indices[_concat_ranges(indptr[mid], count[mid])]           # (u, b) of u-a-b
+            for j in range(k):
+                two = np.bincount(walk, weights=np.repeat(node_weights[mid, j], count[mid]),
+                                  minlength=block.size * n)                 # (k_b * N,)
+                out[pairs, j] = np.bincount(which, weights=two[want] * node_weights[nb, j],
+                                            minlength=pairs.size)
+        else:
+            rows = u_mat[sources[a:b]]                                      # (k_b, N)
+            seen = at = hit = None                          # the pattern looked up last
+            for j, right in enumerate(rights):
+                two = (rows @ right).tocsr()                                # (k_b, N) 2-hop
+                two.sort_indices()
+                if seen is None or not (np.array_equal(two.indptr, seen.indptr)
+                                        and np.array_equal(two.indices, seen.indices)):
+                    seen, (at, hit) = two, _entry_positions(two, n, want)
+                raw = np.where(hit, two.data[at], 0.0) if at is not None else np.zeros(want.size)
+                out[pairs, j] = np.bincount(which, weights=raw * node_weights[nb, j],
+                                            minlength=pairs.size)
         a = b
     return out
+
+
+def _weighted_rights(u_mat, node_weights: np.ndarray) -> list:
+    """:math:`F_k U` for each column :math:`f_k` of ``node_weights`` (``U`` itself for
+    :math:`f_k = 1`), CSR."""
+    import scipy.sparse as sp
+
+    return [u_mat if np.all(node_weights[:, j] == 1.0)
+            else (sp.diags(node_weights[:, j]) @ u_mat).tocsr()
+            for j in range(node_weights.shape[1])]
 
 
 class L3Paths(PairPredictor):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import numpy as np
@@ -107,6 +107,23 @@ def with_horizon(feats: Tensor, horizon: int, max_horizon: int) -> Tensor:
     return torch.cat([feats, col], dim=1)
 
 
+def window_batch(index, targets: Sequence[int], window: int,
+                 nodes: Tensor) -> SparseWindowBatch:
+    r"""The true windows ``t-W .. t-1`` of the ``B`` ``targets`` as one
+    :class:`~gcngan.nn.sparse_gcn.SparseWindowBatch` (model-scale weights) that also
+    computes ``nodes`` :math:`(K,)` (the candidates' endpoints)."""
+    seq = index.seq
+    snaps = []
+    for t in targets:
+        win = []
+        for k in range(t - window, t):
+            s, d, w = seq.edges(k)
+            win.append((torch.from_numpy(np.stack([s, d]).astype(np.int64)),
+                        scaled_weights(seq, w)))
+        snaps.append(win)
+    return SparseWindowBatch.from_snapshots(snaps, extra_nodes=nodes)
+
+
 def sparse_inputs(index, featurizer: PairFeaturizer, targets: Sequence[int], window: int,
                   src: Sequence[np.ndarray], dst: Sequence[np.ndarray], *,
                   horizon: int = 0, max_horizon: int = 0) -> SparseInputs:
@@ -123,18 +140,9 @@ def sparse_inputs(index, featurizer: PairFeaturizer, targets: Sequence[int], win
             ``t`` (past the data): the horizon column's value (:func:`with_horizon`).
         max_horizon (int, optional): ``model.max_horizon``; 0 = no horizon column.
     """
-    seq = index.seq
-    snaps = []
-    for t in targets:
-        win = []
-        for k in range(t - window, t):
-            s, d, w = seq.edges(k)
-            win.append((torch.from_numpy(np.stack([s, d]).astype(np.int64)),
-                        scaled_weights(seq, w)))
-        snaps.append(win)
     s_all = torch.from_numpy(np.concatenate(src).astype(np.int64))            # (P,)
     d_all = torch.from_numpy(np.concatenate(dst).astype(np.int64))            # (P,)
-    batch = SparseWindowBatch.from_snapshots(snaps, extra_nodes=torch.cat([s_all, d_all]))
+    batch = window_batch(index, targets, window, torch.cat([s_all, d_all]))
     graph = torch.cat([torch.full((len(s),), b, dtype=torch.long) for b, s in enumerate(src)])
     feats = with_horizon(torch.cat([featurizer(t, window, s, d)
                                     for t, s, d in zip(targets, src, dst)]),
@@ -299,22 +307,32 @@ class SparsePredictor(PairPredictor):
 
     def _inputs_of(self, index, t: int, window: int, src: np.ndarray,
                    dst: np.ndarray, horizon: int = 0) -> SparseInputs:
-        """:func:`sparse_inputs` of the pairs at ``t``, kept while under ``cache_bytes``."""
+        """:func:`sparse_inputs` of the pairs at ``t``, kept while under ``cache_bytes``: the
+        pair features and window summary (small, and the costly part to compute) first, the
+        window batch too while it fits; a batch left out is rebuilt from the snapshots when
+        the same pairs are scored again."""
         fz = self._features(index)
         extra = {"horizon": horizon, "max_horizon": self.generator.max_horizon}
         if not self.cache_bytes:
             return sparse_inputs(index, fz, [t], window, [src], [dst], **extra)
         digest = hashlib.blake2b(src.tobytes() + dst.tobytes(), digest_size=16).digest()
         key = (t, window, digest, horizon)
-        if key not in self._inputs:
+        kept = self._inputs.get(key)
+        if kept is None:
             inputs = sparse_inputs(index, fz, [t], window, [src], [dst], **extra)
-            size = inputs.batch.nbytes() + sum(
-                x.numel() * x.element_size()
-                for x in (inputs.src, inputs.dst, inputs.graph, inputs.feats, inputs.condition))
-            if self._held + size > self.cache_bytes:
+            small = sum(x.numel() * x.element_size() for x in
+                        (inputs.src, inputs.dst, inputs.graph, inputs.feats, inputs.condition))
+            if self._held + small > self.cache_bytes:
                 return inputs
-            self._inputs[key], self._held = inputs, self._held + size
-        return self._inputs[key]
+            big = inputs.batch.nbytes()
+            keep_batch = self._held + small + big <= self.cache_bytes
+            self._inputs[key] = inputs if keep_batch else replace(inputs, batch=None)
+            self._held += small + (big if keep_batch else 0)
+            return inputs
+        if kept.batch is None:
+            return replace(kept, batch=window_batch(index, [t], window,
+                                                    torch.cat([kept.src, kept.dst])))
+        return kept
 
     @torch.no_grad()
     def score_pairs(self, seq, t: int, src, dst, window: int,

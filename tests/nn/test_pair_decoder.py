@@ -110,12 +110,20 @@ def test_featurizer_reuses_caches_and_agrees_with_structural():
                                        atol=1e-6)
 
 
+@pytest.mark.parametrize("rows", ["dense", "dense, one per block", "sparse"])
 @pytest.mark.parametrize("block_entries", [1, 40, 1 << 21])
-def test_paths_of_three_match_dense_powers(block_entries):
+def test_paths_of_three_match_dense_powers(block_entries, rows, monkeypatch):
     """paths_of_three: the number of paths u - a - b - v in the window's union U
     (``(U^3)[u, v]``) and their sum of 1 / (d_a d_b) (``(U D^-1 U D^-1 U)[u, v]``), whatever
-    the two-hop block size (one source per block at 1 entry); with ``paths`` the featurizer
-    appends their log1p after PAIR_FEATURES."""
+    the two-hop block size (one source per block at 1 entry) and however the sources'
+    two-hop rows are held (dense scatter-adds, at most one row a block, or sparse
+    products); with ``paths`` the featurizer appends their log1p after PAIR_FEATURES."""
+    import gcngan.structural as structural
+
+    if rows == "sparse":
+        monkeypatch.setattr(structural, "PATH_DENSE_ZEROS_PER_ENTRY", 0)
+    elif rows == "dense, one per block":
+        monkeypatch.setattr(structural, "PATH_DENSE_ENTRIES", 14)
     adj = _random_adj(T=9, n=14, seed=4, p=0.04)
     adj[5, 3, 3] = 1.0                                                    # a self-loop
     index = PairIndex(EdgeSeq(adj))

@@ -457,6 +457,38 @@ def test_validation_reuses_the_inputs_of_its_pairs_and_scores_as_a_fresh_predict
     assert not tiny._inputs
 
 
+def test_a_budget_below_the_window_batch_keeps_the_pair_features(tmp_path, monkeypatch):
+    """Between the two sizes (large N: each window batch alone is hundreds of MB) the
+    predictor keeps each target's pair features and summary but not its batch: scoring the
+    same pairs again computes no feature, rebuilds the batch, and gives the same scores."""
+    import gcngan.nn.sparse_model as sm
+    from gcngan.ranking import score_candidates
+
+    tr = _small_trainer(tmp_path, epochs=1)
+    fam = tr.family
+    cands = fam.negatives(tr, "val")
+    plain = score_candidates(sm.SparsePredictor(tr.generator), fam.index, cands, tr.window)
+    probe = sm.SparsePredictor(tr.generator, cache_bytes=1 << 40)
+    score_candidates(probe, fam.index, cands, tr.window)
+    small = sum(x.numel() * x.element_size() for i in probe._inputs.values()
+                for x in (i.src, i.dst, i.graph, i.feats, i.condition))
+    mid = sm.SparsePredictor(tr.generator, cache_bytes=small + (1 << 20))
+    monkeypatch.setattr(sm.SparseWindowBatch, "nbytes", lambda self: 1 << 30)   # "large N"
+    featurized, batches = [], []
+    real_fz, real_wb = sm.PairFeaturizer.__call__, sm.window_batch
+    monkeypatch.setattr(sm.PairFeaturizer, "__call__",
+                        lambda *a, **k: featurized.append(1) or real_fz(*a, **k))
+    monkeypatch.setattr(sm, "window_batch", lambda *a, **k: batches.append(1) or real_wb(*a, **k))
+    first = score_candidates(mid, fam.index, cands, tr.window)
+    n_fz, n_wb = len(featurized), len(batches)
+    assert n_fz > 0 and len(mid._inputs) == n_fz
+    assert all(i.batch is None for i in mid._inputs.values()) and mid._held == small
+    again = score_candidates(mid, fam.index, cands, tr.window)
+    assert len(featurized) == n_fz and len(batches) == 2 * n_wb
+    for got in (first, again):
+        assert np.array_equal(got[0], plain[0]) and np.array_equal(got[1], plain[1])
+
+
 @pytest.mark.cuda
 def test_trains_and_scores_on_cuda(social_csv, tmp_path):
     """The sparse path on the GPU (CSR propagation, set critic, ranking validation): same
