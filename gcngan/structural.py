@@ -524,11 +524,12 @@ def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
     holding at most ``block_entries`` entries together (bounded by
     :math:`\sum_{a \in N(u)} d_a` per source; a source beyond it alone); each pair then
     reads those rows at ``v``'s neighbours ``b`` (times :math:`f_k(b)`). The rows are
-    dense (a scatter-add of the two-hop walks into ``rows x N`` zeros, at most
-    :data:`PATH_DENSE_ENTRIES`, read by direct indexing) unless zeroing them would cost more
-    than :data:`PATH_DENSE_ZEROS_PER_ENTRY` times the walks; then sparse products, sorted
-    and searched (one lookup for every ``k`` when their rows share a pattern, as positive
-    weights do). The same sums either way; time
+    dense (the two-hop walks scatter-added, at most ``block_entries`` at a time, into
+    ``rows x N`` zeros, at most :data:`PATH_DENSE_ENTRIES`, read by direct indexing) unless
+    zeroing them would cost more than :data:`PATH_DENSE_ZEROS_PER_ENTRY` times the walks;
+    then sparse products, sorted and searched (one lookup for every ``k`` when their rows
+    share a pattern, as positive weights do). The same sums either way (up to float
+    rounding where a block's walks are added in pieces); time
     :math:`O(K \sum_u \sum_{a \in N(u)} d_a + \sum_{(u,v)} d_v)` (dense) and nothing of
     size :math:`N^2`.
 
@@ -568,15 +569,10 @@ def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
         nb = indices[_concat_ranges(indptr[v], count[v])]                   # b in N(v)
         want = local[which] * n + nb
         if dense:
-            block = sources[a:b]
-            row = np.repeat(np.arange(block.size), count[block])
-            mid = indices[_concat_ranges(indptr[block], count[block])]      # a in N(u)
-            walk = np.repeat(row, count[mid]) * n + \
-                indices[_concat_ranges(indptr[mid], count[mid])]           # (u, b) of u-a-b
+            two = _dense_two_hop_rows(indptr, indices, count, sources[a:b], node_weights,
+                                      block_entries)                        # (K, k_b * N)
             for j in range(k):
-                two = np.bincount(walk, weights=np.repeat(node_weights[mid, j], count[mid]),
-                                  minlength=block.size * n)                 # (k_b * N,)
-                out[pairs, j] = np.bincount(which, weights=two[want] * node_weights[nb, j],
+                out[pairs, j] = np.bincount(which, weights=two[j, want] * node_weights[nb, j],
                                             minlength=pairs.size)
         else:
             rows = u_mat[sources[a:b]]                                      # (k_b, N)
@@ -592,6 +588,33 @@ def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
                                             minlength=pairs.size)
         a = b
     return out
+
+
+def _dense_two_hop_rows(indptr: np.ndarray, indices: np.ndarray, count: np.ndarray,
+                        block: np.ndarray, node_weights: np.ndarray,
+                        walks_at_once: int) -> np.ndarray:
+    r"""The two-hop rows :math:`\sum_a U_{ua} f_k(a) U_{ab}` of the sources ``block``
+    :math:`(k_b,)`, dense: :math:`(K, k_b N)` float64, row ``i`` of weight ``k`` at
+    ``[k, i N : (i + 1) N]``. The walks ``u - a - b`` are scatter-added in pieces of at most
+    ``walks_at_once`` (one middle node ``a`` beyond it alone), so a hub's walks never sit
+    in memory at once."""
+    n, k = count.size, node_weights.shape[1]
+    row = np.repeat(np.arange(block.size), count[block])                    # (A,)
+    mid = indices[_concat_ranges(indptr[block], count[block])]              # (A,) a in N(u)
+    fan = np.cumsum(count[mid])                                             # walks so far
+    two = np.zeros((k, block.size * n))
+    start = 0
+    while start < mid.size:
+        stop = max(int(np.searchsorted(fan, (fan[start - 1] if start else 0) + walks_at_once,
+                                       side="right")), start + 1)
+        m = mid[start:stop]
+        walk = np.repeat(row[start:stop], count[m]) * n + \
+            indices[_concat_ranges(indptr[m], count[m])]                   # (u, b) of u-a-b
+        for j in range(k):
+            two[j] += np.bincount(walk, weights=np.repeat(node_weights[m, j], count[m]),
+                                  minlength=block.size * n)
+        start = stop
+    return two
 
 
 def _weighted_rights(u_mat, node_weights: np.ndarray) -> list:
