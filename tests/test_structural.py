@@ -333,3 +333,31 @@ def test_union_cache_is_bounded_by_stored_entries(graph, monkeypatch):
     assert set(index._unions) == {(4, 3)}
     again, _ = index.union(3, 3)
     assert again is not first and (again != first).nnz == 0
+
+
+@pytest.mark.parametrize("rows", ["dense", "dense, one per block", "sparse products"])
+def test_common_neighbour_sums_match_the_dense_union(rows, monkeypatch):
+    """common_neighbour_sums: sum over a in N(u) & N(v) of f_k(a), the same numbers however
+    the sources' rows are held (dense flags, at most one row a block, the rows' element-wise
+    product) and in chunks of 7 pairs."""
+    import scipy.sparse as sp
+
+    import gcngan.structural as structural
+
+    if rows == "sparse products":
+        monkeypatch.setattr(structural, "PATH_DENSE_ZEROS_PER_ENTRY", 0)
+    elif rows == "dense, one per block":
+        monkeypatch.setattr(structural, "PATH_DENSE_ENTRIES", 1)
+    rng = np.random.default_rng(5)
+    n = 23
+    u = (rng.random((n, n)) < 0.2)
+    u = (u | u.T).astype(float)
+    u[4, 4] = 1.0                                                         # a self-link
+    weights = np.stack([np.ones(n), rng.random(n)], axis=1)               # (N, 2)
+    src, dst = rng.integers(0, n, 90), rng.integers(0, n, 90)
+    got = structural.common_neighbour_sums(sp.csr_matrix(u), src, dst, weights, chunk=7)
+    want = np.stack([(u[src] * u[dst]) @ weights[:, j] for j in range(2)], axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    assert (got[:, 0] > 0).any() and (got[:, 0] == 0).any()
+    empty = structural.common_neighbour_sums(sp.csr_matrix(u), src[:0], dst[:0], weights)
+    assert empty.shape == (0, 2)

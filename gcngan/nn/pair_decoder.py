@@ -31,8 +31,8 @@ from torch import Tensor, nn
 from gcngan.arrays import unique
 from gcngan.errors import ConfigError
 from gcngan.nn.decoders import Decoder
-from gcngan.structural import (PATH_BLOCK_ENTRIES, adamic_adar_weight, inverse_degree,
-                               paths_of_three)
+from gcngan.structural import (PATH_BLOCK_ENTRIES, adamic_adar_weight, common_neighbour_sums,
+                               inverse_degree, paths_of_three)
 
 #: Columns of :func:`pair_features`, in order. Counts/degrees are ``log1p``-compressed,
 #: window weights are on the model scale (the sequence's :class:`~gcngan.data.Scaler`).
@@ -76,17 +76,17 @@ class PairFeaturizer:
 
     The structural columns follow :mod:`gcngan.structural`'s definitions (the window's
     undirected binary union ``U``, self-loops kept, ``d_k`` = degree in ``U``; AA terms with
-    ``d_k <= 1`` are 0) but are computed per pair as the intersection of the two rows
-    ``U[u]`` and ``U[v]`` (``scipy.sparse``, chunks of ``chunk`` pairs): time
-    :math:`O(\sum_{(u,v)} d_u + d_v)` and no two-hop rows, which for hubs approach
-    :math:`N` entries each.
+    ``d_k <= 1`` are 0), all three at once per pair as the intersection of the two rows
+    ``U[u]`` and ``U[v]`` (:func:`~gcngan.structural.common_neighbour_sums`, chunks of
+    ``chunk`` pairs): time :math:`O(\sum_{(u,v)} d_v)` and no two-hop rows, which for hubs
+    approach :math:`N` entries each.
 
     Args:
         seq (SnapshotSequence | PairIndex): The data (only ``edges(t)``, ``num_nodes``,
             ``num_snapshots`` and, if present, ``scaler`` are used).
         cache_size (int, optional): Window unions kept (each holds up to
             :math:`2 E_{window}` entries). (default: ``4``)
-        chunk (int, optional): Pairs per sparse row intersection. (default: ``65536``)
+        chunk (int, optional): Pairs per row intersection. (default: ``65536``)
         paths (bool, optional): Append :data:`PATH_FEATURES` (``model.path_features``).
             (default: ``False``)
     """
@@ -121,12 +121,7 @@ class PairFeaturizer:
         u, deg = self.union(t, window)
         node_w = np.stack([np.ones(deg.size), adamic_adar_weight(deg), inverse_degree(deg)],
                           axis=1)                                          # (N, 3)
-        out = np.zeros((src.size, 3))
-        for a in range(0, src.size, self.chunk):
-            b = a + self.chunk
-            both = u[src[a:b]].multiply(u[dst[a:b]])                       # (c, N) sparse
-            out[a:b] = both @ node_w                                       # (c, 3)
-        return out
+        return common_neighbour_sums(u, src, dst, node_w, chunk=self.chunk)
 
     def paths_of_three(self, t: int, window: int, src: np.ndarray, dst: np.ndarray,
                        block_entries: int = PATH_BLOCK_ENTRIES) -> np.ndarray:
