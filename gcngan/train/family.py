@@ -371,8 +371,11 @@ class SparseFamily(ModelFamily):
         ahead = (f", half the targets predicted 1..{ts.max_horizon} snapshots past their "
                  f"window" if ts.max_horizon else "")
         links = "true links" if ts.queries_by == "links" else "true links of whole sources"
+        per_epoch = (f", {tc.windows_per_epoch} of the {len(ts)} training targets per epoch "
+                     f"(a fresh draw each epoch)"
+                     if 0 < tc.windows_per_epoch < len(ts) else "")
         return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} {links} x "
-                f"{tc.negatives} negatives{pool} per target, {where}{ahead}, "
+                f"{tc.negatives} negatives{pool} per target, {where}{ahead}{per_epoch}, "
                 f"N={trainer.data.num_nodes}; best epoch by validation MRR)")
 
     def setup(self, trainer, node_features, generator, critic) -> None:

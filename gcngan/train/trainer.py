@@ -243,10 +243,13 @@ class Trainer:
     # ----- one epoch ------------------------------------------------------------------------
     def batches(self, epoch: int) -> list[Tensor]:
         """Shuffled index batches of epoch ``epoch`` (depends only on the seed and ``epoch``);
+        with ``train.windows_per_epoch = K`` only the first ``K`` windows of the shuffle;
         with ``k`` processes the global batches of ``batch_size x k`` windows
         (:func:`~gcngan.train.distributed.global_batches`)."""
         g = torch.Generator().manual_seed(self.config.train.seed * 1_000_003 + epoch)
         perm = torch.randperm(len(self.train_set), generator=g)
+        if self.config.train.windows_per_epoch:
+            perm = perm[:self.config.train.windows_per_epoch]
         if self.dist.active:
             return distributed.global_batches(perm, self.config.train.batch_size,
                                               self.dist.world_size)
@@ -305,7 +308,8 @@ class Trainer:
         if "d_real" in out and self.loss.wasserstein:
             out["wasserstein"] = out["d_real"] - out["d_fake"]
         out["train_seconds"] = seconds
-        out["windows_per_s"] = len(self.train_set) / seconds if seconds > 0 else float("nan")
+        trained = sum(len(b) for b in batches)                   # the epoch's windows
+        out["windows_per_s"] = trained / seconds if seconds > 0 else float("nan")
         if self.dist.active:
             out["allreduce_seconds"] = self.comm_seconds
             self.comm_seconds = 0.0

@@ -546,3 +546,15 @@ def test_the_lstm_runs_for_the_rows_the_candidates_read(tmp_path, monkeypatch):
     sparse_model.SparsePredictor(gen).score_pairs(tr.train_set.index, t, [0], [1],
                                                   tr.config.data.window)
     assert asked == [2]
+
+
+def test_describe_names_the_targets_drawn_per_epoch(tmp_path):
+    """With fewer windows per epoch than training targets the run's description says how
+    many an epoch draws; with more (the preset's 1,000 on a short series) it says nothing."""
+    capped = _small_trainer(tmp_path, "windows_per_epoch=2", epochs=1)
+    n = len(capped.train_set)
+    assert n > 2 and f"2 of the {n} training targets per epoch" in \
+        capped.family.describe(capped)
+    assert sum(len(b) for b in capped.batches(0)) == 2
+    plain = _small_trainer(tmp_path, epochs=1)
+    assert "per epoch" not in plain.family.describe(plain)

@@ -237,3 +237,21 @@ def test_dense_preset_ranks_binary_links_by_existence_probability():
     assert model["ap"]["mean"] == pytest.approx(mean["ap"]["mean"], abs=1e-12)
     assert model["auc"]["mean"] > median["auc"]["mean"]
     assert model["mismatch_rate"] == median["mismatch_rate"]          # weights: the median
+
+
+def test_windows_per_epoch_draws_a_seeded_subset_each_epoch():
+    """train.windows_per_epoch = K: each epoch's batches hold K distinct training windows,
+    the same ones for the same seed and epoch (so a resumed epoch is the same epoch), other
+    ones in other epochs, every window within a few epochs; 0 keeps them all."""
+    full = tiny_trainer("batch_size=2")
+    capped = tiny_trainer("batch_size=2", "windows_per_epoch=3")
+    n = len(capped.train_set)
+    assert n > 3 and sum(len(b) for b in full.batches(0)) == n
+    drawn = [torch.cat(capped.batches(e)).tolist() for e in range(12)]
+    assert all(len(d) == 3 == len(set(d)) for d in drawn)
+    assert drawn[0] == torch.cat(tiny_trainer("batch_size=2", "windows_per_epoch=3")
+                                 .batches(0)).tolist()
+    assert drawn[0] == torch.cat(full.batches(0)).tolist()[:3]
+    assert len({tuple(d) for d in drawn}) > 1 and set().union(*drawn) == set(range(n))
+    with pytest.raises(ConfigError, match="windows_per_epoch"):
+        tiny_trainer("windows_per_epoch=-1")
