@@ -36,7 +36,7 @@ import numpy as np
 
 from gcngan.arrays import unique
 from gcngan.errors import InputError
-from gcngan.structural import inverse_degree
+from gcngan.structural import inverse_degree, window_keys
 
 #: Largest :math:`N^2` for which every pair is a candidate (:math:`N \le 500`).
 ALL_PAIRS_LIMIT = 250_000
@@ -79,8 +79,7 @@ def active_keys(index, t: int, window: int) -> np.ndarray:
     """Sorted unique keys ``u * N + v`` (int64) of the pairs linked in some snapshot of the
     window ``t-W .. t-1``: :math:`O(W E)`."""
     index.check_target(int(t), int(window))
-    keys = [index.snapshot(k)[0] for k in range(int(t) - int(window), int(t))]
-    return unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+    return window_keys(index, int(t), int(window))
 
 
 def two_hop_keys(index, t: int, window: int, k: int = TWO_HOP,

@@ -76,6 +76,13 @@ def adamic_adar_weight(deg: np.ndarray) -> np.ndarray:
 UNION_CACHE_ENTRIES = 1 << 26
 
 # ----- the sparse index of a sequence ----------------------------------------------------
+def window_keys(index, t: int, window: int) -> np.ndarray:
+    """Sorted distinct keys ``u * N + v`` (int64) of the links of snapshots ``t-W .. t-1``:
+    the window's directed binary union, one stable sort over the snapshots' sorted keys
+    (near-linear)."""
+    return unique(np.concatenate([index.snapshot(k)[0] for k in range(t - window, t)]))
+
+
 def window_union(index, t: int, window: int):
     r"""The undirected binary union of snapshots ``t-W .. t-1`` and its degrees.
 
@@ -92,9 +99,9 @@ def window_union(index, t: int, window: int):
     import scipy.sparse as sp
 
     n = index.num_nodes
-    keys = np.concatenate([index.snapshot(k)[0] for k in range(t - window, t)])
-    src, dst = keys // n, keys % n
-    both = unique(np.concatenate([keys, dst * n + src]))                   # (L,) sorted
+    keys = window_keys(index, t, window)                                   # (D,) directed
+    back = np.sort((keys % n) * n + keys // n, kind="stable")              # reversed, sorted
+    both = unique(np.concatenate([keys, back]))                            # (L,) two runs
     rows, cols = both // n, both % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])

@@ -28,11 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gcngan.arrays import unique
 from gcngan.errors import ConfigError
 from gcngan.nn.decoders import Decoder
 from gcngan.structural import (PATH_BLOCK_ENTRIES, adamic_adar_weight, common_neighbour_sums,
-                               inverse_degree, paths_of_three)
+                               inverse_degree, paths_of_three, window_keys)
 
 #: Columns of :func:`pair_features`, in order. Counts/degrees are ``log1p``-compressed,
 #: window weights are on the model scale (the sequence's :class:`~gcngan.data.Scaler`).
@@ -148,7 +147,6 @@ class PairFeaturizer:
             z = lambda: np.zeros(n)                                        # noqa: E731
             out = {k: z() for k in ("in_degree", "in_last", "new_in", "new_in_last",
                                     "out_links", "out_new", "last_active")}
-            allkeys = []
             for j, k in enumerate(range(t - window, t)):
                 keys = index.snapshot(k)[0]
                 s_, d_ = keys // n, keys % n
@@ -161,9 +159,8 @@ class PairFeaturizer:
                 if k == t - 1:
                     out["in_last"] = np.bincount(d_, minlength=n).astype(np.float64)
                     out["new_in_last"] = np.bincount(d_[new], minlength=n).astype(np.float64)
-                allkeys.append(keys)
-            uniq = unique(np.concatenate(allkeys)) if allkeys else np.zeros(0, np.int64)
-            out["in_degree"] = np.bincount(uniq % n, minlength=n).astype(np.float64)
+            links = window_keys(index, t, window)                          # directed union
+            out["in_degree"] = np.bincount(links % n, minlength=n).astype(np.float64)
             if len(self._nodes) >= self.cache_size:
                 self._nodes.pop(next(iter(self._nodes)))
             self._nodes[key] = out
