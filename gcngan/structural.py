@@ -130,6 +130,7 @@ class PairIndex:
         self._snaps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._first: Optional[tuple[np.ndarray, np.ndarray]] = None
         self._dst_first: Optional[np.ndarray] = None
+        self._new: dict[int, np.ndarray] = {}
         self._unions: dict[tuple[int, int], tuple] = {}
         self._weighted: Optional[bool] = None
 
@@ -202,6 +203,14 @@ class PairIndex:
             hit = uniq[pos] == keys
             out[hit] = first[pos[hit]] < t
         return out
+
+    def new_links(self, t: int) -> np.ndarray:
+        """Which links of snapshot ``t`` (in its key order) are linked for the first time
+        there: ``~seen_before(t, keys of t)``, bool :math:`(E_t,)`, kept per snapshot (a
+        byte per link) since every window over ``t`` asks again."""
+        if t not in self._new:
+            self._new[t] = ~self.seen_before(t, self.snapshot(t)[0])
+        return self._new[t]
 
     def destinations(self, t: int) -> np.ndarray:
         """Nodes that are the destination of some link in a snapshot ``<= t``, sorted

@@ -361,3 +361,17 @@ def test_common_neighbour_sums_match_the_dense_union(rows, monkeypatch):
     assert (got[:, 0] > 0).any() and (got[:, 0] == 0).any()
     empty = structural.common_neighbour_sums(sp.csr_matrix(u), src[:0], dst[:0], weights)
     assert empty.shape == (0, 2)
+
+
+def test_new_links_are_the_links_first_seen_in_their_snapshot(graph):
+    """PairIndex.new_links(t): per link of snapshot t (key order), linked in no earlier
+    snapshot; kept once computed."""
+    seq, adj, _ = graph
+    index = PairIndex(seq)
+    n = index.num_nodes
+    for t in range(T):
+        keys = index.snapshot(t)[0]
+        earlier = (adj[:t, keys // n, keys % n] != 0).any(axis=0)
+        assert np.array_equal(index.new_links(t), ~earlier)
+        assert index.new_links(t) is index.new_links(t)
+    assert index.new_links(3).any() and not index.new_links(T - 1).all()

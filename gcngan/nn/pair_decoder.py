@@ -150,7 +150,7 @@ class PairFeaturizer:
             for j, k in enumerate(range(t - window, t)):
                 keys = index.snapshot(k)[0]
                 s_, d_ = keys // n, keys % n
-                new = ~index.seen_before(k, keys)
+                new = index.new_links(k)
                 out["out_links"] += np.bincount(s_, minlength=n)
                 out["out_new"] += np.bincount(s_[new], minlength=n)
                 out["new_in"] += np.bincount(d_[new], minlength=n)
