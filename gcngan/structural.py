@@ -53,7 +53,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from gcngan.arrays import unique
+from gcngan.arrays import concat_ranges, unique
 from gcngan.errors import ConfigError, InputError
 
 
@@ -453,11 +453,6 @@ PATH_DENSE_ENTRIES = 1 << 22
 PATH_DENSE_ZEROS_PER_ENTRY = 16
 
 
-def _concat_ranges(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """``lo[i] .. lo[i] + count[i] - 1`` for every ``i``, concatenated (int64)."""
-    return np.repeat(lo - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
-
-
 def common_neighbour_sums(u_mat, src: np.ndarray, dst: np.ndarray,
                           node_weights: np.ndarray, chunk: int = 65536) -> np.ndarray:
     r"""Weighted common neighbours of the pairs in a union ``U``: column ``k`` is
@@ -481,7 +476,7 @@ def common_neighbour_sums(u_mat, src: np.ndarray, dst: np.ndarray,
     out = np.zeros((src.size, k))
     if src.size == 0 or u_mat.nnz == 0:
         return out
-    indptr, indices = u_mat.indptr.astype(np.int64), u_mat.indices.astype(np.int64)
+    indptr, indices = u_mat.indptr.astype(np.int64), u_mat.indices          # no copy
     count = np.diff(indptr)                                                 # (N,) row sizes
     sources, pair_source = np.unique(src, return_inverse=True)
     reads = float(count[dst].sum())
@@ -497,13 +492,13 @@ def common_neighbour_sums(u_mat, src: np.ndarray, dst: np.ndarray,
         block = sources[a:a + rows_at_once]
         member = np.zeros(block.size * n, dtype=bool)                       # rows U[u]
         member[np.repeat(np.arange(block.size), count[block]) * n
-               + indices[_concat_ranges(indptr[block], count[block])]] = True
+               + indices[concat_ranges(indptr[block], count[block])]] = True
         in_block = order[first[a]:first[a + block.size]]
         for c in range(0, in_block.size, chunk):
             pairs = in_block[c:c + chunk]
             v = dst[pairs]
             which = np.repeat(np.arange(pairs.size), count[v])              # (M,)
-            nb = indices[_concat_ranges(indptr[v], count[v])]               # a in N(v)
+            nb = indices[concat_ranges(indptr[v], count[v])]               # a in N(v)
             hit = member[np.repeat(pair_source[pairs] - a, count[v]) * n + nb]
             for j in range(k):
                 out[pairs, j] = np.bincount(which[hit], weights=node_weights[nb[hit], j],
@@ -618,7 +613,7 @@ def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
     cost = np.cumsum(reach[sources])
     dense = sources.size * float(n) <= PATH_DENSE_ZEROS_PER_ENTRY * max(float(cost[-1]), 1.0)
     rows_at_once = max(PATH_DENSE_ENTRIES // n, 1) if dense else sources.size
-    indptr, indices = u_mat.indptr.astype(np.int64), u_mat.indices.astype(np.int64)
+    indptr, indices = u_mat.indptr.astype(np.int64), u_mat.indices          # no copy
     count = np.diff(indptr)                                                 # (N,) row sizes
     rights = None if dense else _weighted_rights(u_mat, node_weights)
     a = 0
@@ -630,7 +625,7 @@ def paths_of_three(u_mat, deg: np.ndarray, src: np.ndarray, dst: np.ndarray,
         local = (pair_source[pairs] - a).astype(np.int64)                   # row in block
         v = dst[pairs]
         which = np.repeat(np.arange(pairs.size), count[v])                  # (M,)
-        nb = indices[_concat_ranges(indptr[v], count[v])]                   # b in N(v)
+        nb = indices[concat_ranges(indptr[v], count[v])]                   # b in N(v)
         want = local[which] * n + nb
         if dense:
             two = _dense_two_hop_rows(indptr, indices, count, sources[a:b], node_weights,
@@ -664,7 +659,7 @@ def _dense_two_hop_rows(indptr: np.ndarray, indices: np.ndarray, count: np.ndarr
     in memory at once."""
     n, k = count.size, node_weights.shape[1]
     row = np.repeat(np.arange(block.size), count[block])                    # (A,)
-    mid = indices[_concat_ranges(indptr[block], count[block])]              # (A,) a in N(u)
+    mid = indices[concat_ranges(indptr[block], count[block])]              # (A,) a in N(u)
     fan = np.cumsum(count[mid])                                             # walks so far
     two = np.zeros((k, block.size * n))
     start = 0
@@ -673,7 +668,7 @@ def _dense_two_hop_rows(indptr: np.ndarray, indices: np.ndarray, count: np.ndarr
                                        side="right")), start + 1)
         m = mid[start:stop]
         walk = np.repeat(row[start:stop], count[m]) * n + \
-            indices[_concat_ranges(indptr[m], count[m])]                   # (u, b) of u-a-b
+            indices[concat_ranges(indptr[m], count[m])]                   # (u, b) of u-a-b
         for j in range(k):
             two[j] += np.bincount(walk, weights=np.repeat(node_weights[m, j], count[m]),
                                   minlength=block.size * n)

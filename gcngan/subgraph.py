@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gcngan.arrays import unique
+from gcngan.arrays import concat_ranges, unique
 
 
 def sample_subgraph(union, seeds: np.ndarray, size: int,
@@ -93,8 +93,7 @@ def induced_window(snapshots, nodes: np.ndarray):
         src, dst = edge_index[0].numpy(), edge_index[1].numpy()
         lo = np.searchsorted(src, nodes, side="left")
         count = np.searchsorted(src, nodes, side="right") - lo                # (M,)
-        rows = (np.repeat(lo - (np.cumsum(count) - count), count)
-                + np.arange(int(count.sum())))                                 # out-links
+        rows = concat_ranges(lo, count)                                       # out-links
         local_dst = np.full(rows.size, -1, dtype=np.int64)
         inside = dst[rows] < position.size
         local_dst[inside] = position[dst[rows][inside]]
