@@ -137,6 +137,9 @@ class ModelConfig:
     path_features: bool = False           # sparse: also paths of length 3 between the pair
     #                                       (gcngan.nn.pair_decoder.PATH_FEATURES: bipartite
     #                                       and two-step structure common neighbours miss)
+    history_features: bool = False        # sparse: also the pair's links before the window
+    #                                       (gcngan.nn.pair_decoder.HISTORY_FEATURES: how
+    #                                       often and how lately, over the whole past)
     max_horizon: int = 0                  # sparse: the decoder and critic also read how many
     #                                       snapshots after the window the target lies (0 ..
     #                                       this), training targets drawn that far ahead, so
@@ -178,6 +181,7 @@ class ModelConfig:
                         ("gcn_mirror", self.gcn_mirror, False),
                         ("random_features", self.random_features, 0),
                         ("path_features", self.path_features, False),
+                        ("history_features", self.history_features, False),
                         ("max_horizon", self.max_horizon, 0),
                         ("critic_sets", self.critic_sets, "window")) if v != off]
         if sparse_only and self.family != "sparse":

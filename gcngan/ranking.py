@@ -413,11 +413,13 @@ def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096)
+            # a pipe (``--pairs <(...)``, /dev/stdin) can be read once only: keep it whole
+            source = path if path.is_file() else io.BytesIO(head + fh.read())
     except FileNotFoundError:
         raise InputError(f"{path}: pairs file not found") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read pairs file ({exc.strerror or exc})") from None
-    df = _canonical_columns(_read_pair_table(path, head, path), seq)
+    df = _canonical_columns(_read_pair_table(source, head, path), seq)
     time_col = _time_column(df)
     missing = [c for c, ok in (("t", time_col), ("src", "src" in df.columns),
                                ("dst", "dst" in df.columns)) if not ok]

@@ -129,6 +129,7 @@ class PairIndex:
         self.num_snapshots = int(seq.num_snapshots)
         self._snaps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._first: Optional[tuple[np.ndarray, np.ndarray]] = None
+        self._times: Optional[tuple[np.ndarray, np.ndarray]] = None
         self._dst_first: Optional[np.ndarray] = None
         self._new: dict[int, np.ndarray] = {}
         self._unions: dict[tuple[int, int], tuple] = {}
@@ -203,6 +204,53 @@ class PairIndex:
             hit = uniq[pos] == keys
             out[hit] = first[pos[hit]] < t
         return out
+
+    def link_times(self) -> tuple[np.ndarray, np.ndarray]:
+        r"""Every snapshot each pair is linked in, grouped by pair: ``start``
+        :math:`(U + 1,)` offsets into ``times`` :math:`(R,)` int64 (:math:`R` = links over all
+        snapshots), the pair ``first_seen()[0][i]``'s snapshots being
+        ``times[start[i]:start[i + 1]]``, ascending. Built once, :math:`O(R \log R)`."""
+        if self._times is None:
+            uniq, _ = self.first_seen()
+            ks, ts = [], []
+            for t in range(self.num_snapshots):
+                k, _ = self.snapshot(t)
+                ks.append(k)
+                ts.append(np.full(k.size, t, dtype=np.int64))
+            k = np.concatenate(ks) if ks else np.zeros(0, np.int64)
+            tt = np.concatenate(ts) if ts else np.zeros(0, np.int64)
+            order = np.argsort(k, kind="stable")        # by pair, snapshots ascending within
+            start = np.searchsorted(k[order], uniq)
+            self._times = (np.append(start, k.size).astype(np.int64), tt[order])
+        return self._times
+
+    def link_history(self, t: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How often and when each pair ``keys`` (P,) was linked before snapshot ``t``: the
+        number of snapshots ``< t`` with the link (P,) int64, and the last of them (P,) int64
+        (-1 where none)."""
+        uniq, _ = self.first_seen()
+        count = np.zeros(keys.shape, dtype=np.int64)
+        last = np.full(keys.shape, -1, dtype=np.int64)
+        if not uniq.size:
+            return count, last
+        start, times = self.link_times()
+        pos = np.minimum(np.searchsorted(uniq, keys), uniq.size - 1)
+        hit = np.flatnonzero(uniq[pos] == keys)
+        lo, hi = start[pos[hit]], start[pos[hit] + 1]
+        # ``times`` ascends within each pair's run: binary search of t in every run at once
+        left, right = lo.copy(), hi.copy()
+        while True:
+            open_ = left < right
+            if not open_.any():
+                break
+            mid = (left + right) // 2
+            below = open_ & (times[np.minimum(mid, times.size - 1)] < t)
+            left = np.where(below, mid + 1, left)
+            right = np.where(open_ & ~below, mid, right)
+        count[hit] = left - lo
+        seen = left > lo
+        last[hit[seen]] = times[left[seen] - 1]
+        return count, last
 
     def new_links(self, t: int) -> np.ndarray:
         """Which links of snapshot ``t`` (in its key order) are linked for the first time

@@ -68,6 +68,7 @@ VARIANTS = {"sparse": [],
             "dense-embeddings": ["lazy_embeddings=false"],
             "horizon": ["max_horizon=15"],
             "no-paths": ["path_features=false"],
+            "history": ["history_features=true"],
             "source-queries": ["queries_by=sources", "negative_pool=500"],
             "source-queries-1000": ["queries_by=sources", "negative_pool=1000"],
             "dense": []}
@@ -99,6 +100,8 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                              "an input (`max_horizon=15`)",
                   "no-paths": "no paths of length 3 between the pair among the features "
                               "(`path_features=false`)",
+                  "history": "the pair's links before the window among the features "
+                             "(`history_features=true`)",
                   "source-queries": "a target's queries as the links of whole sources, its "
                                     "uniform negatives from one pool of 500 nodes "
                                     "(`queries_by=sources negative_pool=500`)",
@@ -1095,7 +1098,7 @@ def render_subgraphs(report: dict) -> list[str]:
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "no-paths", "gcn-skip",
                        "node-activity", "gcn-mirror", "negatives-50", "random-features",
                        "negative-pool-500", "max-links-100", "dense-embeddings",
-                       "source-queries", "source-queries-1000")
+                       "source-queries", "source-queries-1000", "history")
 
 
 def render_variants(report: dict) -> list[str]:

@@ -375,3 +375,23 @@ def test_new_links_are_the_links_first_seen_in_their_snapshot(graph):
         assert np.array_equal(index.new_links(t), ~earlier)
         assert index.new_links(t) is index.new_links(t)
     assert index.new_links(3).any() and not index.new_links(T - 1).all()
+
+
+def test_link_history_counts_and_dates_each_pairs_links_before_t(graph):
+    """PairIndex.link_history(t, keys): snapshots < t with the link and the last of them (-1
+    where none), against the dense array; pairs never linked and t = 0 give (0, -1)."""
+    seq, adj, _ = graph
+    index = PairIndex(seq)
+    n = index.num_nodes
+    src, dst = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    src, dst = src.ravel(), dst.ravel()
+    keys = index.keys(src, dst)
+    for t in (0, 1, 5, T - 1, T):
+        linked = adj[:t, src, dst] != 0                                   # (t, P)
+        count, last = index.link_history(t, keys)
+        np.testing.assert_array_equal(count, linked.sum(axis=0))
+        want_last = np.where(linked.any(axis=0),
+                             t - 1 - np.argmax(linked[::-1], axis=0), -1) if t else -1
+        np.testing.assert_array_equal(last, want_last)
+    count, last = index.link_history(T, keys)
+    assert (count > 1).any() and (count == 0).any() and (last < T - 1).any()

@@ -578,6 +578,18 @@ def parser_message(exc: Exception) -> str:
 
 
 # ----------------------------------------------------------------------------- tables
+def check_data_path(path: Path) -> None:
+    """Refuse a data path that is missing, or that is not a file or directory: a pipe
+    (``<(zcat data.gz)``, /dev/stdin) reads empty the second time, and ingestion reads the
+    data more than once (as do later commands on a run, from the path it records)."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if not (path.is_file() or path.is_dir()):
+        raise InputError(f"{path}: not a regular file (a pipe?): the data is read more than "
+                         f"once, by this command and by later ones on its run; save it to a "
+                         f"file first")
+
+
 def read_edges(path: str | Path, cfg: DataConfig) -> EdgeTable:
     """Read ``path`` (file, directory or zip) into an :class:`EdgeTable` (no aggregation).
 
@@ -585,8 +597,7 @@ def read_edges(path: str | Path, cfg: DataConfig) -> EdgeTable:
         InputError: unreadable or empty file, missing/unknown columns, malformed values.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
+    check_data_path(path)
     kind = detect_format(path, cfg)
     if kind == "files":
         for role, flag in COL_FLAGS.items():
@@ -1148,8 +1159,7 @@ def read_columns(path: str | Path, cfg: DataConfig,
 
     path = Path(path)
     chunk_rows = int(chunk_rows or CHUNK_ROWS)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
+    check_data_path(path)
     if cfg.format is not None:
         kind = cfg.format
     elif path.is_dir() or path.suffix.lower() == ".zip":

@@ -68,6 +68,15 @@ PATH_FEATURES = (
     "paths3_ra",            # log1p sum over those paths of 1 / (d_a d_b)
 )
 
+#: Columns appended with ``model.history_features`` (after :data:`PATH_FEATURES`): the pair's
+#: links before the window, which the window's columns (and ``seen_before``, a yes/no) do
+#: not count — on a long series the window is a small part of what the data remembers.
+HISTORY_FEATURES = (
+    "history_share",        # share of the snapshots before the window with u -> v
+    "history_recency",      # 1 / (t - the last snapshot before the window with u -> v), 0 if none
+)
+
+
 class PairFeaturizer:
     r"""Computes :data:`PAIR_FEATURES` for candidate pairs of any target snapshot, reusing
     one :class:`~gcngan.structural.PairIndex` (sorted edge keys per snapshot, first-seen
@@ -88,13 +97,16 @@ class PairFeaturizer:
         chunk (int, optional): Pairs per row intersection. (default: ``65536``)
         paths (bool, optional): Append :data:`PATH_FEATURES` (``model.path_features``).
             (default: ``False``)
+        history (bool, optional): Append :data:`HISTORY_FEATURES`
+            (``model.history_features``). (default: ``False``)
     """
 
     def __init__(self, seq, cache_size: int = 4, chunk: int = 65536,
-                 paths: bool = False) -> None:
+                 paths: bool = False, history: bool = False) -> None:
         from gcngan.structural import as_index
 
         self.paths = bool(paths)
+        self.history = bool(history)
         self.index = as_index(seq)
         self.scaler = getattr(self.index.seq, "scaler", None)
         self.cache_size = cache_size
@@ -176,7 +188,8 @@ class PairFeaturizer:
 
         Returns:
             Tensor: :math:`(P, F)` float32, ``F = len(PAIR_FEATURES)`` (plus
-            ``len(PATH_FEATURES)`` with ``paths``).
+            ``len(PATH_FEATURES)`` with ``paths``, then ``len(HISTORY_FEATURES)`` with
+            ``history``).
 
         Raises:
             InputError: ``t`` without a full window, or node indices out of range.
@@ -214,7 +227,19 @@ class PairFeaturizer:
                 np.where(active > 0, 1.0 / (window + 1 - active), 0.0), new_share]
         if self.paths:
             cols += list(np.log1p(self.paths_of_three(t, window, src, dst)).T)
+        if self.history:
+            cols += list(self.history_columns(t, window, keys).T)
         return torch.from_numpy(np.stack(cols, axis=1)).float()            # (P, F)
+
+    def history_columns(self, t: int, window: int, keys: np.ndarray) -> np.ndarray:
+        """:data:`HISTORY_FEATURES` of the pairs ``keys`` (P,) at target ``t``: their links in
+        snapshots ``0 .. t-W-1``, :math:`(P, 2)` float64 (zeros when the window starts the
+        data)."""
+        before = t - window
+        count, last = self.index.link_history(before, keys)
+        share = count / before if before > 0 else np.zeros(keys.size)
+        recency = np.where(last >= 0, 1.0 / (t - last), 0.0)
+        return np.stack([share, recency], axis=1)
 
     def _window_values(self, t: int, window: int, keys: np.ndarray) -> np.ndarray:
         """``index.window_values`` with the keys looked up in sorted order (cache friendly)."""

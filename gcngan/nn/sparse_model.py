@@ -36,7 +36,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from gcngan.nn.pair_decoder import PAIR_FEATURES, PATH_FEATURES, PairDecoder, PairFeaturizer
+from gcngan.nn.pair_decoder import (HISTORY_FEATURES, PAIR_FEATURES, PATH_FEATURES, PairDecoder,
+                                    PairFeaturizer)
 from gcngan.nn.set_critic import WINDOW_SUMMARY, SetCritic, window_summary
 from gcngan.nn.sparse_gcn import SparseGCNEncoder, SparseWindowBatch
 from gcngan.structural import PairPredictor
@@ -92,9 +93,11 @@ def horizon_feature(horizon: int, max_horizon: int) -> float:
 
 def pair_channels(config) -> int:
     """Pair-feature columns the decoder and the critic read: :data:`PAIR_FEATURES`, plus
-    :data:`PATH_FEATURES` with ``config.path_features``, plus the horizon
-    (:func:`horizon_feature`) when ``config.max_horizon > 0``."""
+    :data:`PATH_FEATURES` with ``config.path_features``, plus :data:`HISTORY_FEATURES` with
+    ``config.history_features``, plus the horizon (:func:`horizon_feature`) when
+    ``config.max_horizon > 0``."""
     return (len(PAIR_FEATURES) + (len(PATH_FEATURES) if config.path_features else 0)
+            + (len(HISTORY_FEATURES) if config.history_features else 0)
             + (1 if config.max_horizon else 0))
 
 
@@ -175,6 +178,7 @@ class SparseGenerator(nn.Module):
         self.num_nodes = num_nodes
         self.max_horizon = int(config.max_horizon)
         self.path_features = bool(config.path_features)
+        self.history_features = bool(config.history_features)
         self.encoder = SparseGCNEncoder(num_nodes, config.noise_dim, config.gcn_channels,
                                         config.lstm_hidden, noise_std=config.node_noise,
                                         dropout=config.dropout,
@@ -301,7 +305,8 @@ class SparsePredictor(PairPredictor):
     def _features(self, index) -> PairFeaturizer:
         if self._index is not index:
             self._index = index
-            self._featurizer = PairFeaturizer(index, paths=self.generator.path_features)
+            self._featurizer = PairFeaturizer(index, paths=self.generator.path_features,
+                                              history=self.generator.history_features)
             self._inputs, self._held = {}, 0
         return self._featurizer
 

@@ -397,7 +397,8 @@ class SparseFamily(ModelFamily):
                               "wgan-gp or wgan-clip")
         check_validation_targets(data, trainer.split, data.source or "data")
         self.index = PairIndex(data)
-        self.featurizer = PairFeaturizer(self.index, paths=mc.path_features)
+        self.featurizer = PairFeaturizer(self.index, paths=mc.path_features,
+                                         history=mc.history_features)
         train_targets = linked_targets(self.index, trainer.split.train)
         if not train_targets:
             raise InputError(f"{data.source or 'data'}: no training target (snapshots "

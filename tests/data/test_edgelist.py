@@ -1,6 +1,7 @@
 """Reading edge-list files: format detection, column mapping, node ids, files/zip layout."""
 from __future__ import annotations
 
+import os
 import zipfile
 
 import numpy as np
@@ -253,6 +254,23 @@ def test_empty_files(write, text):
 def test_missing_path(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         read_edges(tmp_path / "nope.csv", DataConfig())
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/fd"), reason="no /dev/fd here")
+def test_a_pipe_is_refused_by_name_not_read_as_empty():
+    """``gcngan train <(zcat data.gz)``: the data is read more than once, a pipe only once;
+    both readers say so instead of 'empty file'."""
+    from gcngan.data.edgelist import read_columns
+
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"t,src,dst\n0,a,b\n")
+    os.close(write_end)
+    try:
+        for reader in (read_edges, read_columns):
+            with pytest.raises(InputError, match=r"/dev/fd/\d+: not a regular file \(a pipe"):
+                reader(f"/dev/fd/{read_end}", DataConfig())
+    finally:
+        os.close(read_end)
 
 
 # ----------------------------------------------------------------------------- node ids

@@ -9,8 +9,8 @@ import torch
 from gcngan.data.snapshots import Scaler
 from gcngan.errors import ConfigError, InputError
 from gcngan.nn.decoders import Decoder
-from gcngan.nn.pair_decoder import (PAIR_FEATURES, PATH_FEATURES, PairDecoder, PairFeaturizer,
-                                    fit_regression, hurdle_loss, listwise_loss, pair_features)
+from gcngan.nn.pair_decoder import (HISTORY_FEATURES, PAIR_FEATURES, PATH_FEATURES, PairDecoder,
+                                    PairFeaturizer, fit_regression, hurdle_loss, listwise_loss, pair_features)
 from gcngan.structural import AdamicAdar, CommonNeighbours, PairIndex, ResourceAllocation
 
 
@@ -145,6 +145,33 @@ def test_paths_of_three_match_dense_powers(block_entries, rows, monkeypatch):
         np.testing.assert_allclose(feats[:, len(PAIR_FEATURES):].numpy(),
                                    np.log1p(got).astype(np.float32), rtol=1e-6)
     assert fz.paths_of_three(9, 4, src[:0], dst[:0]).shape == (0, 2)
+
+
+def test_history_features_count_the_pairs_links_before_the_window():
+    """HISTORY_FEATURES (after the paths): the share of snapshots 0 .. t-W-1 with u -> v and
+    1 / (t - its last one there), from the dense array; zeros when the window starts the
+    data; the other columns unchanged."""
+    adj = _random_adj(T=12, n=8, seed=5, p=0.2)
+    index = PairIndex(EdgeSeq(adj))
+    fz = PairFeaturizer(index, paths=True, history=True)
+    src, dst = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+    src, dst = src.ravel(), dst.ravel()
+    width = len(PAIR_FEATURES) + len(PATH_FEATURES)
+    for t, window in ((12, 4), (9, 3), (3, 3)):
+        feats = fz(t, window, src, dst)
+        assert feats.shape == (src.size, width + len(HISTORY_FEATURES))
+        assert torch.equal(feats[:, :width],
+                           PairFeaturizer(index, paths=True)(t, window, src, dst))
+        before = adj[:t - window, src, dst] != 0                          # (t-W, P)
+        share = before.mean(axis=0) if t > window else np.zeros(src.size)
+        last = np.where(before.any(axis=0),
+                        t - window - 1 - np.argmax(before[::-1], axis=0), -1) \
+            if t > window else np.full(src.size, -1)
+        recency = np.where(last >= 0, 1.0 / (t - last), 0.0)
+        np.testing.assert_allclose(feats[:, width:].numpy(),
+                                   np.stack([share, recency], 1).astype(np.float32), rtol=1e-6)
+        if t > window:
+            assert (share > 0).any() and (share == 0).any() and (recency < 1 / window).all()
 
 
 def test_pair_features_refuse_bad_input():

@@ -253,27 +253,35 @@ def test_ablation_switches_change_what_they_say(tmp_path):
         build_config("dense", overrides=["pair_features=false"])
 
 
-def test_path_features_reach_the_decoder_the_critic_and_a_saved_run(tmp_path):
-    """model.path_features: training and scoring read PATH_FEATURES after PAIR_FEATURES (the
-    decoder and the critic take 2 more columns); a checkpoint rebuilds the same model and
-    scores the same; the dense family refuses the switch."""
+@pytest.mark.parametrize("switch", ["path_features", "history_features"])
+def test_extra_features_reach_the_decoder_the_critic_and_a_saved_run(tmp_path, switch):
+    """model.path_features / model.history_features: training and scoring read
+    PATH_FEATURES / HISTORY_FEATURES after PAIR_FEATURES (the decoder and the critic take 2
+    more columns); a checkpoint rebuilds the same model and scores the same; the dense
+    family refuses the switch."""
     from gcngan.config import build_config
     from gcngan.errors import ConfigError
-    from gcngan.nn.pair_decoder import PAIR_FEATURES, PATH_FEATURES
+    from gcngan.nn.pair_decoder import HISTORY_FEATURES, PAIR_FEATURES, PATH_FEATURES
     from gcngan.nn.sparse_model import model_predictor
     from gcngan.train import load_checkpoint
     from gcngan.train.checkpoint import generator_from_checkpoint
 
-    tr = _small_trainer(tmp_path, "path_features=true", epochs=1)
-    width = len(PAIR_FEATURES) + len(PATH_FEATURES)
+    tr = _small_trainer(tmp_path, f"{switch}=true", epochs=1)
+    history = switch == "history_features"                 # (the preset reads the paths)
+    width = len(PAIR_FEATURES) + len(PATH_FEATURES) + (len(HISTORY_FEATURES) if history else 0)
     assert tr.generator.decoder.pair_channels == tr.critic.set_critic.pair_channels == width
     ts = tr.train_set
     t = ts.targets[-1]
     src, dst = ts.candidates(t)[:2]
     feats = ts.batch(torch.tensor([len(ts) - 1]))[0].feats
-    paths = ts.featurizer.paths_of_three(t, ts.window, src, dst)
-    np.testing.assert_allclose(feats[:, len(PAIR_FEATURES):].numpy(),
-                               np.log1p(paths).astype(np.float32), rtol=1e-6)
+    assert feats.shape[1] == width
+    paths = np.log1p(ts.featurizer.paths_of_three(t, ts.window, src, dst))
+    np.testing.assert_allclose(feats[:, len(PAIR_FEATURES):len(PAIR_FEATURES) + 2].numpy(),
+                               paths.astype(np.float32), rtol=1e-6)
+    if history:
+        want = ts.featurizer.history_columns(t, ts.window, ts.index.keys(src, dst))
+        assert (want[:, 0] > 0).any() and (want[:, 0] == 0).any()
+        np.testing.assert_allclose(feats[:, -2:].numpy(), want.astype(np.float32), rtol=1e-6)
     tr.run_dir = tmp_path / "run"
     tr.run_dir.mkdir()
     tr.save("best.pt")
@@ -283,8 +291,8 @@ def test_path_features_reach_the_decoder_the_critic_and_a_saved_run(tmp_path):
                                                                 ts.window)[0]
     got = model_predictor(gen, cfg).score_pairs(ts.index, T, src, dst, ts.window)[0]
     np.testing.assert_allclose(got, want, rtol=1e-6)
-    with pytest.raises(ConfigError, match="path_features.*sparse"):
-        build_config("dense", overrides=["path_features=true"])
+    with pytest.raises(ConfigError, match=f"{switch}.*sparse"):
+        build_config("dense", overrides=[f"{switch}=true"])
 
 
 def test_training_targets_without_links_are_skipped_not_nan(social_csv, tmp_path, capsys):
