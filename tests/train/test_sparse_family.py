@@ -193,10 +193,10 @@ def test_a_target_drawn_ahead_reads_the_earlier_window_and_its_horizon(tmp_path)
         keys, _ = ts.index.snapshot(t)
         true = np.isin(ts.index.keys(src, dst), keys)
         assert torch.equal(target > 0, torch.from_numpy(true))           # labels of A_t
-    from gcngan.nn.pair_decoder import PAIR_FEATURES, PATH_FEATURES
+    from gcngan.nn.pair_decoder import HISTORY_FEATURES, PAIR_FEATURES, PATH_FEATURES
 
     assert tr.generator.decoder.pair_channels == tr.critic.set_critic.pair_channels == \
-        len(PAIR_FEATURES) + len(PATH_FEATURES) + 1                      # the preset's paths
+        len(PAIR_FEATURES) + len(PATH_FEATURES) + len(HISTORY_FEATURES) + 1   # the preset's
     tr.train_epoch(0)
     from gcngan.nn.sparse_model import model_predictor
 
@@ -255,10 +255,10 @@ def test_ablation_switches_change_what_they_say(tmp_path):
 
 @pytest.mark.parametrize("switch", ["path_features", "history_features"])
 def test_extra_features_reach_the_decoder_the_critic_and_a_saved_run(tmp_path, switch):
-    """model.path_features / model.history_features: training and scoring read
-    PATH_FEATURES / HISTORY_FEATURES after PAIR_FEATURES (the decoder and the critic take 2
-    more columns); a checkpoint rebuilds the same model and scores the same; the dense
-    family refuses the switch."""
+    """model.path_features / model.history_features (both on in the preset):
+    PATH_FEATURES, then HISTORY_FEATURES follow PAIR_FEATURES in training and scoring (the
+    decoder and the critic take 2 columns for each; none when switched off); a checkpoint
+    rebuilds the same model and scores the same; the dense family refuses the switch."""
     from gcngan.config import build_config
     from gcngan.errors import ConfigError
     from gcngan.nn.pair_decoder import HISTORY_FEATURES, PAIR_FEATURES, PATH_FEATURES
@@ -266,22 +266,22 @@ def test_extra_features_reach_the_decoder_the_critic_and_a_saved_run(tmp_path, s
     from gcngan.train import load_checkpoint
     from gcngan.train.checkpoint import generator_from_checkpoint
 
-    tr = _small_trainer(tmp_path, f"{switch}=true", epochs=1)
-    history = switch == "history_features"                 # (the preset reads the paths)
-    width = len(PAIR_FEATURES) + len(PATH_FEATURES) + (len(HISTORY_FEATURES) if history else 0)
+    tr = _small_trainer(tmp_path, f"{switch}=false", epochs=1)
+    paths = switch == "history_features"                 # the other switch stays on
+    width = len(PAIR_FEATURES) + (len(PATH_FEATURES) if paths else len(HISTORY_FEATURES))
     assert tr.generator.decoder.pair_channels == tr.critic.set_critic.pair_channels == width
     ts = tr.train_set
     t = ts.targets[-1]
     src, dst = ts.candidates(t)[:2]
     feats = ts.batch(torch.tensor([len(ts) - 1]))[0].feats
     assert feats.shape[1] == width
-    paths = np.log1p(ts.featurizer.paths_of_three(t, ts.window, src, dst))
-    np.testing.assert_allclose(feats[:, len(PAIR_FEATURES):len(PAIR_FEATURES) + 2].numpy(),
-                               paths.astype(np.float32), rtol=1e-6)
-    if history:
+    if paths:
+        want = np.log1p(ts.featurizer.paths_of_three(t, ts.window, src, dst))
+    else:
         want = ts.featurizer.history_columns(t, ts.window, ts.index.keys(src, dst))
         assert (want[:, 0] > 0).any() and (want[:, 0] == 0).any()
-        np.testing.assert_allclose(feats[:, -2:].numpy(), want.astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(feats[:, len(PAIR_FEATURES):].numpy(), want.astype(np.float32),
+                               rtol=1e-6)
     tr.run_dir = tmp_path / "run"
     tr.run_dir.mkdir()
     tr.save("best.pt")
