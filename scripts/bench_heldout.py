@@ -251,6 +251,19 @@ def merge(old: dict | None, new: dict) -> dict:
                                   + new.get("wall_seconds", 0.0), 1)}
 
 
+def rebase_default(report: dict, sets: str) -> dict:
+    """``report`` once the default preset has changed by the settings ``sets`` undone (e.g.
+    ``"history_features=false"``): the records with no flags become that variant's (the
+    model they trained) and each variant's settings get ``sets`` in front — what each run
+    trained, said against today's default. Raises ``ValueError`` if ``sets`` already leads
+    a record's settings."""
+    if any(r.get("variant", "").startswith(sets) for r in report.get("datasets", [])):
+        raise ValueError(f"records of the variant {sets!r} exist already")
+    return {**report, "datasets": [
+        {**r, "variant": " ".join(x for x in (sets, r.get("variant", "")) if x)}
+        for r in report.get("datasets", [])]}
+
+
 def _versus(a: float, b: float) -> str:
     """``ahead, +0.012`` / ``behind, -0.012`` / ``level`` (within 0.0005)."""
     d = a - b
@@ -338,8 +351,26 @@ def main(argv=None) -> int:
                     help="a variant: train with these settings (gcngan train --set; "
                          "repeatable); its records hold the model's scores only")
     add_output_arguments(ap)
+    ap.add_argument("--rebase-default", dest="rebase", default=None, metavar="KEY=VALUE",
+                    help="after a change of the default preset: in the benchmark document "
+                         "--results, the held-out records with no flags become this "
+                         "variant's (the settings that undo the change) and the variants' "
+                         "settings start with it (rebase_default); then render with "
+                         "benchmark.py --render-only")
+    ap.add_argument("--results", default=str(REPO / "docs" / "results.json"),
+                    help="the document --rebase-default rewrites (default docs/results.json)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if args.rebase:
+        from gcngan.io import atomic_write_json
+
+        path = Path(args.results)
+        doc = json.loads(path.read_text())
+        doc["heldout"] = rebase_default(doc["heldout"], args.rebase)
+        command = "python scripts/bench_heldout.py " + " ".join(argv or sys.argv[1:])
+        doc["command"] = f"{doc.get('command', '')}\n{command}".lstrip("\n")
+        atomic_write_json(path, doc)
+        return 0
     report = run_report([d.strip() for d in args.datasets.split(",") if d.strip()],
                         Path(args.root), threads=args.threads, max_queries=args.max_queries,
                         commit=None if args.working_tree else "HEAD",

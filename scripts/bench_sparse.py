@@ -28,6 +28,7 @@ commit measured, :func:`export_commit`) when given, else from the working tree.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -68,7 +69,7 @@ VARIANTS = {"sparse": [],
             "dense-embeddings": ["lazy_embeddings=false"],
             "horizon": ["max_horizon=15"],
             "no-paths": ["path_features=false"],
-            "history": ["history_features=true"],
+            "no-history": ["history_features=false"],
             "source-queries": ["queries_by=sources", "negative_pool=500"],
             "source-queries-1000": ["queries_by=sources", "negative_pool=1000"],
             "dense": []}
@@ -76,6 +77,12 @@ VARIANTS = {"sparse": [],
 VARIANT_PRESETS = {"dense": DENSE_PRESET}
 #: the variants that are models in their own right (run with every seed), not ablations
 MODELS = ("sparse", "dense")
+#: A run's ``base`` (absent: ``"sparse"``) is the variant whose runs are the preset it was
+#: measured on: when the preset changes, the runs of the one before become a variant of
+#: the new one (``no-history``: the preset before ``history_features`` joined it) and the
+#: variants measured on it keep it as their base, so that each is compared with the preset
+#: it changed, and its label says which that was.
+BASE_TEXTS = {"no-history": "on the preset before `history_features` joined it"}
 VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "no-structure": "no structure features (`pair_features=false`)",
                   "no-adversarial": "no adversarial term (`adv_weight=0`)",
@@ -100,8 +107,8 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                              "an input (`max_horizon=15`)",
                   "no-paths": "no paths of length 3 between the pair among the features "
                               "(`path_features=false`)",
-                  "history": "the pair's links before the window among the features "
-                             "(`history_features=true`)",
+                  "no-history": "without the pair's links before the window among the "
+                                "features (`history_features=false`)",
                   "source-queries": "a target's queries as the links of whole sources, its "
                                     "uniform negatives from one pool of 500 nodes "
                                     "(`queries_by=sources negative_pool=500`)",
@@ -583,6 +590,46 @@ def merge(old: dict | None, new: dict) -> dict:
                                   + new.get("wall_seconds", 0), 1)}
 
 
+def rebase_preset(report: dict, variant: str) -> dict:
+    """``report`` (the sparse section) once the preset has changed by ``VARIANTS[variant]``
+    undone: its ``sparse`` runs become ``variant`` runs (with those switches: the model they
+    trained), and every other run of an ablation or variant without a ``base`` gets
+    ``base = variant``, the preset it was measured on (:data:`BASE_TEXTS`). The dense model
+    keeps its runs. Raises ``ValueError`` if ``variant`` already has runs or names no
+    earlier preset."""
+    if variant not in BASE_TEXTS:
+        raise ValueError(f"{variant!r} names no earlier preset (BASE_TEXTS)")
+    out = copy.deepcopy(report)
+    for d in out.get("datasets", []):
+        if any(r["variant"] == variant for r in d.get("runs", [])):
+            raise ValueError(f"{d['dataset']}: {variant} has runs already")
+        for r in d.get("runs", []):
+            if r["variant"] == SPARSE_PRESET:
+                r.update(variant=variant, sets=[*r.get("sets", []), *VARIANTS[variant]])
+            elif r["variant"] not in MODELS:
+                r.setdefault("base", variant)
+    s = out.get("settings", {})
+    if SPARSE_PRESET in s.get("variants", []):
+        s["variants"] = sorted({*s["variants"], variant}, key=list(VARIANTS).index)
+    return out
+
+
+def base_of(runs: list) -> str:
+    """The preset variant ``runs`` (of one variant) were measured on (:data:`BASE_TEXTS`)."""
+    bases = {r.get("base", SPARSE_PRESET) for r in runs}
+    if len(bases) > 1:
+        raise ValueError(f"runs of one variant measured on different presets: {sorted(bases)}")
+    return bases.pop() if bases else SPARSE_PRESET
+
+
+def variant_label(variant: str, summary: dict | None = None) -> str:
+    """:data:`VARIANT_LABELS` of ``variant``, naming the preset it was measured on when that
+    is not the current one (``summary["base"]``, :func:`summarize`)."""
+    base = (summary or {}).get("base", SPARSE_PRESET)
+    text = VARIANT_LABELS[variant]
+    return text if base == SPARSE_PRESET else f"{text}, {BASE_TEXTS.get(base, f'on {base}')}"
+
+
 def stats(values) -> tuple:
     """``(mean, sample std or None, n)`` of the finite values."""
     vals = [float(v) for v in values if v is not None and v == v]
@@ -610,7 +657,8 @@ def summarize(d: dict) -> dict:
         refused = [r for r in every if r.get("refused")]
         runs = [r for r in every if not r.get("refused")]
         if refused and not runs:
-            out[variant] = {"seeds": [r["seed"] for r in refused], "refused": refused}
+            out[variant] = {"seeds": [r["seed"] for r in refused], "refused": refused,
+                            "base": base_of(refused)}
         if not runs:
             continue
         preds = {}
@@ -622,6 +670,7 @@ def summarize(d: dict) -> dict:
                   if p in PAIR_PREDICTORS and v["mrr"][0] is not None}
         out[variant] = {
             "seeds": [r["seed"] for r in runs], "predictors": preds, "refused": refused,
+            "base": base_of(runs),
             "val_mrr": stats(r.get("val_mrr") for r in runs),
             "diagnostics": {k: stats((r.get("diagnostics") or {}).get(k) for r in runs)
                             for k in DIAGNOSTICS},
@@ -746,7 +795,7 @@ def render_destinations(report: dict) -> list[str]:
             if dest is None:
                 continue
             p = dest["predictors"]["model"]
-            rows.append([VARIANT_LABELS[variant], str(len(dest["seeds"])),
+            rows.append([variant_label(variant, v), str(len(dest["seeds"])),
                          *(_pm(p[k]) for k, _ in METRICS)])
         base = (summ.get("sparse") or {}).get("destination")
         if base is None:
@@ -844,7 +893,7 @@ def render_adversarial(report: dict) -> list[str]:
             counts = ("n/a" if g["predicted_links"] is None else
                       f"{g['predicted_links']:.0f} / {g['true_links']:.0f}")
             lines.append("| " + " | ".join([d["dataset"] if first else "",
-                                             VARIANT_LABELS[variant], str(n), counts,
+                                             variant_label(variant, v), str(n), counts,
                                              _f(g["link_ratio"], 2), _f(g["f1"]),
                                              _f(g["w1"]), _f(g["ks"])]) + " |")
             first = False
@@ -856,7 +905,8 @@ def render_adversarial(report: dict) -> list[str]:
 
 
 def _adversarial_sentence(name: str, summ: dict) -> str:
-    a, b = summ.get("sparse"), summ.get("no-adversarial")
+    b = summ.get("no-adversarial")
+    a = summ.get((b or {}).get("base", SPARSE_PRESET))           # the preset it ablates
     if not (a and b and "predictors" in a and "predictors" in b) or \
             a["diagnostics"]["f1"][0] is None or b["diagnostics"]["f1"][0] is None:
         return (f"*{name}:* n/a: the sparse model and the one without the adversarial term "
@@ -1019,14 +1069,17 @@ def _sampled_text(report: dict) -> str:
             f"\"Sampled subgraphs against whole windows\" below).")
 
 
-def against_preset(d: dict, variant: str, base: str = "sparse"):
-    """A dataset's preset (or the variant ``base``) and ``variant`` on validation: ``(base
+def against_preset(d: dict, variant: str, base: str | None = None):
+    """A dataset's preset (or the variant ``base``; default: the preset ``variant``'s runs
+    were measured on, :func:`base_of`) and ``variant`` on validation: ``(base
     summary, variant summary, difference variant - base of the mean validation MRR,
     verdict)`` with the verdict ``"same"`` (within the larger of the two seed stds),
     ``"variant"`` or ``"preset"`` (the base better beyond it); ``None`` unless both ran
     with a validation MRR. Both summaries are of the seeds both ran when they share at
     least two (else of all their runs), so that more seeds of one side do not shift the
     comparison."""
+    if base is None:
+        base = base_of([r for r in d["runs"] if r["variant"] == variant])
     seeds = {v: {r["seed"] for r in d["runs"] if r["variant"] == v and not r.get("refused")
                  and r.get("val_mrr") is not None} for v in (base, variant)}
     common = seeds[base] & seeds[variant]
@@ -1098,7 +1151,7 @@ def render_subgraphs(report: dict) -> list[str]:
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "no-paths", "gcn-skip",
                        "node-activity", "gcn-mirror", "negatives-50", "random-features",
                        "negative-pool-500", "max-links-100", "dense-embeddings",
-                       "source-queries", "source-queries-1000", "history")
+                       "source-queries", "source-queries-1000", "no-history")
 
 
 def render_variants(report: dict) -> list[str]:
@@ -1108,7 +1161,7 @@ def render_variants(report: dict) -> list[str]:
     seed noise (the larger of the two stds; one seed has none); per variant a line that
     counts them. What decides a preset's switch is this table, not the test rows above;
     nothing when no variant ran."""
-    rows, counts = [], {}
+    rows, counts, labels = [], {}, {}
     for variant in VALIDATION_VARIANTS:
         tally = {"same": 0, "variant": 0, "preset": 0}
         for d in report["datasets"]:
@@ -1119,7 +1172,8 @@ def render_variants(report: dict) -> list[str]:
             tally[key] += 1
             word = {"same": "same within seed noise", "variant": "variant better",
                     "preset": "preset better"}[key]
-            rows.append(f"| {VARIANT_LABELS[variant]} | {d['dataset']} | "
+            labels[variant] = variant_label(variant, va)
+            rows.append(f"| {labels[variant]} | {d['dataset']} | "
                         f"{_val_cells(sp, va)} | {diff:+.3f} ({word}) |")
         if sum(tally.values()):
             counts[variant] = tally
@@ -1132,13 +1186,15 @@ def render_variants(report: dict) -> list[str]:
              "ran more seeds on a dataset, its cell here is of the variant's seeds only). "
              "*Beyond seed noise* means a difference "
              "larger than the larger of the two standard deviations (a variant run with one "
-             "seed has none).", "",
+             "seed has none). A variant measured on an earlier preset (its label says so) "
+             "is set beside that preset's runs, the change it made, not beside today's "
+             "preset.", "",
              "| variant | dataset | preset: validation MRR | variant: validation MRR | "
              "difference (variant - preset) |",
              "|---|---|---:|---:|---:|", *rows, ""]
     for variant, t in counts.items():
         n = sum(t.values())
-        lines.append(f"- {VARIANT_LABELS[variant]}: better than the preset beyond seed noise "
+        lines.append(f"- {labels[variant]}: better than the preset beyond seed noise "
                      f"on {t['variant']} of {n} datasets, worse on {t['preset']}, the same "
                      f"within noise on {t['same']}.")
     return lines + [""]
@@ -1237,12 +1293,12 @@ def render(report: dict, *, command: str = "python scripts/bench_sparse.py",
         rows = []
         for variant, v in summ.items():
             if "predictors" not in v:                  # every run refused for memory
-                rows.append([VARIANT_LABELS[variant], "0", _refusal(v["refused"]),
+                rows.append([variant_label(variant, v), "0", _refusal(v["refused"]),
                              "", "", "", "", ""])
                 continue
             p = v["predictors"]["model"]
             cost = (f"{_f(v['first_epoch_seconds'], 1)} / {_f(v['later_epoch_seconds'], 1)}")
-            rows.append([VARIANT_LABELS[variant], str(len(v["seeds"])),
+            rows.append([variant_label(variant, v), str(len(v["seeds"])),
                          *(_pm(p[k]) for k, _ in METRICS),
                          f"{'/'.join(map(str, v['epochs']))} "
                          f"({'/'.join(map(str, v['best_epoch']))})", cost,
@@ -1335,9 +1391,27 @@ def main(argv=None) -> int:
     ap.add_argument("--recover-log", dest="recover_log", default=None)
     ap.add_argument("--recover-commit", dest="recover_commit", default=None,
                     help="the commit the interrupted run trained")
+    ap.add_argument("--rebase-preset", dest="rebase", default=None, metavar="VARIANT",
+                    help="after a change of the preset: in the benchmark document --results, "
+                         "the sparse section's preset runs become VARIANT's (e.g. "
+                         "no-history) and its other variants' runs are marked as measured "
+                         "on it (rebase_preset); then render with benchmark.py --render-only")
+    ap.add_argument("--results", default=str(REPO / "docs" / "results.json"),
+                    help="the document --rebase-preset rewrites (default docs/results.json)")
     args = ap.parse_args(argv)
     command = "python scripts/bench_sparse.py " + " ".join(argv or sys.argv[1:])
     t0 = time.perf_counter()
+    if args.rebase:
+        path = Path(args.results)
+        doc = json.loads(path.read_text())
+        doc["sparse"] = {**rebase_preset({k: v for k, v in doc["sparse"].items()
+                                          if k != "cost"}, args.rebase),
+                         **({"cost": doc["sparse"]["cost"]} if "cost" in doc["sparse"] else {})}
+        doc["command"] = f"{doc.get('command', '')}\n{command}".lstrip("\n")
+        from gcngan.io import atomic_write_json
+
+        atomic_write_json(path, doc)
+        return 0
     if args.recover:
         report = recover(Path(args.recover), Path(args.recover_log).read_text(),
                          Path(args.root), commit=args.recover_commit, threads=args.threads,

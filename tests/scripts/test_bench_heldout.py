@@ -115,3 +115,38 @@ def test_a_variant_is_a_row_beside_the_run_with_no_flags():
     assert "With `--set max_horizon=15`: 0.440 (ahead, +0.130 against the default; ahead, " \
            "+0.110 against stacked-heuristics)." in text
     assert "on 1 of 2 files" in text
+
+
+def test_rebase_default_names_what_the_earlier_default_trained(tmp_path):
+    """--rebase-default history_features=false: the records with no flags become that
+    variant's and each variant's settings start with it; merged with a new run with no
+    flags, both render, the earlier one as a variant row; a second rebase is refused; the
+    document is rewritten in place."""
+    import json
+
+    h15 = {**_record("collegemsg", 0.44, 0.0), "variant": "max_horizon=15"}
+    report = _report({**_record("collegemsg", 0.31, 0.33), "variant": ""}, h15)
+    out = bench_heldout.rebase_default(report, "history_features=false")
+    assert [r["variant"] for r in out["datasets"]] == [
+        "history_features=false", "history_features=false max_horizon=15"]
+    assert report["datasets"][0]["variant"] == ""                      # not in place
+    with pytest.raises(ValueError, match="exist already"):
+        bench_heldout.rebase_default(out, "history_features=false")
+    new = _report({**_record("collegemsg", 0.50, 0.33, commit="new"), "variant": ""})
+    merged = merge_documents(
+        {"generated": "a", "profile": "full", "command": "x", "environment": {},
+         "heldout": out},
+        {"generated": "b", "profile": "full", "command": "y", "environment": {},
+         "heldout": new})["heldout"]
+    text = "\n".join(bench_heldout.render(merged))
+    assert "| **sparse model (default preset)** | 0.500 |" in text
+    assert "With `--set history_features=false`: 0.310 (behind, -0.190 against the " \
+           "default" in text
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"command": "first", "heldout": report}))
+    assert bench_heldout.main(["--rebase-default", "history_features=false",
+                               "--results", str(path)]) == 0
+    doc = json.loads(path.read_text())
+    assert doc["heldout"]["datasets"][0]["variant"] == "history_features=false"
+    assert doc["command"].splitlines()[-1].startswith(
+        "python scripts/bench_heldout.py --rebase-default history_features=false")

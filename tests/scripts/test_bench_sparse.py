@@ -529,6 +529,43 @@ def test_variants_against_the_preset_on_validation():
     assert bench_sparse.render_variants(no_val) == []
 
 
+def test_a_variant_measured_on_an_earlier_preset_is_compared_with_that_preset():
+    """When the preset changes, its former runs become a variant (``no-history``) and the
+    variants measured on it carry ``base``: each is set beside its base's runs, labelled
+    as measured there, in the variants table, the ranking table and the adversarial
+    sentence; a variant run again on today's preset is compared with today's."""
+    def runs(variant, vals, **extra):
+        return [{**_run(variant, seed, 0.5, 0.2, 0.3), "val_mrr": v,
+                 "diagnostics": {k: 1.0 for k in bench_sparse.DIAGNOSTICS}, **extra}
+                for seed, v in enumerate(vals)]
+
+    a = _dataset("twitter_tennis_rg17", [0.5], 0.2, 0.3)
+    a["runs"] = (runs("sparse", [0.70, 0.71, 0.72]) + runs("no-history", [0.60, 0.61, 0.62])
+                 + runs("gcn-skip", [0.61, 0.62, 0.63], base="no-history")
+                 + runs("no-adversarial", [0.69, 0.70, 0.71]))
+    report = {**REPORT, "datasets": [a]}
+    text = "\n".join(bench_sparse.render_variants(report))
+    later = "on the preset before `history_features` joined it"
+    assert (f"| skip connection (`gcn_skip=true`), {later} | twitter_tennis_rg17 | "
+            f"0.610 ± 0.010 (3 seeds) | 0.620 ± 0.010 (3 seeds) | +0.010 (same within seed "
+            f"noise) |") in text
+    assert ("| without the pair's links before the window among the features "
+            "(`history_features=false`) | twitter_tennis_rg17 | 0.710 ± 0.010 (3 seeds) | "
+            "0.610 ± 0.010 (3 seeds) | -0.100 (preset better) |") in text
+    assert ("| no adversarial term (`adv_weight=0`) | twitter_tennis_rg17 | 0.710 ± 0.010 "
+            "(3 seeds) | 0.700 ± 0.010 (3 seeds) | -0.010 (preset better) |") in text
+    table = bench_sparse.render(report)
+    assert f"| skip connection (`gcn_skip=true`), {later} | 3 |" in table
+    assert "| no adversarial term (`adv_weight=0`) | 3 |" in table
+    summ = bench_sparse.summarize(a)
+    assert summ["gcn-skip"]["base"] == "no-history" and summ["sparse"]["base"] == "sparse"
+    both = bench_sparse.against_preset(a, "gcn-skip")
+    assert both[0]["val_mrr"][0] == pytest.approx(0.61)          # its base: no-history
+    a["runs"] += runs("gcn-skip", [0.5], base="sparse")[:1]       # one run on each preset
+    with pytest.raises(ValueError, match="different presets"):
+        bench_sparse.summarize(a)
+
+
 def test_what_the_gcn_learns_on_its_own():
     """no-structure (with the GCN) against no-structure-no-gcn on validation, per dataset
     where both ran; the verdict counts with-the-GCN wins beyond the larger seed std."""
@@ -625,3 +662,30 @@ def test_destination_negatives_table_and_verdicts():
             "stacked-heuristics (0.250, -0.100, -40.0%).") in text
     assert "is >= the best single heuristic's on 1 of 1 datasets and >= " \
            "stacked-heuristics' on 0 of 1." in text
+
+
+def test_rebase_preset_turns_the_preset_runs_into_the_variant_they_now_are(tmp_path):
+    """--rebase-preset no-history: the preset's runs become no-history's (its switch in
+    ``sets``), the other variants' runs get base no-history, the dense model's none; a
+    second rebase onto the same variant is refused; the document is rewritten in place."""
+    report = copy.deepcopy(REPORT)
+    report["datasets"][0]["runs"].append(_run("dense", 0, 0.1, 0.2, 0.3))
+    out = bench_sparse.rebase_preset(report, "no-history")
+    runs = out["datasets"][0]["runs"]
+    assert [r["variant"] for r in runs] == ["no-history"] * 3 + ["no-adversarial", "dense"]
+    assert runs[0]["sets"] == ["history_features=false"]
+    assert [r.get("base") for r in runs] == [None] * 3 + ["no-history", None]
+    assert report["datasets"][0]["runs"][0]["variant"] == "sparse"       # not in place
+    assert "no-history" in out["settings"]["variants"]
+    with pytest.raises(ValueError, match="has runs already"):
+        bench_sparse.rebase_preset(out, "no-history")
+    with pytest.raises(ValueError, match="no earlier preset"):
+        bench_sparse.rebase_preset(report, "no-gcn")
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"command": "first", "sparse": {**report, "cost": {"x": 1}}}))
+    assert bench_sparse.main(["--rebase-preset", "no-history", "--results", str(path)]) == 0
+    doc = json.loads(path.read_text())
+    assert doc["sparse"]["cost"] == {"x": 1}
+    assert doc["sparse"]["datasets"][1]["runs"][0]["variant"] == "no-history"
+    assert doc["command"].splitlines() == [
+        "first", f"python scripts/bench_sparse.py --rebase-preset no-history --results {path}"]
