@@ -1194,7 +1194,8 @@ def render_variants(report: dict) -> list[str]:
              "|---|---|---:|---:|---:|", *rows, ""]
     for variant, t in counts.items():
         n = sum(t.values())
-        lines.append(f"- {labels[variant]}: better than the preset beyond seed noise "
+        than = "that preset" if labels[variant] != VARIANT_LABELS[variant] else "the preset"
+        lines.append(f"- {labels[variant]}: better than {than} beyond seed noise "
                      f"on {t['variant']} of {n} datasets, worse on {t['preset']}, the same "
                      f"within noise on {t['same']}.")
     return lines + [""]

@@ -554,6 +554,8 @@ def test_a_variant_measured_on_an_earlier_preset_is_compared_with_that_preset():
             "0.610 ± 0.010 (3 seeds) | -0.100 (preset better) |") in text
     assert ("| no adversarial term (`adv_weight=0`) | twitter_tennis_rg17 | 0.710 ± 0.010 "
             "(3 seeds) | 0.700 ± 0.010 (3 seeds) | -0.010 (preset better) |") in text
+    assert (f"- skip connection (`gcn_skip=true`), {later}: better than that preset beyond "
+            f"seed noise on 0 of 1") in text
     table = bench_sparse.render(report)
     assert f"| skip connection (`gcn_skip=true`), {later} | 3 |" in table
     assert "| no adversarial term (`adv_weight=0`) | 3 |" in table
