@@ -183,17 +183,19 @@ class PairIndex:
         """Every pair ever linked: sorted unique keys (U,) and the first snapshot (U,) it is
         linked in."""
         if self._first is None:
-            ks, ts = [], []
-            for t in range(self.num_snapshots):
-                k, _ = self.snapshot(t)
-                ks.append(k)
-                ts.append(np.full(k.size, t, dtype=np.int64))
-            k = np.concatenate(ks) if ks else np.zeros(0, np.int64)
-            tt = np.concatenate(ts) if ts else np.zeros(0, np.int64)
+            k, tt = self._all_links()
             # keys arrive in snapshot order, so the first occurrence is the earliest
             uniq, first = np.unique(k, return_index=True)
             self._first = (uniq, tt[first])
         return self._first
+
+    def _all_links(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every snapshot's keys one after the other (R,) int64, and each one's snapshot."""
+        ks = [self.snapshot(t)[0] for t in range(self.num_snapshots)]
+        if not ks:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        ts = np.repeat(np.arange(len(ks), dtype=np.int64), [k.size for k in ks])
+        return np.concatenate(ks), ts
 
     def seen_before(self, t: int, keys: np.ndarray) -> np.ndarray:
         """Whether each pair (P,) was linked in some snapshot ``< t``; bool (P,)."""
@@ -212,13 +214,7 @@ class PairIndex:
         ``times[start[i]:start[i + 1]]``, ascending. Built once, :math:`O(R \log R)`."""
         if self._times is None:
             uniq, _ = self.first_seen()
-            ks, ts = [], []
-            for t in range(self.num_snapshots):
-                k, _ = self.snapshot(t)
-                ks.append(k)
-                ts.append(np.full(k.size, t, dtype=np.int64))
-            k = np.concatenate(ks) if ks else np.zeros(0, np.int64)
-            tt = np.concatenate(ts) if ts else np.zeros(0, np.int64)
+            k, tt = self._all_links()
             order = np.argsort(k, kind="stable")        # by pair, snapshots ascending within
             start = np.searchsorted(k[order], uniq)
             self._times = (np.append(start, k.size).astype(np.int64), tt[order])
