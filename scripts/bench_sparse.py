@@ -1206,12 +1206,14 @@ def render_gcn_alone(report: dict) -> list[str]:
     the node states are all the decoder reads; ``no-structure`` (with the GCN) against
     ``no-structure-no-gcn`` (without it) per dataset where both ran, and a count. Nothing
     when no dataset has both."""
-    rows, tally = [], {"same": 0, "variant": 0, "preset": 0}
+    rows, tally, mixed = [], {"same": 0, "variant": 0, "preset": 0}, set()
     for d in report["datasets"]:
         both = against_preset(d, "no-structure-no-gcn", base="no-structure")
         if both is None:
             continue
         with_gcn, without, _, key = both
+        if with_gcn["base"] != without["base"]:
+            mixed |= {b for b in (with_gcn["base"], without["base"]) if b != SPARSE_PRESET}
         tally[key] += 1
         diff = with_gcn["val_mrr"][0] - without["val_mrr"][0]            # with - without
         word = {"same": "same within seed noise", "variant": "without better",
@@ -1224,7 +1226,11 @@ def render_gcn_alone(report: dict) -> list[str]:
             "With the structure features off (`pair_features=false`) the pair decoder reads "
             "the node states only, so whatever structure it uses the graph convolution has "
             "to find: the same model with the GCN (`no-structure`) and without it "
-            "(`no-structure-no-gcn`: `encoder=none` as well).", "",
+            "(`no-structure-no-gcn`: `encoder=none` as well)."
+            + "".join(f" Some of these runs were measured {BASE_TEXTS.get(b, f'on {b}')} "
+                      f"and the others on today's preset: the decoder reads no pair feature "
+                      f"in either, the critic reads today's or that preset's."
+                      for b in sorted(mixed)), "",
             "| dataset | with the GCN: validation MRR | without: validation MRR | "
             "difference (with - without) |", "|---|---:|---:|---:|", *rows, "",
             f"**Verdict (validation only):** with the structure features off, the GCN is "

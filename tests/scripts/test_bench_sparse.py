@@ -559,6 +559,10 @@ def test_a_variant_measured_on_an_earlier_preset_is_compared_with_that_preset():
     table = bench_sparse.render(report)
     assert f"| skip connection (`gcn_skip=true`), {later} | 3 |" in table
     assert "| no adversarial term (`adv_weight=0`) | 3 |" in table
+    a["runs"] += (runs("no-structure", [0.30, 0.31, 0.32])
+                  + runs("no-structure-no-gcn", [0.35, 0.36, 0.37], base="no-history"))
+    alone = "\n".join(bench_sparse.render_gcn_alone(report))
+    assert f"Some of these runs were measured {later} and the others on today's" in alone
     summ = bench_sparse.summarize(a)
     assert summ["gcn-skip"]["base"] == "no-history" and summ["sparse"]["base"] == "sparse"
     both = bench_sparse.against_preset(a, "gcn-skip")
