@@ -70,6 +70,7 @@ VARIANTS = {"sparse": [],
             "horizon": ["max_horizon=15"],
             "no-paths": ["path_features=false"],
             "no-history": ["history_features=false"],
+            "no-pool": ["negative_pool=0"],
             "source-queries": ["queries_by=sources", "negative_pool=500"],
             "source-queries-1000": ["queries_by=sources", "negative_pool=1000"],
             "dense": []}
@@ -82,7 +83,8 @@ MODELS = ("sparse", "dense")
 #: the new one (``no-history``: the preset before ``history_features`` joined it) and the
 #: variants measured on it keep it as their base, so that each is compared with the preset
 #: it changed, and its label says which that was.
-BASE_TEXTS = {"no-history": "on the preset before `history_features` joined it"}
+BASE_TEXTS = {"no-history": "on the preset before `history_features` joined it",
+              "no-pool": "on the preset before `negative_pool=500` joined it"}
 VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                   "no-structure": "no structure features (`pair_features=false`)",
                   "no-adversarial": "no adversarial term (`adv_weight=0`)",
@@ -109,6 +111,8 @@ VARIANT_LABELS = {"sparse": "sparse model", "no-gcn": "no GCN (`encoder=none`)",
                               "(`path_features=false`)",
                   "no-history": "without the pair's links before the window among the "
                                 "features (`history_features=false`)",
+                  "no-pool": "a target's uniform negatives from all nodes, no pool "
+                             "(`negative_pool=0`)",
                   "source-queries": "a target's queries as the links of whole sources, its "
                                     "uniform negatives from one pool of 500 nodes "
                                     "(`queries_by=sources negative_pool=500`)",
@@ -1151,7 +1155,7 @@ def render_subgraphs(report: dict) -> list[str]:
 VALIDATION_VARIANTS = ("no-gcn", "no-structure", "no-adversarial", "no-paths", "gcn-skip",
                        "node-activity", "gcn-mirror", "negatives-50", "random-features",
                        "negative-pool-500", "max-links-100", "dense-embeddings",
-                       "source-queries", "source-queries-1000", "no-history")
+                       "source-queries", "source-queries-1000", "no-history", "no-pool")
 
 
 def render_variants(report: dict) -> list[str]:
