@@ -239,8 +239,8 @@ class TrainConfig:
     negative_pool: int = 0                # sparse: a training target's uniform negatives come
     #                                       from one pool of this many nodes drawn for it
     #                                       (shared negatives: bounded endpoints per step;
-    #                                       0 = each query draws from all nodes; opt-in:
-    #                                       validation did not choose 1000, README)
+    #                                       0 = each query draws from all nodes; the
+    #                                       sparse preset's is 500, README)
     uniform_from: str = "all"             # sparse: a training query's uniform negatives come
     #                                       from all nodes | destinations (the nodes that
     #                                       are some link's destination up to the target,

@@ -129,7 +129,7 @@ class PairIndex:
         self.num_snapshots = int(seq.num_snapshots)
         self._snaps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._first: Optional[tuple[np.ndarray, np.ndarray]] = None
-        self._times: Optional[tuple[np.ndarray, np.ndarray]] = None
+        self._times: Optional[np.ndarray] = None
         self._dst_first: Optional[np.ndarray] = None
         self._new: dict[int, np.ndarray] = {}
         self._unions: dict[tuple[int, int], tuple] = {}
@@ -207,17 +207,19 @@ class PairIndex:
             out[hit] = first[pos[hit]] < t
         return out
 
-    def link_times(self) -> tuple[np.ndarray, np.ndarray]:
-        r"""Every snapshot each pair is linked in, grouped by pair: ``start``
-        :math:`(U + 1,)` offsets into ``times`` :math:`(R,)` int64 (:math:`R` = links over all
-        snapshots), the pair ``first_seen()[0][i]``'s snapshots being
-        ``times[start[i]:start[i + 1]]``, ascending. Built once, :math:`O(R \log R)`."""
+    def link_times(self) -> np.ndarray:
+        r"""Every snapshot each pair is linked in, as one sorted int64 array :math:`(R,)`
+        (:math:`R` = links over all snapshots) of ``i * (T + 1) + s`` for pair
+        ``first_seen()[0][i]`` linked in snapshot ``s``: a pair's snapshots are one
+        ascending run, found by binary search. Built once, :math:`O(R \log R)`."""
         if self._times is None:
-            uniq, _ = self.first_seen()
             k, tt = self._all_links()
             order = np.argsort(k, kind="stable")        # by pair, snapshots ascending within
-            start = np.searchsorted(k[order], uniq)
-            self._times = (np.append(start, k.size).astype(np.int64), tt[order])
+            k = k[order]
+            starts = np.ones(k.size, dtype=bool)
+            starts[1:] = k[1:] != k[:-1]
+            pair = np.cumsum(starts) - 1                 # = the pair's index in first_seen
+            self._times = pair * (self.num_snapshots + 1) + tt[order]
         return self._times
 
     def link_history(self, t: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -229,23 +231,16 @@ class PairIndex:
         last = np.full(keys.shape, -1, dtype=np.int64)
         if not uniq.size:
             return count, last
-        start, times = self.link_times()
+        stride = self.num_snapshots + 1
         pos = np.minimum(np.searchsorted(uniq, keys), uniq.size - 1)
         hit = np.flatnonzero(uniq[pos] == keys)
-        lo, hi = start[pos[hit]], start[pos[hit] + 1]
-        # ``times`` ascends within each pair's run: binary search of t in every run at once
-        left, right = lo.copy(), hi.copy()
-        while True:
-            open_ = left < right
-            if not open_.any():
-                break
-            mid = (left + right) // 2
-            below = open_ & (times[np.minimum(mid, times.size - 1)] < t)
-            left = np.where(below, mid + 1, left)
-            right = np.where(open_ & ~below, mid, right)
-        count[hit] = left - lo
-        seen = left > lo
-        last[hit[seen]] = times[left[seen] - 1]
+        run = pos[hit] * stride                                            # a pair's run
+        times = self.link_times()
+        lo = np.searchsorted(times, run)
+        end = np.searchsorted(times, run + min(max(int(t), 0), self.num_snapshots))
+        count[hit] = end - lo
+        seen = end > lo
+        last[hit[seen]] = times[end[seen] - 1] - run[seen]
         return count, last
 
     def new_links(self, t: int) -> np.ndarray:
