@@ -18,6 +18,8 @@ from gcngan.errors import ConfigError, field_error
 
 FORMATS = ("snapshots", "events", "files")
 AGGREGATIONS = ("sum", "mean", "max", "count", "last")
+#: Units of numeric event timestamps (gcngan.data.events.TIME_UNITS); ``auto`` decides
+TIME_UNIT_CHOICES = ("auto", "s", "ms", "us", "ns")
 SCALES = ("linear", "log1p")
 SELF_LOOPS = ("keep", "drop")
 NEGATIVE_POLICIES = ("error", "shift", "abs", "drop")
@@ -70,6 +72,10 @@ class DataConfig:
     #                                       None = when the columns are named user_id/item_id
     #                                       or user/item (gcngan.data.ingest.USER_ITEM_NAMES)
     granularity: Optional[str] = None     # events: bucket width, e.g. 3600, 1h, 7d
+    time_unit: Optional[str] = None       # events: unit of numeric timestamps, s | ms | us |
+    #                                       ns; None/auto = from the column name's suffix
+    #                                       (created_at_ms), else ms/us/ns when the values are
+    #                                       Unix times in that unit, else seconds
     agg: str = "sum"                      # duplicates and event buckets
     max_threshold: Optional[float] = None  # clip weights above this
     scale: str = "linear"                 # linear (divide by cap or max) | log1p
@@ -86,6 +92,8 @@ class DataConfig:
             _check_choice(o, "format", self.format, FORMATS)
         _check_choice(o, "self_loops", self.self_loops, SELF_LOOPS)
         _check_choice(o, "agg", self.agg, AGGREGATIONS)
+        if self.time_unit is not None:
+            _check_choice(o, "time_unit", self.time_unit, TIME_UNIT_CHOICES)
         _check_choice(o, "scale", self.scale, SCALES)
         _check_choice(o, "negative", self.negative, NEGATIVE_POLICIES)
         for name in ("nodes", "snapshots", "top_k", "max_threshold", "window"):
@@ -303,7 +311,13 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ExperimentConfig":
-        return merge_dict(cls(), d or {})
+        """A stored config (a run's ``config.json`` or checkpoint). Runs from before
+        ``data.time_unit`` existed read numeric event times as seconds: a stored data
+        section without it keeps ``"s"``, so they read their data as they trained on it."""
+        d = dict(d or {})
+        if isinstance(d.get("data"), dict) and "time_unit" not in d["data"]:
+            d["data"] = {**d["data"], "time_unit": "s"}
+        return merge_dict(cls(), d)
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

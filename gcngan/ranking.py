@@ -507,11 +507,16 @@ def _canonical_columns(df, seq):
 
 
 def _time_column(df) -> Optional[str]:
-    """``t`` when the frame has it, else its first column of :data:`PAIR_TIME_NAMES`."""
+    """``t`` when the frame has it, else its first column of :data:`PAIR_TIME_NAMES`, else
+    its first time column with a unit suffix (``created_at_ms``)."""
+    from gcngan.data.edgelist import time_name_with_unit
+
     if "t" in df.columns:
         return "t"
     lowered = {str(c).strip().lower(): c for c in df.columns}
-    return next((lowered[c] for c in PAIR_TIME_NAMES if c in lowered), None)
+    found = next((lowered[c] for c in PAIR_TIME_NAMES if c in lowered), None)
+    return found if found is not None else next(
+        (c for c in df.columns if time_name_with_unit(c)), None)
 
 
 def _snapshot_column(df, time_col: str, seq, path, line) -> np.ndarray:
@@ -537,21 +542,28 @@ def _given_time(df, time_col: str, t: np.ndarray, i: int) -> str:
 
 
 def event_snapshots(seq, col, path, line, name: str) -> np.ndarray:
-    r"""Event times (strings: Unix seconds or ISO datetimes) -> the snapshot index each falls
+    r"""Event times (strings: Unix times or ISO datetimes) -> the snapshot index each falls
     in, :math:`\lfloor (s - t_0) / \text{width} \rfloor` with the origin and width the
-    event stream was bucketed with (as ingestion buckets its events), int64 (P,).
+    event stream was bucketed with (as ingestion buckets its events), int64 (P,). Numeric
+    times are in the unit the stream's were read in (``seq.time_unit``: a stream of Unix
+    milliseconds is queried in milliseconds).
 
     Raises:
         InputError: the data are snapshots, not an event stream; or a time does not parse.
     """
-    from gcngan.data.events import bucket, parse_timestamps
+    from gcngan.data.edgelist import numeric_times
+    from gcngan.data.events import TIME_UNITS, bucket, parse_timestamps
 
     width = getattr(seq, "granularity", None)
     if width is None or not seq.times:
         raise InputError(f"{path}:1: column {name!r} holds event times, but the data are "
                          f"snapshots, not an event stream read with --granularity: give "
                          f"t (the snapshot index) instead")
-    secs = parse_timestamps(col.str.strip(), lambda i: f"{path}:{line[i]}", name)
+    col = col.str.strip()
+    secs = parse_timestamps(col, lambda i: f"{path}:{line[i]}", name)
+    unit = getattr(seq, "time_unit", None) or "s"
+    if unit != "s" and numeric_times(col):
+        secs = secs / TIME_UNITS[unit]
     return bucket(secs, float(width), origin=seq.times[0])[0]
 
 

@@ -208,6 +208,16 @@ def test_from_dict_partial_and_empty():
         ExperimentConfig.from_dict({"model": {"hidden": 3}})
 
 
+def test_stored_configs_from_before_time_units_read_event_times_as_seconds():
+    """A run stored before ``data.time_unit`` existed read numeric event times as seconds
+    (its stored granularity is in those units): it keeps reading them so; a stored unit is
+    kept, and a config without a data section is not a stored run's."""
+    assert ExperimentConfig.from_dict({"data": {"granularity": "365d"}}).data.time_unit == "s"
+    assert ExperimentConfig.from_dict({"data": {"time_unit": "ms"}}).data.time_unit == "ms"
+    assert ExperimentConfig.from_dict({"data": {"time_unit": None}}).data.time_unit is None
+    assert ExperimentConfig.from_dict({"train": {"epochs": 3}}).data.time_unit is None
+
+
 def test_merge_dict_returns_a_new_config():
     base = ExperimentConfig()
     out = merge_dict(base, {"train": {"epochs": 2}})

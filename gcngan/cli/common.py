@@ -9,7 +9,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from gcngan.config import AGGREGATIONS, FORMATS, NEGATIVE_POLICIES, SCALES, SELF_LOOPS
+from gcngan.config import (AGGREGATIONS, FORMATS, NEGATIVE_POLICIES, SCALES, SELF_LOOPS,
+                           TIME_UNIT_CHOICES)
 from gcngan.errors import ConfigError, GcnganError, InputError
 from gcngan.io import dumps  # noqa: F401  (re-exported: JSON output of every command)
 
@@ -151,6 +152,10 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
     g.add_argument("--granularity", default=None,
                    help="event streams: snapshot width in seconds or with a unit (3600, 1h, "
                         "7d); default auto: the round width giving about 100 snapshots")
+    g.add_argument("--time-unit", dest="time_unit", choices=TIME_UNIT_CHOICES, default=None,
+                   help="event streams: unit of numeric timestamps (default auto: from a "
+                        "suffix of the column's name such as created_at_ms, else ms/us/ns "
+                        "when the values are Unix times in that unit, else seconds)")
     g.add_argument("--agg", choices=AGGREGATIONS, default=None,
                    help="how duplicate rows / events in one snapshot combine (default: sum)")
     g.add_argument("--max-threshold", dest="max_threshold", type=float, default=None,
@@ -171,8 +176,8 @@ def add_data_args(parser: argparse.ArgumentParser, split: bool = True) -> None:
 
 
 DATA_KEYS = ("format", "time_col", "src_col", "dst_col", "weight_col", "nodes", "snapshots",
-             "directed", "bipartite", "self_loops", "top_k", "granularity", "agg",
-             "max_threshold", "scale", "negative", "window", "val", "test")
+             "directed", "bipartite", "self_loops", "top_k", "granularity", "time_unit",
+             "agg", "max_threshold", "scale", "negative", "window", "val", "test")
 
 
 def data_updates(args: argparse.Namespace) -> dict:

@@ -150,7 +150,8 @@ def format_summary(s: dict, seq=None) -> str:
         f"source      {s['source']}",
         f"nodes       {s['num_nodes']}",
         f"snapshots   {s['num_snapshots']}  (empty: {s['empty_snapshots']})"
-        + (f"  of {s['granularity']} each" if s.get("granularity") else ""),
+        + (f"  of {s['granularity']} each" if s.get("granularity") else "")
+        + (f" (timestamps in {s['time_unit']})" if s.get("time_unit") else ""),
         f"rows        {s['num_rows']}  (non-zero entries: {s['num_nonzero']})",
         f"directed    {'yes' if s['directed'] else 'no (every link mirrored)'}",
         *([] if s.get("num_sources") is None else [

@@ -233,7 +233,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def resolved_data_config(config, seq):
     """``config`` with what the data decided written in: the snapshot width chosen for an
-    event stream (``granularity`` auto), two id spaces (``bipartite``) and the validation
+    event stream (``granularity`` auto) and the unit its timestamps were read in
+    (``time_unit``), two id spaces (``bipartite``) and the validation
     and test targets (``val`` / ``test`` not given), so the run's ``config.json`` says what
     it trained on and later commands read the data the same way."""
     from gcngan.config import merge_dict
@@ -244,6 +245,8 @@ def resolved_data_config(config, seq):
     updates = {"val": len(split.val), "test": len(split.test)}
     if is_auto(config.data.granularity) and seq.granularity is not None:
         updates["granularity"] = granularity_label(seq.granularity)
+    if seq.time_unit is not None:
+        updates["time_unit"] = seq.time_unit
     if seq.num_sources is not None:
         updates["bipartite"] = True
     return merge_dict(config, {"data": updates})

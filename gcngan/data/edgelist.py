@@ -175,7 +175,7 @@ def _time_kind(path: Path, header: "_Header", cols: dict, values: Optional[pd.Se
     low = str(name).strip().lower()
     if header.has_names and low in SNAPSHOT_NAMES:
         return "snapshots"
-    if header.has_names and low in EVENT_NAMES:
+    if header.has_names and (low in EVENT_NAMES or time_name_with_unit(name)):
         return "events"
     scan = _TimeScan()
     scan.add(_read_column(path, header, name) if values is None else values)
@@ -304,6 +304,16 @@ KNOWN_NAMES = frozenset(SNAPSHOT_NAMES + EVENT_NAMES + AMBIGUOUS_TIME_NAMES + SR
                         + DST_NAMES + WEIGHT_NAMES)
 
 
+def time_name_with_unit(name) -> bool:
+    """A time column's name with a unit suffix: ``created_at_ms``, ``time_us``, ``ts_s``
+    (a name of :data:`EVENT_NAMES` or :data:`AMBIGUOUS_TIME_NAMES` before the suffix of
+    :data:`~gcngan.data.events.UNIT_SUFFIXES`); its values are event times in that unit."""
+    from gcngan.data.events import split_unit_suffix
+
+    stem, unit = split_unit_suffix(name)
+    return unit is not None and stem in EVENT_NAMES + AMBIGUOUS_TIME_NAMES
+
+
 def _read_header(path: Path, cfg: Optional[DataConfig] = None) -> _Header:
     """Separator and column names of the first line.
 
@@ -316,7 +326,8 @@ def _read_header(path: Path, cfg: Optional[DataConfig] = None) -> _Header:
     fields = split_fields(line, sep)
     flagged = {v for v in ((cfg.time_col, cfg.src_col, cfg.dst_col, cfg.weight_col)
                            if cfg is not None else ()) if v is not None}
-    named = any(f.lower() in KNOWN_NAMES or f in flagged for f in fields)
+    named = any(f.lower() in KNOWN_NAMES or f in flagged or time_name_with_unit(f)
+                for f in fields)
     if named or not (fields and _is_number(fields[0]) and _is_number(fields[-1])):
         seen: set = set()
         for f in fields:
@@ -381,7 +392,8 @@ def _table_columns(path: Path, header: _Header, cfg: DataConfig,
         return header, cols
     cols = {
         "time": _pick(names, cfg.time_col, SNAPSHOT_NAMES + EVENT_NAMES + AMBIGUOUS_TIME_NAMES,
-                      "time", path, header, "--time-col"),
+                      "time", path, header, "--time-col")
+        or next((n for n in names if time_name_with_unit(n)), None),
         "src": _pick(names, cfg.src_col, SRC_NAMES, "source", path, header, "--src-col"),
         "dst": _pick(names, cfg.dst_col, DST_NAMES, "destination", path, header, "--dst-col"),
         "weight": None if no_weight else _pick(names, cfg.weight_col, WEIGHT_NAMES, "weight",
@@ -1028,6 +1040,7 @@ class EdgeColumns:
     line: object
     file: Optional[np.ndarray] = None
     snapshots: Optional[int] = None
+    numeric_times: bool = True   # events: numbers (in a unit to resolve), not datetimes
 
     where = EdgeTable.where      # ``path:line`` (or ``path/member:line``) of row ``row``
 
@@ -1074,6 +1087,12 @@ class _IdCodes:
         return ids, remap[src], remap[dst]
 
 
+def numeric_times(col: pd.Series) -> bool:
+    """Whether a parsed time column holds numbers (Unix times in some unit), not datetimes
+    (:func:`~gcngan.data.events.parse_timestamps` refuses a column that mixes them)."""
+    return bool(col.dtype.kind in "iuf" or (len(col) and _is_number(str(col.iloc[0]).strip())))
+
+
 def _parse_times(chunk_table: EdgeTable, col: pd.Series, name, state: dict) -> np.ndarray:
     """Timestamps of one chunk -> float64 seconds; refuses a column whose chunks mix Unix
     seconds and datetimes (within one chunk :func:`parse_timestamps` refuses it)."""
@@ -1081,7 +1100,7 @@ def _parse_times(chunk_table: EdgeTable, col: pd.Series, name, state: dict) -> n
 
     secs = parse_timestamps(col, chunk_table.where, str(name))
     first = col.iloc[0]
-    numeric = col.dtype.kind in "iuf" or _is_number(str(first).strip())
+    numeric = numeric_times(col)
     if state.setdefault("numeric", numeric) != numeric:
         raise InputError(f"{chunk_table.where(0)}: column {str(name)!r}: unparseable timestamp "
                          f"{first!r} (the column mixes Unix seconds and datetimes)")
@@ -1133,7 +1152,8 @@ def _time_kind_streamed(path: Path, header: "_Header", cols: dict,
     :class:`_TimeScan`)."""
     name = cols.get("time")
     low = str(name).strip().lower()
-    if name is None or (header.has_names and low in SNAPSHOT_NAMES + EVENT_NAMES):
+    if name is None or (header.has_names and (low in SNAPSHOT_NAMES + EVENT_NAMES
+                                              or time_name_with_unit(name))):
         return _time_kind(path, header, cols, pd.Series([0]))
     scan = _TimeScan()
     for chunk in _iter_raw(path, header, [name], (), chunk_rows):
@@ -1258,7 +1278,8 @@ def _stream_columns(path: Path, header: "_Header", cols: dict, kind: str, parse_
     log.debug("%s: %d %s rows, columns %s", path, len(src), kind, cols)
     return EdgeColumns(time=out["time"], src=src, dst=dst, ids=node_ids,
                        weight=out["weight"], kind=kind, source=str(path),
-                       columns=dict(cols), line=lines)
+                       columns=dict(cols), line=lines,
+                       numeric_times=time_state.get("numeric", True))
 
 
 def columns_from_table(table: EdgeTable, cfg: DataConfig) -> EdgeColumns:
@@ -1278,7 +1299,8 @@ def columns_from_table(table: EdgeTable, cfg: DataConfig) -> EdgeColumns:
     return EdgeColumns(time=time, src=src, dst=dst, ids=node_ids,
                        weight=frame["weight"].to_numpy(dtype=np.float64), kind=table.kind,
                        source=table.source, columns=dict(table.columns), line=table.line,
-                       file=table.file, snapshots=table.snapshots)
+                       file=table.file, snapshots=table.snapshots,
+                       numeric_times=table.kind != "events" or numeric_times(frame["time"]))
 
 
 def _granularity_error(cfg: DataConfig) -> Optional[InputError]:

@@ -1,7 +1,10 @@
 """Event streams -> snapshot indices: parse timestamps and bucket them by a granularity.
 
-Timestamps are Unix seconds (integers or decimals) or ISO-8601 datetimes (a zone-less
-datetime is taken as UTC). Snapshot ``k`` holds the events in
+Timestamps are Unix times (integers or decimals) or ISO-8601 datetimes (a zone-less
+datetime is taken as UTC). Numeric times are seconds unless their unit says otherwise
+(:func:`resolve_time_unit`: ``--time-unit``, a unit suffix on the column's name such as
+``created_at_ms``, or values that are Unix milli-, micro- or nanoseconds): ingestion turns
+them into seconds before anything else reads them. Snapshot ``k`` holds the events in
 ``[t0 + k*g, t0 + (k+1)*g)`` where ``t0`` is the earliest timestamp and ``g`` the
 granularity in seconds. Without a granularity (or with ``auto``) :func:`auto_granularity`
 picks a round width that gives the stream about :data:`AUTO_SNAPSHOTS` snapshots.
@@ -10,12 +13,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 import pandas as pd
 
 from gcngan.arrays import unique
+from gcngan.config import TIME_UNIT_CHOICES  # what --time-unit accepts: a unit or auto
 from gcngan.errors import InputError
 
 UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1,
@@ -24,6 +28,95 @@ UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1,
          "d": 86400, "day": 86400, "days": 86400,
          "w": 604800, "week": 604800, "weeks": 604800}
 _GRANULARITY = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$")
+
+
+#: Units of numeric timestamps (``data.time_unit``, ``--time-unit``): units per second (a
+#: divisor, so whole milliseconds become exact seconds and keep their grid).
+TIME_UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+TIME_UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds",
+                   "ns": "nanoseconds"}
+#: Column-name suffixes that give the unit of the times in it (``created_at_ms``,
+#: ``timestamp_us``); separators ``_``, ``-`` and spaces are read alike.
+UNIT_SUFFIXES = (("_milliseconds", "ms"), ("_millis", "ms"), ("_msec", "ms"), ("_ms", "ms"),
+                 ("_microseconds", "us"), ("_micros", "us"), ("_usec", "us"), ("_us", "us"),
+                 ("_nanoseconds", "ns"), ("_nanos", "ns"), ("_nsec", "ns"), ("_ns", "ns"),
+                 ("_seconds", "s"), ("_secs", "s"), ("_sec", "s"), ("_s", "s"))
+#: Unix seconds from 1973-03-03 to 2128-06-11: where Unix times lie, in any unit, once read
+#: in that unit. A number of 1e11 or more is past the year 5000 read as seconds, and these
+#: ranges of seconds, milli-, micro- and nanoseconds do not overlap.
+UNIX_SECONDS = (1e8, 5e9)
+
+
+def split_unit_suffix(name) -> tuple[str, Optional[str]]:
+    """``(stem, unit)`` of a column name with a unit suffix of :data:`UNIT_SUFFIXES`
+    (lower-case stem), else ``(lower-case name, None)``.
+
+    Examples:
+        >>> split_unit_suffix("created_at_ms"), split_unit_suffix("Timestamp")
+        (('created_at', 'ms'), ('timestamp', None))
+    """
+    low = re.sub(r"[\s-]+", "_", str(name).strip().lower())
+    for suffix, unit in UNIT_SUFFIXES:
+        if low.endswith(suffix) and len(low) > len(suffix):
+            return low[:-len(suffix)], unit
+    return low, None
+
+
+def unix_unit(values: np.ndarray) -> str:
+    """The unit in which numeric times ``values`` are Unix times: ``"ms"``, ``"us"`` or
+    ``"ns"`` when every value, read as seconds, lies past the year 5000 and, read in that
+    unit, between 1973 and 2128 (:data:`UNIX_SECONDS`); else ``"s"`` (also for times that
+    are not Unix times at all, such as seconds from the start).
+
+    Examples:
+        >>> unix_unit(np.array([1082040961000.0, 1098777142000.0]))
+        'ms'
+        >>> unix_unit(np.array([1082040961.0])), unix_unit(np.array([0.0, 5e12]))
+        ('s', 's')
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return "s"
+    lo, hi = float(values.min()), float(values.max())
+    for unit in ("ms", "us", "ns"):
+        per_second = TIME_UNITS[unit]
+        if UNIX_SECONDS[0] <= lo / per_second and hi / per_second <= UNIX_SECONDS[1]:
+            return unit
+    return "s"
+
+
+def resolve_time_unit(wanted: Optional[str], column, values: np.ndarray,
+                      numeric: bool = True, source: str = "") -> tuple[str, str]:
+    """The unit of an event stream's numeric times and why: ``(unit, reason)``.
+
+    ``wanted`` (``data.time_unit``) when set and not ``auto``; else the unit suffix of the
+    column's name (:func:`split_unit_suffix`); else :func:`unix_unit` of the values.
+    Datetimes (``numeric=False``) are parsed to seconds already: ``"s"``, and a unit asked
+    for them is refused.
+
+    Raises:
+        InputError: an unknown unit, or a unit other than seconds for datetimes (naming
+            ``source``, the file).
+    """
+    where = f"{source}: " if source else ""
+    if wanted is not None and str(wanted).strip().lower() not in TIME_UNIT_CHOICES:
+        raise InputError(f"{where}--time-unit {wanted!r}: expected one of "
+                         f"{', '.join(TIME_UNIT_CHOICES)}")
+    asked = None if is_auto(wanted) else str(wanted).strip().lower()
+    if not numeric:
+        if asked not in (None, "s"):
+            raise InputError(f"{where}--time-unit {asked}: column {str(column)!r} holds "
+                             f"datetimes, not numbers; a unit applies to numeric timestamps "
+                             f"only")
+        return "s", "datetimes"
+    if asked is not None:
+        return asked, "--time-unit"
+    named = split_unit_suffix(column)[1]
+    if named is not None:
+        return named, f"the column name {str(column)!r}"
+    unit = unix_unit(values)
+    return unit, ("values of Unix time in " + TIME_UNIT_NAMES[unit] if unit != "s"
+                  else "default")
 
 
 def parse_granularity(text: str | int | float) -> float:

@@ -35,8 +35,9 @@ from gcngan.arrays import unique
 from gcngan.config import DataConfig
 from gcngan.data.edgelist import (EVENT_NAMES, MAX_SNAPSHOT_INDEX, EdgeColumns, EdgeTable,
                                    columns_from_table, looks_like_seconds, read_columns)
-from gcngan.data.events import (AUTO_SNAPSHOTS, auto_granularity, bucket, granularity_label,
-                                is_auto, parse_granularity, time_grid)
+from gcngan.data.events import (AUTO_SNAPSHOTS, TIME_UNIT_NAMES, TIME_UNITS, auto_granularity,
+                                bucket, granularity_label, is_auto, parse_granularity,
+                                resolve_time_unit, split_unit_suffix, time_grid)
 from gcngan.data.snapshots import MAX_DENSE_ENTRIES, Scaler, SnapshotSequence
 from gcngan.errors import InputError
 
@@ -140,8 +141,10 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
 
     # 2. time -> snapshot index
     times: Optional[list] = None
+    time_unit = None
     if table.kind == "events":
         secs = cols.pop("time")
+        secs, time_unit = _in_seconds(table, secs, cfg)
         if is_auto(cfg.granularity):
             _refuse_unclear_times(table, secs, cfg)
             grid = time_grid(secs)
@@ -161,10 +164,12 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
         t, t0 = bucket(secs, width)
         del secs
     else:
-        if not is_auto(cfg.granularity):
-            raise InputError(f"{src_name}: --granularity {cfg.granularity} applies to event "
-                             f"streams, but column {table.columns['time']!r} holds snapshot "
-                             f"indices (force bucketing with --format events)")
+        for flag, value in (("--granularity", cfg.granularity),
+                            ("--time-unit", None if cfg.time_unit == "s" else cfg.time_unit)):
+            if not is_auto(value):
+                raise InputError(f"{src_name}: {flag} {value} applies to event streams, but "
+                                 f"column {table.columns['time']!r} holds snapshot indices "
+                                 f"(force bucketing with --format events)")
         t = cols.pop("time")
         width, t0 = None, None
     w, src, dst = cols.pop("weight"), cols.pop("src"), cols.pop("dst")   # src/dst: into ids
@@ -304,7 +309,8 @@ def columns_to_snapshots(table: EdgeColumns, cfg: DataConfig) -> SnapshotSequenc
     seq = SnapshotSequence.from_edges(
         tk, rest // n, rest % n, w32.numpy(), num_t, list(node_ids), directed,
         Scaler(cfg.scale, denom), times=times, source=src_name, num_rows=num_rows,
-        weight_offset=offset, granularity=width, presorted=True, num_sources=num_sources)
+        weight_offset=offset, granularity=width, presorted=True, num_sources=num_sources,
+        time_unit=time_unit)
     log.info("%s: %d nodes, %d snapshots, %d rows kept, %s", src_name, n, num_t, num_rows,
              "directed" if directed else "undirected")
     return seq
@@ -465,6 +471,24 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
+def _in_seconds(table: EdgeColumns, secs: np.ndarray,
+                cfg: DataConfig) -> tuple[np.ndarray, str]:
+    """An event stream's times in seconds and their unit as read
+    (:func:`~gcngan.data.events.resolve_time_unit`); a unit other than seconds is logged
+    with how it was decided."""
+    name = table.columns["time"]
+    unit, why = resolve_time_unit(cfg.time_unit, name, secs, table.numeric_times,
+                                  table.source)
+    if unit == "s":
+        return secs, unit
+    secs = secs / TIME_UNITS[unit]
+    first = pd.Timestamp(float(secs.min()), unit="s") if len(secs) else None
+    log.info("%s: column %r read as Unix %s (from %s)%s; --time-unit sets the unit",
+             table.source, str(name), TIME_UNIT_NAMES[unit], why,
+             f", from {first:%Y-%m-%d %H:%M}" if first is not None else "")
+    return secs, unit
+
+
 def _refuse_unclear_times(table: EdgeColumns, secs: np.ndarray, cfg: DataConfig) -> None:
     """Without a granularity, a time column is bucketed automatically only when it surely
     holds times: named as a timestamp (``timestamp``, ``ts`` ...), forced with
@@ -473,7 +497,7 @@ def _refuse_unclear_times(table: EdgeColumns, secs: np.ndarray, cfg: DataConfig)
     :func:`~gcngan.data.edgelist.looks_like_seconds`). Small numbers that are negative or
     fractional are as likely a broken snapshot index, so they need ``--granularity``."""
     name = table.columns["time"]
-    if cfg.format == "events" or str(name).strip().lower() in EVENT_NAMES:
+    if cfg.format == "events" or split_unit_suffix(name)[0] in EVENT_NAMES:
         return
     if len(secs) and float(secs.min()) >= 0 and float(secs.max()) > MAX_SNAPSHOT_INDEX:
         return

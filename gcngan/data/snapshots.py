@@ -107,6 +107,10 @@ class SnapshotSequence:
             (``negative='shift'``); written predictions subtract it again. (default: ``0``)
         granularity (float, optional): Snapshot width in seconds for event streams (messages
             suggest a coarser one when the dense view does not fit).
+        time_unit (str, optional): Event streams: the unit their numeric timestamps were
+            read in (``"s"``, ``"ms"``, ``"us"``, ``"ns"``;
+            :func:`gcngan.data.events.resolve_time_unit`), so that event times given later
+            (``score --pairs`` with a ``timestamp`` column) are read the same way.
         num_sources (int, optional): Two id spaces (a ``user -> item`` stream whose users
             and items are counted apart): nodes ``0 .. U-1`` are the sources (users),
             ``U .. N-1`` the destinations (items), every link goes from the first to the
@@ -122,7 +126,7 @@ class SnapshotSequence:
                  times: Optional[list] = None, source: str = "", num_rows: int = 0,
                  weight_offset: float = 0.0, _fingerprint: Optional[str] = None, *,
                  granularity: Optional[float] = None,
-                 num_sources: Optional[int] = None) -> None:
+                 num_sources: Optional[int] = None, time_unit: Optional[str] = None) -> None:
         self.node_ids = list(node_ids) if node_ids is not None else []
         self.num_sources = None if num_sources is None else int(num_sources)
         self.directed = bool(directed)
@@ -132,6 +136,7 @@ class SnapshotSequence:
         self.num_rows = int(num_rows)
         self.weight_offset = float(weight_offset)
         self.granularity = granularity
+        self.time_unit = time_unit if granularity is not None else None
         self._fingerprint = _fingerprint
         self._dense: Optional[torch.Tensor] = None
         self._coo: Optional[tuple] = None
@@ -162,7 +167,8 @@ class SnapshotSequence:
             num_snapshots (int): ``T`` (trailing snapshots may be empty).
             node_ids (list): Original ids, length ``N``.
             directed (bool): As in the constructor; ``kw``: ``times``, ``source``,
-                ``num_rows``, ``weight_offset``, ``granularity``, ``num_sources``.
+                ``num_rows``, ``weight_offset``, ``granularity``, ``num_sources``,
+                ``time_unit``.
             presorted (bool): The entries are already sorted by ``(t, src, dst)``, unique
                 and non-zero (ingestion guarantees it): skip the sort and the checks.
 
@@ -332,7 +338,8 @@ class SnapshotSequence:
         kw = dict(node_ids=self.node_ids, directed=self.directed, scaler=self.scaler,
                   times=None if self.times is None else self.times[:num_snapshots],
                   source=self.source, num_rows=self.num_rows, weight_offset=self.weight_offset,
-                  granularity=self.granularity, num_sources=self.num_sources)
+                  granularity=self.granularity, num_sources=self.num_sources,
+                  time_unit=self.time_unit)
         if self._dense is not None:
             return SnapshotSequence(self._dense[:num_snapshots].clone(), **kw)
         ptr, src, dst, w = self._table()
@@ -463,7 +470,8 @@ class SnapshotSequence:
 
     def summary(self) -> dict:
         """Statistics for ``gcngan data inspect``: sizes, weight range and quantiles, density,
-        the snapshot width of an event stream (``granularity``, e.g. ``"1d"``; else ``None``).
+        the snapshot width of an event stream (``granularity``, e.g. ``"1d"``; else ``None``)
+        and the unit of its times when not seconds (``time_unit``).
 
         Computed from the edges (nothing of size :math:`N^2`)."""
         from gcngan.data.events import granularity_label
@@ -495,6 +503,7 @@ class SnapshotSequence:
             "empty_snapshots": int((per == 0).sum()),
             "granularity": (None if self.granularity is None
                             else granularity_label(self.granularity)),
+            **({"time_unit": self.time_unit} if self.time_unit not in (None, "s") else {}),
             "scale": self.scaler.to_dict(),
             "fingerprint": self.fingerprint,
             **({} if self.num_sources is None else {"num_sources": self.num_sources}),

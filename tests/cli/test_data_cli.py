@@ -54,6 +54,17 @@ def test_inspect_flags_reach_config(capsys, write):
     assert s["weight_max"] == 1.0 and s["scale"] == {"kind": "log1p", "denom": 1.0}
 
 
+def test_inspect_says_the_unit_of_the_timestamps(capsys, write):
+    rows = "".join(f"{1_600_000_000_000 + k * 3_600_000},a{k % 3},b{k % 2}\n" for k in range(48))
+    path = write("ms.csv", "created_at_ms,src,dst\n" + rows)
+    assert main(["data", "inspect", str(path)]) == 0
+    assert "of 1h each (timestamps in ms)" in capsys.readouterr().out
+    assert main(["data", "inspect", str(path), "--time-unit", "ms", "--granularity", "1d",
+                 "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert (got["num_snapshots"], got["granularity"], got["time_unit"]) == (2, "1d", "ms")
+
+
 def test_inspect_split_flags(capsys, tiny_csv):
     s = inspect_json(capsys, str(tiny_csv), "--window", "1", "--val", "0", "--test", "1")
     assert s["split"] == {"window": 1, "train": 1, "val": 0, "test": 1}

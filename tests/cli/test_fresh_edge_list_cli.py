@@ -51,8 +51,27 @@ def test_train_reads_a_snap_stream_without_flags_and_records_its_choices(fresh_r
     config.json says so."""
     _, out = fresh_run
     data = json.loads((out / "config.json").read_text())["data"]
-    assert data["granularity"] == "12h"
+    assert data["granularity"] == "12h" and data["time_unit"] == "s"
     assert (data["val"], data["test"]) == (10, 27)
+
+
+def test_a_run_records_the_unit_of_its_event_times(tmp_path):
+    """The unit the stream's times were read in (here Unix milliseconds, from the values)
+    is written into the run's data config beside the width, so later commands and their
+    event-time queries read it the same way whatever ``auto`` decides then."""
+    from gcngan.cli.train import resolved_data_config
+    from gcngan.config import build_config
+    from gcngan.data import load_snapshots
+
+    seconds, ms = tmp_path / "s.txt", tmp_path / "ms.txt"
+    _snap_stream(seconds)
+    ms.write_text("".join(f"{a} {b} {int(t) * 1000}\n" for a, b, t in
+                          (line.split() for line in seconds.read_text().splitlines())))
+    config = build_config("sparse")
+    for path, unit in ((seconds, "s"), (ms, "ms")):
+        seq = load_snapshots(path, config.data)
+        data = resolved_data_config(config, seq).data
+        assert (data.granularity, data.time_unit) == ("12h", unit)
 
 
 def test_later_commands_find_the_data_the_run_was_trained_on(fresh_run, tmp_path, capsys):

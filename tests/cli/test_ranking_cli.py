@@ -317,6 +317,36 @@ def test_score_reads_event_times_as_the_snapshot_they_fall_in(tmp_path):
     assert got["index"]["score"].gt(0).any()           # the pairs were seen in the windows
 
 
+def test_score_reads_event_times_in_the_unit_of_the_data(tmp_path):
+    """A stream of Unix milliseconds (found from the values, or from a ``_ms`` column name)
+    is queried in milliseconds: the same snapshots and scores as the stream and its queries
+    in seconds."""
+    base = 1_600_000_000
+    rng = np.random.default_rng(5)
+    rows = [(base + 3600 * h + int(rng.integers(0, 3600)), *rng.choice(6, 2, replace=False))
+            for h in range(12) for _ in range(8)]
+    rows[0] = (base, 0, 1)                          # the origin of the hourly snapshots
+    stamps = [base + 3600 * 5, base + 3600 * 7 + 3599, base + 3600 * 12 + 10]
+    pairs = [(s, a, b) for s in stamps for a, b in (("n0", "n1"), ("n2", "n3"), ("n4", "n0"))]
+    got = {}
+    for unit, scale, name in (("s", 1, "timestamp"), ("ms", 1000, "timestamp"),
+                              ("ms-named", 1000, "created_at_ms")):
+        data, query = tmp_path / f"events_{unit}.csv", tmp_path / f"pairs_{unit}.csv"
+        data.write_text(f"{name},src,dst\n" + "".join(f"{s * scale},n{a},n{b}\n"
+                                                     for s, a, b in rows))
+        query.write_text(f"{name},src,dst\n" + "".join(f"{s * scale},{a},{b}\n"
+                                                      for s, a, b in pairs))
+        out = tmp_path / f"scores_{unit}.csv"
+        assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
+                     "window-count", "--pairs", str(query), "--out", str(out),
+                     "--window", "3"]) == 0
+        got[unit] = pd.read_csv(out).drop(columns=name)
+    assert got["s"]["t"].tolist() == [5] * 3 + [7] * 3 + [12] * 3
+    assert got["s"]["score"].gt(0).any()
+    pd.testing.assert_frame_equal(got["ms"], got["s"])
+    pd.testing.assert_frame_equal(got["ms-named"], got["s"])
+
+
 @pytest.mark.parametrize("header, row", [
     ("ts,source,target", "{s},{a},{b}"), ("Timestamp\tu\ti", "{s}\t{a}\t{b}"),
     ("time From To", "{s} {a} {b}"), ("day;sender;recipient", "{s};{a};{b}"),

@@ -591,3 +591,51 @@ def test_sparse_small_integer_times_are_seconds(write, chunk_rows):
     assert seq.summary()["granularity"] == "2h" and seq.num_snapshots == 120
     assert load_snapshots(path, DataConfig(format="snapshots"),
                           chunk_rows=chunk_rows).num_snapshots == 864_000
+
+
+def _messages(scale: int, name: str = "timestamp") -> str:
+    """Six messages over three days, Unix times in seconds times ``scale``."""
+    secs = [1082040961, 1082045000, 1082130000, 1082140000, 1082220000, 1082230000]
+    pairs = [("a", "b"), ("b", "c"), ("a", "c"), ("c", "a"), ("b", "a"), ("a", "b")]
+    rows = "".join(f"{s * scale},{u},{v}\n" for s, (u, v) in zip(secs, pairs))
+    return f"{name},src,dst\n{rows}"
+
+
+@pytest.mark.parametrize("scale, name, unit", [
+    (1000, "timestamp", "ms"), (1_000_000, "ts", "us"), (1_000_000_000, "timestamp", "ns"),
+    (1000, "created_at_ms", "ms"), (1000, "event_time_ms", "ms")])
+def test_unix_milli_micro_nanoseconds_read_as_the_same_stream(write, scale, name, unit):
+    """A stream of Unix times in ms/us/ns is the stream in seconds: same snapshots, same
+    automatic width, ``--granularity`` in real time; the unit is kept on the sequence."""
+    if name == "event_time_ms":            # not a known name: --time-col names it
+        cfg = dict(time_col=name)
+    else:
+        cfg = {}
+    seconds = load_snapshots(write("s.csv", _messages(1)), DataConfig(granularity="1d"))
+    for granularity in ("1d", None):
+        seq = load_snapshots(write("x.csv", _messages(scale, name)),
+                             DataConfig(granularity=granularity, **cfg))
+        ref = (seconds if granularity else load_snapshots(write("s.csv", _messages(1))))
+        assert seq.fingerprint == ref.fingerprint and seq.times == ref.times
+        assert seq.granularity == ref.granularity and seq.time_unit == unit
+        assert seq.summary()["time_unit"] == unit
+    assert seconds.time_unit == "s" and "time_unit" not in seconds.summary()
+
+
+def test_time_unit_flag_wins_and_is_refused_where_it_cannot_apply(write):
+    ms = write("ms.csv", _messages(1000))
+    as_seconds = load_snapshots(ms, DataConfig(time_unit="s", granularity="1d"))
+    assert as_seconds.time_unit == "s" and as_seconds.num_snapshots > 1000   # 1 day = 86 s
+    named = write("n.csv", _messages(1, "timestamp_ms"))                        # name says ms
+    assert load_snapshots(named, DataConfig(time_unit="s")).time_unit == "s"
+    dates = write("d.csv", "timestamp,src,dst\n2024-01-01,a,b\n2024-01-02,b,a\n")
+    with pytest.raises(InputError, match=r"d\.csv: --time-unit ms: column 'timestamp' holds "
+                                         r"datetimes"):
+        load_snapshots(dates, DataConfig(time_unit="ms"))
+    assert load_snapshots(dates).time_unit == "s"
+    snap = write("t.csv", "t,src,dst\n0,a,b\n1,b,a\n")
+    with pytest.raises(InputError, match=r"t\.csv: --time-unit us applies to event streams"):
+        load_snapshots(snap, DataConfig(time_unit="us"))
+    assert load_snapshots(snap, DataConfig(time_unit="s")).time_unit is None
+    with pytest.raises(Exception, match="time_unit"):
+        DataConfig(time_unit="hours")
