@@ -327,18 +327,25 @@ def read_negatives(path: str | Path, seq, window: int) -> Candidates:
     """
     import pandas as pd
 
+    from gcngan.data.edgelist import compression_of, open_bytes
+
     path = Path(path)
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read negatives file ({exc.strerror or exc})") from None
+        text = data
+        if compression_of(path):                 # a .gz: the digest is the file's
+            with open_bytes(path) as fh:
+                text = fh.read()
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read negatives file "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
     digest = hashlib.sha256(data).hexdigest()
     side = sha256_path(path)
     if side.is_file():
         want = side.read_text(encoding="utf-8").split()
         if want and want[0].lower() != digest:
             raise InputError(f"{path}: sha256 {digest} does not match {side.name} ({want[0]})")
-    df = _canonical_columns(_read_pair_table(io.BytesIO(data), data[:4096], path), seq)
+    df = _canonical_columns(_read_pair_table(io.BytesIO(text), text[:4096], path), seq)
     time_col = _time_column(df)
     missing = [c for c in COLUMNS if c not in df.columns and not (c == "t" and time_col)]
     if missing:
@@ -409,16 +416,24 @@ def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
     """
     import pandas as pd
 
+    from gcngan.data.edgelist import compression_of, open_bytes
+
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-            # a pipe (``--pairs <(...)``, /dev/stdin) can be read once only: keep it whole
-            source = path if path.is_file() else io.BytesIO(head + fh.read())
+        if path.is_file() and compression_of(path):            # pairs.csv.gz: read whole
+            with open_bytes(path) as fh:
+                source = io.BytesIO(fh.read())
+            head = source.getvalue()[:4096]
+        else:
+            with open(path, "rb") as fh:
+                head = fh.read(4096)
+                # a pipe (``--pairs <(...)``, /dev/stdin) can be read once only: keep it
+                source = path if path.is_file() else io.BytesIO(head + fh.read())
     except FileNotFoundError:
         raise InputError(f"{path}: pairs file not found") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read pairs file ({exc.strerror or exc})") from None
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read pairs file "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
     df = _canonical_columns(_read_pair_table(source, head, path), seq)
     time_col = _time_column(df)
     missing = [c for c, ok in (("t", time_col), ("src", "src" in df.columns),

@@ -16,17 +16,21 @@ integer, else their text (decided jointly for both id columns, so node ``7`` is 
 node in either column); mapping them to ``0..N-1`` is :func:`node_index`'s job.
 
 Text is UTF-8 (a byte-order mark is skipped); a file that is not valid UTF-8 is read as
-Latin-1, which maps every byte to one character, so distinct ids stay distinct.
+Latin-1, which maps every byte to one character, so distinct ids stay distinct. A long
+CSV/TSV may be compressed with gzip, bzip2 or xz (SNAP's ``.txt.gz`` downloads): it is told
+by its first bytes, whatever its name (:func:`compression_of`), and read as it is.
 """
 from __future__ import annotations
 
 import codecs
 import io
 import logging
+import lzma
 import math
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -106,6 +110,67 @@ class EdgeTable:
         return len(self.frame)
 
 
+# ----------------------------------------------------------------------------- compression
+#: First bytes of a compressed file -> its ``pandas.read_csv`` ``compression``.
+MAGIC_BYTES = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"),
+               (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def compression_of(path: str | Path) -> Optional[str]:
+    """``"gzip"``, ``"bz2"``, ``"xz"`` (or ``"zstd"``) when the file starts as one of
+    those formats does (:data:`MAGIC_BYTES`), else ``None``; a directory, a missing or
+    unreadable file: ``None`` (the reader that follows says why)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError:
+        return None
+    return next((kind for magic, kind in MAGIC_BYTES if head.startswith(magic)), None)
+
+
+#: What reading a truncated or damaged compressed file raises.
+DECOMPRESSION_ERRORS = (EOFError, OSError, lzma.LZMAError, zlib.error)
+
+
+def _damaged(path, exc: BaseException) -> str:
+    """The one-line message of a compressed file that does not decompress."""
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return (f"{path}: cannot decompress it ({why}): a truncated or damaged "
+            f"{compression_of(path)} file?")
+
+
+def open_bytes(path: str | Path):
+    """``path`` opened for reading bytes, decompressed when :func:`compression_of` says it
+    is compressed.
+
+    Raises:
+        InputError: zstd without the ``zstandard`` package.
+    """
+    kind = compression_of(path)
+    if kind == "gzip":
+        import gzip
+        return gzip.open(path, "rb")
+    if kind == "bz2":
+        import bz2
+        return bz2.open(path, "rb")
+    if kind == "xz":
+        import lzma
+        return lzma.open(path, "rb")
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            raise InputError(f"{path}: compressed with zstd; decompress it first "
+                             f"(zstd -d {path}) or install the zstandard package") from None
+        return zstandard.open(path, "rb")
+    return open(path, "rb")
+
+
+def open_text(path: str | Path):
+    """``path`` as text in its :func:`file_encoding`, decompressed if need be."""
+    return io.TextIOWrapper(open_bytes(path), encoding=file_encoding(path))
+
+
 # ----------------------------------------------------------------------------- encoding
 def file_encoding(path: str | Path) -> str:
     """``"utf-8-sig"`` when the file is valid UTF-8 (BOM or not), else ``"latin-1"``.
@@ -131,7 +196,7 @@ _ENCODINGS: dict = {}
 def _file_encoding(path: str | Path) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        with open(path, "rb") as fh:
+        with open_bytes(path) as fh:
             while True:
                 chunk = fh.read(1 << 20)
                 decoder.decode(chunk, final=not chunk)
@@ -139,7 +204,7 @@ def _file_encoding(path: str | Path) -> str:
                     break
     except UnicodeDecodeError:
         return "latin-1"
-    except OSError:
+    except (OSError, EOFError, InputError):
         pass                        # reported by the reader that follows
     return "utf-8-sig"
 
@@ -276,7 +341,7 @@ class _Header:
 
 def _first_line(path: Path) -> str:
     try:
-        with open(path, "r", encoding=file_encoding(path)) as fh:
+        with open_text(path) as fh:
             for line in fh:
                 if line.strip() and not line.lstrip().startswith(("#", "%")):
                     return line.rstrip("\r\n")
@@ -284,8 +349,10 @@ def _first_line(path: Path) -> str:
         raise InputError(f"{path}: no such file or directory") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory (use --format files)") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except DECOMPRESSION_ERRORS as exc:     # also a truncated or damaged compressed file
+        raise InputError(_damaged(path, exc) if compression_of(path) else
+                         f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") \
+            from None
     raise InputError(f"{path}: empty file (no rows)")
 
 
@@ -435,9 +502,11 @@ def _sample_columns(path: Path, header: _Header, k: int) -> Optional[list]:
     ``k`` columns (the full read reports why)."""
     kw = dict(sep=header.sep, header=None, index_col=False, na_filter=False, comment=None,
               nrows=SAMPLE_ROWS, skiprows=_first_data_line(path) - 1,
-              encoding=file_encoding(path), dtype=str)
+              encoding=file_encoding(path), compression=compression_of(path), dtype=str)
     try:
         sample = pd.read_csv(path, engine="c", **kw)
+    except DECOMPRESSION_ERRORS as exc:
+        raise InputError(_damaged(path, exc)) from None
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
         return None
     if sample.shape[1] != k or not len(sample):
@@ -452,6 +521,8 @@ def _numeric_columns(path: Path, header: _Header, names: list) -> list:
     kw.update(nrows=SAMPLE_ROWS, dtype=str, usecols=list(names), skip_blank_lines=True)
     try:
         sample = pd.read_csv(path, engine="c", **kw)
+    except DECOMPRESSION_ERRORS as exc:
+        raise InputError(_damaged(path, exc)) from None
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
         return list(names)                              # cannot tell: ask
     return [n for n in names
@@ -533,7 +604,8 @@ def _csv_options(path: Path, header: _Header, text_cols: tuple) -> dict:
     """``pandas.read_csv`` options of :func:`_read_raw` and :func:`_iter_raw`: every column
     read (a feature-list header: only the named ones, the rest of each row ignored)."""
     kw = dict(sep=header.sep, index_col=False, na_filter=False, comment=None,
-              skip_blank_lines=False, encoding=file_encoding(path))
+              skip_blank_lines=False, encoding=file_encoding(path),
+              compression=compression_of(path))
     if text_cols:
         kw["dtype"] = {c: str for c in text_cols}
     kw["skiprows"] = _first_data_line(path) - 1          # leading blank/comment lines
@@ -573,6 +645,8 @@ def _read_raw(path: Path, header: _Header, usecols: list, text_cols: tuple = ())
         raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except DECOMPRESSION_ERRORS as exc:
+        raise InputError(_damaged(path, exc)) from None
     missing = [c for c in usecols if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: line 1: column(s) {', '.join(map(str, missing))} not found")
@@ -664,7 +738,7 @@ def read_table(path: Path, cfg: DataConfig, kind: Optional[str] = None) -> EdgeT
 
 def _first_data_line(path: Path) -> int:
     """1-based line number of the first non-blank, non-comment line."""
-    with open(path, "r", encoding=file_encoding(path)) as fh:
+    with open_text(path) as fh:
         for i, line in enumerate(fh, start=1):
             if line.strip() and not line.lstrip().startswith(("#", "%")):
                 return i
@@ -1132,6 +1206,8 @@ def _iter_raw(path: Path, header: "_Header", usecols: list, text_cols: tuple,
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
                 from None
+        except DECOMPRESSION_ERRORS as exc:
+            raise InputError(_damaged(path, exc)) from None
 
     reader = guarded(lambda: pd.read_csv(path, engine="c", **kw))
     with reader:

@@ -317,6 +317,42 @@ def test_score_reads_event_times_as_the_snapshot_they_fall_in(tmp_path):
     assert got["index"]["score"].gt(0).any()           # the pairs were seen in the windows
 
 
+def test_score_reads_compressed_pairs_and_negatives(tmp_path):
+    """``--pairs pairs.csv.gz`` scores as the plain file; a gzip negatives file is read as
+    its text, its digest checked against the file's bytes (``sha256sum`` of the .gz)."""
+    import gzip
+    import hashlib
+
+    from gcngan.config import DataConfig
+    from gcngan.data import load_snapshots
+    from gcngan.ranking import read_negatives
+
+    data = tmp_path / "events.csv"
+    _event_stream(data)
+    text = "t,src,dst\n" + "".join(f"{t},{a},{b}\n" for t in (5, 7) for a, b in
+                                   (("n0", "n1"), ("n2", "n3")))
+    plain, packed = tmp_path / "pairs.csv", tmp_path / "pairs.csv.gz"
+    plain.write_text(text)
+    packed.write_bytes(gzip.compress(text.encode()))
+    got = []
+    for pairs in (plain, packed):
+        out = tmp_path / f"{pairs.name}.scores.csv"
+        assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
+                     "window-count", "--pairs", str(pairs), "--out", str(out),
+                     "--window", "3"]) == 0
+        got.append(pd.read_csv(out))
+    pd.testing.assert_frame_equal(got[0], got[1])
+    seq = load_snapshots(data, DataConfig(granularity="1h"))
+    neg = "query,t,src,dst,label\n0,5,n0,n1,1\n0,5,n0,n2,0\n1,6,n2,n3,1\n1,6,n2,n4,0\n"
+    gz = tmp_path / "neg.csv.gz"
+    gz.write_bytes(gzip.compress(neg.encode()))
+    (tmp_path / "neg.csv.gz.sha256").write_text(
+        hashlib.sha256(gz.read_bytes()).hexdigest() + "  neg.csv.gz\n")
+    cands = read_negatives(gz, seq, window=3)
+    assert cands.label.tolist() == [True, False, True, False]
+    assert cands.sha256 == hashlib.sha256(gz.read_bytes()).hexdigest()
+
+
 def test_score_reads_event_times_in_the_unit_of_the_data(tmp_path):
     """A stream of Unix milliseconds (found from the values, or from a ``_ms`` column name)
     is queried in milliseconds: the same snapshots and scores as the stream and its queries

@@ -639,3 +639,49 @@ def test_time_unit_flag_wins_and_is_refused_where_it_cannot_apply(write):
     assert load_snapshots(snap, DataConfig(time_unit="s")).time_unit is None
     with pytest.raises(Exception, match="time_unit"):
         DataConfig(time_unit="hours")
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bz2", "xz"])
+@pytest.mark.parametrize("name, text", [
+    ("snap.txt", "".join(f"{a} {b} {1082040961 + 5000 * k}\n"                    # SNAP
+                         for k, (a, b) in enumerate([(1, 2), (2, 3), (3, 1)] * 30))),
+    ("long.csv", "t,src,dst,weight\n" + "".join(f"{k % 4},n{k % 5},n{(k + 2) % 5},{k}\n"
+                                                for k in range(40))),
+    ("events.tsv", "created_at_ms\tsender\treceiver\n" + "".join(
+        f"{1_600_000_000_000 + 3_600_000 * k}\tu{k % 3}\tv{k % 4}\n" for k in range(60)))])
+def test_compressed_files_read_as_the_plain_file(tmp_path, kind, name, text):
+    """A gzip/bzip2/xz file (told by its first bytes, whatever its name: SNAP's .txt.gz
+    downloads, or a .csv that is compressed) reads exactly as the file it compresses."""
+    import bz2
+    import gzip
+    import lzma
+
+    plain = tmp_path / name
+    plain.write_text(text)
+    packed = {"gzip": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind]
+    for target in (tmp_path / f"{name}.{kind}", tmp_path / f"renamed_{name}"):
+        target.write_bytes(packed(text.encode()))
+        for cfg in (DataConfig(), DataConfig(granularity="1h")):
+            if name == "long.csv" and cfg.granularity:
+                continue
+            got, want = load_snapshots(target, cfg), load_snapshots(plain, cfg)
+            assert got.fingerprint == want.fingerprint and got.node_ids == want.node_ids
+
+
+def test_broken_compressed_files_get_one_line(tmp_path):
+    import gzip
+
+    whole = gzip.compress(b"t,src,dst\n" + b"".join(b"%d,a%d,b\n" % (k, k) for k in range(500)))
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match=r"cut\.csv\.gz: cannot decompress it .*truncated or "
+                                         r"damaged gzip file"):
+        load_snapshots(cut)
+    zst = tmp_path / "data.csv.zst"
+    zst.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 20)
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        with pytest.raises(InputError, match=r"data\.csv\.zst: compressed with zstd; "
+                                             r"decompress it first"):
+            load_snapshots(zst)
