@@ -305,16 +305,21 @@ def test_score_reads_event_times_as_the_snapshot_they_fall_in(tmp_path):
                                                  for s, a, b in rows))
     got = {}
     for name, pairs in (("time", by_time), ("index", by_index)):
-        out = tmp_path / f"scores_{name}.csv"
-        assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
-                     "window-count", "--pairs", str(pairs), "--out", str(out),
-                     "--window", "3"]) == 0
-        got[name] = pd.read_csv(out)
+        got[name] = _window_count_scores(data, pairs, tmp_path / f"scores_{name}.csv")
     assert list(got["time"].columns) == ["timestamp", "t", "src", "dst", "score", "weight"]
     assert got["time"]["t"].tolist() == [5] * 3 + [7] * 3 + [12] * 3
     assert got["time"]["timestamp"].tolist() == [s for s, _, _ in rows]
     pd.testing.assert_frame_equal(got["time"].drop(columns="timestamp"), got["index"])
     assert got["index"]["score"].gt(0).any()           # the pairs were seen in the windows
+
+
+def _window_count_scores(data, pairs, out, *flags) -> pd.DataFrame:
+    """``gcngan score --predictor window-count`` of ``pairs`` on the hourly event stream
+    ``data`` (window 3), read back."""
+    assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
+                 "window-count", "--pairs", str(pairs), "--out", str(out), "--window", "3",
+                 *flags]) == 0
+    return pd.read_csv(out)
 
 
 def test_score_reads_compressed_pairs_and_negatives(tmp_path):
@@ -336,11 +341,7 @@ def test_score_reads_compressed_pairs_and_negatives(tmp_path):
     packed.write_bytes(gzip.compress(text.encode()))
     got = []
     for pairs in (plain, packed):
-        out = tmp_path / f"{pairs.name}.scores.csv"
-        assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
-                     "window-count", "--pairs", str(pairs), "--out", str(out),
-                     "--window", "3"]) == 0
-        got.append(pd.read_csv(out))
+        got.append(_window_count_scores(data, pairs, tmp_path / f"{pairs.name}.scores.csv"))
     pd.testing.assert_frame_equal(got[0], got[1])
     seq = load_snapshots(data, DataConfig(granularity="1h"))
     neg = "query,t,src,dst,label\n0,5,n0,n1,1\n0,5,n0,n2,0\n1,6,n2,n3,1\n1,6,n2,n4,0\n"
@@ -372,11 +373,8 @@ def test_score_reads_event_times_in_the_unit_of_the_data(tmp_path):
                                                      for s, a, b in rows))
         query.write_text(f"{name},src,dst\n" + "".join(f"{s * scale},{a},{b}\n"
                                                       for s, a, b in pairs))
-        out = tmp_path / f"scores_{unit}.csv"
-        assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
-                     "window-count", "--pairs", str(query), "--out", str(out),
-                     "--window", "3"]) == 0
-        got[unit] = pd.read_csv(out).drop(columns=name)
+        got[unit] = _window_count_scores(data, query, tmp_path / f"scores_{unit}.csv"
+                                         ).drop(columns=name)
     assert got["s"]["t"].tolist() == [5] * 3 + [7] * 3 + [12] * 3
     assert got["s"]["score"].gt(0).any()
     pd.testing.assert_frame_equal(got["ms"], got["s"])
@@ -405,11 +403,7 @@ def test_score_reads_pairs_named_and_separated_as_edge_lists_are(tmp_path, heade
         for k, (s, a, b) in enumerate(rows)))
     got = []
     for pairs in (plain, named):
-        out = tmp_path / f"scores_{pairs.stem}.csv"
-        assert main(["score", "--data", str(data), "--granularity", "1h", "--predictor",
-                     "window-count", "--pairs", str(pairs), "--out", str(out),
-                     "--window", "3"]) == 0
-        got.append(pd.read_csv(out))
+        got.append(_window_count_scores(data, pairs, tmp_path / f"scores_{pairs.stem}.csv"))
     assert got[1].columns[1:].tolist() == ["t", "src", "dst", "score", "weight"]
     assert got[1]["t"].tolist() == [5] * 3 + [9] * 3
     pd.testing.assert_frame_equal(got[0].iloc[:, 1:], got[1].iloc[:, 1:])
