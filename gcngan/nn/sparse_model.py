@@ -191,6 +191,12 @@ class SparseGenerator(nn.Module):
                                    hidden_channels=config.decoder_hidden,
                                    dropout=config.dropout)
 
+    def featurizer(self, index) -> PairFeaturizer:
+        """The :class:`~gcngan.nn.pair_decoder.PairFeaturizer` of the pair features this
+        model reads (with the path and history columns when it was built with them), over
+        ``index`` (a :class:`~gcngan.structural.PairIndex` or the data)."""
+        return PairFeaturizer(index, paths=self.path_features, history=self.history_features)
+
     def forward_parts(self, inputs: SparseInputs) -> dict:
         dev = self.encoder._device()
         batch = inputs.batch
@@ -305,8 +311,7 @@ class SparsePredictor(PairPredictor):
     def _features(self, index) -> PairFeaturizer:
         if self._index is not index:
             self._index = index
-            self._featurizer = PairFeaturizer(index, paths=self.generator.path_features,
-                                              history=self.generator.history_features)
+            self._featurizer = self.generator.featurizer(index)
             self._inputs, self._held = {}, 0
         return self._featurizer
 

@@ -380,7 +380,7 @@ class SparseFamily(ModelFamily):
 
     def setup(self, trainer, node_features, generator, critic) -> None:
         from gcngan.data.windows import check_validation_targets
-        from gcngan.nn.pair_decoder import PairFeaturizer, fit_regression
+        from gcngan.nn.pair_decoder import fit_regression
         from gcngan.nn.sparse_model import SparseCritic, SparseGenerator
         from gcngan.structural import PairIndex
 
@@ -397,8 +397,9 @@ class SparseFamily(ModelFamily):
                               "wgan-gp or wgan-clip")
         check_validation_targets(data, trainer.split, data.source or "data")
         self.index = PairIndex(data)
-        self.featurizer = PairFeaturizer(self.index, paths=mc.path_features,
-                                         history=mc.history_features)
+        if generator is None:
+            generator = SparseGenerator(data.num_nodes, mc)
+        self.featurizer = generator.featurizer(self.index)
         train_targets = linked_targets(self.index, trainer.split.train)
         if not train_targets:
             raise InputError(f"{data.source or 'data'}: no training target (snapshots "
@@ -419,8 +420,6 @@ class SparseFamily(ModelFamily):
                                               uniform_from=tc.uniform_from,
                                               queries_by=tc.queries_by,
                                               max_horizon=mc.max_horizon)
-        if generator is None:
-            generator = SparseGenerator(data.num_nodes, mc)
         started = False
         if tc.regression_init and generator.decoder.pair_channels:
             feats, label = trainer.train_set.regression_rows()

@@ -174,6 +174,23 @@ def test_history_features_count_the_pairs_links_before_the_window():
             assert (share > 0).any() and (share == 0).any() and (recency < 1 / window).all()
 
 
+@pytest.mark.parametrize("paths, history", [(False, False), (True, False), (True, True),
+                                           (False, True)])
+def test_a_sparse_generator_reads_the_features_of_its_featurizer(paths, history):
+    """``SparseGenerator.featurizer`` gives the columns its decoder was built for (the one
+    place the trainer and the predictor get their featurizer from)."""
+    from gcngan.config import build_config
+    from gcngan.nn.sparse_model import SparseGenerator
+
+    mc = build_config("sparse", overrides=[f"path_features={paths}",
+                                           f"history_features={history}"]).model
+    index = PairIndex(EdgeSeq(_random_adj(T=8, n=6, seed=2)))
+    fz = SparseGenerator(6, mc).featurizer(index)
+    assert (fz.paths, fz.history, fz.index) == (paths, history, index)
+    feats = fz(8, 4, np.array([0, 1]), np.array([2, 3]))
+    assert feats.shape == (2, SparseGenerator(6, mc).decoder.pair_channels)
+
+
 def test_pair_features_refuse_bad_input():
     seq = EdgeSeq(_random_adj())
     with pytest.raises(InputError, match="full window"):
