@@ -264,6 +264,22 @@ def load_run(args: argparse.Namespace):
     return generator, config, seq, device
 
 
+def load_future_model(args: argparse.Namespace, seq, device):
+    """The generator of the run's ``refit.pt`` (:mod:`gcngan.train.refit`: trained on every
+    target, the model of the data's future), or ``None`` when ``args.run`` is a checkpoint
+    file or a run without one; refuses it when it was trained on other data."""
+    from gcngan.train import check_data_matches, load_checkpoint
+    from gcngan.train.checkpoint import generator_from_checkpoint
+    from gcngan.train.refit import future_model_path
+
+    path = future_model_path(args.run)
+    if path is None:
+        return None
+    state = load_checkpoint(path)
+    check_data_matches(state, seq, path)
+    return generator_from_checkpoint(state, device)[0]
+
+
 def require_dense(config, run, what: str) -> None:
     """Refuse a sparse-family run where an ``N x N`` prediction is needed.
 

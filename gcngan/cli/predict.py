@@ -20,7 +20,7 @@ import argparse
 import sys
 
 from gcngan.candidates import ALL_PAIRS_LIMIT, TWO_HOP
-from gcngan.cli.common import add_data_args, load_run, split_targets
+from gcngan.cli.common import add_data_args, load_future_model, load_run, split_targets
 from gcngan.config import DEVICES
 
 
@@ -65,6 +65,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.two_hop is not None and args.two_hop < 0:
         raise InputError(f"--two-hop {args.two_hop} must be >= 0")
     generator, config, seq, device = load_run(args)
+    if args.steps is not None:          # past the data: the run's refit model, if it has one
+        future = load_future_model(args, seq, device)
+        if future is not None:
+            generator = future
+            print(f"gcngan: forecasting with {args.run}/refit.pt (trained on every target)",
+                  file=sys.stderr)
     if config.model.family == "sparse":
         return _predict_sparse(args, generator, config, seq, device)
     if args.two_hop is not None:

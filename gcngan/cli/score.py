@@ -57,13 +57,22 @@ def cmd_score(args: argparse.Namespace) -> int:
     if (args.run is None) == (args.predictor is None):
         raise InputError("give either RUN_DIR or --predictor NAME (exactly one)")
     if args.run is not None:
-        from gcngan.cli.common import load_run
+        from gcngan.cli.common import load_future_model, load_run
         from gcngan.nn.sparse_model import model_predictor
 
         generator, config, seq, device = load_run(args)
         tc = config.train
         window = config.data.window
         predictor = model_predictor(generator, config, device)   # dense or sparse family
+        future = load_future_model(args, seq, device)
+        if future is not None:            # train.refit: the future with the refit model
+            from gcngan.train.refit import FutureRouted
+
+            predictor = FutureRouted(predictor, model_predictor(future, config, device),
+                                     seq.num_snapshots)
+            print(f"gcngan: rows past the data (t >= {seq.num_snapshots}) are scored with "
+                  f"{args.run}/refit.pt (trained on every target), the others with the "
+                  f"selected model", file=sys.stderr)
     else:
         from gcngan.cli.common import data_config, run_data
         from gcngan.data import load_snapshots

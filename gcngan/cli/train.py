@@ -25,6 +25,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Optional
 
 from gcngan.cli.common import add_data_args, data_updates
 from gcngan.config import DEFAULT_PRESET, DEVICES, PRESET_ALIASES, PRESET_NAMES
@@ -80,7 +81,7 @@ def setup_logging(quiet: bool, main: bool = True) -> None:
 
 #: Files a run writes into RUN_DIR (``--force`` replaces exactly these).
 RUN_FILES = ("config.json", "best.pt", "last.pt", "log.csv", "metrics.json", "losses.png",
-             "metrics.png", "prediction.png")
+             "metrics.png", "prediction.png", "refit.pt")
 
 
 
@@ -388,13 +389,51 @@ def _train(args: argparse.Namespace, env) -> int:
         **scores,
     }
     atomic_write_json(out / "metrics.json", json_safe(metrics))
+    refit = _refit(config, seq, summary, out, ctx) if config.train.refit else None
+    if refit is not None:                     # the run is complete before the refit starts
+        atomic_write_json(out / "metrics.json", json_safe({**metrics, "refit": refit}))
     best = (f"best epoch {summary['best_epoch']} by {trainer.monitor} "
             f"({summary['best_metric']:.4g})" if summary["best_metric"] is not None else
             f"no epoch had a finite {trainer.monitor}: the last epoch's weights were kept")
     print(f"trained {summary['epochs']} epochs on {seq.num_nodes} nodes x "
           f"{seq.num_snapshots} snapshots ({metrics['windows_per_s']:.1f} windows/s); {best}"
           + "".join(_rmse_beside_naive(split, scores) for split in splits) + f" -> {out}")
+    if refit is not None and refit.get("saved"):
+        print(f"refit on all {refit['targets']} targets for {refit['epochs']} epoch(s) "
+              f"({refit['seconds']:.0f} s): {out / refit['saved']}, the model of the "
+              f"data's future (score and predict --steps past the data use it)")
     return 0
+
+
+def _refit(config, seq, summary: dict, out: Path, ctx) -> Optional[dict]:
+    """``train.refit``: the model trained again on every target for the chosen number of
+    epochs, saved as ``refit.pt`` (:mod:`gcngan.train.refit`); what was done, for
+    metrics.json (``saved`` is missing when it was not saved: no finite epoch to count, a
+    distributed run, or a stop)."""
+    import time
+
+    from gcngan.train import TrainingInterrupted
+    from gcngan.train.refit import REFIT_NAME, refit_trainer, run_refit
+
+    epochs = summary["best_epoch"]
+    if epochs is None:
+        log.warning("refit skipped: no epoch was chosen on validation")
+        return {"skipped": "no epoch chosen"}
+    if ctx.active:
+        log.warning("refit skipped under torchrun: the run's model of the future is best.pt "
+                    "(train.refit runs in one process)")
+        return {"skipped": "distributed"}
+    t0 = time.perf_counter()
+    trainer = refit_trainer(config, seq, run_dir=out)
+    try:
+        with _stop_on_signals(trainer):
+            run_refit(trainer, epochs)
+    except TrainingInterrupted:
+        (out / REFIT_NAME).unlink(missing_ok=True)
+        log.warning("refit stopped: no refit.pt; best.pt is the run's model")
+        return {"skipped": "stopped", "epochs": int(epochs)}
+    return {"saved": REFIT_NAME, "epochs": int(epochs), "targets": len(trainer.train_set),
+            "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def _rmse_beside_naive(split: str, scores: dict) -> str:
