@@ -389,12 +389,15 @@ def _train(args: argparse.Namespace, env) -> int:
         **scores,
     }
     atomic_write_json(out / "metrics.json", json_safe(metrics))
-    refit = _refit(config, seq, summary, out, ctx) if config.train.refit else None
-    if refit is not None:                     # the run is complete before the refit starts
+    monitor = trainer.monitor
+    refit = None
+    if config.train.refit:                    # the run is complete before the refit starts
+        trainer = None                        # its caches go before the refit builds its own
+        refit = _refit(config, seq, summary, out, ctx)
         atomic_write_json(out / "metrics.json", json_safe({**metrics, "refit": refit}))
-    best = (f"best epoch {summary['best_epoch']} by {trainer.monitor} "
+    best = (f"best epoch {summary['best_epoch']} by {monitor} "
             f"({summary['best_metric']:.4g})" if summary["best_metric"] is not None else
-            f"no epoch had a finite {trainer.monitor}: the last epoch's weights were kept")
+            f"no epoch had a finite {monitor}: the last epoch's weights were kept")
     print(f"trained {summary['epochs']} epochs on {seq.num_nodes} nodes x "
           f"{seq.num_snapshots} snapshots ({metrics['windows_per_s']:.1f} windows/s); {best}"
           + "".join(_rmse_beside_naive(split, scores) for split in splits) + f" -> {out}")
@@ -410,6 +413,7 @@ def _refit(config, seq, summary: dict, out: Path, ctx) -> Optional[dict]:
     epochs, saved as ``refit.pt`` (:mod:`gcngan.train.refit`); what was done, for
     metrics.json (``saved`` is missing when it was not saved: no finite epoch to count, a
     distributed run, or a stop)."""
+    import gc
     import time
 
     from gcngan.train import TrainingInterrupted
@@ -420,9 +424,10 @@ def _refit(config, seq, summary: dict, out: Path, ctx) -> Optional[dict]:
         log.warning("refit skipped: no epoch was chosen on validation")
         return {"skipped": "no epoch chosen"}
     if ctx.active:
-        log.warning("refit skipped under torchrun: the run's model of the future is best.pt "
-                    "(train.refit runs in one process)")
+        log.warning("refit skipped with several processes: the run's model of the future is "
+                    "best.pt (train.refit runs in one process)")
         return {"skipped": "distributed"}
+    gc.collect()                              # the first trainer's caches (reference cycles)
     t0 = time.perf_counter()
     trainer = refit_trainer(config, seq, run_dir=out)
     try:

@@ -120,5 +120,7 @@ def test_sparse_preset_in_two_processes(tmp_path):
     assert res.stdout.count("val MRR") == 1
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["processes"] == 2 and 0 < metrics["val"]["mrr"]["mean"] <= 1
+    assert metrics["refit"] == {"skipped": "distributed"}                # one process only
+    assert not (run / "refit.pt").exists()
     state = torch.load(run / "last.pt", weights_only=True)
     assert state["world_size"] == 2

@@ -41,14 +41,15 @@ def refit_run(tmp_path_factory):
     _stream(data)
     out = root / "run"
     assert main(["train", str(data), "--out", str(out), "--epochs", "2", "--quiet",
-                 "--granularity", "1d", "--val", "4", "--test", "6", "--set", "refit=true",
-                 *SMALL]) == 0
+                 "--granularity", "1d", "--val", "4", "--test", "6", *SMALL]) == 0
     return data, out
 
 
 def test_refit_config_makes_every_target_a_training_target():
-    cfg = refit_config(build_config("sparse", overrides=["refit=true"]))
+    """The sparse preset refits; refit_config makes every target a training target."""
+    cfg = refit_config(build_config("sparse"))
     assert (cfg.data.val, cfg.data.test, cfg.train.refit) == (0, 0, True)
+    assert not build_config("dense").train.refit
 
 
 def test_train_writes_a_refit_model_on_every_target(refit_run):
@@ -111,7 +112,7 @@ def test_force_removes_a_previous_runs_refit_model(refit_run, tmp_path):
     shutil.copytree(out, copy)
     assert main(["train", str(data), "--out", str(copy), "--force", "--epochs", "1",
                  "--quiet", "--granularity", "1d", "--val", "4", "--test", "6",
-                 *SMALL]) == 0
+                 "--set", "refit=false", *SMALL]) == 0
     assert not (copy / REFIT_NAME).exists()
 
 
