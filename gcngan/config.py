@@ -269,7 +269,7 @@ class TrainConfig:
     #                                       regression on the features of the last 20
     #                                       training targets (the untrained model is then a
     #                                       selection candidate, epoch 0)
-    refit: bool = False                   # after choosing the epoch on validation and
+    refit: bool = False                   # sparse: after choosing the epoch on validation and
     #                                       scoring val/test with that model (best.pt), train
     #                                       it again from the start on every target of the
     #                                       data, validation and test included, for the

@@ -389,22 +389,24 @@ def _train(args: argparse.Namespace, env) -> int:
         **scores,
     }
     atomic_write_json(out / "metrics.json", json_safe(metrics))
-    monitor = trainer.monitor
-    refit = None
-    if config.train.refit:                    # the run is complete before the refit starts
-        trainer = None                        # its caches go before the refit builds its own
-        refit = _refit(config, seq, summary, out, ctx)
-        atomic_write_json(out / "metrics.json", json_safe({**metrics, "refit": refit}))
-    best = (f"best epoch {summary['best_epoch']} by {monitor} "
+    best = (f"best epoch {summary['best_epoch']} by {trainer.monitor} "
             f"({summary['best_metric']:.4g})" if summary["best_metric"] is not None else
-            f"no epoch had a finite {monitor}: the last epoch's weights were kept")
+            f"no epoch had a finite {trainer.monitor}: the last epoch's weights were kept")
     print(f"trained {summary['epochs']} epochs on {seq.num_nodes} nodes x "
           f"{seq.num_snapshots} snapshots ({metrics['windows_per_s']:.1f} windows/s); {best}"
-          + "".join(_rmse_beside_naive(split, scores) for split in splits) + f" -> {out}")
-    if refit is not None and refit.get("saved"):
+          + "".join(_rmse_beside_naive(split, scores) for split in splits) + f" -> {out}",
+          flush=True)
+    if not config.train.refit:
+        return 0
+    trainer = None                            # its caches go before the refit builds its own
+    refit = _refit(config, seq, summary, out, ctx)   # the run is complete before it starts
+    atomic_write_json(out / "metrics.json", json_safe({**metrics, "refit": refit}))
+    if refit.get("saved"):
         print(f"refit on all {refit['targets']} targets for {refit['epochs']} epoch(s) "
               f"({refit['seconds']:.0f} s): {out / refit['saved']}, the model of the "
               f"data's future (score and predict --steps past the data use it)")
+    if refit.get("skipped") == "stopped":     # the run itself is complete: only the refit
+        return 143 if refit.get("signal") == int(signal.SIGTERM) else 130
     return 0
 
 
@@ -428,6 +430,8 @@ def _refit(config, seq, summary: dict, out: Path, ctx) -> Optional[dict]:
                     "best.pt (train.refit runs in one process)")
         return {"skipped": "distributed"}
     gc.collect()                              # the first trainer's caches (reference cycles)
+    log.info("refit: the model again on every target of the data for the %d chosen "
+             "epoch(s) -> %s", epochs, out / REFIT_NAME)
     t0 = time.perf_counter()
     trainer = refit_trainer(config, seq, run_dir=out)
     try:
@@ -435,8 +439,10 @@ def _refit(config, seq, summary: dict, out: Path, ctx) -> Optional[dict]:
             run_refit(trainer, epochs)
     except TrainingInterrupted:
         (out / REFIT_NAME).unlink(missing_ok=True)
-        log.warning("refit stopped: no refit.pt; best.pt is the run's model")
-        return {"skipped": "stopped", "epochs": int(epochs)}
+        log.warning("refit stopped: no refit.pt; best.pt is the run's model (train again "
+                    "with --resume to refit)")
+        return {"skipped": "stopped", "epochs": int(epochs),
+                "signal": int(trainer.stop_signal or signal.SIGINT)}
     return {"saved": REFIT_NAME, "epochs": int(epochs), "targets": len(trainer.train_set),
             "seconds": round(time.perf_counter() - t0, 1)}
 

@@ -69,6 +69,11 @@ class DenseFamily(ModelFamily):
 
         config, data = trainer.config, trainer.data
         tc, dc = config.train, config.data
+        if tc.refit:
+            raise ConfigError("train.refit applies to the sparse family: the dense model's "
+                              "selection sets parameters on validation (the residual "
+                              "decoder's hedge) that a refit without validation would lose; "
+                              "set refit=false")
         if data.num_sources is not None:
             raise ConfigError(f"{data.source or 'data'}: the dense family predicts every N x N "
                               f"entry, one id space; these sources and destinations are "

@@ -3,6 +3,7 @@ data, best.pt everywhere else."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -137,3 +138,38 @@ def test_future_routed_sends_each_target_by_time():
     assert routed.score_pairs(None, 9, [0], [1], 3)[0].tolist() == [1.0]
     assert routed.score_pairs(None, 10, [0], [1], 3, horizon=2)[0].tolist() == [2.0]
     assert (routed.name, routed.max_horizon) == ("const", 0)
+
+
+def test_a_stopped_refit_leaves_the_run_and_resume_refits(tmp_path, monkeypatch):
+    """A stop during the refit: exit 130, best.pt and metrics.json as a run without refit,
+    no refit.pt; ``--resume`` (the run is complete) does the refit."""
+    import gcngan.train.refit as refit_module
+    from gcngan.train import TrainingInterrupted
+
+    data, out = tmp_path / "stream.csv", tmp_path / "run"
+    _stream(data)
+    flags = ["--out", str(out), "--epochs", "1", "--quiet", "--granularity", "1d", "--val",
+             "4", "--test", "6", *SMALL]
+
+    def stopped(trainer, epochs):
+        trainer.stop_signal = None
+        raise TrainingInterrupted("stopped")
+
+    with monkeypatch.context() as m:
+        m.setattr(refit_module, "run_refit", stopped)
+        assert main(["train", str(data), *flags]) == 130
+    assert (out / "best.pt").is_file() and not (out / REFIT_NAME).exists()
+    assert json.loads((out / "metrics.json").read_text())["refit"]["skipped"] == "stopped"
+    assert main(["train", str(data), *flags, "--resume"]) == 0
+    assert (out / REFIT_NAME).is_file()
+    assert json.loads((out / "metrics.json").read_text())["refit"]["saved"] == REFIT_NAME
+
+
+def test_the_dense_family_refuses_a_refit(tmp_path):
+    """The dense model's selection sets its residual hedge on validation, which a refit
+    without validation would lose: refused in one line before anything is written."""
+    out = tmp_path / "run"
+    mesh = Path(__file__).resolve().parents[2] / "datasets" / "synthetic_mesh.csv"
+    assert main(["train", str(mesh), "--preset", "dense", "--epochs", "1", "--out", str(out),
+                 "--set", "refit=true", "--quiet"]) == 2
+    assert not out.exists()
