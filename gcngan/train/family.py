@@ -381,7 +381,9 @@ class SparseFamily(ModelFamily):
                      if 0 < tc.windows_per_epoch < len(ts) else "")
         return (f"training the sparse GCN-GAN (edge lists, <= {tc.max_links} {links} x "
                 f"{tc.negatives} negatives{pool} per target, {where}{ahead}{per_epoch}, "
-                f"N={trainer.data.num_nodes}; best epoch by validation MRR)")
+                f"N={trainer.data.num_nodes}; "
+                + ("best epoch by validation MRR)" if len(trainer.split.val) else
+                   "every target trains, no validation)"))
 
     def setup(self, trainer, node_features, generator, critic) -> None:
         from gcngan.data.windows import check_validation_targets
