@@ -21,6 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from gcngan.structural import PairPredictor
+
 #: The refit model's checkpoint in a run directory.
 REFIT_NAME = "refit.pt"
 
@@ -62,9 +64,8 @@ def future_model_path(run: str | Path) -> Optional[Path]:
     return path if run.is_dir() and path.is_file() else None
 
 
-class FutureRouted:
-    """A pair predictor (:class:`~gcngan.structural.PairPredictor`'s ``prepare`` /
-    ``score_pairs``) that scores each target with ``past`` (the selected model,
+class FutureRouted(PairPredictor):
+    """A :class:`~gcngan.structural.PairPredictor` that scores each target with ``past`` (the selected model,
     ``best.pt``: it never trained on the data's validation and test targets) when it lies
     inside the data (``t < first_future``, the data's ``T``) and with ``future`` (the refit
     model) past it: ``gcngan score`` of a run that holds ``refit.pt``.
@@ -73,8 +74,6 @@ class FutureRouted:
         past, future: Pair predictors of the same run (same ``max_horizon``).
         first_future (int): The first target ``future`` scores (the data's ``T``).
     """
-
-    needs_fit = False
 
     def __init__(self, past, future, first_future: int) -> None:
         self.past, self.future = past, future
