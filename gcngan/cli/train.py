@@ -25,7 +25,6 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Optional
 
 from gcngan.cli.common import add_data_args, data_updates
 from gcngan.config import DEFAULT_PRESET, DEVICES, PRESET_ALIASES, PRESET_NAMES
@@ -410,7 +409,7 @@ def _train(args: argparse.Namespace, env) -> int:
     return 0
 
 
-def _refit(config, seq, summary: dict, out: Path, ctx) -> Optional[dict]:
+def _refit(config, seq, summary: dict, out: Path, ctx) -> dict:
     """``train.refit``: the model trained again on every target for the chosen number of
     epochs, saved as ``refit.pt`` (:mod:`gcngan.train.refit`); what was done, for
     metrics.json (``saved`` is missing when it was not saved: no finite epoch to count, a

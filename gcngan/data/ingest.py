@@ -34,10 +34,11 @@ import torch
 from gcngan.arrays import unique
 from gcngan.config import DataConfig
 from gcngan.data.edgelist import (EVENT_NAMES, MAX_SNAPSHOT_INDEX, EdgeColumns, EdgeTable,
-                                   columns_from_table, looks_like_seconds, read_columns)
+                                   columns_from_table, looks_like_seconds, read_columns,
+                                   time_name_with_unit)
 from gcngan.data.events import (AUTO_SNAPSHOTS, TIME_UNIT_NAMES, TIME_UNITS, auto_granularity,
                                 bucket, granularity_label, is_auto, parse_granularity,
-                                resolve_time_unit, split_unit_suffix, time_grid)
+                                resolve_time_unit, time_grid)
 from gcngan.data.snapshots import MAX_DENSE_ENTRIES, Scaler, SnapshotSequence
 from gcngan.errors import InputError
 
@@ -491,13 +492,15 @@ def _in_seconds(table: EdgeColumns, secs: np.ndarray,
 
 def _refuse_unclear_times(table: EdgeColumns, secs: np.ndarray, cfg: DataConfig) -> None:
     """Without a granularity, a time column is bucketed automatically only when it surely
-    holds times: named as a timestamp (``timestamp``, ``ts`` ...), forced with
+    holds times: named as a timestamp (``timestamp``, ``ts`` ..., or a time name with a unit
+    suffix such as ``time_ms``), forced with
     ``--format events``, or datetimes / Unix seconds (values above
     :data:`~gcngan.data.edgelist.MAX_SNAPSHOT_INDEX`, or integers as sparse as seconds:
     :func:`~gcngan.data.edgelist.looks_like_seconds`). Small numbers that are negative or
     fractional are as likely a broken snapshot index, so they need ``--granularity``."""
     name = table.columns["time"]
-    if cfg.format == "events" or split_unit_suffix(name)[0] in EVENT_NAMES:
+    if (cfg.format == "events" or str(name).strip().lower() in EVENT_NAMES
+            or time_name_with_unit(name)):
         return
     if len(secs) and float(secs.min()) >= 0 and float(secs.max()) > MAX_SNAPSHOT_INDEX:
         return
