@@ -397,15 +397,17 @@ PAIR_TIME_NAMES = ("timestamp", "ts", "time", "datetime", "date", "unix_time", "
                    "month", "year", "period")
 
 
-def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
+def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True,
+               data_time_col: Optional[str] = None):
     """Read a pairs CSV for :func:`score_pairs_file`: columns ``t,src,dst`` (original node
     ids; other columns are ignored), or ``timestamp,src,dst`` for event data.
 
     ``t`` is a snapshot index with a full window before it: ``window <= t <= T``
     (``t = T`` is the snapshot after the data; with ``strict=False`` any ``t >= window``,
     and a node id that is not in the data reads as ``-1``). Instead of ``t``, a column of
-    :data:`PAIR_TIME_NAMES` holds event times in the data's own units (Unix seconds or ISO
-    datetimes, as the event stream was read): each is scored at the snapshot its time
+    :data:`PAIR_TIME_NAMES`, or named as the data's own time column (``data_time_col``),
+    or a time name with a unit suffix, holds event times in the data's own units (Unix
+    times in its unit, or ISO datetimes, as the event stream was read): each is scored at the snapshot its time
     falls in (:func:`event_snapshots`), from the window before it, so the links of that
     snapshot are not seen — TGB's queries, each with its event's timestamp, score as they
     are. Errors name the file, line and value.
@@ -435,7 +437,7 @@ def read_pairs(path: str | Path, seq, window: int, *, strict: bool = True):
         raise InputError(f"{path}: cannot read pairs file "
                          f"({getattr(exc, 'strerror', None) or exc})") from None
     df = _canonical_columns(_read_pair_table(source, head, path), seq)
-    time_col = _time_column(df)
+    time_col = _time_column(df, data_time_col)
     missing = [c for c, ok in (("t", time_col), ("src", "src" in df.columns),
                                ("dst", "dst" in df.columns)) if not ok]
     if missing:
@@ -521,15 +523,17 @@ def _canonical_columns(df, seq):
     return df.rename(columns=rename) if rename else df
 
 
-def _time_column(df) -> Optional[str]:
+def _time_column(df, data_time_col: Optional[str] = None) -> Optional[str]:
     """``t`` when the frame has it, else its first column of :data:`PAIR_TIME_NAMES`, else
-    its first time column with a unit suffix (``created_at_ms``)."""
+    the data's own time column (``data_time_col``, as ``--time-col`` named it), else its
+    first time column with a unit suffix (``created_at_ms``)."""
     from gcngan.data.edgelist import time_name_with_unit
 
     if "t" in df.columns:
         return "t"
     lowered = {str(c).strip().lower(): c for c in df.columns}
-    found = next((lowered[c] for c in PAIR_TIME_NAMES if c in lowered), None)
+    names = (*PAIR_TIME_NAMES, *([str(data_time_col).strip().lower()] if data_time_col else []))
+    found = next((lowered[c] for c in names if c in lowered), None)
     return found if found is not None else next(
         (c for c in df.columns if time_name_with_unit(c)), None)
 
@@ -583,7 +587,7 @@ def event_snapshots(seq, col, path, line, name: str) -> np.ndarray:
 
 
 def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window: int, *,
-                     strict: bool = True) -> int:
+                     strict: bool = True, data_time_col: Optional[str] = None) -> int:
     """Score every row ``t,src,dst`` of ``pairs`` (:func:`read_pairs`; or
     ``timestamp,src,dst``) and write ``t,src,dst,score,weight`` to ``out`` atomically
     (nothing is written when a row is invalid); rows given by event time keep that column
@@ -610,7 +614,8 @@ def score_pairs_file(predictor, seq, pairs: str | Path, out: str | Path, window:
     from gcngan.io import atomic_path
 
     index = as_index(seq)
-    df, t, src, dst, time_col = read_pairs(pairs, index, window, strict=strict)
+    df, t, src, dst, time_col = read_pairs(pairs, index, window, strict=strict,
+                                           data_time_col=data_time_col)
     T = index.num_snapshots
     known = (src >= 0) & (dst >= 0)                                    # (P,)
     at = np.minimum(t, T)                                  # the window each row is read from

@@ -61,18 +61,15 @@ def cmd_score(args: argparse.Namespace) -> int:
         from gcngan.nn.sparse_model import model_predictor
 
         generator, config, seq, device = load_run(args)
-        tc = config.train
         window = config.data.window
         predictor = model_predictor(generator, config, device)   # dense or sparse family
+        time_col = config.data.time_col
         future = load_future_model(args, seq, device)
         if future is not None:            # train.refit: the future with the refit model
             from gcngan.train.refit import FutureRouted
 
             predictor = FutureRouted(predictor, model_predictor(future, config, device),
                                      seq.num_snapshots)
-            print(f"gcngan: rows past the data (t >= {seq.num_snapshots}) are scored with "
-                  f"{args.run}/refit.pt (trained on every target), the others with the "
-                  f"selected model", file=sys.stderr)
     else:
         from gcngan.cli.common import data_config, run_data
         from gcngan.data import load_snapshots
@@ -81,6 +78,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         cfg = data_config(args)
         seq = load_snapshots(run_data(args), cfg)
         window = cfg.window
+        time_col, future = cfg.time_col, None
     index = PairIndex(seq)
     if args.predictor is not None and predictor.needs_fit:
         # learned baselines (stacked-heuristics) fit on the training targets only
@@ -89,6 +87,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         train = split_of(seq, cfg).train
         predictor.fit(index, list(train), window)
     rows = score_pairs_file(predictor, index, args.pairs, args.out, window,
-                            strict=args.strict)
+                            strict=args.strict, data_time_col=time_col)
+    if future is not None:
+        print(f"gcngan: rows past the data (t >= {seq.num_snapshots}) were scored with "
+              f"{args.run}/refit.pt (trained on every target), the others with the "
+              f"selected model", file=sys.stderr)
     print(f"wrote {rows} scored pairs to {args.out}", file=sys.stderr)
     return 0

@@ -354,6 +354,25 @@ def test_score_reads_compressed_pairs_and_negatives(tmp_path):
     assert cands.sha256 == hashlib.sha256(gz.read_bytes()).hexdigest()
 
 
+def test_score_reads_pairs_timed_in_the_datas_own_time_column(tmp_path):
+    """Data read with ``--time-col NAME``: a pairs file with a column of that name holds
+    event times (the same scores as by ``t``)."""
+    data = tmp_path / "events.csv"
+    _event_stream(data)
+    named = tmp_path / "named.csv"
+    named.write_text(data.read_text().replace("timestamp,", "when_sent,", 1))
+    base = 1_000_000
+    rows = [(base + 3600 * 5 + 7, "n0", "n1"), (base + 3600 * 7, "n2", "n3")]
+    by_time, by_index = tmp_path / "by_time.csv", tmp_path / "by_index.csv"
+    by_time.write_text("when_sent,src,dst\n" + "".join(f"{s},{a},{b}\n" for s, a, b in rows))
+    by_index.write_text("t,src,dst\n" + "".join(f"{(s - base) // 3600},{a},{b}\n"
+                                                 for s, a, b in rows))
+    got = _window_count_scores(named, by_time, tmp_path / "a.csv", "--time-col", "when_sent")
+    want = _window_count_scores(named, by_index, tmp_path / "b.csv", "--time-col", "when_sent")
+    assert got["t"].tolist() == [5, 7]
+    pd.testing.assert_frame_equal(got.drop(columns="when_sent"), want)
+
+
 def test_score_reads_event_times_in_the_unit_of_the_data(tmp_path):
     """A stream of Unix milliseconds (found from the values, or from a ``_ms`` column name)
     is queried in milliseconds: the same snapshots and scores as the stream and its queries
