@@ -28,10 +28,11 @@ REFIT_NAME = "refit.pt"
 
 
 def refit_config(config):
-    """``config`` with every target a training target: ``data.val = data.test = 0``."""
+    """``config`` with every target a training target (``data.val = data.test = 0``) and
+    ``train.refit`` set: a family that cannot be refitted refuses it (the dense one)."""
     from gcngan.config import merge_dict
 
-    return merge_dict(config, {"data": {"val": 0, "test": 0}})
+    return merge_dict(config, {"data": {"val": 0, "test": 0}, "train": {"refit": True}})
 
 
 def refit_trainer(config, data, run_dir: Optional[str | Path] = None):

@@ -173,3 +173,15 @@ def test_the_dense_family_refuses_a_refit(tmp_path):
     assert main(["train", str(mesh), "--preset", "dense", "--epochs", "1", "--out", str(out),
                  "--set", "refit=true", "--quiet"]) == 2
     assert not out.exists()
+
+
+def test_refit_trainer_refuses_the_dense_family():
+    """Through the Python API too: the refit's config says it is one."""
+    from gcngan.data import load_snapshots
+    from gcngan.errors import ConfigError
+    from gcngan.train.refit import refit_trainer
+
+    mesh = Path(__file__).resolve().parents[2] / "datasets" / "synthetic_mesh.csv"
+    cfg = build_config("dense")
+    with pytest.raises(ConfigError, match="train.refit applies to the sparse family"):
+        refit_trainer(cfg, load_snapshots(mesh, cfg.data))
